@@ -1,0 +1,17 @@
+//! The Anthropic Messages API as typed structs. This is the gateway's canonical form: every
+//! inbound request is parsed into these types, and every translating backend produces them.
+//! Unknown fields survive in `extra` maps so that nothing a newer client sends is lost.
+
+mod error;
+mod request;
+mod response;
+mod stream;
+
+pub use error::{ApiError, ErrorBody, ErrorEnvelope, ErrorType};
+pub use request::{
+    CacheControl, Content, ContentBlock, DocumentBlock, ImageBlock, ImageSource, Message,
+    MessagesRequest, Metadata, OutputConfig, Role, System, TextBlock, ThinkingBlock,
+    ThinkingConfig, Tool, ToolChoice, ToolResultBlock, ToolResultContent, ToolUseBlock,
+};
+pub use response::{MessagesResponse, StopReason, Usage, new_message_id, new_tool_use_id};
+pub use stream::{Delta, MessageDelta, MessageDeltaUsage, StreamEvent};

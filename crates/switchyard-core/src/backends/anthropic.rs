@@ -1,0 +1,1 @@
+//! Pass-through to any `/v1/messages` endpoint.

@@ -1,0 +1,14 @@
+//! Switchyard's engine. No GUI dependencies: the desktop shell and the headless CLI are thin
+//! layers over this crate.
+//!
+//! - [`anthropic`]: the Messages API as typed structs (the canonical form).
+//! - [`sse`]: SSE and NDJSON decoding/encoding, push-driven.
+//! - [`config`]: the config file.
+//! - [`backends`]: pass-through and translating backends.
+//! - [`usage`]: usage records.
+
+pub mod anthropic;
+pub mod backends;
+pub mod config;
+pub mod sse;
+pub mod usage;

@@ -1,0 +1,175 @@
+//! Server-sent events and NDJSON, both directions.
+//!
+//! Parsing uses the `eventsource-stream` crate, driven by pushing bytes in as they arrive, so that
+//! translators and the pass-through usage tap stay synchronous: `feed(bytes) -> events`.
+
+mod ndjson;
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use eventsource_stream::{EventStream, EventStreamError};
+use futures::channel::mpsc;
+use futures::{FutureExt, StreamExt};
+
+use crate::anthropic::StreamEvent;
+
+pub use ndjson::NdjsonDecoder;
+
+/// One parsed SSE event: its `event:` name (empty when absent) and its joined `data:` lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseEvent {
+    pub event: String,
+    pub data: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SseError {
+    #[error("the upstream stream is not valid UTF-8: {0}")]
+    Utf8(#[from] std::string::FromUtf8Error),
+    #[error("the upstream stream could not be parsed as server-sent events: {0}")]
+    Parse(String),
+}
+
+type Chunk = Result<Bytes, Infallible>;
+
+/// An incremental SSE parser: feed it bytes split anywhere (UTF-8 sequences included), get
+/// back every event completed so far.
+pub struct SseDecoder {
+    tx: Option<mpsc::UnboundedSender<Chunk>>,
+    events: EventStream<mpsc::UnboundedReceiver<Chunk>>,
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SseDecoder {
+    pub fn new() -> Self {
+        let (tx, rx) = mpsc::unbounded();
+        SseDecoder {
+            tx: Some(tx),
+            events: EventStream::new(rx),
+        }
+    }
+
+    /// Push `chunk` and return the events it completed.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, SseError> {
+        if let Some(tx) = &self.tx {
+            // The receiver lives as long as `self`, so the send cannot fail.
+            let _ = tx.unbounded_send(Ok(Bytes::copy_from_slice(chunk)));
+        }
+        self.drain()
+    }
+
+    /// The upstream ended: return any event still pending.
+    pub fn finish(&mut self) -> Result<Vec<SseEvent>, SseError> {
+        self.tx = None;
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Result<Vec<SseEvent>, SseError> {
+        let mut out = Vec::new();
+        // The channel is always ready or empty, never waiting on I/O, so polling once
+        // without a real waker is enough: `None` from `now_or_never` means "needs more bytes".
+        while let Some(Some(item)) = self.events.next().now_or_never() {
+            match item {
+                Ok(event) => out.push(SseEvent {
+                    event: event.event,
+                    data: event.data,
+                }),
+                Err(EventStreamError::Utf8(err)) => return Err(SseError::Utf8(err)),
+                Err(EventStreamError::Parser(err)) => return Err(SseError::Parse(err.to_string())),
+                Err(EventStreamError::Transport(never)) => match never {},
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `event: NAME\ndata: DATA\n\n`. `data` must be a single line (JSON is).
+pub fn encode(event: &str, data: &str) -> Bytes {
+    let mut out = String::with_capacity(event.len() + data.len() + 16);
+    out.push_str("event: ");
+    out.push_str(event);
+    out.push_str("\ndata: ");
+    out.push_str(data);
+    out.push_str("\n\n");
+    Bytes::from(out)
+}
+
+/// An Anthropic stream event as SSE bytes.
+pub fn encode_event(event: &StreamEvent) -> Bytes {
+    match serde_json::to_string(event) {
+        Ok(json) => encode(event.name(), &json),
+        // Our own types always serialise; keep the stream well-formed regardless.
+        Err(err) => encode(
+            "error",
+            &format!(
+                r#"{{"type":"error","error":{{"type":"api_error","message":"could not encode event: {err}"}}}}"#
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const STREAM: &str = "event: message_start\ndata: {\"a\":1}\n\n: comment\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\nevent: content_block_delta\ndata: {\"text\":\"h\u{e9}llo \u{1F600} \u{4e16}\u{754c}\"}\n\n";
+
+    fn parse_in_chunks(bytes: &[u8], cuts: &[usize]) -> Vec<SseEvent> {
+        let mut decoder = SseDecoder::new();
+        let mut out = Vec::new();
+        let mut last = 0;
+        for &cut in cuts {
+            out.extend(decoder.feed(&bytes[last..cut]).unwrap());
+            last = cut;
+        }
+        out.extend(decoder.feed(&bytes[last..]).unwrap());
+        out.extend(decoder.finish().unwrap());
+        out
+    }
+
+    #[test]
+    fn parses_events_and_skips_comments() {
+        let events = parse_in_chunks(STREAM.as_bytes(), &[]);
+        let names: Vec<_> = events.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(names, ["message_start", "ping", "content_block_delta"]);
+        assert_eq!(events[0].data, "{\"a\":1}");
+        assert!(events[2].data.contains("\u{1F600}"));
+    }
+
+    #[test]
+    fn an_event_is_only_returned_once_complete() {
+        let mut decoder = SseDecoder::new();
+        assert!(decoder.feed(b"event: ping\ndata: {}").unwrap().is_empty());
+        let events = decoder.feed(b"\n\n").unwrap();
+        assert_eq!(events.len(), 1);
+    }
+
+    #[test]
+    fn round_trips_encoded_events() {
+        let bytes = encode_event(&StreamEvent::Ping);
+        let events = parse_in_chunks(&bytes, &[]);
+        assert_eq!(
+            events,
+            vec![SseEvent {
+                event: "ping".into(),
+                data: r#"{"type":"ping"}"#.into()
+            }]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_gives_the_same_events(mut cuts in proptest::collection::vec(0..STREAM.len(), 0..12)) {
+            cuts.sort_unstable();
+            let whole = parse_in_chunks(STREAM.as_bytes(), &[]);
+            prop_assert_eq!(parse_in_chunks(STREAM.as_bytes(), &cuts), whole);
+        }
+    }
+}

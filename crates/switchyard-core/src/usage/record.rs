@@ -1,0 +1,50 @@
+use serde::{Deserialize, Serialize};
+
+use crate::anthropic::Usage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Ok,
+    Error,
+    /// The client went away before the answer was complete.
+    Cancelled,
+}
+
+/// What the gateway knows about one finished request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageRecord {
+    /// Unix time in milliseconds when the request arrived.
+    pub started_at_ms: i64,
+    /// The client's `user-agent`.
+    pub client: Option<String>,
+    /// Claude Code's `x-claude-code-session-id`.
+    pub session_id: Option<String>,
+    pub requested_model: String,
+    pub profile: String,
+    /// The backend that answered (or the last one tried).
+    pub backend: Option<String>,
+    pub backend_kind: Option<String>,
+    pub upstream_model: Option<String>,
+    pub stream: bool,
+    pub status: RequestStatus,
+    pub http_status: u16,
+    pub error_type: Option<String>,
+    pub error_message: Option<String>,
+    pub usage: Usage,
+    pub ttft_ms: Option<u64>,
+    pub latency_ms: u64,
+    /// Targets tried, the one that answered included (1 = no fallback).
+    pub attempts: u32,
+}
+
+/// Where finished requests are reported. Implementations must not block: the request path
+/// calls this inline.
+pub trait UsageSink: Send + Sync {
+    fn record(&self, record: UsageRecord);
+}
+
+/// A sink that keeps nothing (for tests and tools that do not record usage).
+impl UsageSink for () {
+    fn record(&self, _record: UsageRecord) {}
+}
