@@ -12,3 +12,5 @@ pub mod backends;
 pub mod config;
 pub mod sse;
 pub mod usage;
+pub mod routing;
+pub mod secrets;
