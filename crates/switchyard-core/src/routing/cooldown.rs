@@ -27,6 +27,7 @@ impl Cooldowns {
 
     pub fn is_cooling(&self, backend: &str) -> bool {
         let map = self.lock();
-        map.get(backend).is_some_and(|until| *until > Instant::now())
+        map.get(backend)
+            .is_some_and(|until| *until > Instant::now())
     }
 }

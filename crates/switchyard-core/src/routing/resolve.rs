@@ -86,7 +86,10 @@ pub fn plan(
     ordered.extend(fallbacks.iter().map(|t| (t, true)));
     let attempt = |(t, is_fallback): (&TargetSpec, bool)| Attempt {
         backend: t.backend.clone(),
-        model: t.model.clone().unwrap_or_else(|| requested_model.to_owned()),
+        model: t
+            .model
+            .clone()
+            .unwrap_or_else(|| requested_model.to_owned()),
         is_fallback,
     };
     let (ready, cooling): (Vec<_>, Vec<_>) = ordered
@@ -160,8 +163,16 @@ targets = [{ backend = "b", model = "exact-model" }]
     #[test]
     fn weights_balance_traffic() {
         let targets = vec![
-            TargetSpec { backend: "a".into(), model: None, weight: Some(3) },
-            TargetSpec { backend: "b".into(), model: None, weight: Some(1) },
+            TargetSpec {
+                backend: "a".into(),
+                model: None,
+                weight: Some(3),
+            },
+            TargetSpec {
+                backend: "b".into(),
+                model: None,
+                weight: Some(1),
+            },
         ];
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let firsts = (0..4000)
@@ -173,8 +184,16 @@ targets = [{ backend = "b", model = "exact-model" }]
 
     #[test]
     fn cooling_backends_go_last() {
-        let targets = vec![TargetSpec { backend: "a".into(), model: None, weight: None }];
-        let fallbacks = vec![TargetSpec { backend: "b".into(), model: None, weight: None }];
+        let targets = vec![TargetSpec {
+            backend: "a".into(),
+            model: None,
+            weight: None,
+        }];
+        let fallbacks = vec![TargetSpec {
+            backend: "b".into(),
+            model: None,
+            weight: None,
+        }];
         let cooldowns = Cooldowns::default();
         cooldowns.fail("a", Duration::from_secs(30));
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);

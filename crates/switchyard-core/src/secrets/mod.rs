@@ -78,10 +78,16 @@ mod tests {
         let first = local_token(&store).unwrap();
         assert!(first.expose_secret().starts_with("sy-"));
         assert_eq!(first.expose_secret().len(), 43);
-        assert_eq!(local_token(&store).unwrap().expose_secret(), first.expose_secret());
+        assert_eq!(
+            local_token(&store).unwrap().expose_secret(),
+            first.expose_secret()
+        );
         let rotated = rotate_local_token(&store).unwrap();
         assert_ne!(rotated.expose_secret(), first.expose_secret());
-        assert_eq!(local_token(&store).unwrap().expose_secret(), rotated.expose_secret());
+        assert_eq!(
+            local_token(&store).unwrap().expose_secret(),
+            rotated.expose_secret()
+        );
     }
 
     #[test]

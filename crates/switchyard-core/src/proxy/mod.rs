@@ -1,0 +1,142 @@
+//! The request path: parse, route, try targets in order (fallback only before the first byte
+//! reaches the client), then answer whole or relay the stream.
+
+mod count;
+mod record;
+mod relay;
+mod send;
+
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::HeaderMap;
+
+use crate::anthropic::{ApiError, ErrorType, MessagesRequest};
+use crate::gateway::Gateway;
+use crate::routing::{plan, resolve};
+
+pub use count::count_tokens;
+pub use record::Recorder;
+use send::{Answer, send};
+
+/// What the proxy needs from the inbound HTTP request besides the body.
+pub struct Inbound {
+    pub headers: HeaderMap,
+    /// The raw query string (`beta=true`), forwarded to pass-through backends.
+    pub query: Option<String>,
+}
+
+/// Parse a Messages request with a message that says what is wrong and where.
+pub fn parse_request(body: &[u8]) -> Result<MessagesRequest, ApiError> {
+    serde_json::from_slice(body).map_err(|err| {
+        ApiError::invalid_request(format!(
+            "the request body is not a valid Messages API request: {err}"
+        ))
+    })
+}
+
+/// `POST /v1/messages`.
+pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> Response {
+    let mut recorder = Recorder::new(gateway.clone(), &inbound.headers);
+    let req = match parse_request(&body).and_then(check_request) {
+        Ok(req) => req,
+        Err(err) => return fail(recorder, err),
+    };
+    let config = gateway.config();
+    recorder.request(&req.model, &config.active_profile, req.is_stream());
+    if gateway.is_paused() {
+        return fail(
+            recorder,
+            ApiError::new(
+                ErrorType::ApiError,
+                "Switchyard's gateway is paused: resume it from the tray menu or the app",
+            )
+            .with_status(503),
+        );
+    }
+    let (targets, fallbacks) = match resolve(&config, &config.active_profile, &req.model) {
+        Ok(route) => route,
+        Err(err) => return fail(recorder, err),
+    };
+    let attempts = plan(
+        targets,
+        fallbacks,
+        &req.model,
+        &gateway.cooldowns,
+        &mut rand::rng(),
+    );
+    let mut last_error = None;
+    for attempt in &attempts {
+        let Some(backend) = config.backend(&attempt.backend) else {
+            continue;
+        };
+        recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);
+        match send(
+            &gateway,
+            backend,
+            &attempt.model,
+            &req,
+            &body,
+            &inbound,
+            recorder.elapsed(),
+        )
+        .await
+        {
+            Ok(Answer::Complete { response, usage }) => {
+                gateway.cooldowns.succeed(&backend.id);
+                recorder.ok(200, usage);
+                return response;
+            }
+            Ok(Answer::Stream(stream)) => {
+                gateway.cooldowns.succeed(&backend.id);
+                recorder.first_byte();
+                return relay::start(stream, recorder, backend);
+            }
+            Err(failure) => {
+                tracing::warn!(backend = %backend.id, model = %attempt.model, error = %failure.error.message, retryable = failure.retryable, "attempt failed");
+                if failure.retryable {
+                    let pause = failure.error.retry_after.unwrap_or(5).clamp(1, 300);
+                    gateway
+                        .cooldowns
+                        .fail(&backend.id, std::time::Duration::from_secs(pause));
+                }
+                let stop = !failure.retryable;
+                last_error = Some(failure.error);
+                if stop {
+                    break;
+                }
+            }
+        }
+    }
+    let error = last_error.unwrap_or_else(|| {
+        ApiError::new(
+            ErrorType::ApiError,
+            format!(
+                "model {:?} has no usable target in profile {:?}",
+                req.model, config.active_profile
+            ),
+        )
+    });
+    fail(recorder, error)
+}
+
+fn check_request(req: MessagesRequest) -> Result<MessagesRequest, ApiError> {
+    if req.max_tokens.is_none() {
+        return Err(ApiError::invalid_request("max_tokens: Field required"));
+    }
+    if req.messages.is_empty() {
+        return Err(ApiError::invalid_request(
+            "messages: at least one message is required",
+        ));
+    }
+    if req.model.trim().is_empty() {
+        return Err(ApiError::invalid_request("model: must name a model"));
+    }
+    Ok(req)
+}
+
+fn fail(recorder: Recorder, error: ApiError) -> Response {
+    recorder.failed(error.status(), Default::default(), &error);
+    error.into_response()
+}
