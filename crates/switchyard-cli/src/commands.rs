@@ -100,12 +100,10 @@ async fn wait_for_signal() {
 }
 
 pub async fn token(rotate: bool) -> anyhow::Result<ExitCode> {
-    if env_token().is_some() {
-        if rotate {
-            bail!(
-                "the local token comes from SWITCHYARD_TOKEN; change that variable instead of rotating"
-            );
-        }
+    if rotate && env_token().is_some() {
+        bail!(
+            "the local token comes from SWITCHYARD_TOKEN; change that variable instead of rotating"
+        );
     }
     let token = if rotate {
         let token = blocking(|| secrets::rotate_local_token(&KeychainStore::default())).await??;

@@ -136,6 +136,11 @@ fn check_request(req: MessagesRequest) -> Result<MessagesRequest, ApiError> {
     Ok(req)
 }
 
+/// Refuse a request before it was parsed (e.g. a body over the size limit), still recording it.
+pub fn reject(gateway: Arc<Gateway>, headers: &HeaderMap, error: ApiError) -> Response {
+    fail(Recorder::new(gateway, headers), error)
+}
+
 fn fail(recorder: Recorder, error: ApiError) -> Response {
     recorder.failed(error.status(), Default::default(), &error);
     error.into_response()

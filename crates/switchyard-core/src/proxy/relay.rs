@@ -161,7 +161,11 @@ async fn relay(
         sent_error: None,
     };
     let mut end = End::Finished;
-    let first_out = out.chunk(&first);
+    // The pass-through tap already read the first chunk (to catch an early error event).
+    let first_out = match &out.decoder {
+        Decoder::Passthrough(_) => first,
+        Decoder::Translate(_) => out.chunk(&first),
+    };
     let mut last_upstream = Instant::now();
     let mut last_sent = Instant::now();
     if !first_out.is_empty() && tx.send(first_out).await.is_err() {

@@ -45,7 +45,7 @@ pub async fn messages(
 ) -> Response {
     let body = match read_body(&gateway, &headers, body).await {
         Ok(body) => body,
-        Err(err) => return err.into_response(),
+        Err(err) => return proxy::reject(gateway, &headers, err),
     };
     proxy::messages(gateway, Inbound { headers, query }, body).await
 }
