@@ -7,6 +7,7 @@ mod relay;
 mod send;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -67,43 +68,55 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         &mut rand::rng(),
     );
     let mut last_error = None;
-    for attempt in &attempts {
+    'targets: for attempt in &attempts {
         let Some(backend) = config.backend(&attempt.backend) else {
             continue;
         };
-        recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);
-        match send(
-            &gateway,
-            backend,
-            &attempt.model,
-            &req,
-            &body,
-            &inbound,
-            recorder.elapsed(),
-        )
-        .await
-        {
-            Ok(Answer::Complete { response, usage }) => {
-                gateway.cooldowns.succeed(&backend.id);
-                recorder.ok(200, usage);
-                return response;
+        let mut backoff = retry_delays(backend.retries);
+        loop {
+            recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);
+            let sent = send(
+                &gateway,
+                backend,
+                &attempt.model,
+                &req,
+                &body,
+                &inbound,
+                recorder.elapsed(),
+            )
+            .await;
+            let failure = match sent {
+                Ok(Answer::Complete { response, usage }) => {
+                    gateway.cooldowns.succeed(&backend.id);
+                    recorder.ok(200, usage);
+                    return response;
+                }
+                Ok(Answer::Stream(stream)) => {
+                    gateway.cooldowns.succeed(&backend.id);
+                    recorder.first_byte();
+                    return relay::start(stream, recorder, backend);
+                }
+                Err(failure) => failure,
+            };
+            tracing::warn!(backend = %backend.id, model = %attempt.model, error = %failure.error.message, retryable = failure.retryable, "attempt failed");
+            let retry_after = failure.error.retry_after;
+            let retryable = failure.retryable;
+            last_error = Some(failure.error);
+            if !retryable {
+                break 'targets;
             }
-            Ok(Answer::Stream(stream)) => {
-                gateway.cooldowns.succeed(&backend.id);
-                recorder.first_byte();
-                return relay::start(stream, recorder, backend);
-            }
-            Err(failure) => {
-                tracing::warn!(backend = %backend.id, model = %attempt.model, error = %failure.error.message, retryable = failure.retryable, "attempt failed");
-                if failure.retryable {
-                    let pause = failure.error.retry_after.unwrap_or(5).clamp(1, 300);
+            match backoff.next() {
+                Some(delay) => {
+                    // An upstream's retry-after wins when it is short enough to wait for.
+                    let wait =
+                        retry_after.map_or(delay, |s| Duration::from_secs(s.min(10)).max(delay));
+                    tokio::time::sleep(wait).await;
+                }
+                None => {
+                    let pause = retry_after.unwrap_or(5).clamp(1, 300);
                     gateway
                         .cooldowns
-                        .fail(&backend.id, std::time::Duration::from_secs(pause));
-                }
-                let stop = !failure.retryable;
-                last_error = Some(failure.error);
-                if stop {
+                        .fail(&backend.id, Duration::from_secs(pause));
                     break;
                 }
             }
@@ -119,6 +132,17 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         )
     });
     fail(recorder, error)
+}
+
+/// Delays between retries of one backend: exponential from 250 ms, capped at 4 s, jittered.
+fn retry_delays(retries: u32) -> impl Iterator<Item = Duration> {
+    use backon::BackoffBuilder;
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(4))
+        .with_max_times(retries as usize)
+        .with_jitter()
+        .build()
 }
 
 fn check_request(req: MessagesRequest) -> Result<MessagesRequest, ApiError> {

@@ -328,3 +328,30 @@ async fn the_active_profile_switches_at_runtime_and_persists() {
     assert_eq!(refused.status(), 400);
     assert_eq!(gw.engine.config().active_profile, "cloud");
 }
+
+#[tokio::test]
+async fn retries_the_same_backend_with_backoff_before_falling_back() {
+    let (a, fake_a) = fake_upstream().await;
+    let (b, fake_b) = fake_upstream().await;
+    fake_a.push(Reply::Json(
+        529,
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"busy"}}"#.into(),
+    ));
+    fake_a.push(Reply::Json(200, message_json("second try")));
+    let gw = Gateway::start(&passthrough_config(&[a, b], "retries = 1"), &[]).await;
+    let response = gw
+        .post("/v1/messages")
+        .body(request("m", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(body_of(response).await.contains("second try"));
+    assert_eq!(fake_a.seen().len(), 2);
+    assert!(fake_b.seen().is_empty());
+    let records = gw.records.wait_for(1).await;
+    assert_eq!(
+        (records[0].attempts, records[0].backend.as_deref()),
+        (2, Some("b0"))
+    );
+}
