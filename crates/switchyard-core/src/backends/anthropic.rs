@@ -10,6 +10,8 @@ use serde_json::value::RawValue;
 use crate::anthropic::{ApiError, ErrorEnvelope, ErrorType, MessageDeltaUsage, StreamEvent, Usage};
 use crate::sse::SseDecoder;
 
+use super::MINTED_SIGNATURE_PREFIX;
+
 /// `base_url` + `/v1/messages` (or `/messages` when the base already ends in `/v1`).
 pub fn endpoint(base_url: &str, path: &str) -> String {
     let base = base_url.trim_end_matches('/');
@@ -32,10 +34,8 @@ pub fn replace_model(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
         .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))?;
     let field: ModelField<'_> = serde_json::from_str(text)
         .map_err(|err| ApiError::invalid_request(format!("invalid request body: {err}")))?;
-    let raw = field.model.get();
-    // `raw` borrows from `text`, so its address locates the value inside the body.
-    let start = (raw.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
-    let end = start + raw.len();
+    // The value borrows from `text`, so its address locates it inside the body.
+    let std::ops::Range { start, end } = field_range(text, field.model);
     if end > body.len() {
         return Err(ApiError::new(
             ErrorType::ApiError,
@@ -49,6 +49,96 @@ pub fn replace_model(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
     out.extend_from_slice(replacement.as_bytes());
     out.extend_from_slice(&body[end..]);
     Ok(Bytes::from(out))
+}
+
+/// The body to forward: the client's bytes with `model` replaced and foreign thinking blocks
+/// (see [`strip_foreign_thinking`]) removed; nothing else changes.
+pub fn prepare_body(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
+    let body = replace_model(body, model)?;
+    Ok(strip_foreign_thinking(&body)?.unwrap_or(body))
+}
+
+/// Locate a top-level field's raw value inside `text` (the value borrows from it).
+fn field_range(text: &str, raw: &RawValue) -> std::ops::Range<usize> {
+    let start = (raw.get().as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    start..start + raw.get().len()
+}
+
+/// Remove thinking blocks that a translating backend minted (their signature starts with
+/// [`MINTED_SIGNATURE_PREFIX`]), and unsigned ones alongside them: a real Anthropic backend
+/// rejects both. Bodies without a minted signature (the usual case) are not parsed at all. This happens when a conversation moves from a local profile to the cloud.
+/// Returns `None` (forward the body untouched) when there is nothing to strip; otherwise only
+/// the `messages` array is rebuilt, from the raw bytes of every block that stays.
+pub fn strip_foreign_thinking(body: &[u8]) -> Result<Option<Bytes>, ApiError> {
+    let needle = MINTED_SIGNATURE_PREFIX.as_bytes();
+    let minted = body.windows(needle.len()).any(|w| w == needle);
+    if !minted {
+        return Ok(None);
+    }
+    let bad =
+        |err: serde_json::Error| ApiError::invalid_request(format!("invalid request body: {err}"));
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))?;
+    #[derive(Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow)]
+        messages: &'a RawValue,
+    }
+    #[derive(Deserialize)]
+    struct BlockKind {
+        #[serde(rename = "type", default)]
+        kind: String,
+        #[serde(default)]
+        signature: Option<String>,
+    }
+    let top: Top<'_> = serde_json::from_str(text).map_err(bad)?;
+    let messages: Vec<indexmap::IndexMap<String, &RawValue>> =
+        serde_json::from_str(top.messages.get()).map_err(bad)?;
+    let mut changed = false;
+    let mut rebuilt = Vec::with_capacity(messages.len());
+    for message in &messages {
+        let mut fields = Vec::with_capacity(message.len());
+        for (key, value) in message {
+            let mut raw = value.get().to_owned();
+            if key == "content" && raw.trim_start().starts_with('[') {
+                let blocks: Vec<&RawValue> = serde_json::from_str(value.get()).map_err(bad)?;
+                let kept: Vec<&str> = blocks
+                    .iter()
+                    .filter(|block| {
+                        let Ok(b) = serde_json::from_str::<BlockKind>(block.get()) else {
+                            return true;
+                        };
+                        let foreign = b.kind == "thinking"
+                            && b.signature.as_deref().is_none_or(|s| {
+                                s.is_empty() || s.starts_with(MINTED_SIGNATURE_PREFIX)
+                            });
+                        !foreign
+                    })
+                    .map(|b| b.get())
+                    .collect();
+                if kept.len() != blocks.len() {
+                    changed = true;
+                    raw = format!("[{}]", kept.join(","));
+                }
+            }
+            fields.push(format!(
+                "{}:{raw}",
+                serde_json::to_string(key).map_err(bad)?
+            ));
+        }
+        rebuilt.push(format!("{{{}}}", fields.join(",")));
+    }
+    if !changed {
+        return Ok(None);
+    }
+    let range = field_range(text, top.messages);
+    let mut out = Vec::with_capacity(body.len());
+    out.extend_from_slice(&body[..range.start]);
+    out.push(b'[');
+    out.extend_from_slice(rebuilt.join(",").as_bytes());
+    out.push(b']');
+    out.extend_from_slice(&body[range.end..]);
+    Ok(Some(Bytes::from(out)))
 }
 
 /// The client headers a pass-through forwards: `anthropic-*` (version, beta flags: never
@@ -194,6 +284,25 @@ mod tests {
         let out = replace_model(body, "qwen3:8b").unwrap();
         let expected = br#"{ "max_tokens" : 5,"model":"qwen3:8b" ,"messages":[{"role":"user","content":"caf\u00e9 \"model\":1"}],"thinking_sig":"Eq+/=="}"#;
         assert_eq!(&out[..], &expected[..]);
+    }
+
+    #[test]
+    fn strips_minted_and_unsigned_thinking_but_keeps_real_signatures_byte_exact() {
+        let body = br#"{"model":"m", "messages":[{"role":"user","content":"caf\u00e9"},{"role":"assistant","content":[{"type":"thinking","thinking":"local","signature":"swy1.abc"},{"type":"text","text":"hi"},{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"b":1, "a":2}}]},{"role":"assistant","content":[{"type":"thinking", "thinking":"real","signature":"EqQB+/=="},{"type":"thinking","thinking":"no sig"}]}],"max_tokens":9}"#;
+        let out = strip_foreign_thinking(body).unwrap().unwrap();
+        let expected = br#"{"model":"m", "messages":[{"role":"user","content":"caf\u00e9"},{"role":"assistant","content":[{"type":"text","text":"hi"},{"type":"tool_use","id":"toolu_1","name":"Bash","input":{"b":1, "a":2}}]},{"role":"assistant","content":[{"type":"thinking", "thinking":"real","signature":"EqQB+/=="}]}],"max_tokens":9}"#;
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            std::str::from_utf8(expected).unwrap()
+        );
+        // Nothing to strip: the body is forwarded untouched.
+        let clean = br#"{"model":"m","messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"x","signature":"Eq"}]}]}"#;
+        assert!(strip_foreign_thinking(clean).unwrap().is_none());
+        assert!(
+            strip_foreign_thinking(br#"{"model":"m","messages":[]}"#)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -89,7 +89,7 @@ fn prepare(
             }
             Ok(Prepared {
                 url,
-                body: passthrough::replace_model(body, model).map_err(Failure::fatal)?,
+                body: passthrough::prepare_body(body, model).map_err(Failure::fatal)?,
                 kind: backend.kind,
             })
         }
