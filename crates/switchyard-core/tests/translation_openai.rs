@@ -1,6 +1,8 @@
 //! OpenAI Chat Completions translation: fixture snapshots (`fixtures/openai_chat/<case>/`) and
 //! chunking properties. Every stream is checked against the structural invariants.
 
+#![cfg(test)]
+
 mod translation_support;
 
 use proptest::prelude::*;

@@ -1,6 +1,8 @@
 //! Shared by the translation tests: fixture loading, the structural invariants every
 //! Anthropic event stream must satisfy, and id normalisation (ids are random).
 
+#![cfg(test)]
+
 use std::path::Path;
 
 use serde_json::{Value, json};
