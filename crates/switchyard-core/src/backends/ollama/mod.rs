@@ -20,6 +20,7 @@ use crate::backends::{StreamTranslator, TargetContext, UpstreamRequest};
 
 pub use stream::OllamaStream;
 use stream::Setup;
+use wire::ChatChunk;
 
 /// Path of the endpoint, relative to the server's base URL (`http://127.0.0.1:11434`).
 pub const PATH: &str = "/api/chat";
@@ -76,9 +77,16 @@ impl OllamaExchange {
 
     /// A complete (non-streaming) upstream JSON answer → Anthropic message.
     pub fn response(&self, body: &[u8]) -> Result<MessagesResponse, ApiError> {
+        let chunk: ChatChunk = serde_json::from_slice(body).map_err(|err| {
+            let preview: String = String::from_utf8_lossy(body).chars().take(200).collect();
+            ApiError::new(
+                ErrorType::ApiError,
+                format!("Ollama's answer is not a chat response ({err}): {preview}"),
+            )
+        })?;
         let mut stream = OllamaStream::new(self.setup.clone());
-        let mut events = stream.feed(body);
-        events.extend(stream.feed(b"\n"));
+        let mut events = stream.feed(b"");
+        stream.on_chunk(chunk);
         events.extend(stream.finish());
         into_response(&events)
     }

@@ -68,17 +68,23 @@ impl OllamaStream {
         if self.builder.is_done() {
             return;
         }
-        let chunk: ChatChunk = match serde_json::from_slice(line) {
-            Ok(chunk) => chunk,
+        match serde_json::from_slice::<ChatChunk>(line) {
+            Ok(chunk) => self.on_chunk(chunk),
             Err(err) => {
                 let preview: String = String::from_utf8_lossy(line).chars().take(200).collect();
                 self.builder.fail(&ApiError::new(
                     ErrorType::ApiError,
                     format!("Ollama sent a stream line that is not valid JSON ({err}): {preview}"),
                 ));
-                return;
             }
-        };
+        }
+    }
+
+    /// One parsed line (or the whole non-streaming answer).
+    pub(crate) fn on_chunk(&mut self, chunk: ChatChunk) {
+        if self.builder.is_done() {
+            return;
+        }
         if let Some(message) = chunk.error {
             let error = self.setup.error(None, message);
             self.builder.fail(&error);
