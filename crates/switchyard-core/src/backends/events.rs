@@ -167,6 +167,15 @@ impl EventBuilder {
             .map(|(_, ours)| ours.as_str())
     }
 
+    /// The upstream tool-call id behind one of our `toolu_` ids (for backends that want their
+    /// own ids back).
+    pub fn upstream_id_for(&self, tool_use_id: &str) -> Option<&str> {
+        self.tool_ids
+            .iter()
+            .find(|(_, ours)| ours == tool_use_id)
+            .and_then(|(up, _)| up.as_deref())
+    }
+
     /// Emit `message_start` if not done yet. Idempotent.
     pub fn start(&mut self) {
         if self.phase != Phase::NotStarted {
@@ -316,10 +325,12 @@ impl EventBuilder {
         self.start();
         self.close_block();
         self.pending_ws = None;
-        let stop = if self.any_tool() {
-            StopReason::ToolUse
-        } else {
-            stop
+        // `tool_use` exactly when a tool_use block exists: Claude Code runs tools only on
+        // `tool_use`, and waits for a tool block that never comes otherwise.
+        let stop = match (self.any_tool(), stop) {
+            (true, _) => StopReason::ToolUse,
+            (false, StopReason::ToolUse) => StopReason::EndTurn,
+            (false, stop) => stop,
         };
         let stop_sequence = stop_sequence.filter(|_| stop == StopReason::StopSequence);
         let mut usage = upstream.input_usage(self.estimated_prompt);
@@ -566,10 +577,18 @@ mod tests {
             panic!("expected message_delta")
         };
         assert_eq!(delta.stop_reason, Some(StopReason::ToolUse));
-        assert!(
-            b.tool_id_for("call_1")
-                .is_some_and(|id| id.starts_with("toolu_"))
-        );
+        let ours = b.tool_id_for("call_1").unwrap().to_owned();
+        assert!(ours.starts_with("toolu_"));
+        assert_eq!(b.upstream_id_for(&ours), Some("call_1"));
+    }
+
+    #[test]
+    fn tool_use_stop_without_a_tool_block_is_end_turn() {
+        let mut b = EventBuilder::new("m", 0);
+        b.text("done");
+        b.finish(StopReason::ToolUse, None, UpstreamUsage::default());
+        let message = into_response(&b.drain()).unwrap();
+        assert_eq!(message.stop_reason, Some(StopReason::EndTurn));
     }
 
     #[test]

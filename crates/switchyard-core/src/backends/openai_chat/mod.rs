@@ -16,6 +16,7 @@ mod request;
 mod response;
 mod stream;
 mod text_tools;
+mod think_tags;
 pub mod wire;
 
 use crate::anthropic::{ApiError, MessagesRequest, MessagesResponse};

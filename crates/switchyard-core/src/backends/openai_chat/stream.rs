@@ -15,6 +15,7 @@ use crate::sse::SseDecoder;
 use super::errors::{ErrorContext, UpstreamError, map_error};
 use super::names::NameMap;
 use super::text_tools::{Piece, TextToolScanner};
+use super::think_tags::{Part, ThinkTagSplitter};
 use super::wire::{ChatChunk, ChatUsage, ChunkToolCall, StopMatch};
 
 /// What the machine needs from the exchange.
@@ -56,6 +57,7 @@ pub(crate) struct Machine {
     pub builder: EventBuilder,
     tools: Vec<PendingTool>,
     scanner: Option<TextToolScanner>,
+    think_tags: ThinkTagSplitter,
     finish_reason: Option<String>,
     stop_match: Option<String>,
     usage: Option<ChatUsage>,
@@ -67,6 +69,7 @@ impl Machine {
             builder: EventBuilder::new(setup.requested_model.clone(), setup.estimated_prompt),
             scanner: setup.recover_text_tools.then(TextToolScanner::default),
             setup,
+            think_tags: ThinkTagSplitter::default(),
             tools: Vec::new(),
             finish_reason: None,
             stop_match: None,
@@ -79,6 +82,20 @@ impl Machine {
     }
 
     pub fn content(&mut self, text: &str) {
+        let parts = self.think_tags.push(text);
+        self.apply_parts(parts);
+    }
+
+    fn apply_parts(&mut self, parts: Vec<Part>) {
+        for part in parts {
+            match part {
+                Part::Reasoning(reasoning) => self.builder.thinking(&reasoning),
+                Part::Text(text) => self.answer_text(&text),
+            }
+        }
+    }
+
+    fn answer_text(&mut self, text: &str) {
         match &mut self.scanner {
             None => self.builder.text(text),
             Some(scanner) => {
@@ -155,6 +172,8 @@ impl Machine {
         if self.builder.is_done() {
             return;
         }
+        let parts = self.think_tags.finish();
+        self.apply_parts(parts);
         if let Some(scanner) = &mut self.scanner {
             let pieces = scanner.finish();
             self.apply_pieces(pieces);
