@@ -1,6 +1,8 @@
 //! Request-side rules shared by the OpenAI and Ollama translators (Ollama reuses them through
 //! `pub(crate)`): system prompt, tool results, documents, token estimates, `max_tokens`.
 
+use serde::Deserialize;
+
 use crate::anthropic::{
     ApiError, ContentBlock, DocumentBlock, ImageSource, MessagesRequest, ToolResultBlock,
     ToolResultContent,
@@ -32,6 +34,30 @@ pub(crate) fn system_text(req: &MessagesRequest) -> Option<String> {
     (!texts.is_empty()).then(|| texts.join("\n\n"))
 }
 
+/// A document's `source`, typed (the shared request type keeps it as raw JSON).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum DocumentSource {
+    Text {
+        #[serde(default)]
+        data: String,
+    },
+    Content {
+        #[serde(default)]
+        content: Vec<ContentBlock>,
+    },
+    Url {
+        #[serde(default)]
+        url: String,
+    },
+    Base64 {
+        #[serde(default)]
+        media_type: String,
+    },
+    #[serde(other)]
+    Unknown,
+}
+
 /// A document block as text the model can read: plain text inline (titled), anything binary
 /// as a clear placeholder.
 pub(crate) fn document_text(doc: &DocumentBlock) -> String {
@@ -40,42 +66,31 @@ pub(crate) fn document_text(doc: &DocumentBlock) -> String {
         .as_deref()
         .map(|t| format!("{t}\n\n"))
         .unwrap_or_default();
-    let source = &doc.source;
-    let kind = source.get("type").and_then(|v| v.as_str()).unwrap_or("");
-    let media_type = source
-        .get("media_type")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    match kind {
-        "text" => {
-            let data = source.get("data").and_then(|v| v.as_str()).unwrap_or("");
-            format!("{title}{data}")
-        }
-        "content" => {
-            let parts: Vec<&str> = source
-                .get("content")
-                .and_then(|v| v.as_array())
-                .map(|blocks| {
-                    blocks
-                        .iter()
-                        .filter_map(|b| b.get("text").and_then(|t| t.as_str()))
-                        .collect()
+    let name = doc.title.as_deref().unwrap_or("document");
+    let source = DocumentSource::deserialize(&doc.source).unwrap_or(DocumentSource::Unknown);
+    match source {
+        DocumentSource::Text { data } => format!("{title}{data}"),
+        DocumentSource::Content { content } => {
+            let parts: Vec<&str> = content
+                .iter()
+                .filter_map(|block| match block {
+                    ContentBlock::Text(text) => Some(text.text.as_str()),
+                    _ => None,
                 })
-                .unwrap_or_default();
+                .collect();
             format!("{title}{}", parts.join("\n"))
         }
-        "url" => {
-            let url = source.get("url").and_then(|v| v.as_str()).unwrap_or("");
+        DocumentSource::Url { url } => {
             format!("[document omitted: {url} cannot be fetched by this backend]")
         }
-        _ => {
-            let name = doc.title.as_deref().unwrap_or("document");
-            let what = if media_type == "application/pdf" || kind == "base64" {
-                "PDF"
-            } else {
-                "document"
-            };
-            format!("[{what} omitted: {name} cannot be read by this backend]")
+        DocumentSource::Base64 { media_type } if media_type == "application/pdf" => {
+            format!("[PDF omitted: {name} cannot be read by this backend]")
+        }
+        DocumentSource::Base64 { media_type } => {
+            format!("[document omitted: {name} ({media_type}) cannot be read by this backend]")
+        }
+        DocumentSource::Unknown => {
+            format!("[document omitted: {name} cannot be read by this backend]")
         }
     }
 }

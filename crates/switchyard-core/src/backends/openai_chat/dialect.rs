@@ -36,7 +36,9 @@ fn host(base_url: &str) -> String {
 }
 
 fn is_local(host: &str) -> bool {
-    host == "localhost"
+    // A single-label name (`gpu-box`) can only be resolved on the local network.
+    !host.contains('.') && !host.contains(':')
+        || host == "localhost"
         || host.ends_with(".local")
         || host.ends_with(".localhost")
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
@@ -129,5 +131,7 @@ mod tests {
         let deepseek = Dialect::detect("https://api.deepseek.com/v1", "deepseek-chat");
         assert!(deepseek.echo_reasoning && !deepseek.top_k);
         assert!(!is_openai_reasoning_model("openchat"));
+        assert!(Dialect::detect("http://gpu-box:8000/v1", "qwen3").top_k);
+        assert!(!Dialect::detect("https://api.groq.com/openai/v1", "llama").top_k);
     }
 }

@@ -269,7 +269,8 @@ impl OpenAiStream {
             for call in delta.tool_calls {
                 self.machine.tool_fragment(call);
             }
-            if let Some(reason) = choice.finish_reason {
+            // Some servers send `""` instead of `null` on every chunk.
+            if let Some(reason) = choice.finish_reason.filter(|r| !r.is_empty()) {
                 self.machine.finish_reason(reason, choice.stop_reason);
             }
         }

@@ -256,6 +256,7 @@ pub struct ChatChunk {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ChunkChoice {
+    #[serde(deserialize_with = "null_default")]
     pub index: u32,
     #[serde(deserialize_with = "null_default")]
     pub delta: ChunkDelta,
