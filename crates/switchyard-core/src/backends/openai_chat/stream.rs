@@ -217,7 +217,13 @@ pub struct OpenAiStream {
     sse: SseDecoder,
     machine: Machine,
     saw_done: bool,
+    saw_event: bool,
+    /// The first bytes, kept until an SSE event arrives: a server that ignored `stream` or
+    /// answered an error with status 200 sends plain JSON, which then explains the failure.
+    head: Vec<u8>,
 }
+
+const HEAD_LIMIT: usize = 64 * 1024;
 
 impl OpenAiStream {
     pub(crate) fn new(setup: Setup) -> OpenAiStream {
@@ -225,6 +231,8 @@ impl OpenAiStream {
             sse: SseDecoder::new(),
             machine: Machine::new(setup),
             saw_done: false,
+            saw_event: false,
+            head: Vec::new(),
         }
     }
 
@@ -282,6 +290,7 @@ impl OpenAiStream {
     fn on_events(&mut self, events: Result<Vec<crate::sse::SseEvent>, crate::sse::SseError>) {
         match events {
             Ok(events) => {
+                self.saw_event |= !events.is_empty();
                 for event in events {
                     self.on_data(&event.data);
                 }
@@ -294,10 +303,37 @@ impl OpenAiStream {
     }
 }
 
+impl OpenAiStream {
+    /// The upstream answered 200 without any SSE event: an error body, or a complete JSON
+    /// answer from a server that does not stream.
+    fn not_a_stream(&self) -> ApiError {
+        let parsed = serde_json::from_slice::<super::wire::ErrorBody>(&self.head);
+        if let Ok(super::wire::ErrorBody {
+            error: Some(field), ..
+        }) = parsed
+        {
+            let upstream = UpstreamError::from_field(field);
+            let status = upstream.status_hint().unwrap_or(500);
+            return map_error(status, &upstream, &self.machine.setup.error_context());
+        }
+        let preview: String = String::from_utf8_lossy(&self.head)
+            .chars()
+            .take(200)
+            .collect();
+        ApiError::new(
+            ErrorType::ApiError,
+            format!("the backend did not answer with an event stream: {preview}"),
+        )
+    }
+}
+
 impl StreamTranslator for OpenAiStream {
     /// The first call (even with no bytes) emits `message_start`.
     fn feed(&mut self, chunk: &[u8]) -> Vec<StreamEvent> {
         self.machine.builder.start();
+        if !self.saw_event && self.head.len() < HEAD_LIMIT {
+            self.head.extend_from_slice(chunk);
+        }
         if !self.machine.builder.is_done() {
             let events = self.sse.feed(chunk);
             self.on_events(events);
@@ -315,6 +351,9 @@ impl StreamTranslator for OpenAiStream {
             // A finish reason means the answer was complete even without `[DONE]`.
             if self.saw_done || self.machine.saw_finish() {
                 self.machine.finalize();
+            } else if !self.saw_event && !self.head.is_empty() {
+                let error = self.not_a_stream();
+                self.machine.fail(&error);
             } else {
                 self.machine.fail(&ApiError::new(
                     ErrorType::ApiError,

@@ -1,6 +1,8 @@
 //! Optional recovery of tool calls a model printed as text, Hermes/Qwen style:
-//! `<tool_call>{"name": "Bash", "arguments": {...}}</tool_call>` (§6.6). Text that might be
-//! the start of such a call is held back until it is ruled in or out.
+//! `<tool_call>{"name": "Bash", "arguments": {...}}</tool_call>`, and Qwen3-Coder's XML body
+//! `<tool_call><function=Bash><parameter=command>ls</parameter></function></tool_call>`
+//! (§6.6). Text that might be the start of such a call is held back until it is ruled in or
+//! out.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -73,7 +75,11 @@ impl TextToolScanner {
 }
 
 fn parse_call(inner: &str) -> Option<Piece> {
-    let call: TextCall = serde_json::from_str(inner.trim()).ok()?;
+    let inner = inner.trim();
+    if inner.starts_with("<function=") {
+        return parse_xml_call(inner);
+    }
+    let call: TextCall = serde_json::from_str(inner).ok()?;
     let arguments = match call.arguments {
         None => "{}".to_owned(),
         Some(Value::String(text)) => text,
@@ -82,6 +88,40 @@ fn parse_call(inner: &str) -> Option<Piece> {
     Some(Piece::ToolCall {
         name: call.name,
         arguments,
+    })
+}
+
+/// `<function=NAME><parameter=KEY>VALUE</parameter>...</function>`. Values are JSON when
+/// they parse as JSON (numbers, booleans, arrays, objects), else strings.
+fn parse_xml_call(inner: &str) -> Option<Piece> {
+    let rest = inner.strip_prefix("<function=")?;
+    let (name, mut rest) = rest.split_once('>')?;
+    let mut arguments = serde_json::Map::new();
+    while let Some(start) = rest.find("<parameter=") {
+        let after = &rest[start + "<parameter=".len()..];
+        let (key, after) = after.split_once('>')?;
+        let end = after.find("</parameter>")?;
+        let raw = &after[..end];
+        let raw = raw.strip_prefix('\n').unwrap_or(raw);
+        let raw = raw.strip_suffix('\n').unwrap_or(raw);
+        let value = match serde_json::from_str::<Value>(raw) {
+            Ok(value) if !value.is_string() => value,
+            _ => Value::String(raw.to_owned()),
+        };
+        arguments.insert(key.trim().to_owned(), value);
+        rest = &after[end + "</parameter>".len()..];
+    }
+    if !rest
+        .trim()
+        .trim_end_matches("</function>")
+        .trim()
+        .is_empty()
+    {
+        return None;
+    }
+    Some(Piece::ToolCall {
+        name: name.trim().to_owned(),
+        arguments: Value::Object(arguments).to_string(),
     })
 }
 
@@ -112,6 +152,20 @@ mod tests {
                     arguments: "{\"command\":\"ls\"}".into()
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn recovers_qwen3_coder_xml_calls() {
+        let out = scan(&[
+            "<tool_call>\n<function=Bash>\n<parameter=command>\necho \"a<b\"\n</parameter>\n<parameter=timeout>\n5000\n</parameter>\n</function>\n</tool_call>",
+        ]);
+        assert_eq!(
+            out,
+            vec![Piece::ToolCall {
+                name: "Bash".into(),
+                arguments: "{\"command\":\"echo \\\"a<b\\\"\",\"timeout\":5000}".into()
+            }]
         );
     }
 
