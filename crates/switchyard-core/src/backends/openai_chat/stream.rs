@@ -121,7 +121,10 @@ impl Machine {
     pub fn tool_fragment(&mut self, call: ChunkToolCall) {
         let id = call.id.filter(|id| !id.is_empty());
         let position = match (call.index, &id) {
-            (Some(index), _) => self.tools.iter().position(|t| t.index == Some(index)),
+            // Same index but a different id: a server that numbers every call 0.
+            (Some(index), _) => self.tools.iter().rposition(|t| {
+                t.index == Some(index) && (id.is_none() || t.id.is_none() || t.id == id)
+            }),
             (None, Some(id)) => self.tools.iter().position(|t| t.id.as_ref() == Some(id)),
             (None, None) => self.tools.len().checked_sub(1),
         };
