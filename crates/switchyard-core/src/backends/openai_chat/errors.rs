@@ -208,6 +208,8 @@ pub(crate) fn map_error(status: u16, err: &UpstreamError, ctx: &ErrorContext<'_>
             let kind = ErrorType::from_status(status);
             let message = if kind == ErrorType::InvalidRequestError {
                 detail
+            } else if err.message.is_empty() {
+                format!("backend '{}' answered HTTP {status}", ctx.backend_id)
             } else {
                 format!(
                     "backend '{}' answered HTTP {status}: {detail}",
