@@ -9,6 +9,9 @@
 //! response, an error, or a byte stream through a synchronous [`StreamTranslator`].
 
 pub mod anthropic;
+pub mod events;
+pub mod ollama;
+pub mod openai_chat;
 
 use crate::anthropic::{StreamEvent, Usage};
 use crate::config::BackendConfig;
