@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use crate::anthropic::{ApiError, ErrorEnvelope, ErrorType, MessageDeltaUsage, StreamEvent, Usage};
 use crate::sse::SseDecoder;
 
-use super::MINTED_SIGNATURE_PREFIX;
+use super::events::SIGNATURE_PREFIX as MINTED_SIGNATURE_PREFIX;
 
 /// `base_url` + `/v1/messages` (or `/messages` when the base already ends in `/v1`).
 pub fn endpoint(base_url: &str, path: &str) -> String {

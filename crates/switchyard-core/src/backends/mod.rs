@@ -16,11 +16,6 @@ pub mod openai_chat;
 use crate::anthropic::{StreamEvent, Usage};
 use crate::config::BackendConfig;
 
-/// Prefix of the thinking-block signatures our translators mint. Claude Code replays them
-/// verbatim; the pass-through strips blocks carrying it before a conversation reaches a real
-/// Anthropic backend, which would reject them (`Invalid signature in thinking block`).
-pub const MINTED_SIGNATURE_PREFIX: &str = "swy1.";
-
 /// What a translator needs to know about the target it translates for.
 #[derive(Debug, Clone, Copy)]
 pub struct TargetContext<'a> {
