@@ -3,6 +3,8 @@
 //! - `anthropic`: pass-through to any `/v1/messages` endpoint; bytes relayed unchanged.
 //! - `openai_chat`: translation to OpenAI Chat Completions.
 //! - `ollama`: translation to Ollama's native `/api/chat`.
+//! - `events`: the Anthropic event sequence both translators produce (and the signature
+//!   prefix that marks proxy-minted thinking blocks).
 //!
 //! Translation is separate from sending. A translating backend turns a request into an
 //! [`UpstreamRequest`] plus an exchange value that knows how to read the answer: a complete

@@ -7,6 +7,9 @@
 //! - `stream` / `response`: Chat Completions answer → Anthropic events / message.
 //! - `errors`: upstream errors → Anthropic errors.
 //! - [`names`]: tool-name shortening; [`dialect`]: per-server differences.
+//! - `think_tags`: `<think>` reasoning printed inline → thinking blocks (always on).
+//! - `text_tools`: tool calls printed as text → tool_use blocks (`recover_text_tool_calls`).
+//! - `common`: request rules shared with the Ollama translator.
 
 pub(crate) mod common;
 pub mod dialect;
