@@ -10,7 +10,10 @@ use serde::Serialize;
 
 use super::{Inbound, parse_request};
 use crate::anthropic::MessagesRequest;
+use crate::backends::TargetContext;
 use crate::backends::anthropic as passthrough;
+use crate::backends::ollama::OllamaExchange;
+use crate::backends::openai_chat::OpenAiExchange;
 use crate::config::{BackendConfig, BackendKind};
 use crate::gateway::Gateway;
 use crate::routing::{plan, resolve};
@@ -40,17 +43,35 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
         &gateway.cooldowns,
         &mut rand::rng(),
     );
-    if let Some(attempt) = attempts.first()
-        && let Some(backend) = config.backend(&attempt.backend)
-        && backend.kind == BackendKind::Anthropic
-        && let Some(response) = forward(&gateway, backend, &attempt.model, &body, &inbound).await
-    {
-        return response;
-    }
-    Json(Count {
-        input_tokens: estimate(&req),
-    })
-    .into_response()
+    let Some((attempt, backend)) = attempts
+        .first()
+        .and_then(|a| config.backend(&a.backend).map(|b| (a, b)))
+    else {
+        return Json(Count {
+            input_tokens: estimate(&req),
+        })
+        .into_response();
+    };
+    let ctx = TargetContext {
+        backend,
+        upstream_model: &attempt.model,
+        requested_model: &req.model,
+        context_length: backend.context_length,
+    };
+    let translated = match backend.kind {
+        BackendKind::Anthropic => {
+            if let Some(response) =
+                forward(&gateway, backend, &attempt.model, &body, &inbound).await
+            {
+                return response;
+            }
+            None
+        }
+        BackendKind::OpenaiChat => OpenAiExchange::count_tokens(&req, &ctx).ok(),
+        BackendKind::Ollama => OllamaExchange::count_tokens(&req, &ctx).ok(),
+    };
+    let input_tokens = translated.unwrap_or_else(|| estimate(&req));
+    Json(Count { input_tokens }).into_response()
 }
 
 /// Ask the upstream; `None` when it has no such endpoint or cannot be reached.

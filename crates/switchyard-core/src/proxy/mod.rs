@@ -19,7 +19,10 @@ use crate::routing::{plan, resolve};
 
 pub use count::count_tokens;
 pub use record::Recorder;
-use send::{Answer, send};
+use send::{Answer, Next, send};
+
+/// Silence after which a `ping` event is sent (Claude Code aborts streams silent for 300 s).
+pub const PING_EVERY: Duration = Duration::from_secs(10);
 
 /// What the proxy needs from the inbound HTTP request besides the body.
 pub struct Inbound {
@@ -98,12 +101,14 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                 }
                 Err(failure) => failure,
             };
-            tracing::warn!(backend = %backend.id, model = %attempt.model, error = %failure.error.message, retryable = failure.retryable, "attempt failed");
+            tracing::warn!(backend = %backend.id, model = %attempt.model, error = %failure.error.message, next = ?failure.next, "attempt failed");
             let retry_after = failure.error.retry_after;
-            let retryable = failure.retryable;
+            let next = failure.next;
             last_error = Some(failure.error);
-            if !retryable {
-                break 'targets;
+            match next {
+                Next::Stop => break 'targets,
+                Next::Skip => continue 'targets,
+                Next::Retry => {}
             }
             match backoff.next() {
                 Some(delay) => {

@@ -13,14 +13,11 @@ use http::{HeaderValue, header};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout_at};
 
-use super::Recorder;
-use super::send::{Decoder, UpstreamStream};
+use super::send::{Decoder, UpstreamStream, encode_events};
+use super::{PING_EVERY, Recorder};
 use crate::anthropic::{ApiError, ErrorType, StreamEvent, Usage};
 use crate::config::BackendConfig;
 use crate::sse::encode_event;
-
-/// Silence after which a `ping` event is sent (Claude Code aborts streams silent for 300 s).
-const PING_EVERY: Duration = Duration::from_secs(10);
 
 /// Start relaying `stream` to the client; returns the response to send now.
 pub fn start(stream: UpstreamStream, recorder: Recorder, backend: &BackendConfig) -> Response {
@@ -72,15 +69,13 @@ impl Output {
     }
 
     fn encode(&mut self, events: &[StreamEvent]) -> Bytes {
-        let mut out = BytesMut::new();
         for event in events {
             if let StreamEvent::Error { error } = event {
                 let kind = ErrorType::from_name(&error.kind).unwrap_or(ErrorType::ApiError);
                 self.sent_error = Some(ApiError::new(kind, error.message.clone()));
             }
-            out.extend_from_slice(&encode_event(event));
         }
-        out.freeze()
+        encode_events(events)
     }
 
     /// The upstream ended: whatever closes the stream properly.
@@ -155,18 +150,19 @@ async fn relay(
         mut rest,
         decoder,
         permit,
+        first_byte_deadline,
     } = stream;
     let mut out = Output {
         decoder,
         sent_error: None,
     };
     let mut end = End::Finished;
-    // The pass-through tap already read the first chunk (to catch an early error event).
-    let first_out = match &out.decoder {
-        Decoder::Passthrough(_) => first,
-        Decoder::Translate(_) => out.chunk(&first),
-    };
-    let mut last_upstream = Instant::now();
+    // The decoder already read the first chunk (to catch an early error event).
+    let first_out = first;
+    // The next upstream chunk is due by this time: the first-byte deadline while the backend
+    // has not started, then `timeout_idle_s` after each chunk.
+    let mut due = first_byte_deadline.unwrap_or_else(|| Instant::now() + idle);
+    let mut started = first_byte_deadline.is_none();
     let mut last_sent = Instant::now();
     if !first_out.is_empty() && tx.send(first_out).await.is_err() {
         end = End::Cancelled;
@@ -175,10 +171,11 @@ async fn relay(
         tokio::select! {
             biased;
             () = tx.closed() => { end = End::Cancelled; }
-            next = timeout_at(last_upstream + idle, rest.next()) => {
+            next = timeout_at(due, rest.next()) => {
                 let bytes = match next {
                     Ok(Some(Ok(chunk))) => {
-                        last_upstream = Instant::now();
+                        due = Instant::now() + idle;
+                        started = true;
                         out.chunk(&chunk)
                     }
                     Ok(Some(Err(err))) => {
@@ -194,7 +191,12 @@ async fn relay(
                         break;
                     }
                     Err(_) => {
-                        let error = ApiError::new(ErrorType::TimeoutError, format!("backend {backend_id:?} sent nothing for {} s (timeout_idle_s)", idle.as_secs()));
+                        let message = if started {
+                            format!("backend {backend_id:?} sent nothing for {} s (timeout_idle_s)", idle.as_secs())
+                        } else {
+                            format!("backend {backend_id:?} did not start answering in time (timeout_first_byte_s)")
+                        };
+                        let error = ApiError::new(ErrorType::TimeoutError, message);
                         end = End::Failed(error.clone());
                         out.error_bytes(error)
                     }

@@ -10,10 +10,15 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, timeout_at};
 
 use super::Inbound;
-use crate::anthropic::{ApiError, ErrorType, MessagesRequest, Usage};
-use crate::backends::{StreamTranslator, anthropic as passthrough};
+use crate::anthropic::{
+    ApiError, ErrorType, MessagesRequest, MessagesResponse, StreamEvent, Usage,
+};
+use crate::backends::ollama::OllamaExchange;
+use crate::backends::openai_chat::OpenAiExchange;
+use crate::backends::{StreamTranslator, TargetContext, UpstreamRequest, anthropic as passthrough};
 use crate::config::{BackendConfig, BackendKind};
 use crate::gateway::Gateway;
+use crate::sse::encode_event;
 
 /// Upstream error bodies are read up to this size (they are short; anything longer is noise).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -25,19 +30,19 @@ pub enum Decoder {
     /// Relay bytes unchanged; read usage on the side.
     Passthrough(Box<passthrough::UsageTap>),
     /// Translate upstream bytes into Anthropic events.
-    #[expect(
-        dead_code,
-        reason = "constructed once the translating backends are wired in"
-    )]
     Translate(Box<dyn StreamTranslator>),
 }
 
 /// An upstream stream whose first chunk has arrived: from here on the client gets bytes.
 pub struct UpstreamStream {
+    /// What the client gets for the first upstream chunk (already read by the decoder).
     pub first: Bytes,
     pub rest: ByteStream,
     pub decoder: Decoder,
     pub permit: Option<OwnedSemaphorePermit>,
+    /// Set when the answer was committed before the upstream's first chunk (a translated
+    /// stream whose backend is still processing the prompt): the first chunk is due by then.
+    pub first_byte_deadline: Option<Instant>,
 }
 
 pub enum Answer {
@@ -45,23 +50,71 @@ pub enum Answer {
     Stream(UpstreamStream),
 }
 
-/// A failed attempt; `retryable` failures let the next target be tried.
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// The backend failed (down, timeout, 429, 5xx): retry it if configured, then cool it
+    /// down and try the next target.
+    Retry,
+    /// This target cannot serve the request (e.g. its context window is too small) but the
+    /// backend is fine: go straight to the next target.
+    Skip,
+    /// The request itself is at fault: answer now.
+    Stop,
+}
+
+/// A failed attempt.
 pub struct Failure {
     pub error: ApiError,
-    pub retryable: bool,
+    pub next: Next,
 }
 
 impl Failure {
     fn retry(error: ApiError) -> Self {
         Failure {
             error,
-            retryable: true,
+            next: Next::Retry,
+        }
+    }
+    fn skip(error: ApiError) -> Self {
+        Failure {
+            error,
+            next: Next::Skip,
         }
     }
     fn fatal(error: ApiError) -> Self {
         Failure {
             error,
-            retryable: false,
+            next: Next::Stop,
+        }
+    }
+}
+
+/// The state a translating backend keeps between its request and its answer.
+enum Exchange {
+    OpenAi(OpenAiExchange),
+    Ollama(OllamaExchange),
+}
+
+impl Exchange {
+    fn response(&self, body: &[u8]) -> Result<MessagesResponse, ApiError> {
+        match self {
+            Exchange::OpenAi(x) => x.response(body),
+            Exchange::Ollama(x) => x.response(body),
+        }
+    }
+
+    fn stream(&self) -> Box<dyn StreamTranslator> {
+        match self {
+            Exchange::OpenAi(x) => Box::new(x.stream()),
+            Exchange::Ollama(x) => Box::new(x.stream()),
+        }
+    }
+
+    fn error(&self, status: u16, body: &[u8]) -> ApiError {
+        match self {
+            Exchange::OpenAi(x) => x.error(status, body),
+            Exchange::Ollama(x) => x.error(status, body),
         }
     }
 }
@@ -71,15 +124,37 @@ struct Prepared {
     url: String,
     body: Bytes,
     kind: BackendKind,
+    /// `None` for the pass-through.
+    exchange: Option<Exchange>,
+}
+
+fn join(base_url: &str, path: &str) -> String {
+    format!("{}{path}", base_url.trim_end_matches('/'))
 }
 
 fn prepare(
     backend: &BackendConfig,
     model: &str,
-    _req: &MessagesRequest,
+    req: &MessagesRequest,
     body: &Bytes,
     inbound: &Inbound,
 ) -> Result<Prepared, Failure> {
+    let ctx = TargetContext {
+        backend,
+        upstream_model: model,
+        requested_model: &req.model,
+        context_length: backend.context_length,
+    };
+    // A prompt that cannot fit this target's window may still fit a fallback's.
+    let translated = |result: Result<(UpstreamRequest, Exchange), ApiError>| match result {
+        Ok((upstream, exchange)) => Ok(Prepared {
+            url: join(&backend.base_url, &upstream.path),
+            body: Bytes::from(upstream.body),
+            kind: backend.kind,
+            exchange: Some(exchange),
+        }),
+        Err(error) => Err(Failure::skip(error)),
+    };
     match backend.kind {
         BackendKind::Anthropic => {
             let mut url = passthrough::endpoint(&backend.base_url, "/messages");
@@ -91,19 +166,15 @@ fn prepare(
                 url,
                 body: passthrough::prepare_body(body, model).map_err(Failure::fatal)?,
                 kind: backend.kind,
+                exchange: None,
             })
         }
-        BackendKind::OpenaiChat | BackendKind::Ollama => Err(Failure::fatal(
-            ApiError::new(
-                ErrorType::ApiError,
-                format!(
-                    "backend {:?} is of kind {:?}, which this build cannot translate to yet",
-                    backend.id,
-                    backend.kind.as_str()
-                ),
-            )
-            .with_status(501),
-        )),
+        BackendKind::OpenaiChat => {
+            translated(OpenAiExchange::prepare(req, &ctx).map(|(u, x)| (u, Exchange::OpenAi(x))))
+        }
+        BackendKind::Ollama => {
+            translated(OllamaExchange::prepare(req, &ctx).map(|(u, x)| (u, Exchange::Ollama(x))))
+        }
     }
 }
 
@@ -149,9 +220,9 @@ pub async fn send(
     let key = gateway.backend_key(backend).await.map_err(Failure::fatal)?;
     let permit = gateway.permit(backend).await;
 
-    let mut headers = match prepared.kind {
-        BackendKind::Anthropic => passthrough::forwarded_headers(&inbound.headers),
-        _ => http::HeaderMap::new(),
+    let mut headers = match prepared.exchange {
+        None => passthrough::forwarded_headers(&inbound.headers),
+        Some(_) => http::HeaderMap::new(),
     };
     headers.insert(
         header::CONTENT_TYPE,
@@ -204,16 +275,39 @@ pub async fn send(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         let body = read_limited(response, ERROR_BODY_LIMIT, deadline).await;
-        let error =
-            passthrough::upstream_error(status, &body, &backend.id).with_retry_after(retry_after);
-        let retryable = matches!(status, 408 | 409 | 429 | 500..=599);
-        return Err(Failure { error, retryable });
+        let error = match &prepared.exchange {
+            None => passthrough::upstream_error(status, &body, &backend.id),
+            Some(exchange) => exchange.error(status, &body),
+        };
+        let error = match retry_after {
+            Some(seconds) => error.with_retry_after(Some(seconds)),
+            None => error,
+        };
+        let next = if matches!(status, 408 | 409 | 429 | 500..=599) {
+            Next::Retry
+        } else {
+            Next::Stop
+        };
+        return Err(Failure { error, next });
     }
 
     let mut stream: ByteStream = Box::pin(response.bytes_stream());
     if !req.is_stream() {
         let body = read_all(&mut stream, backend).await?;
-        let usage = passthrough::response_usage(&body);
+        let (body, usage) = match &prepared.exchange {
+            None => {
+                let usage = passthrough::response_usage(&body);
+                (body, usage)
+            }
+            Some(exchange) => {
+                // An answer we cannot read is the backend's fault: another may do better.
+                let message = exchange.response(&body).map_err(Failure::retry)?;
+                let json = serde_json::to_vec(&message).map_err(|err| {
+                    Failure::fatal(ApiError::new(ErrorType::ApiError, err.to_string()))
+                })?;
+                (Bytes::from(json), message.usage)
+            }
+        };
         let response = (
             [(
                 header::CONTENT_TYPE,
@@ -225,8 +319,19 @@ pub async fn send(
         return Ok(Answer::Complete { response, usage });
     }
 
-    let first = match timeout_at(deadline, stream.next()).await {
-        Err(_) => return Err(Failure::retry(first_byte_timeout(backend))),
+    // Wait for the first chunk before answering, so that an early failure can still fall
+    // back. A translated stream is committed after PING_EVERY without one (we can send our own
+    // `message_start` and keep the client alive with pings while a local engine processes a
+    // long prompt); a pass-through cannot ping before the upstream's own `message_start`.
+    let wait_until = match prepared.exchange {
+        Some(_) => deadline.min(Instant::now() + super::PING_EVERY),
+        None => deadline,
+    };
+    let first = match timeout_at(wait_until, stream.next()).await {
+        Err(_) if Instant::now() >= deadline => {
+            return Err(Failure::retry(first_byte_timeout(backend)));
+        }
+        Err(_) => None,
         Ok(None) => {
             return Err(Failure::retry(
                 ApiError::new(
@@ -240,31 +345,71 @@ pub async fn send(
             ));
         }
         Ok(Some(Err(err))) => return Err(Failure::retry(connect_error(backend, &err))),
-        Ok(Some(Ok(chunk))) => chunk,
+        Ok(Some(Ok(chunk))) => Some(chunk),
     };
-    let mut tap = passthrough::UsageTap::new();
-    tap.feed(&first);
-    if let (Some(error), false) = (&tap.error, tap.started) {
-        // An error event before anything else (e.g. overloaded): nothing reached the client
-        // yet, so the next target may still answer.
-        let retryable = matches!(
-            error.kind,
+    let first_byte_deadline = first.is_none().then_some(deadline);
+    let first = first.unwrap_or_default();
+    // Read the first chunk before answering: an error there can still fall back.
+    let (first, decoder, early_error, started) = match &prepared.exchange {
+        None => {
+            let mut tap = passthrough::UsageTap::new();
+            tap.feed(&first);
+            let early = tap.error.clone();
+            let started = tap.started;
+            (first, Decoder::Passthrough(Box::new(tap)), early, started)
+        }
+        Some(exchange) => {
+            let mut translator = exchange.stream();
+            let events = translator.feed(&first);
+            let early = events.iter().find_map(|event| match event {
+                StreamEvent::Error { error } => Some(ApiError::new(
+                    ErrorType::from_name(&error.kind).unwrap_or(ErrorType::ApiError),
+                    error.message.clone(),
+                )),
+                _ => None,
+            });
+            let started = events.iter().any(|e| {
+                matches!(
+                    e,
+                    StreamEvent::ContentBlockStart { .. } | StreamEvent::MessageDelta { .. }
+                )
+            });
+            (
+                encode_events(&events),
+                Decoder::Translate(translator),
+                early,
+                started,
+            )
+        }
+    };
+    if let (Some(error), false) = (early_error, started) {
+        // An error before any content (e.g. overloaded): nothing reached the client yet, so
+        // the next target may still answer.
+        let next = match error.kind {
             ErrorType::OverloadedError
-                | ErrorType::ApiError
-                | ErrorType::RateLimitError
-                | ErrorType::TimeoutError
-        );
-        return Err(Failure {
-            error: error.clone(),
-            retryable,
-        });
+            | ErrorType::ApiError
+            | ErrorType::RateLimitError
+            | ErrorType::TimeoutError => Next::Retry,
+            _ => Next::Stop,
+        };
+        return Err(Failure { error, next });
     }
     Ok(Answer::Stream(UpstreamStream {
         first,
         rest: stream,
-        decoder: Decoder::Passthrough(Box::new(tap)),
+        decoder,
         permit,
+        first_byte_deadline,
     }))
+}
+
+/// Anthropic events as SSE bytes.
+pub fn encode_events(events: &[StreamEvent]) -> Bytes {
+    let mut out = bytes::BytesMut::new();
+    for event in events {
+        out.extend_from_slice(&encode_event(event));
+    }
+    out.freeze()
 }
 
 async fn read_limited(response: reqwest::Response, limit: usize, deadline: Instant) -> Vec<u8> {

@@ -5,3 +5,4 @@ mod harness;
 mod passthrough;
 mod resilience;
 mod security;
+mod translated;
