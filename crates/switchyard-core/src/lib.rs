@@ -11,4 +11,5 @@ pub mod anthropic;
 pub mod backends;
 pub mod config;
 pub mod sse;
+pub mod tokens;
 pub mod usage;
