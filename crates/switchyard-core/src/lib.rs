@@ -9,6 +9,7 @@
 
 pub mod anthropic;
 pub mod backends;
+pub mod claude_code;
 pub mod config;
 pub mod sse;
 pub mod tokens;
