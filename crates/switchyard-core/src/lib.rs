@@ -15,6 +15,7 @@
 
 pub mod anthropic;
 pub mod backends;
+pub mod claude_code;
 pub mod config;
 pub mod engine;
 pub mod gateway;
@@ -23,4 +24,5 @@ pub mod routing;
 pub mod secrets;
 pub mod server;
 pub mod sse;
+pub mod tokens;
 pub mod usage;
