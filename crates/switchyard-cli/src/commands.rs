@@ -278,11 +278,68 @@ pub async fn check(config_flag: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub async fn env(config_flag: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub async fn env(
+    config_flag: Option<PathBuf>,
+    json: bool,
+    configure: bool,
+    restore: bool,
+) -> anyhow::Result<ExitCode> {
+    use switchyard_core::claude_code;
+    let settings_path = claude_code::default_settings_path()
+        .context("cannot find your home directory to locate ~/.claude/settings.json")?;
+    if restore {
+        let p = settings_path.clone();
+        let restored = blocking(move || claude_code::restore(&p)).await??;
+        println!(
+            "restored {} to what it was before Switchyard configured it",
+            restored.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let path = config_path(config_flag)?;
     let cfg = blocking(move || config::load_or_create(&path)).await??.0;
     let token = local_token().await?;
-    println!("export ANTHROPIC_BASE_URL='http://{}'", cfg.listen);
-    println!("export ANTHROPIC_AUTH_TOKEN='{}'", token.expose_secret());
+    let base_url = format!("http://{}", cfg.listen);
+    let vars = claude_code::env_vars(&base_url, token.expose_secret(), &Default::default());
+    if json {
+        println!("{}", claude_code::render_settings_env_block(&vars));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !configure {
+        print!("{}", claude_code::render_shell_exports(&vars));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let p = settings_path.clone();
+    let outcome = blocking(move || claude_code::configure(&p, &vars)).await??;
+    if outcome.is_unchanged() {
+        println!(
+            "{} already points Claude Code at {base_url}",
+            outcome.path.display()
+        );
+    } else {
+        println!(
+            "updated {}: {}",
+            outcome.path.display(),
+            outcome.changed.join(", ")
+        );
+        if let Some(backup) = &outcome.backup_taken {
+            println!(
+                "backup of the previous file: {} (`switchyard env --restore` puts it back)",
+                backup.display()
+            );
+        }
+    }
+    let p = settings_path.clone();
+    let settings = blocking(move || claude_code::ClaudeSettings::load(&p))
+        .await??
+        .unwrap_or_default();
+    let shell: Vec<(String, String)> = std::env::vars().collect();
+    for conflict in claude_code::conflicts(
+        &settings,
+        shell.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &base_url,
+    ) {
+        eprintln!("warning: {}", conflict.message);
+    }
     Ok(ExitCode::SUCCESS)
 }

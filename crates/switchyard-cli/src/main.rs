@@ -49,8 +49,19 @@ enum Command {
     },
     /// Validate the config and probe each backend; exits non-zero on problems.
     Check,
-    /// Print the environment Claude Code needs to use this gateway.
-    Env,
+    /// Print the environment Claude Code needs to use this gateway, or write it into
+    /// Claude Code's settings.json.
+    Env {
+        /// Print the settings.json `env` block (JSON) instead of shell exports.
+        #[arg(long, conflicts_with_all = ["configure", "restore"])]
+        json: bool,
+        /// Write the variables into ~/.claude/settings.json (other settings kept, backup made).
+        #[arg(long, conflicts_with = "restore")]
+        configure: bool,
+        /// Put back the settings.json saved before the first --configure.
+        #[arg(long)]
+        restore: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -88,7 +99,11 @@ fn main() -> ExitCode {
                 action: KeyAction::Delete { backend_id },
             } => commands::key_delete(&backend_id).await,
             Command::Check => commands::check(cli.config).await,
-            Command::Env => commands::env(cli.config).await,
+            Command::Env {
+                json,
+                configure,
+                restore,
+            } => commands::env(cli.config, json, configure, restore).await,
         }
     });
     match result {

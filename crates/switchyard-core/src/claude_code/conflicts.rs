@@ -46,7 +46,7 @@ pub fn conflicts<'a>(
         Some(key) if !key.is_empty() => add(
             ConflictKind::ApiKeySet,
             "settings.json sets ANTHROPIC_API_KEY: Claude Code sends it as x-api-key and it takes \
-             precedence over the gateway token. Set it to \"\" (`switchyard claude configure` \
+             precedence over the gateway token. Set it to \"\" (`switchyard env --configure` \
              does) or remove it."
                 .to_owned(),
         ),
