@@ -11,6 +11,7 @@ pub mod anthropic;
 pub mod backends;
 pub mod claude_code;
 pub mod config;
+pub mod discovery;
 pub mod sse;
 pub mod tokens;
 pub mod usage;
