@@ -5,6 +5,9 @@
 //! - [`sse`]: SSE and NDJSON decoding/encoding, push-driven.
 //! - [`config`]: the config file.
 //! - [`backends`]: pass-through and translating backends.
+//! - [`claude_code`]: Claude Code's environment and `settings.json`.
+//! - [`discovery`]: local engines, their models and context windows.
+//! - [`tokens`]: local token estimate and the context guard.
 //! - [`usage`]: usage records.
 
 pub mod anthropic;

@@ -60,6 +60,28 @@ pub fn configured_endpoints(backends: &[BackendConfig]) -> Vec<Endpoint> {
         .collect()
 }
 
+/// What `switchyard discover` probes: the configured backends, then the usual local ports
+/// not already covered by one of them (so an engine is not listed twice).
+pub fn endpoints_to_probe(backends: &[BackendConfig]) -> Vec<Endpoint> {
+    let mut endpoints = configured_endpoints(backends);
+    let configured: Vec<String> = endpoints
+        .iter()
+        .map(|e| same_host_form(root_url(&e.base_url)))
+        .collect();
+    endpoints.extend(
+        default_endpoints()
+            .into_iter()
+            .filter(|d| !configured.contains(&same_host_form(root_url(&d.base_url)))),
+    );
+    endpoints
+}
+
+/// `localhost` and `127.0.0.1` name the same engine.
+fn same_host_form(url: &str) -> String {
+    url.to_ascii_lowercase()
+        .replace("://localhost", "://127.0.0.1")
+}
+
 /// The URL without a trailing `/` or `/v1`: Ollama's `/api/*`, vLLM's `/version` and
 /// llama.cpp's `/props` live at the root.
 pub(crate) fn root_url(base_url: &str) -> &str {
@@ -78,6 +100,18 @@ mod tests {
             "http://127.0.0.1:8000"
         );
         assert_eq!(root_url("http://127.0.0.1:11434"), "http://127.0.0.1:11434");
+    }
+
+    #[test]
+    fn configured_backends_replace_matching_defaults() {
+        let backend: BackendConfig = serde_json::from_value(serde_json::json!({
+            "id": "local-ollama", "kind": "ollama", "base_url": "http://localhost:11434/"
+        }))
+        .unwrap();
+        let all = endpoints_to_probe(&[backend]);
+        assert_eq!(all.len(), 5);
+        assert_eq!(all[0].name, "local-ollama");
+        assert!(all.iter().all(|e| e.name != "Ollama"));
     }
 
     #[test]

@@ -16,7 +16,9 @@ mod report;
 mod wire;
 
 pub use context::{ContextLengths, OLLAMA_NUM_CTX_CAP};
-pub use endpoints::{Endpoint, EndpointSource, configured_endpoints, default_endpoints};
+pub use endpoints::{
+    Endpoint, EndpointSource, configured_endpoints, default_endpoints, endpoints_to_probe,
+};
 pub use probe::{ProbeSettings, discover};
 pub use report::{
     DiscoveredModel, DiscoveryReport, EndpointReport, EndpointStatus, EngineKind, render_report,
