@@ -136,6 +136,7 @@ mod tests {
             base_url: base_url.to_owned(),
             expected,
             source: EndpointSource::Default,
+            api_key_env: None,
         }
     }
 

@@ -13,6 +13,10 @@ pub struct Endpoint {
     /// What the endpoint is expected to be; decides which API is tried first.
     pub expected: Option<EngineKind>,
     pub source: EndpointSource,
+    /// Environment variable holding a bearer token for the model list (configured backends'
+    /// `api_key_env`); keychain keys are not read during discovery.
+    #[serde(skip)]
+    pub api_key_env: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,6 +43,7 @@ pub fn default_endpoints() -> Vec<Endpoint> {
         base_url: format!("http://127.0.0.1:{port}"),
         expected: Some(kind),
         source: EndpointSource::Default,
+        api_key_env: None,
     })
     .collect()
 }
@@ -56,6 +61,7 @@ pub fn configured_endpoints(backends: &[BackendConfig]) -> Vec<Endpoint> {
             source: EndpointSource::Configured {
                 backend_id: b.id.clone(),
             },
+            api_key_env: b.api_key_env.clone(),
         })
         .collect()
 }

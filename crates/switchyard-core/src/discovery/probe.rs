@@ -114,7 +114,7 @@ async fn identify(
             "an Ollama model list"
         ),
         fetch_json::<OpenAiModels>(
-            client.get(format!("{root}/v1/models")),
+            with_key(client.get(format!("{root}/v1/models")), endpoint),
             total,
             "an OpenAI model list"
         ),
@@ -132,6 +132,17 @@ async fn identify(
             },
             other => other,
         }),
+    }
+}
+
+fn with_key(request: reqwest::RequestBuilder, endpoint: &Endpoint) -> reqwest::RequestBuilder {
+    match endpoint
+        .api_key_env
+        .as_deref()
+        .and_then(|name| std::env::var(name).ok())
+    {
+        Some(key) => request.bearer_auth(key),
+        None => request,
     }
 }
 
