@@ -19,6 +19,33 @@ mod tests {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn shell_exports_survive_a_real_shell() {
+        use switchyard_core::claude_code::render_shell_exports;
+        let tricky = "a'b\"c $HOME `id` \\ \n end";
+        let vars = vec![("SY_TEST_VALUE".to_owned(), tricky.to_owned())];
+        let script = format!(
+            "{}printf %s \"$SY_TEST_VALUE\"",
+            render_shell_exports(&vars)
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), tricky);
+    }
+
+    #[test]
+    fn settings_env_block_parses_back() {
+        use switchyard_core::claude_code::render_settings_env_block;
+        let block: Value = serde_json::from_str(&render_settings_env_block(&vars())).unwrap();
+        assert_eq!(block["env"]["ANTHROPIC_AUTH_TOKEN"], "sy-token");
+        assert_eq!(block.as_object().unwrap().len(), 1);
+    }
+
     #[test]
     fn fresh_file_and_directory_are_created() {
         let dir = tempfile::tempdir().unwrap();
