@@ -1,11 +1,11 @@
 //! Finding local inference engines, their models and those models' context windows.
 //!
-//! - [`endpoints`]: which URLs to probe (the usual local ports, configured backends).
-//! - [`wire`]: each engine's JSON, as tolerant typed structs.
-//! - [`http`]: the probe client and readable failure reasons.
-//! - [`probe`]: [`discover`], all endpoints in parallel within a bounded time.
-//! - [`report`]: the [`DiscoveryReport`] and its CLI table ([`render_report`]).
-//! - [`context`]: [`ContextLengths`], the cached per-(backend, model) window used on the
+//! - `endpoints`: which URLs to probe (the usual local ports, configured backends).
+//! - `wire`: each engine's JSON, as tolerant typed structs.
+//! - `http`: the probe client and readable failure reasons.
+//! - `probe`: [`discover`], all endpoints in parallel within a bounded time.
+//! - `report`: the [`DiscoveryReport`] and its CLI table ([`render_report`]).
+//! - `context`: [`ContextLengths`], the cached per-(backend, model) window used on the
 //!   request path.
 
 mod context;
