@@ -81,6 +81,8 @@ impl Engine {
                     .map_err(EngineError::join)??
             }
         };
+        // The tokenizer's vocabulary takes a few hundred ms to build: not on the first request.
+        tokio::task::spawn_blocking(crate::tokens::warm_up);
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| EngineError::Bind {

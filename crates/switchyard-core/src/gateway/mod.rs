@@ -15,6 +15,7 @@ use secrecy::SecretString;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
 use crate::config::{BackendConfig, Config};
+use crate::discovery::ContextLengths;
 use crate::routing::Cooldowns;
 use crate::secrets::SecretStore;
 use crate::usage::{UsageRecord, UsageSink};
@@ -39,6 +40,8 @@ pub struct Gateway {
     clients: Mutex<HashMap<u64, reqwest::Client>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub cooldowns: Cooldowns,
+    /// Models' context windows: the config's override, else what the engine reports.
+    pub context_lengths: ContextLengths,
     sink: Arc<dyn UsageSink>,
     paused: AtomicBool,
     events: broadcast::Sender<EngineEvent>,
@@ -68,6 +71,7 @@ impl Gateway {
             clients: Mutex::new(HashMap::new()),
             limits: Mutex::new(HashMap::new()),
             cooldowns: Cooldowns::default(),
+            context_lengths: ContextLengths::default(),
             sink: parts.sink,
             paused: AtomicBool::new(false),
             events,
@@ -88,6 +92,7 @@ impl Gateway {
         let profile = config.active_profile.clone();
         self.config.store(Arc::new(config));
         self.keys.clear();
+        self.context_lengths.clear();
         self.emit(EngineEvent::ConfigChanged);
         if profile_changed {
             self.emit(EngineEvent::ProfileChanged(profile));

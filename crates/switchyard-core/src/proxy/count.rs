@@ -10,10 +10,7 @@ use serde::Serialize;
 
 use super::{Inbound, parse_request};
 use crate::anthropic::MessagesRequest;
-use crate::backends::TargetContext;
 use crate::backends::anthropic as passthrough;
-use crate::backends::ollama::OllamaExchange;
-use crate::backends::openai_chat::OpenAiExchange;
 use crate::config::{BackendConfig, BackendKind};
 use crate::gateway::Gateway;
 use crate::routing::{plan, resolve};
@@ -43,34 +40,16 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
         &gateway.cooldowns,
         &mut rand::rng(),
     );
-    let Some((attempt, backend)) = attempts
-        .first()
-        .and_then(|a| config.backend(&a.backend).map(|b| (a, b)))
-    else {
-        return Json(Count {
-            input_tokens: estimate(&req),
-        })
-        .into_response();
-    };
-    let ctx = TargetContext {
-        backend,
-        upstream_model: &attempt.model,
-        requested_model: &req.model,
-        context_length: backend.context_length,
-    };
-    let translated = match backend.kind {
-        BackendKind::Anthropic => {
-            if let Some(response) =
-                forward(&gateway, backend, &attempt.model, &body, &inbound).await
-            {
-                return response;
-            }
-            None
-        }
-        BackendKind::OpenaiChat => OpenAiExchange::count_tokens(&req, &ctx).ok(),
-        BackendKind::Ollama => OllamaExchange::count_tokens(&req, &ctx).ok(),
-    };
-    let input_tokens = translated.unwrap_or_else(|| estimate(&req));
+    // Only a pass-through backend can count with the real tokenizer; everything else (and a
+    // pass-through without the endpoint) gets the local estimate.
+    if let Some(attempt) = attempts.first()
+        && let Some(backend) = config.backend(&attempt.backend)
+        && backend.kind == BackendKind::Anthropic
+        && let Some(response) = forward(&gateway, backend, &attempt.model, &body, &inbound).await
+    {
+        return response;
+    }
+    let input_tokens = estimate(&req);
     Json(Count { input_tokens }).into_response()
 }
 
@@ -134,13 +113,7 @@ async fn forward(
     )
 }
 
+/// The local estimate: o200k-based, scaled towards Claude's tokenizer (see `tokens`).
 fn estimate(req: &MessagesRequest) -> u64 {
-    // Replaced by the tokenizer-based estimate in `tokens`.
-    let chars = serde_json::to_string(&req.messages).map_or(0, |s| s.len())
-        + req
-            .system
-            .as_ref()
-            .map_or(0, |s| s.texts().iter().map(|t| t.len()).sum())
-        + serde_json::to_string(&req.tools).map_or(0, |s| s.len());
-    (chars as u64).div_ceil(3).max(1)
+    crate::tokens::estimate_request_tokens(req)
 }

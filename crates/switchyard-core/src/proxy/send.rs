@@ -135,6 +135,7 @@ fn join(base_url: &str, path: &str) -> String {
 fn prepare(
     backend: &BackendConfig,
     model: &str,
+    context_length: Option<u32>,
     req: &MessagesRequest,
     body: &Bytes,
     inbound: &Inbound,
@@ -143,7 +144,7 @@ fn prepare(
         backend,
         upstream_model: model,
         requested_model: &req.model,
-        context_length: backend.context_length,
+        context_length,
     };
     // A prompt that cannot fit this target's window may still fit a fallback's.
     let translated = |result: Result<(UpstreamRequest, Exchange), ApiError>| match result {
@@ -216,7 +217,13 @@ pub async fn send(
     inbound: &Inbound,
     _elapsed: Duration,
 ) -> Result<Answer, Failure> {
-    let prepared = prepare(backend, model, req, body, inbound)?;
+    // Translating backends need the model's window (the context guard, Ollama's num_ctx);
+    // discovery answers from its cache, probing at most once per model and TTL.
+    let context_length = match backend.kind {
+        BackendKind::Anthropic => None,
+        _ => gateway.context_lengths.context_length(backend, model).await,
+    };
+    let prepared = prepare(backend, model, context_length, req, body, inbound)?;
     let key = gateway.backend_key(backend).await.map_err(Failure::fatal)?;
     let permit = gateway.permit(backend).await;
 

@@ -1,4 +1,6 @@
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{LazyLock, Mutex};
 
 use tiktoken_rs::CoreBPE;
 
@@ -21,13 +23,54 @@ pub fn count_text_tokens(text: &str) -> u64 {
     if text.is_empty() {
         return 0;
     }
-    let raw = match BPE.as_ref() {
+    let raw = if text.len() >= CACHE_MIN_BYTES {
+        cached_raw_count(text)
+    } else {
+        raw_count(text)
+    };
+    (raw * CLAUDE_OVER_O200K_PERCENT).div_ceil(100).max(1)
+}
+
+fn raw_count(text: &str) -> u64 {
+    match BPE.as_ref() {
         Some(bpe) => chunks(text)
             .map(|chunk| bpe.encode_ordinary(chunk).len() as u64)
             .sum(),
         None => (text.chars().count() as u64).div_ceil(FALLBACK_CHARS_PER_TOKEN),
-    };
-    (raw * CLAUDE_OVER_O200K_PERCENT).div_ceil(100).max(1)
+    }
+}
+
+/// Make the vocabulary ready (it takes a few hundred ms): call once at start-up, off the
+/// request path.
+pub fn warm_up() {
+    let _ = count_text_tokens("warm up");
+}
+
+/// Texts at least this long have their counts cached.
+const CACHE_MIN_BYTES: usize = 1024;
+/// Entries kept before the cache starts over.
+const CACHE_ENTRIES: usize = 8192;
+
+/// Counts of long texts by content hash. A Claude Code session re-sends the same system
+/// prompt, tool definitions and earlier turns with every request, so after the first request
+/// only the new turn is tokenized: hashing 90 KB costs tens of microseconds, encoding it
+/// milliseconds. A hash collision could only skew an estimate.
+static CACHE: LazyLock<Mutex<HashMap<u64, u64>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn cached_raw_count(text: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let key = hasher.finish();
+    if let Some(&count) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return count;
+    }
+    let count = raw_count(text);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= CACHE_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(key, count);
+    count
 }
 
 /// Texts are encoded in pieces of at most this many bytes, cut after whitespace.
@@ -85,6 +128,20 @@ pub(crate) fn o200k_raw(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_counts_equal_fresh_counts() {
+        let text = "fn main() { println!(\"hello\"); }\n".repeat(100);
+        let fresh = raw_count(&text);
+        assert_eq!(cached_raw_count(&text), fresh);
+        assert_eq!(
+            cached_raw_count(&text),
+            fresh,
+            "second lookup comes from the cache"
+        );
+        let other = format!("{text}// one more line\n");
+        assert!(cached_raw_count(&other) > fresh);
+    }
 
     #[test]
     fn vocabulary_is_compiled_in() {

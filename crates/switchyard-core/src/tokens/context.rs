@@ -14,7 +14,7 @@ pub fn safety_margin(context_length: u64) -> u64 {
 ///
 /// Returns the `max_tokens` to send upstream: `requested_max_tokens`, lowered so that
 /// prompt + output + [`safety_margin`] fit in `context_length`. When the prompt leaves less
-/// than `min(requested, MIN_OUTPUT_TOKENS)` for the answer, returns Anthropic's
+/// than `min(requested, MIN_OUTPUT_TOKENS, a quarter of the window)` for the answer, returns Anthropic's
 /// `prompt is too long: N tokens > M maximum` (M being the usable input window), the wording
 /// that makes Claude Code compact the conversation.
 ///
@@ -27,8 +27,11 @@ pub fn check_context(
     if context_length == 0 {
         return Ok(requested_max_tokens);
     }
-    let min_output = u64::from(requested_max_tokens.clamp(1, MIN_OUTPUT_TOKENS));
     let usable = context_length.saturating_sub(safety_margin(context_length));
+    // In a tiny window the room kept for the answer is capped at a quarter of it, so the
+    // reported maximum stays a usable prompt size (Claude Code compacts towards it).
+    let min_output =
+        u64::from(requested_max_tokens.clamp(1, MIN_OUTPUT_TOKENS)).min((usable / 4).max(1));
     let max_prompt = usable.saturating_sub(min_output);
     if prompt_tokens > max_prompt {
         return Err(ApiError::prompt_too_long(prompt_tokens, max_prompt));
@@ -43,6 +46,16 @@ pub fn check_context(
 mod tests {
     use super::*;
     use crate::anthropic::ErrorType;
+
+    #[test]
+    fn a_tiny_window_still_reports_a_usable_maximum() {
+        // 1024-token window: margin 256, usable 768, a quarter of it (192) kept for the answer.
+        assert_eq!(
+            check_context(930, 1024, 1024),
+            Err(ApiError::prompt_too_long(930, 576))
+        );
+        assert_eq!(check_context(500, 1024, 1024), Ok(268));
+    }
 
     #[test]
     fn margin_is_two_percent_with_floor_and_ceiling() {

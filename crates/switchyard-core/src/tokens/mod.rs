@@ -14,7 +14,7 @@ mod context;
 mod estimate;
 mod image;
 
-pub use bpe::count_text_tokens;
+pub use bpe::{count_text_tokens, warm_up};
 pub use context::{MIN_OUTPUT_TOKENS, check_context, safety_margin};
 pub use estimate::{TokenBreakdown, estimate_request_breakdown, estimate_request_tokens};
 pub use image::{IMAGE_FALLBACK_TOKENS, image_tokens_for_dimensions};

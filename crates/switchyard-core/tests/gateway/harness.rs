@@ -48,6 +48,9 @@ pub enum Reply {
 
 #[derive(Clone, Default)]
 pub struct Fake {
+    /// Answers to metadata probes (`/api/show`, `/v1/models`, ...) by path; they are not
+    /// recorded in `seen` and do not consume programmed replies. Unlisted probes get a 404.
+    pub probes: Arc<Mutex<std::collections::HashMap<String, String>>>,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     replies: Arc<Mutex<VecDeque<Reply>>>,
     /// Sent when a hanging stream's body is dropped (the gateway cancelled it).
@@ -80,8 +83,21 @@ impl Drop for DropSignal {
     }
 }
 
+/// Paths the gateway's discovery probes for context windows.
+fn is_probe(method: &http::Method, path: &str) -> bool {
+    method == http::Method::GET || path == "/api/show"
+}
+
 async fn handle(State(fake): State<Fake>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if is_probe(&parts.method, parts.uri.path()) {
+        let answer = fake.probes.lock().unwrap().get(parts.uri.path()).cloned();
+        let reply = match answer {
+            Some(json) => Reply::Json(200, json),
+            None => Reply::Json(404, r#"{"error":"not found"}"#.into()),
+        };
+        return respond(&fake, reply).await;
+    }
     let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
     fake.seen.lock().unwrap().push(Seen {
         path: parts.uri.path().to_owned(),

@@ -233,8 +233,15 @@ async fn a_prompt_too_large_for_the_window_gets_the_compaction_error_or_spills_t
     assert_eq!(response.status(), 400);
     let error: serde_json::Value = response.json().await.unwrap();
     let message = error["error"]["message"].as_str().unwrap();
+    // "prompt is too long: N tokens > M maximum", M being what the 512-token window leaves for
+    // a prompt once a margin and room for the answer are kept.
+    let numbers: Vec<u64> = message.split(' ').filter_map(|w| w.parse().ok()).collect();
     assert!(
-        message.starts_with("prompt is too long: ") && message.ends_with(" tokens > 512 maximum"),
+        message.starts_with("prompt is too long: ") && message.ends_with(" maximum"),
+        "{message}"
+    );
+    assert!(
+        numbers.len() == 2 && numbers[0] > numbers[1] && numbers[1] < 512,
         "{message}"
     );
     assert!(
@@ -279,4 +286,49 @@ async fn openai_upstream_errors_are_mapped() {
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("8192"), "{message}");
     assert_eq!(error["error"]["type"], "invalid_request_error");
+}
+
+#[tokio::test]
+async fn ollama_num_ctx_comes_from_the_engine_and_covers_the_prompt() {
+    let (up, fake) = fake_upstream().await;
+    fake.probes.lock().unwrap().insert(
+        "/api/show".into(),
+        r#"{"model_info":{"general.architecture":"qwen2","qwen2.context_length":32768},"parameters":""}"#.into(),
+    );
+    fake.push(Reply::Json(
+        200,
+        r#"{"model":"local-model","message":{"role":"assistant","content":"ok"},"done":true,"done_reason":"stop","prompt_eval_count":3000,"eval_count":2}"#.into(),
+    ));
+    // No context_length in the config: the window comes from /api/show.
+    let gw = Gateway::start(&config("ollama", &format!("http://{up}"), ""), &[]).await;
+    let body = format!(
+        r#"{{"model":"claude-sonnet-4-5","max_tokens":32000,"messages":[{{"role":"user","content":"{}"}}]}}"#,
+        "fn main() {{ let total = items.iter().sum::<u64>(); }} ".repeat(600)
+    );
+    let estimate: serde_json::Value = gw
+        .post("/v1/messages/count_tokens")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let estimate = estimate["input_tokens"].as_u64().unwrap();
+    assert!(
+        estimate > 3000,
+        "a 20 KB prompt is thousands of tokens, got {estimate}"
+    );
+
+    let response = gw.post("/v1/messages").body(body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let sent: serde_json::Value = serde_json::from_slice(&fake.seen()[0].body).unwrap();
+    assert_eq!(sent["options"]["num_ctx"], 32768);
+    let num_predict = sent["options"]["num_predict"].as_u64().unwrap();
+    // The answer's budget was clamped so that prompt + answer fit the window.
+    assert!(
+        estimate + num_predict <= 32768,
+        "{estimate} + {num_predict}"
+    );
+    assert!(num_predict < 32000);
 }

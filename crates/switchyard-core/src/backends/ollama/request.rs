@@ -8,7 +8,7 @@ use crate::anthropic::{
 };
 use crate::backends::TargetContext;
 use crate::backends::openai_chat::common::{
-    IMAGE_TOKENS, clamp_max_tokens, document_text, estimate_tokens, render_tool_result, system_text,
+    clamp_max_tokens, document_text, render_tool_result, system_text,
 };
 
 use super::wire::{ChatRequest, Function, FunctionCall, Message, Options, Think, Tool, ToolCall};
@@ -59,7 +59,7 @@ pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Trans
         }
     };
 
-    let estimated_prompt = estimate_prompt(&messages, &tools);
+    let estimated_prompt = crate::tokens::estimate_request_tokens(req);
     let num_predict = clamp_max_tokens(
         req.max_tokens,
         ctx.backend.max_output_tokens,
@@ -218,22 +218,4 @@ fn convert_message(
             out.push(m);
         }
     }
-}
-
-fn estimate_prompt(messages: &[Message], tools: &[Tool]) -> u64 {
-    let mut chars = 0usize;
-    let mut images = 0u64;
-    for m in messages {
-        chars += m.content.chars().count();
-        images += m.images.len() as u64;
-        for call in &m.tool_calls {
-            chars += call.function.name.len() + call.function.arguments.to_string().len();
-        }
-    }
-    for tool in tools {
-        chars += tool.function.name.len()
-            + tool.function.description.as_deref().map_or(0, str::len)
-            + tool.function.parameters.to_string().len();
-    }
-    estimate_tokens(chars) + images * IMAGE_TOKENS
 }

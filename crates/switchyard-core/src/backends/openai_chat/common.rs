@@ -136,41 +136,27 @@ pub(crate) fn render_tool_result(result: &ToolResultBlock) -> RenderedToolResult
     RenderedToolResult { text, images }
 }
 
-/// Tokens for `chars` characters of prompt text. 4 characters per token under-counts code a
-/// little: the overflow check must not reject prompts that would fit (the upstream's own
-/// overflow error is translated anyway).
-pub(crate) fn estimate_tokens(chars: usize) -> u64 {
-    chars.div_ceil(4) as u64
-}
-
-/// A flat allowance per image in token estimates.
-pub(crate) const IMAGE_TOKENS: u64 = 800;
-
 /// `max_tokens` for the upstream (§5.5): the client's value, capped by the backend's output
-/// limit and by what is left of the context window after the prompt. A prompt that alone
-/// fills the window is rejected with the wording that makes Claude Code compact.
+/// limit and fitted into the context window by [`crate::tokens::check_context`], which also
+/// rejects a prompt that leaves no room for an answer with the wording that makes Claude
+/// Code compact.
 pub(crate) fn clamp_max_tokens(
     requested: Option<u32>,
     backend_cap: Option<u32>,
     context_length: Option<u32>,
     estimated_prompt: u64,
 ) -> Result<Option<u32>, ApiError> {
-    let mut max = match (requested, backend_cap) {
+    let max = match (requested, backend_cap) {
         (Some(r), Some(c)) => Some(r.min(c)),
         (r, c) => r.or(c),
     };
-    if let Some(ctx) = context_length {
-        let ctx64 = u64::from(ctx);
-        if estimated_prompt >= ctx64 {
-            return Err(ApiError::prompt_too_long(estimated_prompt, ctx64));
+    match context_length {
+        Some(ctx) => {
+            crate::tokens::check_context(estimated_prompt, u64::from(ctx), max.unwrap_or(u32::MAX))
+                .map(Some)
         }
-        let room = ctx64 - estimated_prompt;
-        // Leave a margin for the estimate's error, but never less than half the room.
-        let margin = (ctx64 / 50).max(512).min(room / 2);
-        let budget = u32::try_from(room - margin).unwrap_or(u32::MAX).max(1);
-        max = Some(max.map_or(budget, |m| m.min(budget)));
+        None => Ok(max),
     }
-    Ok(max)
 }
 
 #[cfg(test)]
@@ -194,7 +180,7 @@ mod tests {
         );
         assert_eq!(
             clamp_max_tokens(Some(32000), None, Some(8192), 9000),
-            Err(ApiError::prompt_too_long(9000, 8192))
+            Err(ApiError::prompt_too_long(9000, 6656))
         );
         assert_eq!(clamp_max_tokens(None, None, None, 1), Ok(None));
     }

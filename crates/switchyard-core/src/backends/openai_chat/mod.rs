@@ -77,16 +77,6 @@ impl OpenAiExchange {
         ))
     }
 
-    /// Estimated prompt tokens of `req` as this backend would receive it (for
-    /// `/v1/messages/count_tokens`): the same translation, never rejected for size.
-    pub fn count_tokens(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<u64, ApiError> {
-        let unbounded = TargetContext {
-            context_length: None,
-            ..*ctx
-        };
-        Ok(request::translate(req, &unbounded)?.estimated_prompt)
-    }
-
     /// Whether the upstream request asked for a stream.
     pub fn is_stream(&self) -> bool {
         self.stream

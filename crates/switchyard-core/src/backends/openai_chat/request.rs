@@ -7,9 +7,7 @@ use crate::anthropic::{
 use crate::backends::TargetContext;
 use crate::backends::events::recover_reasoning;
 
-use super::common::{
-    IMAGE_TOKENS, clamp_max_tokens, document_text, estimate_tokens, render_tool_result, system_text,
-};
+use super::common::{clamp_max_tokens, document_text, render_tool_result, system_text};
 use super::dialect::{Dialect, reasoning_effort};
 use super::names::NameMap;
 use super::wire::{
@@ -94,7 +92,7 @@ pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Trans
         (None, None)
     };
 
-    let estimated_prompt = estimate_prompt(&messages, &tools);
+    let estimated_prompt = crate::tokens::estimate_request_tokens(req);
     let max_tokens = clamp_max_tokens(
         req.max_tokens,
         ctx.backend.max_output_tokens,
@@ -335,46 +333,4 @@ fn into_parts(content: UserContent) -> Vec<ContentPart> {
         UserContent::Text(text) => vec![ContentPart::Text { text }],
         UserContent::Parts(parts) => parts,
     }
-}
-
-fn estimate_prompt(messages: &[ChatMessage], tools: &[ChatTool]) -> u64 {
-    let mut chars = 0usize;
-    let mut images = 0u64;
-    for message in messages {
-        match message {
-            ChatMessage::System { content } | ChatMessage::Tool { content, .. } => {
-                chars += content.chars().count();
-            }
-            ChatMessage::User { content } => match content {
-                UserContent::Text(text) => chars += text.chars().count(),
-                UserContent::Parts(parts) => {
-                    for part in parts {
-                        match part {
-                            ContentPart::Text { text } => chars += text.chars().count(),
-                            ContentPart::ImageUrl { .. } => images += 1,
-                        }
-                    }
-                }
-            },
-            ChatMessage::Assistant {
-                content,
-                tool_calls,
-                reasoning_content,
-            } => {
-                chars += content.as_deref().map_or(0, |c| c.chars().count());
-                chars += reasoning_content
-                    .as_deref()
-                    .map_or(0, |c| c.chars().count());
-                for call in tool_calls {
-                    chars += call.function.name.len() + call.function.arguments.chars().count();
-                }
-            }
-        }
-    }
-    for tool in tools {
-        chars += tool.function.name.len()
-            + tool.function.description.as_deref().map_or(0, str::len)
-            + tool.function.parameters.to_string().len();
-    }
-    estimate_tokens(chars) + images * IMAGE_TOKENS
 }
