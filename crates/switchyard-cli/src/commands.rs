@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use switchyard_core::config::{self, Config};
+use switchyard_core::discovery;
 use switchyard_core::engine::{Engine, EngineOptions};
 use switchyard_core::secrets::{
     self, ExposeSecret, KeychainStore, SecretStore, SecretString, backend_account,
@@ -238,44 +239,38 @@ pub async fn check(config_flag: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", "),
         cfg.active_profile
     );
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(4))
-        .build()?;
-    let mut problems = 0;
-    for backend in &cfg.backends {
-        let reachable = client.get(&backend.base_url).send().await;
-        match reachable {
-            Ok(response) => println!(
-                "  ok    {:<12} {:<12} {} (HTTP {})",
-                backend.id,
-                backend.kind.as_str(),
-                backend.base_url,
-                response.status().as_u16()
-            ),
-            Err(err) => {
-                problems += 1;
-                let why = if err.is_timeout() {
-                    "timed out"
-                } else if err.is_connect() {
-                    "not reachable"
-                } else {
-                    "failed"
-                };
-                println!(
-                    "  FAIL  {:<12} {:<12} {} ({why})",
-                    backend.id,
-                    backend.kind.as_str(),
-                    backend.base_url
-                );
-            }
-        }
-    }
-    Ok(if problems == 0 {
-        ExitCode::SUCCESS
+    let endpoints = discovery::configured_endpoints(&cfg.backends);
+    let report = discovery::discover(&endpoints, &discovery::ProbeSettings::default()).await;
+    print!("{}", discovery::render_report(&report));
+    let down: Vec<&str> = report
+        .endpoints
+        .iter()
+        .filter(|e| e.status != discovery::EndpointStatus::Up)
+        .map(|e| e.name.as_str())
+        .collect();
+    if down.is_empty() {
+        Ok(ExitCode::SUCCESS)
     } else {
-        ExitCode::FAILURE
-    })
+        eprintln!("problems with: {}", down.join(", "));
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+pub async fn discover(config_flag: Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
+    // A broken or missing config still lets the default local ports be probed.
+    let backends = config_path(config_flag)
+        .ok()
+        .and_then(|path| config::load(&path).ok())
+        .map(|cfg| cfg.backends)
+        .unwrap_or_default();
+    let endpoints = discovery::endpoints_to_probe(&backends);
+    let report = discovery::discover(&endpoints, &discovery::ProbeSettings::default()).await;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", discovery::render_report(&report));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn env(

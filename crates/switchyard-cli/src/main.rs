@@ -49,6 +49,13 @@ enum Command {
     },
     /// Validate the config and probe each backend; exits non-zero on problems.
     Check,
+    /// Find local engines (Ollama, LM Studio, vLLM, llama.cpp, SGLang) and configured
+    /// backends, with their models and context windows.
+    Discover {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the environment Claude Code needs to use this gateway, or write it into
     /// Claude Code's settings.json.
     Env {
@@ -99,6 +106,7 @@ fn main() -> ExitCode {
                 action: KeyAction::Delete { backend_id },
             } => commands::key_delete(&backend_id).await,
             Command::Check => commands::check(cli.config).await,
+            Command::Discover { json } => commands::discover(cli.config, json).await,
             Command::Env {
                 json,
                 configure,
