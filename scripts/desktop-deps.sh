@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD="build-essential pkg-config curl wget file libssl-dev libgtk-3-dev libwebkit2gtk-4.1-dev \
 libayatana-appindicator3-dev librsvg2-dev libxdo-dev"
 TEST="xvfb xauth x11-utils xdotool imagemagick trayer webkit2gtk-driver chromium \
-gnome-keyring dbus-x11 libsecret-tools"
+gnome-keyring dbus-x11 libsecret-tools fonts-wqy-microhei"
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1

@@ -28,7 +28,7 @@ pub struct GatewayStatus {
     pub tray_host: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum RowStatus {
     Ok,

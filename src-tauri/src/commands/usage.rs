@@ -323,7 +323,8 @@ mod tests {
     fn civil_dates() {
         assert_eq!(day_string(0), "1970-01-01");
         assert_eq!(day_string(951_782_400_000), "2000-02-29");
-        assert_eq!(day_string(1_795_392_000_000 - 1), "2026-11-23");
+        assert_eq!(day_string(1_795_392_000_000), "2026-11-23");
+        assert_eq!(day_string(1_795_392_000_000 - 1), "2026-11-22");
     }
 
     #[test]

@@ -20,6 +20,8 @@ function isLocalUrl(url: string): boolean {
 
 export interface FakeState {
   scenario: Scenario;
+  /** Commands that fail with their realistic error (all of them in the "errors" scenario). */
+  fail: Set<string>;
   backends: BackendView[];
   profiles: Record<string, { rules: ProfileView["rules"]; default: ProfileView["default"] }>;
   active: string;
@@ -68,7 +70,9 @@ function mkRow(now: number, i: number): RequestRow {
   };
 }
 
-export function createState(scenario: Scenario = "default", now = Date.now()): FakeState {
+const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_backend_key", "test_route", "query_usage", "usage_summary", "export_usage_csv"];
+
+export function createState(scenario: Scenario = "default", now = Date.now(), fail?: string[]): FakeState {
   const base: BackendView = {
     id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", api_key_env: null, key: "none",
     context_length: 32768, max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true,
@@ -76,6 +80,7 @@ export function createState(scenario: Scenario = "default", now = Date.now()): F
   const empty = scenario === "empty";
   return {
     scenario,
+    fail: new Set(fail ?? (scenario === "errors" ? FAILABLE : [])),
     backends: empty
       ? []
       : [
@@ -194,7 +199,7 @@ const MODELS: Record<string, DiscoveredModel[]> = {
 /** Handles one command like src-tauri would. Throws a CommandError on failure. */
 export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): unknown {
   s.calls.push({ cmd, args: cmd === "set_backend_key" ? { id: a.id, key: "<redacted>" } : a });
-  const failing = s.scenario === "errors";
+  const failing = s.fail.has(cmd);
   switch (cmd) {
     case "get_status":
       if (failing) throw err("engine", "The gateway could not bind 127.0.0.1:4747: address already in use");
@@ -214,7 +219,7 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       return null;
     case "claude_code_status":
       return { settings_path: "/home/dev/.claude/settings.json", configured: false, has_backup: false,
-        conflicts: failing ? [{ name: "ANTHROPIC_API_KEY", message: "ANTHROPIC_API_KEY is set in your shell; Claude Code may bypass the gateway." }] : [] } satisfies ClaudeCodeStatus;
+        conflicts: s.scenario === "errors" ? [{ name: "ANTHROPIC_API_KEY", message: "ANTHROPIC_API_KEY is set in your shell; Claude Code may bypass the gateway." }] : [] } satisfies ClaudeCodeStatus;
     case "configure_claude_code":
       if (failing) throw err("io", "Could not write /home/dev/.claude/settings.json: permission denied");
       return { settings_path: "/home/dev/.claude/settings.json", configured: true, has_backup: true, conflicts: [] } satisfies ClaudeCodeStatus;

@@ -7,11 +7,13 @@ import { createState, handle, newRow, type Scenario } from "./fake-engine";
 declare global {
   interface Window {
     __SY_SCENARIO?: Scenario;
+    /** Commands to fail, overriding the scenario's choice. */
+    __SY_FAIL?: string[];
     __SY_MOCK?: unknown;
   }
 }
 
-const state = createState(window.__SY_SCENARIO ?? "default");
+const state = createState(window.__SY_SCENARIO ?? "default", Date.now(), window.__SY_FAIL);
 mockIPC((cmd, args) => handle(state, cmd, (args ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
 
 window.__SY_MOCK = {

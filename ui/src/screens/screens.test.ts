@@ -72,7 +72,7 @@ describe("Mapping", () => {
     await waitFor(() => expect(document.querySelectorAll('[data-testid="rule"]').length).toBe(2));
     const patterns = () => [...document.querySelectorAll<HTMLInputElement>('[data-field="pattern"]')].map((i) => i.value);
     expect(patterns()).toEqual(["*haiku*", "*sonnet*"]);
-    const down = document.querySelector('[data-testid="rule"] button[aria-label="Move down"]')!;
+    const down = document.querySelector('[data-testid="rule-down"]')!;
     await fireEvent.click(down);
     expect(patterns()).toEqual(["*sonnet*", "*haiku*"]);
     await fireEvent.click(screen.getByTestId("save-mapping"));
