@@ -50,11 +50,16 @@ impl CommandError {
 
 impl From<EngineError> for CommandError {
     fn from(e: EngineError) -> Self {
+        use switchyard_core::config::ConfigError;
         let kind = match &e {
-            EngineError::Secrets(_) => ErrorKind::Keychain,
-            EngineError::InvalidConfig(_) | EngineError::UnknownProfile(_) => {
-                ErrorKind::InvalidInput
+            EngineError::Secret(_) => ErrorKind::Keychain,
+            EngineError::Config(ConfigError::Read { .. } | ConfigError::Write { .. }) => {
+                ErrorKind::Io
             }
+            EngineError::Config(_) | EngineError::NonLoopback(_) => ErrorKind::InvalidInput,
+            EngineError::TokenFromEnv => ErrorKind::Unavailable,
+            EngineError::Bind { .. } => ErrorKind::Io,
+            _ => ErrorKind::Engine,
         };
         Self::new(kind, e.to_string())
     }

@@ -7,7 +7,6 @@
 
 pub mod bindings;
 pub mod commands;
-mod engine_shim;
 pub mod error;
 pub mod events;
 mod prefs;
@@ -15,11 +14,8 @@ mod probe;
 pub mod state;
 pub mod tray;
 
-/// The engine facade (temporarily the local shim until `switchyard_core::engine` lands).
 pub(crate) mod engine {
-    pub use crate::engine_shim::{
-        Engine, EngineError, EngineEvent, EngineOptions, MemorySecretStore, SecretStore,
-    };
+    pub use switchyard_core::engine::{Engine, EngineError, EngineEvent, EngineOptions};
 }
 
 use std::path::PathBuf;
@@ -28,6 +24,7 @@ use std::sync::Arc;
 use tauri::{Manager, RunEvent, WindowEvent};
 use tauri_plugin_autostart::MacosLauncher;
 use tauri_specta::Event;
+use switchyard_core::secrets::{KeychainStore, SecretStore};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::commands::overview::RequestRow;
@@ -36,10 +33,16 @@ use crate::events::RequestFinished;
 use crate::state::{AppState, SharedState};
 
 fn engine_options() -> EngineOptions {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     EngineOptions {
-        config_path: std::env::var_os("SWITCHYARD_CONFIG").map(PathBuf::from),
-        data_dir: std::env::var_os("SWITCHYARD_DATA_DIR").map(PathBuf::from),
-        listen: None,
+        config_path: var("SWITCHYARD_CONFIG").map(PathBuf::from),
+        data_dir: var("SWITCHYARD_DATA_DIR").map(PathBuf::from),
+        // Headless machines and tests pin the local token instead of using the keychain's.
+        token: std::env::var("SWITCHYARD_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(secrecy::SecretString::from),
+        ..EngineOptions::default()
     }
 }
 
@@ -55,7 +58,11 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
                     let _ = RequestFinished { row }.emit(&app);
                     tray::refresh(&app, &state);
                 }
-                Ok(EngineEvent::ProfileChanged(_)) => tray::refresh(&app, &state),
+                Ok(
+                    EngineEvent::ProfileChanged(_)
+                    | EngineEvent::PausedChanged(_)
+                    | EngineEvent::ConfigChanged,
+                ) => tray::refresh(&app, &state),
                 Err(RecvError::Lagged(n)) => tracing::warn!("missed {n} engine events"),
                 Err(RecvError::Closed) => break,
             }
@@ -82,7 +89,7 @@ pub fn run() {
         .invoke_handler(ipc.invoke_handler())
         .setup(move |app| {
             ipc.mount_events(app);
-            let secrets: Arc<dyn engine::SecretStore> = Arc::new(engine::MemorySecretStore);
+            let secrets: Arc<dyn SecretStore> = Arc::new(KeychainStore::default());
             let engine = tauri::async_runtime::block_on(Engine::start(engine_options(), secrets))
                 .map_err(|e| format!("Switchyard could not start its gateway: {e}"))?;
             let prefs = prefs::load(&prefs::prefs_path(&engine.config_path()));
@@ -121,8 +128,7 @@ pub fn run() {
     app.run(|handle, event| {
         if let RunEvent::Exit = event {
             if let Some(state) = handle.try_state::<SharedState>() {
-                let engine = state.engine.clone();
-                tauri::async_runtime::block_on(engine.shutdown());
+                tauri::async_runtime::block_on(state.engine.shutdown());
             }
         }
     });

@@ -212,19 +212,15 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         }
         TrayItem::CopyEnv => {
             tauri::async_runtime::spawn(async move {
-                match crate::commands::claude::env_of(&state).await {
-                    Ok(env) => {
-                        if let Err(e) = app.clipboard().write_text(env.shell) {
-                            tracing::warn!("clipboard: {e}");
-                        }
-                    }
-                    Err(e) => tracing::warn!("env: {e}"),
+                let env = crate::commands::claude::env_of(&state);
+                if let Err(e) = app.clipboard().write_text(env.shell) {
+                    tracing::warn!("clipboard: {e}");
                 }
             });
         }
         TrayItem::Quit => {
             tauri::async_runtime::spawn(async move {
-                state.engine.clone().shutdown().await;
+                state.engine.shutdown().await;
                 app.exit(0);
             });
         }

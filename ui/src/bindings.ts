@@ -68,6 +68,9 @@ async claudeCodeStatus() : Promise<Result<ClaudeCodeStatus, CommandError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Writes the gateway's variables into the `env` block of `settings.json`, keeping a backup.
+ */
 async configureClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("configure_claude_code") };
@@ -298,7 +301,7 @@ shell: string }
 export type CommandError = { kind: ErrorKind; message: string }
 export type Conflict = { name: string; 
 /**
- * Why it matters and what to do.
+ * What was found, where, and what to do.
  */
 message: string }
 export type DayPoint = { 

@@ -1,1 +1,116 @@
-fn main() {}
+//! `switchyard`: the headless gateway and its command-line tools. A thin layer over
+//! `switchyard-core`.
+
+mod commands;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Route Claude Code's models to local engines or cloud APIs through a loopback gateway"
+)]
+struct Cli {
+    /// The config file (default: SWITCHYARD_CONFIG, else the OS config dir).
+    #[arg(long, global = true, env = "SWITCHYARD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway in the foreground.
+    Serve {
+        /// Listen on this address instead of the config's `listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Allow a non-loopback --listen address (headless machines only).
+        #[arg(long)]
+        allow_non_loopback: bool,
+    },
+    /// Print the local token (created if absent).
+    Token {
+        /// Replace it with a new one.
+        #[arg(long)]
+        rotate: bool,
+    },
+    /// Show the active profile, or switch to NAME (in the running instance and the config).
+    Profile { name: Option<String> },
+    /// Manage provider keys in the OS keychain.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Validate the config and probe each backend; exits non-zero on problems.
+    Check,
+    /// Print the environment Claude Code needs to use this gateway, or write it into
+    /// Claude Code's settings.json.
+    Env {
+        /// Print the settings.json `env` block (JSON) instead of shell exports.
+        #[arg(long, conflicts_with_all = ["configure", "restore"])]
+        json: bool,
+        /// Write the variables into ~/.claude/settings.json (other settings kept, backup made).
+        #[arg(long, conflicts_with = "restore")]
+        configure: bool,
+        /// Put back the settings.json saved before the first --configure.
+        #[arg(long)]
+        restore: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Read a key from standard input into the keychain.
+    Set { backend_id: String },
+    /// Delete a backend's key from the keychain.
+    Delete { backend_id: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("switchyard: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve {
+                listen,
+                allow_non_loopback,
+            } => commands::serve(cli.config, listen, allow_non_loopback).await,
+            Command::Token { rotate } => commands::token(rotate).await,
+            Command::Profile { name } => commands::profile(cli.config, name).await,
+            Command::Key {
+                action: KeyAction::Set { backend_id },
+            } => commands::key_set(cli.config, &backend_id).await,
+            Command::Key {
+                action: KeyAction::Delete { backend_id },
+            } => commands::key_delete(&backend_id).await,
+            Command::Check => commands::check(cli.config).await,
+            Command::Env {
+                json,
+                configure,
+                restore,
+            } => commands::env(cli.config, json, configure, restore).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("switchyard: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

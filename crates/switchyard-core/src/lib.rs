@@ -3,12 +3,26 @@
 //!
 //! - [`anthropic`]: the Messages API as typed structs (the canonical form).
 //! - [`sse`]: SSE and NDJSON decoding/encoding, push-driven.
-//! - [`config`]: the config file.
-//! - [`backends`]: pass-through and translating backends.
+//! - [`config`]: the config file: schema, validation, atomic saving.
+//! - [`secrets`]: the OS keychain (provider keys, local token).
+//! - [`routing`]: profile × model → ordered attempts; balancing, cooldowns.
+//! - [`backends`]: pass-through and translating backends (pure translation code).
+//! - [`gateway`]: shared state of the running gateway.
+//! - [`proxy`]: the request path: attempts, fallback, relay.
+//! - [`server`]: the axum router and guards.
+//! - [`engine`]: the facade the CLI and the desktop app start.
 //! - [`usage`]: usage records.
 
 pub mod anthropic;
 pub mod backends;
+pub mod claude_code;
 pub mod config;
+pub mod engine;
+pub mod gateway;
+pub mod proxy;
+pub mod routing;
+pub mod secrets;
+pub mod server;
 pub mod sse;
+pub mod tokens;
 pub mod usage;

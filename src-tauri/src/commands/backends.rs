@@ -1,6 +1,5 @@
 //! Backends screen: list, add/edit/delete, provider keys (to the keychain), test and discovery.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
@@ -182,20 +181,7 @@ pub async fn save_backend(
         .and_then(|id| cfg.backends.iter().position(|b| &b.id == id));
     let mut backend = match existing {
         Some(i) => cfg.backends[i].clone(),
-        None => BackendConfig {
-            id: input.id.clone(),
-            kind: input.kind.into(),
-            base_url: String::new(),
-            api_key_env: None,
-            context_length: None,
-            max_output_tokens: None,
-            timeout_connect_s: 10,
-            timeout_first_byte_s: 300,
-            timeout_idle_s: 600,
-            max_in_flight: 0,
-            headers: BTreeMap::new(),
-            recover_text_tool_calls: false,
-        },
+        None => new_backend(&input)?,
     };
     backend.id = input.id.clone();
     backend.kind = input.kind.into();
@@ -215,6 +201,24 @@ pub async fn save_backend(
     }
     state.engine.update_config(cfg).await?;
     Ok(view_of(&state, &backend).await)
+}
+
+/// A backend with the config file's defaults for everything the form does not set (built
+/// through serde so new fields in the schema get their defaults without touching this code).
+fn new_backend(input: &BackendInput) -> CmdResult<BackendConfig> {
+    #[derive(Serialize)]
+    struct Minimal<'a> {
+        id: &'a str,
+        kind: BackendKind,
+        base_url: &'a str,
+    }
+    serde_json::to_value(Minimal {
+        id: &input.id,
+        kind: input.kind.into(),
+        base_url: &input.base_url,
+    })
+    .and_then(serde_json::from_value)
+    .map_err(|e| CommandError::new(crate::error::ErrorKind::Engine, e.to_string()))
 }
 
 fn rename_in_profiles(cfg: &mut switchyard_core::config::Config, from: &str, to: &str) {

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use switchyard_core::config::{Profile, RouteSpec, Rule, TargetSpec};
+use switchyard_core::secrets::ExposeSecret;
 use switchyard_core::usage::RequestStatus;
 use tauri::State;
 
@@ -253,7 +254,7 @@ pub async fn test_route(state: State<'_, SharedState>, model: String) -> CmdResu
         return Err(CommandError::invalid("Type a model name to test, e.g. claude-sonnet-4-5"));
     }
     let profile = state.engine.config().active_profile.clone();
-    let token = state.engine.local_token().await?;
+    let token = state.engine.local_token();
     let mut events = state.engine.subscribe();
     let url = format!("http://{}/v1/messages", state.engine.listen_addr());
     let client = reqwest::Client::builder()
@@ -263,7 +264,7 @@ pub async fn test_route(state: State<'_, SharedState>, model: String) -> CmdResu
     let started = Instant::now();
     let resp = client
         .post(&url)
-        .header("x-api-key", token)
+        .header("x-api-key", token.expose_secret())
         .header("anthropic-version", "2023-06-01")
         .json(&TinyRequest {
             model: &model,

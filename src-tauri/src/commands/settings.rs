@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::State;
+use switchyard_core::secrets::ExposeSecret;
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::error::{CmdResult, CommandError, ErrorKind};
@@ -111,12 +112,12 @@ pub async fn save_settings(
 #[tauri::command]
 #[specta::specta]
 pub async fn get_local_token(state: State<'_, SharedState>) -> CmdResult<String> {
-    Ok(state.engine.local_token().await?)
+    Ok(state.engine.local_token().expose_secret().to_string())
 }
 
 /// Makes a new token; clients configured with the old one get 401 until updated.
 #[tauri::command]
 #[specta::specta]
 pub async fn rotate_local_token(state: State<'_, SharedState>) -> CmdResult<String> {
-    Ok(state.engine.rotate_token().await?)
+    Ok(state.engine.rotate_token().await?.expose_secret().to_string())
 }

@@ -47,6 +47,11 @@ impl ErrorType {
         }
     }
 
+    /// Parse a wire name such as `overloaded_error`.
+    pub fn from_name(name: &str) -> Option<ErrorType> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+
     /// The error type Anthropic uses for an HTTP status (for upstream errors without a body
     /// we understand).
     pub fn from_status(status: u16) -> ErrorType {
@@ -74,6 +79,9 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, copied to `retry-after` (429 from an upstream, a budget that resets).
     pub retry_after: Option<u64>,
+    /// An HTTP status other than the type's usual one (e.g. 502 for an unreachable backend,
+    /// which Anthropic's vocabulary has no type for; an upstream's own status).
+    pub status_override: Option<u16>,
 }
 
 impl ApiError {
@@ -82,7 +90,18 @@ impl ApiError {
             kind,
             message: message.into(),
             retry_after: None,
+            status_override: None,
         }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status_override = Some(status);
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: Option<u64>) -> Self {
+        self.retry_after = seconds;
+        self
     }
 
     pub fn invalid_request(message: impl Into<String>) -> Self {
@@ -90,7 +109,7 @@ impl ApiError {
     }
 
     pub fn status(&self) -> u16 {
-        self.kind.status()
+        self.status_override.unwrap_or_else(|| self.kind.status())
     }
 
     pub fn body(&self) -> ErrorBody {

@@ -3,12 +3,17 @@
 //! - `anthropic`: pass-through to any `/v1/messages` endpoint; bytes relayed unchanged.
 //! - `openai_chat`: translation to OpenAI Chat Completions.
 //! - `ollama`: translation to Ollama's native `/api/chat`.
+//! - `events`: the Anthropic event sequence both translators produce (and the signature
+//!   prefix that marks proxy-minted thinking blocks).
 //!
 //! Translation is separate from sending. A translating backend turns a request into an
 //! [`UpstreamRequest`] plus an exchange value that knows how to read the answer: a complete
 //! response, an error, or a byte stream through a synchronous [`StreamTranslator`].
 
 pub mod anthropic;
+pub mod events;
+pub mod ollama;
+pub mod openai_chat;
 
 use crate::anthropic::{StreamEvent, Usage};
 use crate::config::BackendConfig;

@@ -1,7 +1,20 @@
-//! The config file: schema, loading with validation, atomic saving.
+//! The config file: schema, loading with validation (errors name the field and the line),
+//! atomic saving. A file that fails validation is never overwritten.
 
+mod error;
+mod load;
+mod locate;
+mod save;
 mod schema;
+mod validate;
 
+pub use error::{ConfigError, Issue};
+pub use load::{default_config_path, load, load_or_create, parse};
+pub use save::{save, set_active_profile, write_atomic};
 pub use schema::{
     BackendConfig, BackendKind, Config, DEFAULT_LISTEN, Profile, RouteSpec, Rule, TargetSpec,
 };
+pub use validate::{is_loopback_host, validate};
+
+/// The commented config written on first run.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");

@@ -85,6 +85,10 @@ pub struct BackendConfig {
     /// Longest silence allowed between two upstream chunks once streaming.
     #[serde(default = "default_idle_s")]
     pub timeout_idle_s: u64,
+    /// Times a failed attempt (unreachable, timeout, 429, 5xx) is retried on this backend, with
+    /// exponential backoff, before the route's next target is tried.
+    #[serde(default)]
+    pub retries: u32,
     /// Requests sent to this backend at once; further ones wait (0: no limit).
     #[serde(default)]
     pub max_in_flight: u32,

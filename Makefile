@@ -1,0 +1,45 @@
+# Switchyard: the README's commands. `make run` and `make test` install what they need.
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run serve build test test-rust test-real lint bench deps-build deps-test clean help
+
+help:
+	@echo "make run       install what is missing, build, start Switchyard on the default config"
+	@echo "make serve     build and run the headless gateway (switchyard serve)"
+	@echo "make test      install test dependencies, run every test suite, print a summary"
+	@echo "make test-real the opt-in suite against a real local model (llama.cpp; slow first time)"
+	@echo "make bench     benchmarks (results go to docs/PERFORMANCE.md by hand)"
+	@echo "make lint      cargo fmt --check and clippy -D warnings"
+
+deps-build:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+build: deps-build
+	$(CARGO) build --release -p switchyard-cli
+
+run: build
+	@scripts/run.sh
+
+serve: build
+	./target/release/switchyard serve
+
+test:
+	@scripts/test-all.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+bench:
+	@scripts/bench.sh
+
+test-real:
+	@scripts/test-real.sh
+
+clean:
+	$(CARGO) clean

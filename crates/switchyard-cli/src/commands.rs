@@ -1,0 +1,345 @@
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use switchyard_core::config::{self, Config};
+use switchyard_core::engine::{Engine, EngineOptions};
+use switchyard_core::secrets::{
+    self, ExposeSecret, KeychainStore, SecretStore, SecretString, backend_account,
+};
+
+fn config_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match flag {
+        Some(path) => Ok(path),
+        None => Ok(config::default_config_path()?),
+    }
+}
+
+fn env_token() -> Option<SecretString> {
+    std::env::var("SWITCHYARD_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(SecretString::from)
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .context("a background task failed")
+}
+
+/// The local token: SWITCHYARD_TOKEN, else the keychain's (created if absent).
+async fn local_token() -> anyhow::Result<SecretString> {
+    if let Some(token) = env_token() {
+        return Ok(token);
+    }
+    Ok(blocking(|| secrets::local_token(&KeychainStore::default())).await??)
+}
+
+pub async fn serve(
+    config: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    allow_non_loopback: bool,
+) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let engine = Engine::start(
+        EngineOptions {
+            config_path: Some(config_path(config)?),
+            listen,
+            allow_non_loopback,
+            token: env_token(),
+            ..Default::default()
+        },
+        Arc::new(KeychainStore::default()),
+    )
+    .await?;
+    let cfg = engine.config();
+    println!("listening on http://{}", engine.listen_addr());
+    println!(
+        "config: {} (active profile: {})",
+        engine.config_path().display(),
+        cfg.active_profile
+    );
+    std::io::stdout().flush().ok();
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    engine.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn token(rotate: bool) -> anyhow::Result<ExitCode> {
+    if rotate && env_token().is_some() {
+        bail!(
+            "the local token comes from SWITCHYARD_TOKEN; change that variable instead of rotating"
+        );
+    }
+    let token = if rotate {
+        let token = blocking(|| secrets::rotate_local_token(&KeychainStore::default())).await??;
+        eprintln!(
+            "rotated: restart a running `switchyard serve` (the desktop app applies it at once) and update Claude Code's ANTHROPIC_AUTH_TOKEN"
+        );
+        token
+    } else {
+        local_token().await?
+    };
+    println!("{}", token.expose_secret());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The running instance's base URL and an HTTP client, when one answers.
+async fn running_instance(cfg: &Config) -> Option<(String, reqwest::Client)> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_millis(500))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .ok()?;
+    let base = format!("http://{}", cfg.listen);
+    client.get(format!("{base}/health")).send().await.ok()?;
+    Some((base, client))
+}
+
+pub async fn profile(
+    config_flag: Option<PathBuf>,
+    name: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let path = config_path(config_flag)?;
+    let p = path.clone();
+    let cfg = blocking(move || config::load(&p)).await??;
+    let running = running_instance(&cfg).await;
+    let Some(name) = name else {
+        println!("{}", cfg.active_profile);
+        for profile in cfg.profiles.keys() {
+            eprintln!(
+                "  {} {profile}",
+                if *profile == cfg.active_profile {
+                    "*"
+                } else {
+                    " "
+                }
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    match running {
+        Some((base, client)) => {
+            let token = local_token().await?;
+            let response = client
+                .put(format!("{base}/switchyard/v1/profile"))
+                .bearer_auth(token.expose_secret())
+                .json(&serde_json::json!({ "profile": name }))
+                .send()
+                .await
+                .context("the running instance did not answer")?;
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            if !status.is_success() {
+                bail!(
+                    "{}",
+                    body["error"]["message"]
+                        .as_str()
+                        .unwrap_or("the running instance refused the switch")
+                );
+            }
+            println!("active profile: {name} (running instance at {base} switched; config saved)");
+        }
+        None => {
+            let p = path.clone();
+            let n = name.clone();
+            blocking(move || config::set_active_profile(&p, &n)).await??;
+            println!(
+                "active profile: {name} (config saved; no running instance at {})",
+                cfg.listen
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn key_set(config_flag: Option<PathBuf>, backend_id: &str) -> anyhow::Result<ExitCode> {
+    let path = config_path(config_flag)?;
+    if let Ok(cfg) = config::load(&path)
+        && cfg.backend(backend_id).is_none()
+    {
+        eprintln!("note: the config has no backend {backend_id:?} yet; the key is stored anyway");
+    }
+    let mut key = String::new();
+    std::io::stdin()
+        .read_to_string(&mut key)
+        .context("cannot read the key from standard input")?;
+    let key = key.trim().to_owned();
+    if key.is_empty() {
+        bail!(
+            "no key on standard input: pipe it in, e.g. `printf %s \"$KEY\" | switchyard key set {backend_id}`"
+        );
+    }
+    let account = backend_account(backend_id);
+    blocking(move || KeychainStore::default().set(&account, &SecretString::from(key))).await??;
+    println!("stored the key of backend {backend_id:?} in the OS keychain");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn key_delete(backend_id: &str) -> anyhow::Result<ExitCode> {
+    let account = backend_account(backend_id);
+    let deleted = blocking(move || KeychainStore::default().delete(&account)).await??;
+    if deleted {
+        println!("deleted the key of backend {backend_id:?}");
+    } else {
+        println!("backend {backend_id:?} had no key in the keychain");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn check(config_flag: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let path = config_path(config_flag)?;
+    let p = path.clone();
+    let cfg = match blocking(move || config::load(&p)).await? {
+        Ok(cfg) => cfg,
+        Err(err) => {
+            eprintln!("{err}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!(
+        "config {}: valid ({} backends, profiles: {}; active: {})",
+        path.display(),
+        cfg.backends.len(),
+        cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", "),
+        cfg.active_profile
+    );
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(4))
+        .build()?;
+    let mut problems = 0;
+    for backend in &cfg.backends {
+        let reachable = client.get(&backend.base_url).send().await;
+        match reachable {
+            Ok(response) => println!(
+                "  ok    {:<12} {:<12} {} (HTTP {})",
+                backend.id,
+                backend.kind.as_str(),
+                backend.base_url,
+                response.status().as_u16()
+            ),
+            Err(err) => {
+                problems += 1;
+                let why = if err.is_timeout() {
+                    "timed out"
+                } else if err.is_connect() {
+                    "not reachable"
+                } else {
+                    "failed"
+                };
+                println!(
+                    "  FAIL  {:<12} {:<12} {} ({why})",
+                    backend.id,
+                    backend.kind.as_str(),
+                    backend.base_url
+                );
+            }
+        }
+    }
+    Ok(if problems == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub async fn env(
+    config_flag: Option<PathBuf>,
+    json: bool,
+    configure: bool,
+    restore: bool,
+) -> anyhow::Result<ExitCode> {
+    use switchyard_core::claude_code;
+    let settings_path = claude_code::default_settings_path()
+        .context("cannot find your home directory to locate ~/.claude/settings.json")?;
+    if restore {
+        let p = settings_path.clone();
+        let restored = blocking(move || claude_code::restore(&p)).await??;
+        println!(
+            "restored {} to what it was before Switchyard configured it",
+            restored.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = config_path(config_flag)?;
+    let cfg = blocking(move || config::load_or_create(&path)).await??.0;
+    let token = local_token().await?;
+    let base_url = format!("http://{}", cfg.listen);
+    let vars = claude_code::env_vars(&base_url, token.expose_secret(), &Default::default());
+    if json {
+        println!("{}", claude_code::render_settings_env_block(&vars));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !configure {
+        print!("{}", claude_code::render_shell_exports(&vars));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let p = settings_path.clone();
+    let outcome = blocking(move || claude_code::configure(&p, &vars)).await??;
+    if outcome.is_unchanged() {
+        println!(
+            "{} already points Claude Code at {base_url}",
+            outcome.path.display()
+        );
+    } else {
+        println!(
+            "updated {}: {}",
+            outcome.path.display(),
+            outcome.changed.join(", ")
+        );
+        if let Some(backup) = &outcome.backup_taken {
+            println!(
+                "backup of the previous file: {} (`switchyard env --restore` puts it back)",
+                backup.display()
+            );
+        }
+    }
+    let p = settings_path.clone();
+    let settings = blocking(move || claude_code::ClaudeSettings::load(&p))
+        .await??
+        .unwrap_or_default();
+    let shell: Vec<(String, String)> = std::env::vars().collect();
+    for conflict in claude_code::conflicts(
+        &settings,
+        shell.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &base_url,
+    ) {
+        eprintln!("warning: {}", conflict.message);
+    }
+    Ok(ExitCode::SUCCESS)
+}

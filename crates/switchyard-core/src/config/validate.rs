@@ -1,0 +1,319 @@
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use super::locate::{Step, line_of, render};
+use super::{Config, Issue, RouteSpec, TargetSpec};
+
+fn key(s: &str) -> Step {
+    Step::Key(s.to_owned())
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    issues: Vec<Issue>,
+}
+
+impl Checker<'_> {
+    fn issue(&mut self, path: &[Step], message: impl Into<String>) {
+        self.issues.push(Issue {
+            field: render(path),
+            line: line_of(self.text, path),
+            message: message.into(),
+        });
+    }
+}
+
+/// Every problem in `config` (`text` is the file it came from, used to find lines).
+pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
+    let mut c = Checker {
+        text,
+        issues: Vec::new(),
+    };
+
+    if !config.listen.ip().is_loopback() {
+        c.issue(
+            &[key("listen")],
+            format!(
+                "{} is not a loopback address; the gateway only listens on 127.0.0.1 or [::1] (a headless machine can override this with `switchyard serve --listen ADDR --allow-non-loopback`)",
+                config.listen
+            ),
+        );
+    }
+    if config.max_body_mib == 0 {
+        c.issue(&[key("max_body_mib")], "must be at least 1");
+    }
+
+    let mut ids = HashSet::new();
+    for (i, backend) in config.backends.iter().enumerate() {
+        let at = |field: &str| vec![key("backends"), Step::Index(i), key(field)];
+        if backend.id.is_empty()
+            || !backend
+                .id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+        {
+            c.issue(
+                &at("id"),
+                format!(
+                    "{:?} is not a valid backend id: use letters, digits, '-', '_' or '.'",
+                    backend.id
+                ),
+            );
+        } else if !ids.insert(backend.id.as_str()) {
+            c.issue(
+                &at("id"),
+                format!("backend id {:?} is used twice", backend.id),
+            );
+        }
+        match reqwest::Url::parse(&backend.base_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+            Ok(_) => c.issue(
+                &at("base_url"),
+                format!("{:?} must be an http:// or https:// URL", backend.base_url),
+            ),
+            Err(err) => c.issue(
+                &at("base_url"),
+                format!("{:?} is not a URL: {err}", backend.base_url),
+            ),
+        }
+        if let Some(var) = &backend.api_key_env
+            && (var.is_empty() || var.contains('=') || var.contains('\0'))
+        {
+            c.issue(
+                &at("api_key_env"),
+                format!("{var:?} is not an environment variable name"),
+            );
+        }
+        for (field, value) in [
+            ("timeout_connect_s", backend.timeout_connect_s),
+            ("timeout_first_byte_s", backend.timeout_first_byte_s),
+            ("timeout_idle_s", backend.timeout_idle_s),
+        ] {
+            if value == 0 {
+                c.issue(&at(field), "must be at least 1 second");
+            }
+        }
+        if backend.context_length == Some(0) {
+            c.issue(&at("context_length"), "must be a positive number of tokens");
+        }
+        if backend.max_output_tokens == Some(0) {
+            c.issue(
+                &at("max_output_tokens"),
+                "must be a positive number of tokens",
+            );
+        }
+        for (name, value) in &backend.headers {
+            let mut path = at("headers");
+            path.push(key(name));
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                c.issue(&path, format!("{name:?} is not a valid HTTP header name"));
+            } else if http::HeaderValue::from_str(value).is_err() {
+                c.issue(&path, "the value is not a valid HTTP header value");
+            }
+        }
+    }
+
+    if !config.profiles.contains_key(&config.active_profile) {
+        let known: Vec<_> = config.profiles.keys().map(String::as_str).collect();
+        c.issue(
+            &[key("active_profile")],
+            format!(
+                "there is no profile {:?} (profiles: {})",
+                config.active_profile,
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+    }
+
+    for (name, profile) in &config.profiles {
+        let base = vec![key("profiles"), key(name)];
+        if let Some(default) = &profile.default {
+            let mut path = base.clone();
+            path.push(key("default"));
+            match default {
+                RouteSpec::Target(target) => check_target(&mut c, config, &path, target),
+                RouteSpec::Route { targets, fallbacks } => {
+                    check_targets(&mut c, config, &path, "targets", targets, true);
+                    check_targets(&mut c, config, &path, "fallbacks", fallbacks, false);
+                }
+            }
+        }
+        for (i, rule) in profile.rules.iter().enumerate() {
+            let mut path = base.clone();
+            path.extend([key("rules"), Step::Index(i)]);
+            if rule.pattern.trim().is_empty() {
+                let mut p = path.clone();
+                p.push(key("match"));
+                c.issue(&p, "must be a model name or a glob such as \"*sonnet*\"");
+            }
+            check_targets(&mut c, config, &path, "targets", &rule.targets, true);
+            check_targets(&mut c, config, &path, "fallbacks", &rule.fallbacks, false);
+        }
+    }
+    c.issues
+}
+
+fn check_targets(
+    c: &mut Checker<'_>,
+    config: &Config,
+    base: &[Step],
+    field: &str,
+    targets: &[TargetSpec],
+    required: bool,
+) {
+    let mut path = base.to_vec();
+    path.push(key(field));
+    if required && targets.is_empty() {
+        c.issue(&path, "needs at least one target ({ backend = \"...\" })");
+    }
+    for (i, target) in targets.iter().enumerate() {
+        let mut p = path.clone();
+        p.push(Step::Index(i));
+        check_target(c, config, &p, target);
+    }
+}
+
+fn check_target(c: &mut Checker<'_>, config: &Config, path: &[Step], target: &TargetSpec) {
+    if config.backend(&target.backend).is_none() {
+        let mut p = path.to_vec();
+        p.push(key("backend"));
+        let known: Vec<_> = config.backends.iter().map(|b| b.id.as_str()).collect();
+        c.issue(
+            &p,
+            format!(
+                "there is no backend {:?} (backends: {})",
+                target.backend,
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+    }
+    if target.weight == Some(0) {
+        let mut p = path.to_vec();
+        p.push(key("weight"));
+        c.issue(&p, "must be at least 1");
+    }
+}
+
+/// `localhost`, `*.localhost`, `127.x.x.x`, `::1` (with or without brackets).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigError, DEFAULT_CONFIG, parse};
+    use std::path::Path;
+
+    #[test]
+    fn the_default_config_is_valid() {
+        let config = parse(DEFAULT_CONFIG, Path::new("default.toml")).unwrap();
+        assert_eq!(config.active_profile, "local");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:4747");
+        assert_eq!(config.backends.len(), 2);
+        assert!(config.profiles.contains_key("cloud"));
+    }
+
+    fn issues(text: &str) -> Vec<Issue> {
+        match parse(text, Path::new("c.toml")) {
+            Err(ConfigError::Invalid { issues, .. }) => issues,
+            other => panic!("expected validation issues, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_backend_in_a_rule_names_field_and_line() {
+        let text = "active_profile = \"p\"\n[[backends]]\nid = \"a\"\nkind = \"ollama\"\nbase_url = \"http://127.0.0.1:1\"\n[profiles.p]\n[[profiles.p.rules]]\nmatch = \"*sonnet*\"\ntargets = [{ backend = \"nope\" }]\n";
+        let found = issues(text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].field, "profiles.p.rules[0].targets[0].backend");
+        assert_eq!(found[0].line, Some(9));
+        assert!(
+            found[0].message.contains("\"nope\""),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0].message.contains("backends: a"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn several_problems_are_all_reported() {
+        let text = "listen = \"0.0.0.0:4747\"\nactive_profile = \"missing\"\n[[backends]]\nid = \"a\"\nkind = \"ollama\"\nbase_url = \"ftp://x\"\n[[backends]]\nid = \"a\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1\"\ntimeout_idle_s = 0\n[profiles.p]\n";
+        let found = issues(text);
+        let fields: Vec<_> = found.iter().map(|i| (i.field.as_str(), i.line)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("listen", Some(1)),
+                ("backends[0].base_url", Some(6)),
+                ("backends[1].id", Some(8)),
+                ("backends[1].timeout_idle_s", Some(11)),
+                ("active_profile", Some(2)),
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_and_type_errors_carry_the_line() {
+        let text = "active_profile = \"p\"\n[[backends]]\nid = \"a\"\nkind = \"smoke-signals\"\nbase_url = \"http://x\"\n";
+        match parse(text, Path::new("c.toml")) {
+            Err(ConfigError::Syntax { line, message, .. }) => {
+                assert_eq!(line, 4);
+                assert!(message.contains("smoke-signals"), "{message}");
+            }
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+        match parse("active_profile = \"p\"\nlisten = [\n", Path::new("c.toml")) {
+            Err(ConfigError::Syntax { line, .. }) => assert!(line >= 2),
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+        match parse("active_profile = \"p\"\ncolour = 1\n", Path::new("c.toml")) {
+            Err(ConfigError::Syntax { line, message, .. }) => {
+                assert_eq!(line, 2);
+                assert!(message.contains("colour"), "{message}");
+            }
+            other => panic!("expected an unknown-field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "a.localhost",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "example.com",
+            "10.0.0.1",
+            "0.0.0.0",
+            "localhost.evil.com",
+            "[::2]",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+}

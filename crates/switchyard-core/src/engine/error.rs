@@ -1,0 +1,35 @@
+use std::net::SocketAddr;
+
+use crate::config::ConfigError;
+use crate::secrets::SecretError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(
+        "cannot listen on {addr}: {source} (is another Switchyard or program using that port? change `listen` in the config or pass --listen)"
+    )]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
+        "{0} is not a loopback address: the gateway listens on 127.0.0.1 or [::1] unless started headless with --allow-non-loopback"
+    )]
+    NonLoopback(SocketAddr),
+    #[error(
+        "the local token comes from SWITCHYARD_TOKEN; change that variable instead of rotating"
+    )]
+    TokenFromEnv,
+    #[error("an internal task failed: {0}")]
+    Internal(String),
+}
+
+impl EngineError {
+    pub fn join(err: tokio::task::JoinError) -> Self {
+        EngineError::Internal(err.to_string())
+    }
+}

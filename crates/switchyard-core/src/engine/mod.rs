@@ -1,0 +1,242 @@
+//! The engine facade: what the CLI and the desktop app start and talk to. It owns the config
+//! file, the local token, the gateway state and the HTTP server task.
+
+mod error;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use tokio::sync::{Mutex, broadcast, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::config::{self, Config};
+use crate::gateway::{Gateway, GatewayParts};
+use crate::secrets::{self, SecretStore, backend_account};
+use crate::usage::UsageSink;
+
+pub use crate::gateway::EngineEvent;
+pub use error::EngineError;
+
+#[derive(Default)]
+pub struct EngineOptions {
+    /// The config file; default: `SWITCHYARD_CONFIG`, else the OS config dir.
+    pub config_path: Option<PathBuf>,
+    /// Where the usage database lives; default: `SWITCHYARD_DATA_DIR`, else the OS data dir.
+    pub data_dir: Option<PathBuf>,
+    /// Listen here instead of the config's `listen`.
+    pub listen: Option<SocketAddr>,
+    /// Allow a non-loopback `listen` (headless use; prints a warning).
+    pub allow_non_loopback: bool,
+    /// Use this local token instead of the keychain's (`SWITCHYARD_TOKEN`).
+    pub token: Option<SecretString>,
+    /// Where finished requests are reported (default: nowhere).
+    pub usage_sink: Option<Arc<dyn UsageSink>>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    gateway: Arc<Gateway>,
+    token_from_env: bool,
+    server: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
+}
+
+impl Engine {
+    /// Load (or create) the config, resolve the local token, bind the listener and start
+    /// serving.
+    pub async fn start(
+        opts: EngineOptions,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<Engine, EngineError> {
+        let config_path = match opts.config_path {
+            Some(path) => path,
+            None => config::default_config_path()?,
+        };
+        let path = config_path.clone();
+        let (config, created) = tokio::task::spawn_blocking(move || config::load_or_create(&path))
+            .await
+            .map_err(EngineError::join)??;
+        if created {
+            tracing::info!(path = %config_path.display(), "wrote the default config");
+        }
+        let listen = opts.listen.unwrap_or(config.listen);
+        if !listen.ip().is_loopback() {
+            if !opts.allow_non_loopback {
+                return Err(EngineError::NonLoopback(listen));
+            }
+            tracing::warn!(%listen, "listening on a non-loopback address: anyone who can reach it and knows the token can use your backends");
+        }
+        let token_from_env = opts.token.is_some();
+        let token = match opts.token {
+            Some(token) => token,
+            None => {
+                let store = secrets.clone();
+                tokio::task::spawn_blocking(move || secrets::local_token(store.as_ref()))
+                    .await
+                    .map_err(EngineError::join)??
+            }
+        };
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| EngineError::Bind {
+                addr: listen,
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| EngineError::Bind {
+            addr: listen,
+            source,
+        })?;
+        let gateway = Gateway::new(GatewayParts {
+            config,
+            config_path,
+            listen: local,
+            allow_any_host: opts.allow_non_loopback && !listen.ip().is_loopback(),
+            token,
+            secrets,
+            sink: opts.usage_sink.unwrap_or_else(|| Arc::new(())),
+        });
+        let app = crate::server::router(gateway.clone());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            if let Err(err) = served {
+                tracing::error!(%err, "the gateway stopped");
+            }
+        });
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                gateway,
+                token_from_env,
+                server: Mutex::new(Some((stop_tx, task))),
+            }),
+        })
+    }
+
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        &self.inner.gateway
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.inner.gateway.listen()
+    }
+
+    pub fn config(&self) -> Arc<Config> {
+        self.inner.gateway.config()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.inner.gateway.config_path().to_owned()
+    }
+
+    /// Validate, save atomically, then apply to the next requests.
+    pub async fn update_config(&self, new: Config) -> Result<(), EngineError> {
+        let path = self.config_path();
+        let saved = new.clone();
+        tokio::task::spawn_blocking(move || config::save(&path, &saved))
+            .await
+            .map_err(EngineError::join)??;
+        self.inner.gateway.set_config(new);
+        Ok(())
+    }
+
+    pub async fn set_active_profile(&self, name: &str) -> Result<(), EngineError> {
+        switch_profile(&self.inner.gateway, name).await
+    }
+
+    pub fn local_token(&self) -> SecretString {
+        SecretString::from(
+            secrecy::ExposeSecret::expose_secret(&*self.inner.gateway.token()).to_owned(),
+        )
+    }
+
+    /// A new local token, stored in the keychain and used from the next request on.
+    pub async fn rotate_token(&self) -> Result<SecretString, EngineError> {
+        if self.inner.token_from_env {
+            return Err(EngineError::TokenFromEnv);
+        }
+        let store = self.inner.gateway.secrets().clone();
+        let token =
+            tokio::task::spawn_blocking(move || secrets::rotate_local_token(store.as_ref()))
+                .await
+                .map_err(EngineError::join)??;
+        self.inner.gateway.set_token(SecretString::from(
+            secrecy::ExposeSecret::expose_secret(&token).to_owned(),
+        ));
+        Ok(token)
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.inner.gateway.set_paused(paused);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.inner.gateway.is_paused()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.gateway.subscribe()
+    }
+
+    pub async fn set_backend_key(
+        &self,
+        backend_id: &str,
+        key: SecretString,
+    ) -> Result<(), EngineError> {
+        let store = self.inner.gateway.secrets().clone();
+        let account = backend_account(backend_id);
+        tokio::task::spawn_blocking(move || store.set(&account, &key))
+            .await
+            .map_err(EngineError::join)??;
+        self.inner.gateway.forget_keys();
+        Ok(())
+    }
+
+    pub async fn delete_backend_key(&self, backend_id: &str) -> Result<bool, EngineError> {
+        let store = self.inner.gateway.secrets().clone();
+        let account = backend_account(backend_id);
+        let deleted = tokio::task::spawn_blocking(move || store.delete(&account))
+            .await
+            .map_err(EngineError::join)??;
+        self.inner.gateway.forget_keys();
+        Ok(deleted)
+    }
+
+    pub async fn has_backend_key(&self, backend_id: &str) -> Result<bool, EngineError> {
+        let store = self.inner.gateway.secrets().clone();
+        let account = backend_account(backend_id);
+        let key = tokio::task::spawn_blocking(move || store.get(&account))
+            .await
+            .map_err(EngineError::join)??;
+        Ok(key.is_some())
+    }
+
+    /// Stop accepting connections, let in-flight requests finish, stop the server task.
+    pub async fn shutdown(&self) {
+        let server = self.inner.server.lock().await.take();
+        if let Some((stop, task)) = server {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+}
+
+/// Switch the active profile: persisted in the config file (comments kept), then applied.
+pub async fn switch_profile(gateway: &Gateway, name: &str) -> Result<(), EngineError> {
+    let path = gateway.config_path().to_owned();
+    let name_owned = name.to_owned();
+    let config =
+        tokio::task::spawn_blocking(move || config::set_active_profile(&path, &name_owned))
+            .await
+            .map_err(EngineError::join)??;
+    gateway.set_config(config);
+    Ok(())
+}

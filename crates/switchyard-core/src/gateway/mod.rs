@@ -1,0 +1,193 @@
+//! The gateway's shared state: live config, local token, provider keys (cached from the
+//! keychain), HTTP clients, per-backend concurrency limits, cooldowns, the usage sink.
+
+mod keys;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use secrecy::SecretString;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
+
+use crate::config::{BackendConfig, Config};
+use crate::routing::Cooldowns;
+use crate::secrets::SecretStore;
+use crate::usage::{UsageRecord, UsageSink};
+
+/// Something that happened in the engine, for the desktop app and other observers.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    RequestFinished(Box<UsageRecord>),
+    ProfileChanged(String),
+    ConfigChanged,
+    PausedChanged(bool),
+}
+
+pub struct Gateway {
+    config: ArcSwap<Config>,
+    config_path: PathBuf,
+    listen: SocketAddr,
+    allow_any_host: bool,
+    token: ArcSwap<SecretString>,
+    secrets: Arc<dyn SecretStore>,
+    keys: keys::KeyCache,
+    clients: Mutex<HashMap<u64, reqwest::Client>>,
+    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    pub cooldowns: Cooldowns,
+    sink: Arc<dyn UsageSink>,
+    paused: AtomicBool,
+    events: broadcast::Sender<EngineEvent>,
+}
+
+pub struct GatewayParts {
+    pub config: Config,
+    pub config_path: PathBuf,
+    pub listen: SocketAddr,
+    pub allow_any_host: bool,
+    pub token: SecretString,
+    pub secrets: Arc<dyn SecretStore>,
+    pub sink: Arc<dyn UsageSink>,
+}
+
+impl Gateway {
+    pub fn new(parts: GatewayParts) -> Arc<Self> {
+        let (events, _) = broadcast::channel(256);
+        Arc::new(Gateway {
+            config: ArcSwap::from_pointee(parts.config),
+            config_path: parts.config_path,
+            listen: parts.listen,
+            allow_any_host: parts.allow_any_host,
+            token: ArcSwap::from_pointee(parts.token),
+            secrets: parts.secrets,
+            keys: keys::KeyCache::default(),
+            clients: Mutex::new(HashMap::new()),
+            limits: Mutex::new(HashMap::new()),
+            cooldowns: Cooldowns::default(),
+            sink: parts.sink,
+            paused: AtomicBool::new(false),
+            events,
+        })
+    }
+
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load_full()
+    }
+
+    pub fn config_path(&self) -> &std::path::Path {
+        &self.config_path
+    }
+
+    /// Apply a new (already validated and saved) config to the next requests.
+    pub fn set_config(&self, config: Config) {
+        let profile_changed = self.config.load().active_profile != config.active_profile;
+        let profile = config.active_profile.clone();
+        self.config.store(Arc::new(config));
+        self.keys.clear();
+        self.emit(EngineEvent::ConfigChanged);
+        if profile_changed {
+            self.emit(EngineEvent::ProfileChanged(profile));
+        }
+    }
+
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+
+    pub fn allow_any_host(&self) -> bool {
+        self.allow_any_host
+    }
+
+    pub fn token(&self) -> Arc<SecretString> {
+        self.token.load_full()
+    }
+
+    pub fn set_token(&self, token: SecretString) {
+        self.token.store(Arc::new(token));
+    }
+
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        if self.paused.swap(paused, Ordering::Relaxed) != paused {
+            self.emit(EngineEvent::PausedChanged(paused));
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn emit(&self, event: EngineEvent) {
+        // No subscriber is fine: the GUI may not be open.
+        let _ = self.events.send(event);
+    }
+
+    /// Report a finished request to the usage sink and to observers.
+    pub fn record(&self, record: UsageRecord) {
+        if self.events.receiver_count() > 0 {
+            self.emit(EngineEvent::RequestFinished(Box::new(record.clone())));
+        }
+        self.sink.record(record);
+    }
+
+    /// The HTTP client for a backend (one per connect timeout, sharing connection pools).
+    pub fn client(&self, backend: &BackendConfig) -> reqwest::Client {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(backend.timeout_connect_s)
+            .or_insert_with(|| {
+                reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(backend.timeout_connect_s))
+                    .pool_idle_timeout(Duration::from_secs(90))
+                    .tcp_nodelay(true)
+                    .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .unwrap_or_default()
+            })
+            .clone()
+    }
+
+    /// Wait for a slot when the backend has `max_in_flight`; hold the permit for the whole
+    /// request, stream included.
+    pub async fn permit(&self, backend: &BackendConfig) -> Option<OwnedSemaphorePermit> {
+        if backend.max_in_flight == 0 {
+            return None;
+        }
+        let semaphore = {
+            let mut limits = self.limits.lock().unwrap_or_else(|e| e.into_inner());
+            let slots = backend.max_in_flight as usize;
+            let entry = limits
+                .entry(backend.id.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(slots)));
+            if entry.available_permits() > slots {
+                *entry = Arc::new(Semaphore::new(slots));
+            }
+            entry.clone()
+        };
+        semaphore.acquire_owned().await.ok()
+    }
+
+    /// The provider key for a backend: `api_key_env` if set, else the keychain (cached).
+    pub async fn backend_key(
+        &self,
+        backend: &BackendConfig,
+    ) -> Result<Option<Arc<SecretString>>, crate::anthropic::ApiError> {
+        self.keys.get(backend, &self.secrets).await
+    }
+
+    /// Forget cached keys (after a key was set or deleted).
+    pub fn forget_keys(&self) {
+        self.keys.clear();
+    }
+}

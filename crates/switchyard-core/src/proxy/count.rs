@@ -1,0 +1,146 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderValue, header};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use super::{Inbound, parse_request};
+use crate::anthropic::MessagesRequest;
+use crate::backends::TargetContext;
+use crate::backends::anthropic as passthrough;
+use crate::backends::ollama::OllamaExchange;
+use crate::backends::openai_chat::OpenAiExchange;
+use crate::config::{BackendConfig, BackendKind};
+use crate::gateway::Gateway;
+use crate::routing::{plan, resolve};
+
+#[derive(Serialize)]
+struct Count {
+    input_tokens: u64,
+}
+
+/// `POST /v1/messages/count_tokens`: forwarded to a pass-through backend that has the
+/// endpoint, otherwise estimated locally (never a constant: Claude Code's `/context` and
+/// auto-compaction depend on it).
+pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> Response {
+    let req = match parse_request(&body) {
+        Ok(req) => req,
+        Err(err) => return err.into_response(),
+    };
+    let config = gateway.config();
+    let (targets, fallbacks) = match resolve(&config, &config.active_profile, &req.model) {
+        Ok(route) => route,
+        Err(err) => return err.into_response(),
+    };
+    let attempts = plan(
+        targets,
+        fallbacks,
+        &req.model,
+        &gateway.cooldowns,
+        &mut rand::rng(),
+    );
+    let Some((attempt, backend)) = attempts
+        .first()
+        .and_then(|a| config.backend(&a.backend).map(|b| (a, b)))
+    else {
+        return Json(Count {
+            input_tokens: estimate(&req),
+        })
+        .into_response();
+    };
+    let ctx = TargetContext {
+        backend,
+        upstream_model: &attempt.model,
+        requested_model: &req.model,
+        context_length: backend.context_length,
+    };
+    let translated = match backend.kind {
+        BackendKind::Anthropic => {
+            if let Some(response) =
+                forward(&gateway, backend, &attempt.model, &body, &inbound).await
+            {
+                return response;
+            }
+            None
+        }
+        BackendKind::OpenaiChat => OpenAiExchange::count_tokens(&req, &ctx).ok(),
+        BackendKind::Ollama => OllamaExchange::count_tokens(&req, &ctx).ok(),
+    };
+    let input_tokens = translated.unwrap_or_else(|| estimate(&req));
+    Json(Count { input_tokens }).into_response()
+}
+
+/// Ask the upstream; `None` when it has no such endpoint or cannot be reached.
+async fn forward(
+    gateway: &Gateway,
+    backend: &BackendConfig,
+    model: &str,
+    body: &Bytes,
+    inbound: &Inbound,
+) -> Option<Response> {
+    let body = passthrough::prepare_body(body, model).ok()?;
+    let mut headers = passthrough::forwarded_headers(&inbound.headers);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(Some(key)) = gateway.backend_key(backend).await {
+        let mut value = HeaderValue::from_str(key.expose_secret()).ok()?;
+        value.set_sensitive(true);
+        headers.insert("x-api-key", value);
+    }
+    let mut url = passthrough::endpoint(&backend.base_url, "/messages/count_tokens");
+    if let Some(query) = &inbound.query {
+        url.push('?');
+        url.push_str(query);
+    }
+    let request = gateway
+        .client(backend)
+        .post(url)
+        .headers(headers)
+        .body(body);
+    let response = tokio::time::timeout(std::time::Duration::from_secs(10), request.send())
+        .await
+        .ok()?
+        .ok()?;
+    let status = response.status().as_u16();
+    if matches!(status, 404 | 405 | 501) || status >= 500 {
+        return None;
+    }
+    let mut stream = response.bytes_stream();
+    let mut out = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        out.extend_from_slice(&chunk);
+        if out.len() > 1024 * 1024 {
+            return None;
+        }
+    }
+    if status != 200 {
+        return Some(passthrough::upstream_error(status, &out, &backend.id).into_response());
+    }
+    Some(
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            out,
+        )
+            .into_response(),
+    )
+}
+
+fn estimate(req: &MessagesRequest) -> u64 {
+    // Replaced by the tokenizer-based estimate in `tokens`.
+    let chars = serde_json::to_string(&req.messages).map_or(0, |s| s.len())
+        + req
+            .system
+            .as_ref()
+            .map_or(0, |s| s.texts().iter().map(|t| t.len()).sum())
+        + serde_json::to_string(&req.tools).map_or(0, |s| s.len());
+    (chars as u64).div_ceil(3).max(1)
+}

@@ -1,0 +1,176 @@
+//! The request path: parse, route, try targets in order (fallback only before the first byte
+//! reaches the client), then answer whole or relay the stream.
+
+mod count;
+mod record;
+mod relay;
+mod send;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::HeaderMap;
+
+use crate::anthropic::{ApiError, ErrorType, MessagesRequest};
+use crate::gateway::Gateway;
+use crate::routing::{plan, resolve};
+
+pub use count::count_tokens;
+pub use record::Recorder;
+use send::{Answer, Next, send};
+
+/// Silence after which a `ping` event is sent (Claude Code aborts streams silent for 300 s).
+pub const PING_EVERY: Duration = Duration::from_secs(10);
+
+/// What the proxy needs from the inbound HTTP request besides the body.
+pub struct Inbound {
+    pub headers: HeaderMap,
+    /// The raw query string (`beta=true`), forwarded to pass-through backends.
+    pub query: Option<String>,
+}
+
+/// Parse a Messages request with a message that says what is wrong and where.
+pub fn parse_request(body: &[u8]) -> Result<MessagesRequest, ApiError> {
+    serde_json::from_slice(body).map_err(|err| {
+        ApiError::invalid_request(format!(
+            "the request body is not a valid Messages API request: {err}"
+        ))
+    })
+}
+
+/// `POST /v1/messages`.
+pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> Response {
+    let mut recorder = Recorder::new(gateway.clone(), &inbound.headers);
+    let req = match parse_request(&body).and_then(check_request) {
+        Ok(req) => req,
+        Err(err) => return fail(recorder, err),
+    };
+    let config = gateway.config();
+    recorder.request(&req.model, &config.active_profile, req.is_stream());
+    if gateway.is_paused() {
+        return fail(
+            recorder,
+            ApiError::new(
+                ErrorType::ApiError,
+                "Switchyard's gateway is paused: resume it from the tray menu or the app",
+            )
+            .with_status(503),
+        );
+    }
+    let (targets, fallbacks) = match resolve(&config, &config.active_profile, &req.model) {
+        Ok(route) => route,
+        Err(err) => return fail(recorder, err),
+    };
+    let attempts = plan(
+        targets,
+        fallbacks,
+        &req.model,
+        &gateway.cooldowns,
+        &mut rand::rng(),
+    );
+    let mut last_error = None;
+    'targets: for attempt in &attempts {
+        let Some(backend) = config.backend(&attempt.backend) else {
+            continue;
+        };
+        let mut backoff = retry_delays(backend.retries);
+        loop {
+            recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);
+            let sent = send(
+                &gateway,
+                backend,
+                &attempt.model,
+                &req,
+                &body,
+                &inbound,
+                recorder.elapsed(),
+            )
+            .await;
+            let failure = match sent {
+                Ok(Answer::Complete { response, usage }) => {
+                    gateway.cooldowns.succeed(&backend.id);
+                    recorder.ok(200, usage);
+                    return response;
+                }
+                Ok(Answer::Stream(stream)) => {
+                    gateway.cooldowns.succeed(&backend.id);
+                    recorder.first_byte();
+                    return relay::start(stream, recorder, backend);
+                }
+                Err(failure) => failure,
+            };
+            tracing::warn!(backend = %backend.id, model = %attempt.model, error = %failure.error.message, next = ?failure.next, "attempt failed");
+            let retry_after = failure.error.retry_after;
+            let next = failure.next;
+            last_error = Some(failure.error);
+            match next {
+                Next::Stop => break 'targets,
+                Next::Skip => continue 'targets,
+                Next::Retry => {}
+            }
+            match backoff.next() {
+                Some(delay) => {
+                    // An upstream's retry-after wins when it is short enough to wait for.
+                    let wait =
+                        retry_after.map_or(delay, |s| Duration::from_secs(s.min(10)).max(delay));
+                    tokio::time::sleep(wait).await;
+                }
+                None => {
+                    let pause = retry_after.unwrap_or(5).clamp(1, 300);
+                    gateway
+                        .cooldowns
+                        .fail(&backend.id, Duration::from_secs(pause));
+                    break;
+                }
+            }
+        }
+    }
+    let error = last_error.unwrap_or_else(|| {
+        ApiError::new(
+            ErrorType::ApiError,
+            format!(
+                "model {:?} has no usable target in profile {:?}",
+                req.model, config.active_profile
+            ),
+        )
+    });
+    fail(recorder, error)
+}
+
+/// Delays between retries of one backend: exponential from 250 ms, capped at 4 s, jittered.
+fn retry_delays(retries: u32) -> impl Iterator<Item = Duration> {
+    use backon::BackoffBuilder;
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(4))
+        .with_max_times(retries as usize)
+        .with_jitter()
+        .build()
+}
+
+fn check_request(req: MessagesRequest) -> Result<MessagesRequest, ApiError> {
+    if req.max_tokens.is_none() {
+        return Err(ApiError::invalid_request("max_tokens: Field required"));
+    }
+    if req.messages.is_empty() {
+        return Err(ApiError::invalid_request(
+            "messages: at least one message is required",
+        ));
+    }
+    if req.model.trim().is_empty() {
+        return Err(ApiError::invalid_request("model: must name a model"));
+    }
+    Ok(req)
+}
+
+/// Refuse a request before it was parsed (e.g. a body over the size limit), still recording it.
+pub fn reject(gateway: Arc<Gateway>, headers: &HeaderMap, error: ApiError) -> Response {
+    fail(Recorder::new(gateway, headers), error)
+}
+
+fn fail(recorder: Recorder, error: ApiError) -> Response {
+    recorder.failed(error.status(), Default::default(), &error);
+    error.into_response()
+}

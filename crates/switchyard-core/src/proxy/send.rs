@@ -1,0 +1,448 @@
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use http::{HeaderName, HeaderValue, header};
+use secrecy::ExposeSecret;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::{Instant, timeout_at};
+
+use super::Inbound;
+use crate::anthropic::{
+    ApiError, ErrorType, MessagesRequest, MessagesResponse, StreamEvent, Usage,
+};
+use crate::backends::ollama::OllamaExchange;
+use crate::backends::openai_chat::OpenAiExchange;
+use crate::backends::{StreamTranslator, TargetContext, UpstreamRequest, anthropic as passthrough};
+use crate::config::{BackendConfig, BackendKind};
+use crate::gateway::Gateway;
+use crate::sse::encode_event;
+
+/// Upstream error bodies are read up to this size (they are short; anything longer is noise).
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+pub type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// How the upstream's answer is read.
+pub enum Decoder {
+    /// Relay bytes unchanged; read usage on the side.
+    Passthrough(Box<passthrough::UsageTap>),
+    /// Translate upstream bytes into Anthropic events.
+    Translate(Box<dyn StreamTranslator>),
+}
+
+/// An upstream stream whose first chunk has arrived: from here on the client gets bytes.
+pub struct UpstreamStream {
+    /// What the client gets for the first upstream chunk (already read by the decoder).
+    pub first: Bytes,
+    pub rest: ByteStream,
+    pub decoder: Decoder,
+    pub permit: Option<OwnedSemaphorePermit>,
+    /// Set when the answer was committed before the upstream's first chunk (a translated
+    /// stream whose backend is still processing the prompt): the first chunk is due by then.
+    pub first_byte_deadline: Option<Instant>,
+}
+
+pub enum Answer {
+    Complete { response: Response, usage: Usage },
+    Stream(UpstreamStream),
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// The backend failed (down, timeout, 429, 5xx): retry it if configured, then cool it
+    /// down and try the next target.
+    Retry,
+    /// This target cannot serve the request (e.g. its context window is too small) but the
+    /// backend is fine: go straight to the next target.
+    Skip,
+    /// The request itself is at fault: answer now.
+    Stop,
+}
+
+/// A failed attempt.
+pub struct Failure {
+    pub error: ApiError,
+    pub next: Next,
+}
+
+impl Failure {
+    fn retry(error: ApiError) -> Self {
+        Failure {
+            error,
+            next: Next::Retry,
+        }
+    }
+    fn skip(error: ApiError) -> Self {
+        Failure {
+            error,
+            next: Next::Skip,
+        }
+    }
+    fn fatal(error: ApiError) -> Self {
+        Failure {
+            error,
+            next: Next::Stop,
+        }
+    }
+}
+
+/// The state a translating backend keeps between its request and its answer.
+enum Exchange {
+    OpenAi(OpenAiExchange),
+    Ollama(OllamaExchange),
+}
+
+impl Exchange {
+    fn response(&self, body: &[u8]) -> Result<MessagesResponse, ApiError> {
+        match self {
+            Exchange::OpenAi(x) => x.response(body),
+            Exchange::Ollama(x) => x.response(body),
+        }
+    }
+
+    fn stream(&self) -> Box<dyn StreamTranslator> {
+        match self {
+            Exchange::OpenAi(x) => Box::new(x.stream()),
+            Exchange::Ollama(x) => Box::new(x.stream()),
+        }
+    }
+
+    fn error(&self, status: u16, body: &[u8]) -> ApiError {
+        match self {
+            Exchange::OpenAi(x) => x.error(status, body),
+            Exchange::Ollama(x) => x.error(status, body),
+        }
+    }
+}
+
+/// A request translated for one backend kind, ready to send.
+struct Prepared {
+    url: String,
+    body: Bytes,
+    kind: BackendKind,
+    /// `None` for the pass-through.
+    exchange: Option<Exchange>,
+}
+
+fn join(base_url: &str, path: &str) -> String {
+    format!("{}{path}", base_url.trim_end_matches('/'))
+}
+
+fn prepare(
+    backend: &BackendConfig,
+    model: &str,
+    req: &MessagesRequest,
+    body: &Bytes,
+    inbound: &Inbound,
+) -> Result<Prepared, Failure> {
+    let ctx = TargetContext {
+        backend,
+        upstream_model: model,
+        requested_model: &req.model,
+        context_length: backend.context_length,
+    };
+    // A prompt that cannot fit this target's window may still fit a fallback's.
+    let translated = |result: Result<(UpstreamRequest, Exchange), ApiError>| match result {
+        Ok((upstream, exchange)) => Ok(Prepared {
+            url: join(&backend.base_url, &upstream.path),
+            body: Bytes::from(upstream.body),
+            kind: backend.kind,
+            exchange: Some(exchange),
+        }),
+        Err(error) => Err(Failure::skip(error)),
+    };
+    match backend.kind {
+        BackendKind::Anthropic => {
+            let mut url = passthrough::endpoint(&backend.base_url, "/messages");
+            if let Some(query) = &inbound.query {
+                url.push('?');
+                url.push_str(query);
+            }
+            Ok(Prepared {
+                url,
+                body: passthrough::prepare_body(body, model).map_err(Failure::fatal)?,
+                kind: backend.kind,
+                exchange: None,
+            })
+        }
+        BackendKind::OpenaiChat => {
+            translated(OpenAiExchange::prepare(req, &ctx).map(|(u, x)| (u, Exchange::OpenAi(x))))
+        }
+        BackendKind::Ollama => {
+            translated(OllamaExchange::prepare(req, &ctx).map(|(u, x)| (u, Exchange::Ollama(x))))
+        }
+    }
+}
+
+fn connect_error(backend: &BackendConfig, err: &reqwest::Error) -> ApiError {
+    let cause = if err.is_connect() {
+        "connection refused or unreachable"
+    } else if err.is_timeout() {
+        "timed out connecting"
+    } else {
+        "the connection failed"
+    };
+    ApiError::new(
+        ErrorType::ApiError,
+        format!(
+            "Switchyard could not reach backend {:?} at {} ({cause}). Is it running?",
+            backend.id, backend.base_url
+        ),
+    )
+    .with_status(502)
+}
+
+fn first_byte_timeout(backend: &BackendConfig) -> ApiError {
+    ApiError::new(
+        ErrorType::TimeoutError,
+        format!(
+            "backend {:?} did not start answering within {} s (timeout_first_byte_s)",
+            backend.id, backend.timeout_first_byte_s
+        ),
+    )
+}
+
+/// Send the request to one backend and wait for the start of its answer.
+pub async fn send(
+    gateway: &Gateway,
+    backend: &BackendConfig,
+    model: &str,
+    req: &MessagesRequest,
+    body: &Bytes,
+    inbound: &Inbound,
+    _elapsed: Duration,
+) -> Result<Answer, Failure> {
+    let prepared = prepare(backend, model, req, body, inbound)?;
+    let key = gateway.backend_key(backend).await.map_err(Failure::fatal)?;
+    let permit = gateway.permit(backend).await;
+
+    let mut headers = match prepared.exchange {
+        None => passthrough::forwarded_headers(&inbound.headers),
+        Some(_) => http::HeaderMap::new(),
+    };
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(key) = &key {
+        let secret = key.expose_secret();
+        let (name, value) = match prepared.kind {
+            BackendKind::Anthropic => (HeaderName::from_static("x-api-key"), secret.to_owned()),
+            _ => (header::AUTHORIZATION, format!("Bearer {secret}")),
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            Failure::fatal(ApiError::new(
+                ErrorType::AuthenticationError,
+                format!(
+                    "the key stored for backend {:?} is not a valid header value",
+                    backend.id
+                ),
+            ))
+        })?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    for (name, value) in &backend.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(backend.timeout_first_byte_s);
+    let request = gateway
+        .client(backend)
+        .post(&prepared.url)
+        .headers(headers)
+        .body(prepared.body);
+    let response = match timeout_at(deadline, request.send()).await {
+        Err(_) => return Err(Failure::retry(first_byte_timeout(backend))),
+        Ok(Err(err)) => return Err(Failure::retry(connect_error(backend, &err))),
+        Ok(Ok(response)) => response,
+    };
+
+    let status = response.status().as_u16();
+    if !response.status().is_success() {
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = read_limited(response, ERROR_BODY_LIMIT, deadline).await;
+        let error = match &prepared.exchange {
+            None => passthrough::upstream_error(status, &body, &backend.id),
+            Some(exchange) => exchange.error(status, &body),
+        };
+        let error = match retry_after {
+            Some(seconds) => error.with_retry_after(Some(seconds)),
+            None => error,
+        };
+        let next = if matches!(status, 408 | 409 | 429 | 500..=599) {
+            Next::Retry
+        } else {
+            Next::Stop
+        };
+        return Err(Failure { error, next });
+    }
+
+    let mut stream: ByteStream = Box::pin(response.bytes_stream());
+    if !req.is_stream() {
+        let body = read_all(&mut stream, backend).await?;
+        let (body, usage) = match &prepared.exchange {
+            None => {
+                let usage = passthrough::response_usage(&body);
+                (body, usage)
+            }
+            Some(exchange) => {
+                // An answer we cannot read is the backend's fault: another may do better.
+                let message = exchange.response(&body).map_err(Failure::retry)?;
+                let json = serde_json::to_vec(&message).map_err(|err| {
+                    Failure::fatal(ApiError::new(ErrorType::ApiError, err.to_string()))
+                })?;
+                (Bytes::from(json), message.usage)
+            }
+        };
+        let response = (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        return Ok(Answer::Complete { response, usage });
+    }
+
+    // Wait for the first chunk before answering, so that an early failure can still fall
+    // back. A translated stream is committed after PING_EVERY without one (we can send our own
+    // `message_start` and keep the client alive with pings while a local engine processes a
+    // long prompt); a pass-through cannot ping before the upstream's own `message_start`.
+    let wait_until = match prepared.exchange {
+        Some(_) => deadline.min(Instant::now() + super::PING_EVERY),
+        None => deadline,
+    };
+    let first = match timeout_at(wait_until, stream.next()).await {
+        Err(_) if Instant::now() >= deadline => {
+            return Err(Failure::retry(first_byte_timeout(backend)));
+        }
+        Err(_) => None,
+        Ok(None) => {
+            return Err(Failure::retry(
+                ApiError::new(
+                    ErrorType::ApiError,
+                    format!(
+                        "backend {:?} closed the stream without sending anything",
+                        backend.id
+                    ),
+                )
+                .with_status(502),
+            ));
+        }
+        Ok(Some(Err(err))) => return Err(Failure::retry(connect_error(backend, &err))),
+        Ok(Some(Ok(chunk))) => Some(chunk),
+    };
+    let first_byte_deadline = first.is_none().then_some(deadline);
+    let first = first.unwrap_or_default();
+    // Read the first chunk before answering: an error there can still fall back.
+    let (first, decoder, early_error, started) = match &prepared.exchange {
+        None => {
+            let mut tap = passthrough::UsageTap::new();
+            tap.feed(&first);
+            let early = tap.error.clone();
+            let started = tap.started;
+            (first, Decoder::Passthrough(Box::new(tap)), early, started)
+        }
+        Some(exchange) => {
+            let mut translator = exchange.stream();
+            let events = translator.feed(&first);
+            let early = events.iter().find_map(|event| match event {
+                StreamEvent::Error { error } => Some(ApiError::new(
+                    ErrorType::from_name(&error.kind).unwrap_or(ErrorType::ApiError),
+                    error.message.clone(),
+                )),
+                _ => None,
+            });
+            let started = events.iter().any(|e| {
+                matches!(
+                    e,
+                    StreamEvent::ContentBlockStart { .. } | StreamEvent::MessageDelta { .. }
+                )
+            });
+            (
+                encode_events(&events),
+                Decoder::Translate(translator),
+                early,
+                started,
+            )
+        }
+    };
+    if let (Some(error), false) = (early_error, started) {
+        // An error before any content (e.g. overloaded): nothing reached the client yet, so
+        // the next target may still answer.
+        let next = match error.kind {
+            ErrorType::OverloadedError
+            | ErrorType::ApiError
+            | ErrorType::RateLimitError
+            | ErrorType::TimeoutError => Next::Retry,
+            _ => Next::Stop,
+        };
+        return Err(Failure { error, next });
+    }
+    Ok(Answer::Stream(UpstreamStream {
+        first,
+        rest: stream,
+        decoder,
+        permit,
+        first_byte_deadline,
+    }))
+}
+
+/// Anthropic events as SSE bytes.
+pub fn encode_events(events: &[StreamEvent]) -> Bytes {
+    let mut out = bytes::BytesMut::new();
+    for event in events {
+        out.extend_from_slice(&encode_event(event));
+    }
+    out.freeze()
+}
+
+async fn read_limited(response: reqwest::Response, limit: usize, deadline: Instant) -> Vec<u8> {
+    let mut stream = response.bytes_stream();
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => {
+                out.extend_from_slice(&chunk[..chunk.len().min(limit - out.len())])
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
+async fn read_all(stream: &mut ByteStream, backend: &BackendConfig) -> Result<Bytes, Failure> {
+    let idle = Duration::from_secs(backend.timeout_idle_s);
+    let mut out = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => {
+                return Err(Failure::retry(ApiError::new(
+                    ErrorType::TimeoutError,
+                    format!(
+                        "backend {:?} stopped sending for {} s (timeout_idle_s)",
+                        backend.id, backend.timeout_idle_s
+                    ),
+                )));
+            }
+            Ok(None) => return Ok(Bytes::from(out)),
+            Ok(Some(Err(err))) => return Err(Failure::retry(connect_error(backend, &err))),
+            Ok(Some(Ok(chunk))) => out.extend_from_slice(&chunk),
+        }
+    }
+}

@@ -1,0 +1,200 @@
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, header};
+use serde::{Deserialize, Serialize};
+
+use crate::anthropic::{ApiError, ErrorType};
+use crate::gateway::Gateway;
+use crate::proxy::{self, Inbound};
+use crate::routing::resolve;
+
+/// Read a request body up to the configured limit, answering 413 in Anthropic's shape beyond.
+async fn read_body(gateway: &Gateway, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let limit = gateway.config().max_body_bytes();
+    let too_large = || {
+        ApiError::new(
+            ErrorType::RequestTooLarge,
+            format!(
+                "the request body is larger than {} MiB (max_body_mib in the config)",
+                limit / (1024 * 1024)
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
+}
+
+pub async fn messages(
+    State(gateway): State<Arc<Gateway>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = match read_body(&gateway, &headers, body).await {
+        Ok(body) => body,
+        Err(err) => return proxy::reject(gateway, &headers, err),
+    };
+    proxy::messages(gateway, Inbound { headers, query }, body).await
+}
+
+pub async fn count_tokens(
+    State(gateway): State<Arc<Gateway>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = match read_body(&gateway, &headers, body).await {
+        Ok(body) => body,
+        Err(err) => return err.into_response(),
+    };
+    proxy::count_tokens(gateway, Inbound { headers, query }, body).await
+}
+
+#[derive(Serialize)]
+pub struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Claude model ids listed by `GET /v1/models` when the active profile routes them.
+const KNOWN_CLAUDE_MODELS: &[(&str, &str)] = &[
+    ("claude-opus-4-6", "Claude Opus 4.6"),
+    ("claude-sonnet-4-6", "Claude Sonnet 4.6"),
+    ("claude-opus-4-5", "Claude Opus 4.5"),
+    ("claude-sonnet-4-5", "Claude Sonnet 4.5"),
+    ("claude-haiku-4-5", "Claude Haiku 4.5"),
+];
+
+#[derive(Serialize)]
+pub struct ModelInfo {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+    display_name: String,
+    created_at: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct ModelList {
+    data: Vec<ModelInfo>,
+    has_more: bool,
+    first_id: Option<String>,
+    last_id: Option<String>,
+}
+
+fn served_models(gateway: &Gateway) -> Vec<ModelInfo> {
+    let config = gateway.config();
+    let profile = &config.active_profile;
+    let mut ids: Vec<(String, String)> = Vec::new();
+    if let Some(p) = config.profiles.get(profile) {
+        for rule in &p.rules {
+            if !rule.pattern.contains(['*', '?']) {
+                ids.push((rule.pattern.clone(), rule.pattern.clone()));
+            }
+        }
+    }
+    for (id, name) in KNOWN_CLAUDE_MODELS {
+        if resolve(&config, profile, id).is_ok() && !ids.iter().any(|(i, _)| i == id) {
+            ids.push(((*id).to_owned(), (*name).to_owned()));
+        }
+    }
+    ids.into_iter()
+        .map(|(id, display_name)| ModelInfo {
+            kind: "model",
+            id,
+            display_name,
+            created_at: "2025-01-01T00:00:00Z",
+        })
+        .collect()
+}
+
+pub async fn models(State(gateway): State<Arc<Gateway>>) -> Json<ModelList> {
+    let data = served_models(&gateway);
+    Json(ModelList {
+        first_id: data.first().map(|m| m.id.clone()),
+        last_id: data.last().map(|m| m.id.clone()),
+        has_more: false,
+        data,
+    })
+}
+
+pub async fn model(State(gateway): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
+    match served_models(&gateway).into_iter().find(|m| m.id == id) {
+        Some(model) => Json(model).into_response(),
+        None => ApiError::new(
+            ErrorType::NotFoundError,
+            format!(
+                "model {id:?} is not served by profile {:?}",
+                gateway.config().active_profile
+            ),
+        )
+        .into_response(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct Status {
+    pub version: &'static str,
+    pub listen: String,
+    pub active_profile: String,
+    pub profiles: Vec<String>,
+    pub paused: bool,
+}
+
+pub async fn status(State(gateway): State<Arc<Gateway>>) -> Json<Status> {
+    let config = gateway.config();
+    Json(Status {
+        version: env!("CARGO_PKG_VERSION"),
+        listen: gateway.listen().to_string(),
+        active_profile: config.active_profile.clone(),
+        profiles: config.profiles.keys().cloned().collect(),
+        paused: gateway.is_paused(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ProfileSwitch {
+    pub profile: String,
+}
+
+/// `PUT /switchyard/v1/profile`: how `switchyard profile NAME` reaches a running instance.
+pub async fn switch_profile(
+    State(gateway): State<Arc<Gateway>>,
+    Json(switch): Json<ProfileSwitch>,
+) -> Response {
+    match crate::engine::switch_profile(&gateway, &switch.profile).await {
+        Ok(()) => status(State(gateway)).await.into_response(),
+        Err(err) => ApiError::invalid_request(err.to_string()).into_response(),
+    }
+}
+
+pub async fn root() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"name": "switchyard", "status": "ok"}))
+}
+
+pub async fn not_found(uri: http::Uri) -> ApiError {
+    ApiError::new(
+        ErrorType::NotFoundError,
+        format!("Switchyard has no endpoint {}", uri.path()),
+    )
+}

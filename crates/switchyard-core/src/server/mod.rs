@@ -1,0 +1,36 @@
+//! The HTTP side: the axum router, the guard every request passes, and the handlers.
+//!
+//! Layer order (outermost first): guard (Host, Origin, token) → handler. Body size limits
+//! are applied by the handlers that read bodies, so the 413 has Anthropic's shape.
+
+mod error;
+mod guard;
+mod handlers;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+
+use crate::gateway::Gateway;
+
+pub use handlers::Status;
+
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/", get(handlers::root))
+        .route("/api/hello", get(handlers::root))
+        .route("/health", get(handlers::health))
+        .route("/v1/messages", post(handlers::messages))
+        .route("/v1/messages/count_tokens", post(handlers::count_tokens))
+        .route("/v1/models", get(handlers::models))
+        .route("/v1/models/{id}", get(handlers::model))
+        .route("/switchyard/v1/status", get(handlers::status))
+        .route("/switchyard/v1/profile", put(handlers::switch_profile))
+        .fallback(handlers::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            gateway.clone(),
+            guard::guard,
+        ))
+        .with_state(gateway)
+}

@@ -1,0 +1,8 @@
+//! The gateway through a real HTTP server on loopback, against fake upstreams.
+#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
+
+mod harness;
+mod passthrough;
+mod resilience;
+mod security;
+mod translated;

@@ -1,0 +1,190 @@
+use crate::harness::*;
+
+async fn error_of(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["type"], "error", "{body}");
+    (
+        status,
+        body["error"]["type"].as_str().unwrap().to_owned(),
+        body["error"]["message"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn requests_without_the_right_token_are_refused() {
+    let (up, fake) = fake_upstream().await;
+    let gw = Gateway::start(&passthrough_config(&[up], ""), &[]).await;
+    let url = format!("{}/v1/messages", gw.base);
+    let body = request("claude-sonnet-4-5", false);
+
+    let (status, kind, message) = error_of(
+        gw.client
+            .post(&url)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, kind.as_str()), (401, "authentication_error"));
+    assert!(message.contains("missing local token"), "{message}");
+
+    for (name, value) in [
+        ("x-api-key", "nope"),
+        ("authorization", "Bearer nope"),
+        ("x-api-key", "test-local-token-but-longer"),
+    ] {
+        let (status, _, message) = error_of(
+            gw.client
+                .post(&url)
+                .header(name, value)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert!(message.contains("wrong local token"), "{message}");
+    }
+    let ok = gw
+        .client
+        .get(format!("{}/v1/models", gw.base))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(fake.seen().is_empty(), "nothing may reach the upstream");
+}
+
+#[tokio::test]
+async fn foreign_hosts_and_browser_origins_are_refused() {
+    let (up, fake) = fake_upstream().await;
+    fake.push(Reply::Json(200, message_json("ok")));
+    let gw = Gateway::start(&passthrough_config(&[up], ""), &["b0"]).await;
+    let body = request("claude-sonnet-4-5", false);
+
+    let (status, kind, message) = error_of(
+        gw.post("/v1/messages")
+            .header("host", "attacker.example:4747")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, kind.as_str()), (403, "permission_error"));
+    assert!(message.contains("attacker.example"), "{message}");
+
+    let (status, _, message) = error_of(
+        gw.post("/v1/messages")
+            .header("origin", "https://evil.example")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(message.contains("https://evil.example"), "{message}");
+    // Even the public probes refuse browsers.
+    let probe = gw
+        .client
+        .get(format!("{}/health", gw.base))
+        .header("origin", "null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), 403);
+
+    for host in ["localhost", "127.0.0.1:1234", "[::1]:80"] {
+        let response = gw
+            .post("/v1/messages")
+            .header("host", host)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.status(), 403, "{host}");
+        if response.status() == 200 {
+            fake.push(Reply::Json(200, message_json("ok")));
+        }
+    }
+    assert!(!fake.seen().is_empty());
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_get_clear_errors() {
+    let (up, fake) = fake_upstream().await;
+    let config = passthrough_config(&[up], "").replace(
+        "active_profile = \"main\"\n",
+        "active_profile = \"main\"\nmax_body_mib = 1\n",
+    );
+    let gw = Gateway::start(&config, &[]).await;
+
+    let big = format!(
+        r#"{{"model":"m","max_tokens":1,"messages":[{{"role":"user","content":"{}"}}]}}"#,
+        "x".repeat(1_100_000)
+    );
+    let (status, kind, message) =
+        error_of(gw.post("/v1/messages").body(big).send().await.unwrap()).await;
+    assert_eq!((status, kind.as_str()), (413, "request_too_large"));
+    assert!(message.contains("1 MiB"), "{message}");
+
+    let (status, kind, message) = error_of(
+        gw.post("/v1/messages")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, kind.as_str()), (400, "invalid_request_error"));
+    assert!(
+        message.contains("not a valid Messages API request"),
+        "{message}"
+    );
+
+    let (status, _, message) = error_of(
+        gw.post("/v1/messages")
+            .body(r#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(message.contains("max_tokens"), "{message}");
+    assert!(fake.seen().is_empty());
+
+    let records = gw.records.wait_for(3).await;
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status == switchyard_core::usage::RequestStatus::Error)
+    );
+}
+
+#[tokio::test]
+async fn unmapped_models_are_404_naming_model_and_profile() {
+    let (up, _fake) = fake_upstream().await;
+    let config = format!(
+        "active_profile = \"narrow\"\n[[backends]]\nid = \"b0\"\nkind = \"anthropic\"\nbase_url = \"http://{up}\"\n[profiles.narrow]\n[[profiles.narrow.rules]]\nmatch = \"*haiku*\"\ntargets = [{{ backend = \"b0\" }}]\n"
+    );
+    let gw = Gateway::start(&config, &[]).await;
+    let (status, kind, message) = error_of(
+        gw.post("/v1/messages")
+            .body(request("claude-opus-4-6", false))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, kind.as_str()), (404, "not_found_error"));
+    assert!(
+        message.contains("\"claude-opus-4-6\"") && message.contains("\"narrow\""),
+        "{message}"
+    );
+}
