@@ -21,10 +21,10 @@ pub(crate) mod engine {
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use switchyard_core::secrets::{KeychainStore, SecretStore};
 use tauri::{Manager, RunEvent, WindowEvent};
 use tauri_plugin_autostart::MacosLauncher;
 use tauri_specta::Event;
-use switchyard_core::secrets::{KeychainStore, SecretStore};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::commands::overview::RequestRow;
@@ -73,8 +73,7 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
 pub fn run() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .try_init();
 
@@ -84,7 +83,10 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_main(app);
         }))
-        .plugin(tauri_plugin_autostart::init(MacosLauncher::LaunchAgent, None))
+        .plugin(tauri_plugin_autostart::init(
+            MacosLauncher::LaunchAgent,
+            None,
+        ))
         .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(ipc.invoke_handler())
         .setup(move |app| {

@@ -97,7 +97,13 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
             if status.requests_today == 1 { "" } else { "s" }
         )
     };
-    menu.append(&MenuItem::with_id(app, TrayItem::Status, line, false, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        TrayItem::Status,
+        line,
+        false,
+        None::<&str>,
+    )?)?;
     if let Some(err) = &status.last_error {
         let short: String = err.chars().take(60).collect();
         menu.append(&MenuItem::with_id(
@@ -120,7 +126,13 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
         )?)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, TrayItem::Open, "Open Switchyard", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        TrayItem::Open,
+        "Open Switchyard",
+        true,
+        None::<&str>,
+    )?)?;
     menu.append(&MenuItem::with_id(
         app,
         TrayItem::CopyEnv,
@@ -137,7 +149,13 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
         None::<&str>,
     )?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, TrayItem::Quit, "Quit", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        TrayItem::Quit,
+        "Quit",
+        true,
+        None::<&str>,
+    )?)?;
     Ok(menu)
 }
 

@@ -98,8 +98,10 @@ pub(crate) fn is_local_kind(kind: Option<&str>) -> bool {
 pub(crate) fn is_local_url(url: &str) -> bool {
     let rest = url.split("://").nth(1).unwrap_or(url);
     let host = rest.split(['/', ':']).next().unwrap_or("");
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1" | "0.0.0.0")
-        || rest.starts_with("[::1]")
+    matches!(
+        host,
+        "127.0.0.1" | "localhost" | "[::1]" | "::1" | "0.0.0.0"
+    ) || rest.starts_with("[::1]")
 }
 
 async fn view_of(state: &SharedState, b: &BackendConfig) -> BackendView {
@@ -237,7 +239,10 @@ fn rename_in_profiles(cfg: &mut switchyard_core::config::Config, from: &str, to:
             None => {}
         }
         for r in &mut p.rules {
-            r.targets.iter_mut().chain(r.fallbacks.iter_mut()).for_each(fix);
+            r.targets
+                .iter_mut()
+                .chain(r.fallbacks.iter_mut())
+                .for_each(fix);
         }
     }
 }
@@ -297,7 +302,10 @@ pub async fn delete_backend_key(
 /// Probes a saved backend: reachability, auth, and the models it serves.
 #[tauri::command]
 #[specta::specta]
-pub async fn test_backend(state: State<'_, SharedState>, id: String) -> CmdResult<BackendTestResult> {
+pub async fn test_backend(
+    state: State<'_, SharedState>,
+    id: String,
+) -> CmdResult<BackendTestResult> {
     let cfg = state.engine.config();
     let backend = cfg
         .backend(&id)
@@ -362,10 +370,19 @@ mod tests {
             max_output_tokens: None,
         };
         assert!(validate(&ok).is_ok());
-        let bad_id = BackendInput { id: "has space".into(), ..ok.clone() };
+        let bad_id = BackendInput {
+            id: "has space".into(),
+            ..ok.clone()
+        };
         assert!(validate(&bad_id).is_err());
-        let bad_url = BackendInput { base_url: "127.0.0.1:8000".into(), ..ok };
-        let err = validate(&bad_url).err().map(|e| e.message).unwrap_or_default();
+        let bad_url = BackendInput {
+            base_url: "127.0.0.1:8000".into(),
+            ..ok
+        };
+        let err = validate(&bad_url)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
         assert!(err.contains("http://"), "{err}");
     }
 }

@@ -48,7 +48,11 @@ fn base_url(state: &AppState) -> String {
 
 fn vars_of(state: &AppState) -> Vec<(String, String)> {
     let token = state.engine.local_token();
-    claude_code::env_vars(&base_url(state), token.expose_secret(), &EnvOptions::default())
+    claude_code::env_vars(
+        &base_url(state),
+        token.expose_secret(),
+        &EnvOptions::default(),
+    )
 }
 
 pub fn env_of(state: &AppState) -> ClaudeEnv {
@@ -82,7 +86,11 @@ async fn status_of(state: SharedState) -> CmdResult<ClaudeCodeStatus> {
         let settings = ClaudeSettings::load(&path).map_err(io_error)?;
         let env: Vec<(String, String)> = std::env::vars().collect();
         let conflicts = match &settings {
-            Some(s) => claude_code::conflicts(s, env.iter().map(|(k, v)| (k.as_str(), v.as_str())), &gateway),
+            Some(s) => claude_code::conflicts(
+                s,
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                &gateway,
+            ),
             None => claude_code::conflicts(
                 &ClaudeSettings::default(),
                 env.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -123,9 +131,14 @@ pub async fn copy_claude_code_env(
     app: tauri::AppHandle,
     state: State<'_, SharedState>,
 ) -> CmdResult<()> {
-    app.clipboard().write_text(env_of(&state).shell).map_err(|e| {
-        CommandError::new(ErrorKind::Unavailable, format!("Clipboard unavailable: {e}"))
-    })
+    app.clipboard()
+        .write_text(env_of(&state).shell)
+        .map_err(|e| {
+            CommandError::new(
+                ErrorKind::Unavailable,
+                format!("Clipboard unavailable: {e}"),
+            )
+        })
 }
 
 #[tauri::command]
@@ -137,9 +150,7 @@ pub async fn claude_code_status(state: State<'_, SharedState>) -> CmdResult<Clau
 /// Writes the gateway's variables into the `env` block of `settings.json`, keeping a backup.
 #[tauri::command]
 #[specta::specta]
-pub async fn configure_claude_code(
-    state: State<'_, SharedState>,
-) -> CmdResult<ClaudeCodeStatus> {
+pub async fn configure_claude_code(state: State<'_, SharedState>) -> CmdResult<ClaudeCodeStatus> {
     let path = settings_path()?;
     let vars = vars_of(&state);
     tauri::async_runtime::spawn_blocking(move || claude_code::configure(&path, &vars))

@@ -120,7 +120,9 @@ pub fn view_of(name: &str, p: &Profile, active: &str) -> ProfileView {
 pub fn profile_of(view: &ProfileView, known_backends: &[String]) -> CmdResult<Profile> {
     let check = |route: &RouteView, what: &str| -> CmdResult<()> {
         if route.targets.is_empty() {
-            return Err(CommandError::invalid(format!("{what}: add at least one target")));
+            return Err(CommandError::invalid(format!(
+                "{what}: add at least one target"
+            )));
         }
         for t in route.targets.iter().chain(&route.fallbacks) {
             if !known_backends.contains(&t.backend) {
@@ -178,7 +180,11 @@ pub async fn save_profile(
     profile: ProfileView,
 ) -> CmdResult<ProfileView> {
     let name = profile.name.trim().to_string();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(CommandError::invalid(
             "The profile name must be letters, digits, '-' or '_'",
         ));
@@ -207,7 +213,9 @@ pub async fn delete_profile(
         ));
     }
     if cfg.profiles.remove(&name).is_none() {
-        return Err(CommandError::not_found(format!("No profile called {name:?}")));
+        return Err(CommandError::not_found(format!(
+            "No profile called {name:?}"
+        )));
     }
     state.engine.update_config(cfg).await?;
     crate::tray::refresh(&app, &state);
@@ -248,10 +256,15 @@ struct TinyErrorBody {
 /// which backend answered. This is the Rust side talking to the gateway, not the webview.
 #[tauri::command]
 #[specta::specta]
-pub async fn test_route(state: State<'_, SharedState>, model: String) -> CmdResult<RouteTestResult> {
+pub async fn test_route(
+    state: State<'_, SharedState>,
+    model: String,
+) -> CmdResult<RouteTestResult> {
     let model = model.trim().to_string();
     if model.is_empty() {
-        return Err(CommandError::invalid("Type a model name to test, e.g. claude-sonnet-4-5"));
+        return Err(CommandError::invalid(
+            "Type a model name to test, e.g. claude-sonnet-4-5",
+        ));
     }
     let profile = state.engine.config().active_profile.clone();
     let token = state.engine.local_token();
@@ -377,10 +390,16 @@ mod tests {
             }],
             default: None,
         };
-        let msg = profile_of(&view, &ids).err().map(|e| e.message).unwrap_or_default();
+        let msg = profile_of(&view, &ids)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
         assert!(msg.contains("\"nope\" does not exist"), "{msg}");
         view.rules[0].pattern = "  ".into();
-        let msg = profile_of(&view, &ids).err().map(|e| e.message).unwrap_or_default();
+        let msg = profile_of(&view, &ids)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
         assert!(msg.contains("pattern is empty"), "{msg}");
     }
 }

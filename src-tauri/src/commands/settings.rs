@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
-use tauri::State;
 use switchyard_core::secrets::ExposeSecret;
+use tauri::State;
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::error::{CmdResult, CommandError, ErrorKind};
@@ -53,7 +53,10 @@ fn current(app: &tauri::AppHandle, state: &SharedState) -> Settings {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn get_settings(app: tauri::AppHandle, state: State<'_, SharedState>) -> CmdResult<Settings> {
+pub async fn get_settings(
+    app: tauri::AppHandle,
+    state: State<'_, SharedState>,
+) -> CmdResult<Settings> {
     Ok(current(&app, &state))
 }
 
@@ -70,7 +73,9 @@ pub async fn save_settings(
         ));
     }
     if input.retention_days == 0 || input.retention_days > 3650 {
-        return Err(CommandError::invalid("Retention must be between 1 and 3650 days"));
+        return Err(CommandError::invalid(
+            "Retention must be between 1 and 3650 days",
+        ));
     }
     let mut restart_needed = false;
     let cfg = state.engine.config();
@@ -89,7 +94,10 @@ pub async fn save_settings(
             autolaunch.disable()
         };
         r.map_err(|e| {
-            CommandError::new(ErrorKind::Io, format!("Could not change start at login: {e}"))
+            CommandError::new(
+                ErrorKind::Io,
+                format!("Could not change start at login: {e}"),
+            )
         })?;
     }
     let new_prefs = Prefs {
@@ -119,5 +127,10 @@ pub async fn get_local_token(state: State<'_, SharedState>) -> CmdResult<String>
 #[tauri::command]
 #[specta::specta]
 pub async fn rotate_local_token(state: State<'_, SharedState>) -> CmdResult<String> {
-    Ok(state.engine.rotate_token().await?.expose_secret().to_string())
+    Ok(state
+        .engine
+        .rotate_token()
+        .await?
+        .expose_secret()
+        .to_string())
 }

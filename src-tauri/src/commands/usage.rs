@@ -81,7 +81,9 @@ fn matches(row: &RequestRow, f: &UsageFilter) -> bool {
     if f.since_ms.is_some_and(|s| row.started_at_ms < s)
         || f.until_ms.is_some_and(|u| row.started_at_ms >= u)
         || f.profile.as_ref().is_some_and(|p| &row.profile != p)
-        || f.backend.as_ref().is_some_and(|b| row.backend.as_ref() != Some(b))
+        || f.backend
+            .as_ref()
+            .is_some_and(|b| row.backend.as_ref() != Some(b))
         || f.status.is_some_and(|s| row.status != s)
     {
         return false;
@@ -150,15 +152,34 @@ pub fn summarize(rows: &[RequestRow]) -> UsageSummary {
         add(&mut total, r);
         add(if r.local { &mut local } else { &mut cloud }, r);
         add(days.entry(day_string(r.started_at_ms)).or_default(), r);
-        let model = r.upstream_model.clone().unwrap_or_else(|| r.requested_model.clone());
-        add(&mut models.entry(model).or_insert((r.local, Totals::default())).1, r);
+        let model = r
+            .upstream_model
+            .clone()
+            .unwrap_or_else(|| r.requested_model.clone());
+        add(
+            &mut models
+                .entry(model)
+                .or_insert((r.local, Totals::default()))
+                .1,
+            r,
+        );
         let backend = r.backend.clone().unwrap_or_else(|| "(none)".into());
-        add(&mut backends.entry(backend).or_insert((r.local, Totals::default())).1, r);
+        add(
+            &mut backends
+                .entry(backend)
+                .or_insert((r.local, Totals::default()))
+                .1,
+            r,
+        );
     }
     let slices = |m: BTreeMap<String, (bool, Totals)>| {
         let mut v: Vec<Slice> = m
             .into_iter()
-            .map(|(label, (local, totals))| Slice { label, local, totals })
+            .map(|(label, (local, totals))| Slice {
+                label,
+                local,
+                totals,
+            })
             .collect();
         v.sort_by(|a, b| {
             (b.totals.input_tokens + b.totals.output_tokens)
