@@ -115,10 +115,20 @@ class Gui:
         self.one(sel).click()
 
     def text(self) -> str:
-        return self.d.find_element(By.TAG_NAME, "body").text
+        # WebKitWebDriver's element-text endpoint can fail on a changing DOM; innerText does not.
+        return self.d.execute_script("return document.body.innerText")
+
+    def txt(self, el) -> str:
+        return self.d.execute_script("return arguments[0].innerText", el)
+
+    def first_text(self, sel: str) -> str:
+        return self.d.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", sel)
 
     def wait_text(self, needle: str, timeout: float = STEP_TIMEOUT) -> None:
         self.wait(lambda: needle in self.text(), f"text {needle!r}", timeout)
+
+    def row_texts(self) -> list[str]:
+        return self.d.execute_script("return [...document.querySelectorAll('[data-testid=request-table] tbody tr')].map(r => r.innerText)")
 
     def nav(self, screen: str) -> None:
         self.click(f'[data-nav="{screen}"]')
@@ -224,7 +234,7 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
     gui.fill(gui.one('input[name="api_key"]'), CANARY)
     gui.shot("backends-editor")
     gui.click('[data-testid="save-backend"]')
-    gui.wait(lambda: "Key stored in keychain" in (gui.css('[data-backend="alpha"]') or [None])[0].text if gui.css('[data-backend="alpha"]') else False, "alpha key stored")
+    gui.wait(lambda: "Key stored in keychain" in gui.first_text('[data-backend="alpha"]'), "alpha key stored")
     gui.wait_text("alpha-model")  # saving runs a test that lists the upstream's models
     gui.shot("backends")
 
@@ -238,10 +248,10 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
     Select(rule.find_element(By.CSS_SELECTOR, '[data-field="backend"]')).select_by_value("alpha")
     gui.fill(rule.find_element(By.CSS_SELECTOR, '[data-field="model"]'), "alpha-model")
     gui.click('[data-testid="save-mapping"]')
-    gui.wait_text("Saved")
+    gui.wait(lambda: gui.d.execute_script("return document.querySelector('[data-testid=save-mapping]').disabled") and "Unsaved" not in gui.text(), "mapping saved")
     gui.fill(gui.one('input[name="test-model"]'), "claude-sonnet-4-5")
     gui.click('[data-testid="run-route-test"]')
-    gui.wait(lambda: "alpha answered" in (gui.css('[data-testid="route-result"]') or [None])[0].text if gui.css('[data-testid="route-result"]') else False, "route test result")
+    gui.wait(lambda: "alpha answered" in gui.first_text('[data-testid="route-result"]'), "route test result")
     gui.shot("mapping")
 
     log("request through the gateway goes to alpha with the keychain key")
@@ -256,19 +266,19 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
 
     log("usage shows the request")
     gui.nav("usage")
-    gui.wait(lambda: any("alpha" in r.text and "claude-sonnet-4-5" in r.text for r in gui.css('[data-testid="request-table"] tbody tr')), "usage row for alpha")
+    gui.wait(lambda: any("alpha" in t and "claude-sonnet-4-5" in t for t in gui.row_texts()), "usage row for alpha")
     gui.shot("usage")
 
     log("switch to cloud from the tray")
     open_tray_menu_and_pick_cloud()
     gui.nav("overview")
-    gui.wait(lambda: (gui.css('[data-testid="profile-switch"] [aria-checked="true"]') or [None])[0].text.lower() == "cloud" if gui.css('[data-testid="profile-switch"] [aria-checked="true"]') else False, "cloud profile active")
+    gui.wait(lambda: gui.first_text('[data-testid="profile-switch"] [aria-checked="true"]').strip().lower() == "cloud", "cloud profile active")
     before_b = len(beta.messages())
     reply = gateway_request("claude-sonnet-4-5")
     assert reply["content"][0]["text"] == "hello from beta", reply
     assert len(beta.messages()) == before_b + 1
     assert beta.messages()[-1]["body"]["model"] == "claude-sonnet-4-5"
-    gui.wait(lambda: any("beta" in r.text for r in gui.css('[data-testid="request-table"] tbody tr')), "overview shows the beta request")
+    gui.wait(lambda: any("beta" in t for t in gui.row_texts()), "overview shows the beta request")
     gui.shot("overview-after-switch")
     screen_shot("desktop")
 

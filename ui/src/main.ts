@@ -1,3 +1,4 @@
+import "./lib/locale-guard";
 import { mount } from "svelte";
 import "./styles.css";
 import "uplot/dist/uPlot.min.css";

@@ -42,3 +42,20 @@ describe("format", () => {
     expect(list).toEqual(["a", "b", "c"]);
   });
 });
+
+import { sanitizeNavigatorLocale } from "./locale-guard";
+
+describe("locale guard", () => {
+  it("replaces the POSIX 'C' locale that Intl rejects", () => {
+    const nav = { language: "C", languages: ["C", "zh-CN"] } as unknown as Navigator;
+    sanitizeNavigatorLocale(nav);
+    expect(nav.language).toBe("zh-CN");
+    expect(nav.languages).toEqual(["zh-CN"]);
+    expect(() => new Intl.NumberFormat(nav.language)).not.toThrow();
+  });
+  it("leaves valid tags alone", () => {
+    const nav = { language: "en-GB", languages: ["en-GB"] } as unknown as Navigator;
+    sanitizeNavigatorLocale(nav);
+    expect(nav.language).toBe("en-GB");
+  });
+});
