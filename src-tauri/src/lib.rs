@@ -53,7 +53,7 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
         loop {
             match rx.recv().await {
                 Ok(EngineEvent::RequestFinished(record)) => {
-                    let row = RequestRow::from(&*record);
+                    let row = RequestRow::of(&record, &state.engine.config());
                     state.push_record(*record);
                     let _ = RequestFinished { row }.emit(&app);
                     tray::refresh(&app, &state);
@@ -128,10 +128,10 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
-        if let RunEvent::Exit = event {
-            if let Some(state) = handle.try_state::<SharedState>() {
-                tauri::async_runtime::block_on(state.engine.shutdown());
-            }
+        if let RunEvent::Exit = event
+            && let Some(state) = handle.try_state::<SharedState>()
+        {
+            tauri::async_runtime::block_on(state.engine.shutdown());
         }
     });
 }

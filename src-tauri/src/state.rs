@@ -33,10 +33,10 @@ impl AppState {
     }
 
     pub fn push_record(&self, record: UsageRecord) {
-        if record.error_message.is_some() {
-            if let Ok(mut last) = self.last_error.lock() {
-                *last = record.error_message.clone();
-            }
+        if record.error_message.is_some()
+            && let Ok(mut last) = self.last_error.lock()
+        {
+            *last = record.error_message.clone();
         }
         if let Ok(mut recent) = self.recent.lock() {
             if recent.len() >= RECENT_CAP {

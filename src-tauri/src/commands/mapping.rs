@@ -315,13 +315,13 @@ pub async fn test_route(
     let mut ok = status.is_success();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while let Ok(Ok(ev)) = tokio::time::timeout_at(deadline, events.recv()).await {
-        if let EngineEvent::RequestFinished(r) = ev {
-            if r.requested_model == model {
-                backend = r.backend.clone();
-                upstream_model = r.upstream_model.clone();
-                ok = ok && r.status == RequestStatus::Ok;
-                break;
-            }
+        if let EngineEvent::RequestFinished(r) = ev
+            && r.requested_model == model
+        {
+            backend = r.backend.clone();
+            upstream_model = r.upstream_model.clone();
+            ok = ok && r.status == RequestStatus::Ok;
+            break;
         }
     }
     Ok(RouteTestResult {

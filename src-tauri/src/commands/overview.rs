@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use specta::Type;
+use switchyard_core::config::Config;
 use switchyard_core::usage::{RequestStatus, UsageRecord};
 use tauri::State;
 
@@ -66,9 +67,13 @@ pub struct RequestRow {
     pub local: bool,
 }
 
-impl From<&UsageRecord> for RequestRow {
-    fn from(r: &UsageRecord) -> Self {
-        let local = crate::commands::backends::is_local_kind(r.backend_kind.as_deref());
+impl RequestRow {
+    /// `config` decides what counts as local: a backend whose URL is on this machine.
+    pub fn of(r: &UsageRecord, config: &Config) -> Self {
+        let local = match r.backend.as_deref().and_then(|id| config.backend(id)) {
+            Some(b) => crate::commands::backends::is_local_url(&b.base_url),
+            None => crate::commands::backends::is_local_kind(r.backend_kind.as_deref()),
+        };
         Self {
             started_at_ms: r.started_at_ms,
             client: r.client.clone(),
@@ -118,7 +123,7 @@ pub fn status_of(state: &AppState) -> GatewayStatus {
     let todays: Vec<RequestRow> = records
         .iter()
         .filter(|r| r.started_at_ms >= today)
-        .map(RequestRow::from)
+        .map(|r| RequestRow::of(r, &cfg))
         .collect();
     GatewayStatus {
         listen_addr: addr.to_string(),
@@ -186,6 +191,7 @@ pub async fn recent_requests(
     if limit == 0 || limit > 1000 {
         return Err(CommandError::invalid("limit must be between 1 and 1000"));
     }
+    let cfg = state.engine.config();
     let recent = state
         .recent
         .lock()
@@ -194,6 +200,6 @@ pub async fn recent_requests(
         .iter()
         .rev()
         .take(limit as usize)
-        .map(RequestRow::from)
+        .map(|r| RequestRow::of(r, &cfg))
         .collect())
 }

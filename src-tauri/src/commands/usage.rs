@@ -131,13 +131,14 @@ pub(crate) fn day_string(ms: i64) -> String {
 }
 
 pub fn filtered(state: &SharedState, f: &UsageFilter) -> Vec<RequestRow> {
+    let cfg = state.engine.config();
     let mut rows: Vec<RequestRow> = state
         .records()
         .iter()
-        .map(RequestRow::from)
+        .map(|r| RequestRow::of(r, &cfg))
         .filter(|r| matches(r, f))
         .collect();
-    rows.sort_by(|a, b| b.started_at_ms.cmp(&a.started_at_ms));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.started_at_ms));
     rows
 }
 
