@@ -7,16 +7,20 @@
 //! - [`secrets`]: the OS keychain (provider keys, local token).
 //! - [`routing`]: profile × model → ordered attempts; balancing, cooldowns.
 //! - [`backends`]: pass-through and translating backends (pure translation code).
+//! - [`tokens`]: local token estimate and the context guard.
+//! - [`discovery`]: local engines, their models and context windows.
 //! - [`gateway`]: shared state of the running gateway.
 //! - [`proxy`]: the request path: attempts, fallback, relay.
 //! - [`server`]: the axum router and guards.
 //! - [`engine`]: the facade the CLI and the desktop app start.
+//! - [`claude_code`]: Claude Code's environment and `settings.json`.
 //! - [`usage`]: usage records.
 
 pub mod anthropic;
 pub mod backends;
 pub mod claude_code;
 pub mod config;
+pub mod discovery;
 pub mod engine;
 pub mod gateway;
 pub mod proxy;

@@ -87,32 +87,31 @@ pub fn conflicts<'a>(
             ),
         );
     }
-    if let Some(url) = shell_var("ANTHROPIC_BASE_URL")
+    // A settings value wins over the shell's, so the shell only matters without one.
+    if settings_url.is_none()
+        && let Some(url) = shell_var("ANTHROPIC_BASE_URL")
         && normalise(url) != gateway
     {
-        let effect = if settings_url.is_some() {
-            "settings.json overrides it, but commands started with an explicit env still use it"
-        } else {
-            "Claude Code will use it instead of the gateway"
-        };
         add(
             ConflictKind::BaseUrlElsewhere,
-            format!("your shell sets ANTHROPIC_BASE_URL={url}; {effect}."),
+            format!(
+                "your shell sets ANTHROPIC_BASE_URL={url}; Claude Code will use it instead of \
+                 the gateway ({gateway_url}). Unset it, or let Switchyard write \
+                 the settings.json env block (settings win over the shell)."
+            ),
         );
     }
-    for url in settings_url
-        .into_iter()
-        .chain(shell_var("ANTHROPIC_BASE_URL"))
+    // The value Claude Code will actually use.
+    if let Some(url) = settings_url.or_else(|| shell_var("ANTHROPIC_BASE_URL"))
+        && normalise(url).ends_with("/v1")
     {
-        if normalise(url).ends_with("/v1") {
-            add(
-                ConflictKind::BaseUrlHasV1,
-                format!(
-                    "ANTHROPIC_BASE_URL={url} ends in /v1; Claude Code appends /v1/messages \
-                     itself, so requests would go to /v1/v1/messages. Drop the /v1."
-                ),
-            );
-        }
+        add(
+            ConflictKind::BaseUrlHasV1,
+            format!(
+                "ANTHROPIC_BASE_URL={url} ends in /v1; Claude Code appends /v1/messages \
+                 itself, so requests would go to /v1/v1/messages. Drop the /v1."
+            ),
+        );
     }
 
     for name in [
@@ -224,13 +223,24 @@ mod tests {
             vec![
                 ConflictKind::ApiKeyHelper,
                 ConflictKind::BaseUrlElsewhere,
-                ConflictKind::BaseUrlElsewhere,
                 ConflictKind::BaseUrlHasV1,
                 ConflictKind::CloudProviderMode,
             ]
         );
         assert!(found[0].message.contains("/usr/local/bin/token"));
-        assert!(found[2].message.contains("http://localhost:9999"));
+        assert!(
+            found[1]
+                .message
+                .contains("https://gateway.example.invalid/v1")
+        );
+        // Shell values only count when settings.json does not set the URL.
+        let found = conflicts(
+            &ClaudeSettings::default(),
+            [("ANTHROPIC_BASE_URL", "http://localhost:9999")],
+            GW,
+        );
+        assert_eq!(kinds(&found), vec![ConflictKind::BaseUrlElsewhere]);
+        assert!(found[0].message.contains("http://localhost:9999"));
     }
 
     #[test]

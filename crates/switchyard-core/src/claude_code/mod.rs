@@ -1,9 +1,9 @@
 //! Pointing Claude Code at the gateway: the environment it needs, as shell exports or as the
 //! `env` block of `~/.claude/settings.json`, written safely (protocol reference §7).
 //!
-//! - [`env`]: which variables, and their shell/JSON renderings.
-//! - [`settings`]: editing `settings.json` (atomic, backed up, other keys preserved).
-//! - [`conflicts`]: settings and environment that would override or break the setup.
+//! - `env`: which variables, and their shell/JSON renderings.
+//! - `settings`: editing `settings.json` (atomic, backed up, other keys preserved).
+//! - `conflicts`: settings and environment that would override or break the setup.
 
 mod conflicts;
 mod env;

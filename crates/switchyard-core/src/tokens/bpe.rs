@@ -22,10 +22,57 @@ pub fn count_text_tokens(text: &str) -> u64 {
         return 0;
     }
     let raw = match BPE.as_ref() {
-        Some(bpe) => bpe.encode_ordinary(text).len() as u64,
+        Some(bpe) => chunks(text)
+            .map(|chunk| bpe.encode_ordinary(chunk).len() as u64)
+            .sum(),
         None => (text.chars().count() as u64).div_ceil(FALLBACK_CHARS_PER_TOKEN),
     };
     (raw * CLAUDE_OVER_O200K_PERCENT).div_ceil(100).max(1)
+}
+
+/// Texts are encoded in pieces of at most this many bytes, cut after whitespace.
+const CHUNK_BYTES: usize = 4096;
+/// Longest run without whitespace encoded in one go. BPE merging is quadratic in the length
+/// of a pre-tokenized piece, and o200k's pre-tokenizer keeps a run of letters (a minified
+/// file, a long identifier, repeated characters) as one piece: without this cut a 100 KB run
+/// would take seconds on the request path. Each cut costs a few tokens (the pieces on either
+/// side of it no longer merge), negligible next to a run this long.
+const MAX_RUN_BYTES: usize = 256;
+
+/// Consecutive slices of `text` covering it exactly: words gathered up to [`CHUNK_BYTES`],
+/// words longer than [`MAX_RUN_BYTES`] split on char boundaries.
+fn chunks(text: &str) -> impl Iterator<Item = &str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut end = 0;
+    for word in text.split_inclusive(char::is_whitespace) {
+        if word.len() > MAX_RUN_BYTES {
+            if end > start {
+                out.push(&text[start..end]);
+            }
+            let mut rest = word;
+            while rest.len() > MAX_RUN_BYTES {
+                let cut = (1..=MAX_RUN_BYTES)
+                    .rev()
+                    .find(|&i| rest.is_char_boundary(i))
+                    .unwrap_or(rest.len());
+                out.push(&rest[..cut]);
+                rest = &rest[cut..];
+            }
+            end += word.len();
+            start = end - rest.len();
+            continue;
+        }
+        if end + word.len() - start > CHUNK_BYTES && end > start {
+            out.push(&text[start..end]);
+            start = end;
+        }
+        end += word.len();
+    }
+    if end > start {
+        out.push(&text[start..end]);
+    }
+    out.into_iter()
 }
 
 /// Raw o200k count, for the measurement in `docs/TOKEN-ESTIMATE.md`.
@@ -44,6 +91,33 @@ mod tests {
         assert!(BPE.is_some());
         // "hello world" is two o200k tokens.
         assert_eq!(o200k_raw("hello world"), 2);
+    }
+
+    #[test]
+    fn chunks_cover_the_text_and_bound_runs() {
+        let text = format!("{} tail é{}", "word ".repeat(2000), "é".repeat(1000));
+        let pieces: Vec<&str> = chunks(&text).collect();
+        assert_eq!(pieces.concat(), text);
+        assert!(pieces.iter().all(|p| p.len() <= CHUNK_BYTES));
+        assert!(
+            pieces
+                .iter()
+                .all(|p| p.split_whitespace().all(|w| w.len() <= MAX_RUN_BYTES))
+        );
+        assert!(pieces.len() > 3);
+    }
+
+    #[test]
+    fn long_runs_still_count_close_to_whole_text() {
+        let text = "abcdefghijklmnopqrstuvwxyz".repeat(100);
+        let whole = BPE
+            .as_ref()
+            .map_or(0, |b| b.encode_ordinary(&text).len() as u64);
+        let pieces: Vec<&str> = chunks(&text).collect();
+        let chunked: u64 = pieces.iter().map(|p| o200k_raw(p)).sum();
+        let cuts = pieces.len() as u64 - 1;
+        assert_eq!(cuts, 10);
+        assert!(chunked.abs_diff(whole) <= 4 * cuts, "{chunked} vs {whole}");
     }
 
     #[test]

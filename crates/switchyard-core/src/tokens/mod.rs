@@ -2,10 +2,10 @@
 //! overflowing prompt into Anthropic's `prompt is too long` error before a local engine
 //! silently truncates it.
 //!
-//! - [`bpe`]: the BPE tokenizer, loaded once, compiled into the binary.
-//! - [`image`]: Anthropic's image-size formula, reading dimensions from the base64 header.
-//! - [`estimate`]: the whole-request estimate ([`estimate_request_tokens`]).
-//! - [`context`]: clamping `max_tokens` to the window ([`check_context`]).
+//! - `bpe`: the BPE tokenizer, loaded once, compiled into the binary.
+//! - `image`: Anthropic's image-size formula, reading dimensions from the base64 header.
+//! - `estimate`: the whole-request estimate ([`estimate_request_tokens`]).
+//! - `context`: clamping `max_tokens` to the window ([`check_context`]).
 //!
 //! How close the estimate is to a Claude tokenizer is measured in `docs/TOKEN-ESTIMATE.md`.
 

@@ -1,0 +1,55 @@
+//! Time of `estimate_request_tokens` on the Claude-Code-sized fixture (~89 KB), the cost the
+//! count_tokens endpoint and the context guard add to a request.
+//! Run: `cargo bench -p switchyard-core --bench tokens_estimate`.
+
+use std::error::Error;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use switchyard_core::anthropic::MessagesRequest;
+use switchyard_core::tokens::{count_text_tokens, estimate_request_tokens};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tokens/05-claude-code-90kb.json"
+    );
+    let body = std::fs::read_to_string(path)?;
+    let req: MessagesRequest = serde_json::from_str(&body)?;
+
+    let started = Instant::now();
+    black_box(count_text_tokens("warm up"));
+    println!(
+        "first use (builds the o200k vocabulary): {:?}",
+        started.elapsed()
+    );
+
+    report("Claude Code request", body.len(), || {
+        black_box(estimate_request_tokens(black_box(&req)));
+    });
+    // A 100 KB run without whitespace (minified file, repeated characters in a tool result):
+    // the case that is quadratic without chunking.
+    let run = "abcdefghij".repeat(10_000);
+    report("100 KB run without whitespace", run.len(), || {
+        black_box(count_text_tokens(black_box(&run)));
+    });
+    Ok(())
+}
+
+fn report(what: &str, bytes: usize, mut f: impl FnMut()) {
+    let mut runs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline || runs.len() < 10 {
+        let started = Instant::now();
+        f();
+        runs.push(started.elapsed());
+    }
+    runs.sort();
+    println!(
+        "{what} ({bytes} bytes): median {:?}, p90 {:?}, min {:?} over {} runs",
+        runs[runs.len() / 2],
+        runs[runs.len() * 9 / 10],
+        runs[0],
+        runs.len()
+    );
+}

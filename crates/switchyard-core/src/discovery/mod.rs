@@ -1,0 +1,25 @@
+//! Finding local inference engines, their models and those models' context windows.
+//!
+//! - `endpoints`: which URLs to probe (the usual local ports, configured backends).
+//! - `wire`: each engine's JSON, as tolerant typed structs.
+//! - `http`: the probe client and readable failure reasons.
+//! - `probe`: [`discover`], all endpoints in parallel within a bounded time.
+//! - `report`: the [`DiscoveryReport`] and its CLI table ([`render_report`]).
+//! - `context`: [`ContextLengths`], the cached per-(backend, model) window used on the
+//!   request path.
+
+mod context;
+mod endpoints;
+mod http;
+mod probe;
+mod report;
+mod wire;
+
+pub use context::{ContextLengths, OLLAMA_NUM_CTX_CAP};
+pub use endpoints::{
+    Endpoint, EndpointSource, configured_endpoints, default_endpoints, endpoints_to_probe,
+};
+pub use probe::{ProbeSettings, discover};
+pub use report::{
+    DiscoveredModel, DiscoveryReport, EndpointReport, EndpointStatus, EngineKind, render_report,
+};
