@@ -1,6 +1,7 @@
-//! TEMPORARY model listing used by the Test button until `switchyard_core::discovery` lands on
-//! main (it will also read keys and context lengths). Unauthenticated: a cloud API answers 401,
-//! which is reported as "reachable, key needed".
+//! Model listing for the Test button and the mapping dropdowns. Ollama and OpenAI-compatible
+//! backends go through `switchyard_core::discovery` (models and context windows); Anthropic
+//! pass-through backends, which discovery leaves out, get a plain `GET /v1/models` here.
+//! Unauthenticated: a cloud API answers 401, reported as "reachable, key needed".
 
 use std::time::Duration;
 
@@ -31,6 +32,50 @@ struct OllamaTag {
 }
 
 pub async fn list_models(
+    backend: &BackendConfig,
+    timeout: Duration,
+) -> Result<Vec<DiscoveredModel>, String> {
+    if backend.kind == BackendKind::Anthropic {
+        anthropic_models(backend, timeout).await
+    } else {
+        discovered(backend, timeout).await
+    }
+}
+
+async fn discovered(
+    backend: &BackendConfig,
+    timeout: Duration,
+) -> Result<Vec<DiscoveredModel>, String> {
+    use switchyard_core::discovery::{self, EndpointStatus, ProbeSettings};
+    let endpoints = discovery::configured_endpoints(std::slice::from_ref(backend));
+    let settings = ProbeSettings {
+        connect_timeout: Duration::from_secs(3),
+        total_timeout: timeout,
+        ..ProbeSettings::default()
+    };
+    let report = discovery::discover(&endpoints, &settings).await;
+    let Some(endpoint) = report.endpoints.into_iter().next() else {
+        return Err(format!("{} cannot be probed", backend.base_url));
+    };
+    match endpoint.status {
+        EndpointStatus::Up => Ok(endpoint
+            .models
+            .into_iter()
+            .map(|m| DiscoveredModel {
+                context_length: backend
+                    .context_length
+                    .or(m.context_length)
+                    .or(m.max_context_length),
+                id: m.id,
+            })
+            .collect()),
+        EndpointStatus::Down | EndpointStatus::Garbage => Err(endpoint
+            .reason
+            .unwrap_or_else(|| format!("{} did not answer like a model server", backend.base_url))),
+    }
+}
+
+async fn anthropic_models(
     backend: &BackendConfig,
     timeout: Duration,
 ) -> Result<Vec<DiscoveredModel>, String> {
