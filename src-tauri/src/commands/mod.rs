@@ -1,0 +1,8 @@
+//! IPC commands, one module per window screen. Each returns `Result<T, CommandError>`.
+
+pub mod backends;
+pub mod claude;
+pub mod mapping;
+pub mod overview;
+pub mod settings;
+pub mod usage;

@@ -1,0 +1,74 @@
+//! The one error type every command returns. The window shows `message` and may branch on `kind`.
+
+use serde::Serialize;
+use specta::Type;
+
+use crate::engine::EngineError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The user typed something the engine refuses (bad URL, duplicate id, ...).
+    InvalidInput,
+    NotFound,
+    /// The OS keychain is missing, locked or refused the operation.
+    Keychain,
+    /// A backend or the gateway answered with an error or did not answer.
+    Upstream,
+    /// Reading or writing a file failed.
+    Io,
+    /// The feature is not available in this build or on this machine.
+    Unavailable,
+    /// Anything else from the engine.
+    Engine,
+}
+
+#[derive(Debug, Clone, Serialize, Type, thiserror::Error)]
+#[error("{message}")]
+pub struct CommandError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl CommandError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+    pub fn upstream(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Upstream, message)
+    }
+}
+
+impl From<EngineError> for CommandError {
+    fn from(e: EngineError) -> Self {
+        use switchyard_core::config::ConfigError;
+        let kind = match &e {
+            EngineError::Secret(_) => ErrorKind::Keychain,
+            EngineError::Config(ConfigError::Read { .. } | ConfigError::Write { .. }) => {
+                ErrorKind::Io
+            }
+            EngineError::Config(_) | EngineError::NonLoopback(_) => ErrorKind::InvalidInput,
+            EngineError::TokenFromEnv => ErrorKind::Unavailable,
+            EngineError::Bind { .. } => ErrorKind::Io,
+            _ => ErrorKind::Engine,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> Self {
+        Self::new(ErrorKind::Io, e.to_string())
+    }
+}
+
+pub type CmdResult<T> = Result<T, CommandError>;

@@ -1,0 +1,137 @@
+//! Switchyard's desktop shell: runs the engine in-process and gives it a tray and a window.
+//!
+//! - [`commands`]: IPC commands, one module per screen; [`events`]: pushed to the window.
+//! - [`bindings`]: the command/event list and the TypeScript export.
+//! - [`tray`]: tray menu with typed ids; [`state`]: what commands share; [`error`]: the one
+//!   command error type.
+
+pub mod bindings;
+pub mod commands;
+pub mod error;
+pub mod events;
+mod prefs;
+mod probe;
+pub mod state;
+pub mod tray;
+
+pub(crate) mod engine {
+    pub use switchyard_core::engine::{Engine, EngineError, EngineEvent, EngineOptions};
+}
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use switchyard_core::secrets::{KeychainStore, SecretStore};
+use tauri::{Manager, RunEvent, WindowEvent};
+use tauri_plugin_autostart::MacosLauncher;
+use tauri_specta::Event;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::commands::overview::RequestRow;
+use crate::engine::{Engine, EngineEvent, EngineOptions};
+use crate::events::RequestFinished;
+use crate::state::{AppState, SharedState};
+
+fn engine_options() -> EngineOptions {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    EngineOptions {
+        config_path: var("SWITCHYARD_CONFIG").map(PathBuf::from),
+        data_dir: var("SWITCHYARD_DATA_DIR").map(PathBuf::from),
+        // Headless machines and tests pin the local token instead of using the keychain's.
+        token: std::env::var("SWITCHYARD_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(secrecy::SecretString::from),
+        ..EngineOptions::default()
+    }
+}
+
+/// Forwards engine events to the tray and the window.
+fn pump_events(app: tauri::AppHandle, state: SharedState) {
+    let mut rx = state.engine.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(EngineEvent::RequestFinished(record)) => {
+                    let row = RequestRow::of(&record, &state.engine.config());
+                    state.push_record(*record);
+                    let _ = RequestFinished { row }.emit(&app);
+                    tray::refresh(&app, &state);
+                }
+                Ok(
+                    EngineEvent::ProfileChanged(_)
+                    | EngineEvent::PausedChanged(_)
+                    | EngineEvent::ConfigChanged,
+                ) => tray::refresh(&app, &state),
+                Err(RecvError::Lagged(n)) => tracing::warn!("missed {n} engine events"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .try_init();
+
+    let ipc = bindings::builder();
+    let app = tauri::Builder::default()
+        // Must be the first plugin: a second launch focuses the running window and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_main(app);
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .invoke_handler(ipc.invoke_handler())
+        .setup(move |app| {
+            ipc.mount_events(app);
+            let secrets: Arc<dyn SecretStore> = Arc::new(KeychainStore::default());
+            let engine = tauri::async_runtime::block_on(Engine::start(engine_options(), secrets))
+                .map_err(|e| format!("Switchyard could not start its gateway: {e}"))?;
+            let prefs = prefs::load(&prefs::prefs_path(&engine.config_path()));
+            let tray_host = tray::tray_host_present();
+            let state: SharedState = Arc::new(AppState::new(engine, prefs, tray_host));
+            app.manage(state.clone());
+            tray::create(app.handle(), &state)?;
+            pump_events(app.handle().clone(), state);
+            // Without a tray host the tray icon is invisible: the window is the only way in.
+            let force = std::env::var_os("SWITCHYARD_SHOW_WINDOW").is_some();
+            if !tray_host || force {
+                tray::show_main(app.handle());
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let tray_host = window
+                    .app_handle()
+                    .try_state::<SharedState>()
+                    .is_some_and(|s| s.tray_host);
+                if tray_host {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("switchyard-desktop: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event
+            && let Some(state) = handle.try_state::<SharedState>()
+        {
+            tauri::async_runtime::block_on(state.engine.shutdown());
+        }
+    });
+}

@@ -1,0 +1,316 @@
+//! The tray: profile switch, status line, open, copy env, pause, quit. Menu ids are typed.
+
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuId, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Wry};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+use tauri_specta::Event;
+
+use crate::commands::overview::status_of;
+use crate::events::StatusChanged;
+use crate::state::{AppState, SharedState};
+
+const TRAY_ID: &str = "switchyard";
+const PROFILE_PREFIX: &str = "profile:";
+
+/// Every item of the tray menu. Profiles are dynamic, so they carry their name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrayItem {
+    Status,
+    LastError,
+    Profile(String),
+    Open,
+    CopyEnv,
+    Pause,
+    Quit,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown tray menu id {0:?}")]
+pub struct UnknownMenuId(String);
+
+impl From<TrayItem> for MenuId {
+    fn from(item: TrayItem) -> MenuId {
+        MenuId::new(match item {
+            TrayItem::Status => "status".to_string(),
+            TrayItem::LastError => "last-error".to_string(),
+            TrayItem::Profile(name) => format!("{PROFILE_PREFIX}{name}"),
+            TrayItem::Open => "open".to_string(),
+            TrayItem::CopyEnv => "copy-env".to_string(),
+            TrayItem::Pause => "pause".to_string(),
+            TrayItem::Quit => "quit".to_string(),
+        })
+    }
+}
+
+impl TryFrom<&MenuId> for TrayItem {
+    type Error = UnknownMenuId;
+    fn try_from(id: &MenuId) -> Result<Self, Self::Error> {
+        let s = id.as_ref();
+        Ok(match s {
+            "status" => TrayItem::Status,
+            "last-error" => TrayItem::LastError,
+            "open" => TrayItem::Open,
+            "copy-env" => TrayItem::CopyEnv,
+            "pause" => TrayItem::Pause,
+            "quit" => TrayItem::Quit,
+            _ => match s.strip_prefix(PROFILE_PREFIX) {
+                Some(name) if !name.is_empty() => TrayItem::Profile(name.to_string()),
+                _ => return Err(UnknownMenuId(s.to_string())),
+            },
+        })
+    }
+}
+
+fn icon_for(state: &AppState) -> Option<Image<'static>> {
+    let bytes: &'static [u8] = if state.engine.is_paused() {
+        include_bytes!("../../icons/tray-paused.png")
+    } else {
+        match state.engine.config().active_profile.as_str() {
+            "local" => include_bytes!("../../icons/tray-local.png"),
+            "cloud" => include_bytes!("../../icons/tray-cloud.png"),
+            _ => include_bytes!("../../icons/tray-other.png"),
+        }
+    };
+    Image::from_bytes(bytes).ok()
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
+    let status = status_of(state);
+    let menu = Menu::new(app)?;
+    let line = if status.paused {
+        format!("Paused · {}", status.listen_addr)
+    } else {
+        format!(
+            "Listening on {} · {} request{} today",
+            status.listen_addr,
+            status.requests_today,
+            if status.requests_today == 1 { "" } else { "s" }
+        )
+    };
+    menu.append(&MenuItem::with_id(
+        app,
+        TrayItem::Status,
+        line,
+        false,
+        None::<&str>,
+    )?)?;
+    if let Some(err) = &status.last_error {
+        let short: String = err.chars().take(60).collect();
+        menu.append(&MenuItem::with_id(
+            app,
+            TrayItem::LastError,
+            format!("Last error: {short}"),
+            false,
+            None::<&str>,
+        )?)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    for name in &status.profiles {
+        menu.append(&CheckMenuItem::with_id(
+            app,
+            TrayItem::Profile(name.clone()),
+            capitalise(name),
+            true,
+            *name == status.active_profile,
+            None::<&str>,
+        )?)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        TrayItem::Open,
+        "Open Switchyard",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        TrayItem::CopyEnv,
+        "Copy Claude Code env",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&CheckMenuItem::with_id(
+        app,
+        TrayItem::Pause,
+        "Pause gateway",
+        true,
+        status.paused,
+        None::<&str>,
+    )?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        TrayItem::Quit,
+        "Quit",
+        true,
+        None::<&str>,
+    )?)?;
+    Ok(menu)
+}
+
+pub fn create(app: &AppHandle, state: &AppState) -> tauri::Result<()> {
+    let menu = build_menu(app, state)?;
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID)
+        .menu(&menu)
+        .tooltip("Switchyard")
+        .on_menu_event(on_menu_event);
+    if let Some(icon) = icon_for(state) {
+        builder = builder.icon(icon);
+    }
+    builder.build(app)?;
+    Ok(())
+}
+
+/// Rebuilds the menu and icon from the engine's state and tells the window.
+pub fn refresh(app: &AppHandle, state: &AppState) {
+    if let Some(tray) = app.tray_by_id(TRAY_ID) {
+        match build_menu(app, state) {
+            Ok(menu) => {
+                if let Err(e) = tray.set_menu(Some(menu)) {
+                    tracing::warn!("tray menu update failed: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("tray menu build failed: {e}"),
+        }
+        if let Err(e) = tray.set_icon(icon_for(state)) {
+            tracing::warn!("tray icon update failed: {e}");
+        }
+    }
+    let _ = StatusChanged {
+        status: status_of(state),
+    }
+    .emit(app);
+}
+
+pub fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+fn on_menu_event(app: &AppHandle, event: MenuEvent) {
+    let item = match TrayItem::try_from(event.id()) {
+        Ok(item) => item,
+        Err(e) => {
+            tracing::warn!("{e}");
+            return;
+        }
+    };
+    let Some(state) = app.try_state::<SharedState>().map(|s| s.inner().clone()) else {
+        return;
+    };
+    let app = app.clone();
+    match item {
+        TrayItem::Status | TrayItem::LastError => {}
+        TrayItem::Open => show_main(&app),
+        TrayItem::Profile(name) => {
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = state.engine.set_active_profile(&name).await {
+                    tracing::warn!("switching to profile {name:?} failed: {e}");
+                }
+                refresh(&app, &state);
+            });
+        }
+        TrayItem::Pause => {
+            state.engine.set_paused(!state.engine.is_paused());
+            refresh(&app, &state);
+        }
+        TrayItem::CopyEnv => {
+            tauri::async_runtime::spawn(async move {
+                let env = crate::commands::claude::env_of(&state);
+                if let Err(e) = app.clipboard().write_text(env.shell) {
+                    tracing::warn!("clipboard: {e}");
+                }
+            });
+        }
+        TrayItem::Quit => {
+            tauri::async_runtime::spawn(async move {
+                state.engine.shutdown().await;
+                app.exit(0);
+            });
+        }
+    }
+}
+
+/// Whether a system tray can show our icon: a StatusNotifier watcher on D-Bus, or an X11
+/// `_NET_SYSTEM_TRAY_S<n>` selection owner (GTK falls back to XEmbed when there is no SNI).
+pub fn tray_host_present() -> bool {
+    sni_watcher_present() || xembed_tray_present()
+}
+
+fn sni_watcher_present() -> bool {
+    std::process::Command::new("gdbus")
+        .args([
+            "call",
+            "--session",
+            "--dest",
+            "org.freedesktop.DBus",
+            "--object-path",
+            "/org/freedesktop/DBus",
+            "--method",
+            "org.freedesktop.DBus.NameHasOwner",
+            "org.kde.StatusNotifierWatcher",
+        ])
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("true"))
+        .unwrap_or(false)
+}
+
+fn xembed_tray_present() -> bool {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::ConnectionExt as _;
+    let Ok((conn, screen)) = x11rb::connect(None) else {
+        return false;
+    };
+    let name = format!("_NET_SYSTEM_TRAY_S{screen}");
+    let owner = conn
+        .intern_atom(false, name.as_bytes())
+        .ok()
+        .and_then(|c| c.reply().ok())
+        .and_then(|a| conn.get_selection_owner(a.atom).ok())
+        .and_then(|c| c.reply().ok())
+        .map(|r| r.owner);
+    let _ = conn.flush();
+    matches!(owner, Some(o) if o != x11rb::NONE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_ids_round_trip() {
+        for item in [
+            TrayItem::Status,
+            TrayItem::LastError,
+            TrayItem::Profile("cloud".into()),
+            TrayItem::Profile("my:odd:name".into()),
+            TrayItem::Open,
+            TrayItem::CopyEnv,
+            TrayItem::Pause,
+            TrayItem::Quit,
+        ] {
+            let id = MenuId::from(item.clone());
+            assert_eq!(TrayItem::try_from(&id).ok(), Some(item));
+        }
+    }
+
+    #[test]
+    fn unknown_ids_are_rejected() {
+        assert!(TrayItem::try_from(&MenuId::new("nope")).is_err());
+        assert!(TrayItem::try_from(&MenuId::new("profile:")).is_err());
+    }
+}

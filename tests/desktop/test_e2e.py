@@ -1,0 +1,303 @@
+"""Real-webview end-to-end test of the desktop app (tauri-driver + WebKitWebDriver).
+
+Run through scripts/desktop-e2e.sh, which provides Xvfb, a tray host, a D-Bus session with an
+unlocked gnome-keyring, a temporary HOME, and these variables:
+  SY_APP (the built binary), SY_TAURI_DRIVER, SY_ARTIFACTS, SWITCHYARD_CONFIG, SWITCHYARD_DATA_DIR,
+  SWITCHYARD_TOKEN, SY_LISTEN (127.0.0.1:PORT), DISPLAY.
+
+Flow: add a backend (fake upstream A) in the GUI with a canary key, map claude-sonnet-* to it,
+send a request through the gateway and see it in Usage; switch to Cloud from the tray menu and
+see the next request go to upstream B; then check the canary is in the keychain and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_upstream import FakeUpstream  # noqa: E402
+
+APP = os.environ["SY_APP"]
+DRIVER = os.environ["SY_TAURI_DRIVER"]
+ARTIFACTS = Path(os.environ["SY_ARTIFACTS"])
+CONFIG = Path(os.environ["SWITCHYARD_CONFIG"])
+DATA_DIR = Path(os.environ["SWITCHYARD_DATA_DIR"])
+TOKEN = os.environ["SWITCHYARD_TOKEN"]
+LISTEN = os.environ["SY_LISTEN"]
+HOME = Path(os.environ["HOME"])
+CANARY = f"sk-canary-{uuid.uuid4().hex}"
+STEP_TIMEOUT = 20
+
+
+def log(msg: str) -> None:
+    print(f"[e2e] {msg}", flush=True)
+
+
+def write_config(beta_url: str) -> None:
+    CONFIG.parent.mkdir(parents=True, exist_ok=True)
+    CONFIG.write_text(
+        f"""listen = "{LISTEN}"
+active_profile = "local"
+
+[[backends]]
+id = "beta"
+kind = "anthropic"
+base_url = "{beta_url}"
+
+[profiles.local]
+
+[profiles.cloud]
+default = {{ backend = "beta" }}
+"""
+    )
+
+
+def gateway_request(model: str) -> dict:
+    body = json.dumps({"model": model, "max_tokens": 32, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    req = urllib.request.Request(
+        f"http://{LISTEN}/v1/messages",
+        data=body,
+        headers={"content-type": "application/json", "x-api-key": TOKEN, "anthropic-version": "2023-06-01"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        raise AssertionError(f"gateway answered {e.code}: {e.read()[:500]!r}") from e
+
+
+def wait_http(url: str, seconds: float) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # something answers
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} not reachable after {seconds}s")
+
+
+class Gui:
+    def __init__(self, driver: webdriver.Remote) -> None:
+        self.d = driver
+
+    def wait(self, cond, what: str, timeout: float = STEP_TIMEOUT):
+        try:
+            return WebDriverWait(self.d, timeout, poll_frequency=0.2).until(lambda d: cond())
+        except Exception as e:  # noqa: BLE001
+            self.shot(f"FAILED-{what.replace(' ', '-')}")
+            raise AssertionError(f"timed out waiting for {what}") from e
+
+    def css(self, sel: str):
+        return self.d.find_elements(By.CSS_SELECTOR, sel)
+
+    def one(self, sel: str, what: str | None = None):
+        return self.wait(lambda: (self.css(sel) or [None])[0], what or sel)
+
+    def click(self, sel: str) -> None:
+        self.one(sel).click()
+
+    def text(self) -> str:
+        # WebKitWebDriver's element-text endpoint can fail on a changing DOM; innerText does not.
+        return self.d.execute_script("return document.body.innerText")
+
+    def txt(self, el) -> str:
+        return self.d.execute_script("return arguments[0].innerText", el)
+
+    def first_text(self, sel: str) -> str:
+        return self.d.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", sel)
+
+    def wait_text(self, needle: str, timeout: float = STEP_TIMEOUT) -> None:
+        self.wait(lambda: needle in self.text(), f"text {needle!r}", timeout)
+
+    def row_texts(self) -> list[str]:
+        return self.d.execute_script("return [...document.querySelectorAll('[data-testid=request-table] tbody tr')].map(r => r.innerText)")
+
+    def nav(self, screen: str) -> None:
+        self.click(f'[data-nav="{screen}"]')
+        self.one("main h1")
+
+    def shot(self, name: str) -> None:
+        time.sleep(1)  # WebDriver screenshots can show a stale frame otherwise
+        self.d.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+    def fill(self, el, value: str) -> None:
+        el.clear()
+        el.send_keys(value)
+
+
+def screen_shot(name: str) -> None:
+    subprocess.run(["import", "-window", "root", str(ARTIFACTS / f"{name}.png")], check=False)
+
+
+def open_tray_menu_and_pick_cloud() -> None:
+    # trayer sits at the bottom right (see desktop-e2e.sh); its first icon is ours.
+    subprocess.run(["xdotool", "mousemove", os.environ.get("SY_TRAY_X", "1262"), os.environ.get("SY_TRAY_Y", "784"), "click", "1"], check=True)
+    time.sleep(1.5)
+    screen_shot("tray-menu")
+    # Disabled items (the status line) are skipped: the first Down lands on the first profile
+    # (profiles are listed alphabetically: cloud, local).
+    subprocess.run(["xdotool", "key", "Down"], check=True)
+    time.sleep(0.3)
+    subprocess.run(["xdotool", "key", "Return"], check=True)
+
+
+def grep_tree(root: Path, needle: bytes, skip: tuple[Path, ...] = ()) -> list[str]:
+    hits = []
+    for path in root.rglob("*"):
+        if any(str(path).startswith(str(s)) for s in skip) or not path.is_file() or path.is_symlink():
+            continue
+        try:
+            if needle in path.read_bytes():
+                hits.append(str(path))
+        except OSError:
+            pass
+    return hits
+
+
+def keychain_has(secret: str) -> bool:
+    out = subprocess.run(
+        ["secret-tool", "search", "--all", "--unlock", "xdg:schema", "org.freedesktop.Secret.Generic"],
+        capture_output=True, text=True, check=False,
+    )
+    if secret in out.stdout:
+        return True
+    # keyring-rs items carry service/username attributes; search without the schema too.
+    for attr in (["service", "switchyard"], ["application", "rust-keyring"]):
+        out = subprocess.run(["secret-tool", "search", "--all", "--unlock", *attr], capture_output=True, text=True, check=False)
+        if secret in out.stdout:
+            return True
+    return False
+
+
+def main() -> int:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver_log = open(ARTIFACTS / "tauri-driver.log", "wb")
+    with FakeUpstream("alpha") as alpha, FakeUpstream("beta") as beta:
+        write_config(beta.url)
+        driver_proc = subprocess.Popen([DRIVER, "--port", "4444"], stdout=driver_log, stderr=subprocess.STDOUT)
+        try:
+            wait_http("http://127.0.0.1:4444/status", 15)
+            opts = ArgOptions()
+            opts.set_capability("browserName", "wry")
+            opts.set_capability("tauri:options", {"application": APP})
+            d = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
+            try:
+                gui = Gui(d)
+                run_flow(gui, alpha, beta)
+            finally:
+                try:
+                    d.quit()
+                except WebDriverException:
+                    pass
+        finally:
+            driver_proc.terminate()
+            try:
+                driver_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                driver_proc.kill()
+            driver_log.close()
+    check_canary()
+    log("PASS")
+    return 0
+
+
+def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
+    log("overview")
+    gui.one('[data-testid="gateway-card"]', "overview to load")
+    wait_http(f"http://{LISTEN}/", 20)
+    gui.shot("overview")
+
+    log("add backend alpha with a canary key")
+    gui.nav("backends")
+    gui.click('[data-testid="add-backend"]')
+    gui.click('[data-preset="custom-anthropic"]')
+    gui.fill(gui.one('input[name="id"]'), "alpha")
+    gui.fill(gui.one('input[name="base_url"]'), alpha.url)
+    gui.fill(gui.one('input[name="api_key"]'), CANARY)
+    gui.shot("backends-editor")
+    gui.click('[data-testid="save-backend"]')
+    gui.wait(lambda: "Key stored in keychain" in gui.first_text('[data-backend="alpha"]'), "alpha key stored")
+    gui.wait_text("alpha-model")  # saving runs a test that lists the upstream's models
+    gui.shot("backends")
+
+    log("map claude-sonnet-* to alpha in the local profile")
+    gui.nav("mapping")
+    gui.click('[data-profile="local"]')
+    gui.click('[data-add-rule="*sonnet*"]')
+    rule = gui.wait(lambda: gui.css('[data-testid="rule"]')[-1] if gui.css('[data-testid="rule"]') else None, "new rule")
+    pattern = rule.find_element(By.CSS_SELECTOR, '[data-field="pattern"]')
+    gui.fill(pattern, "claude-sonnet-*")
+    Select(rule.find_element(By.CSS_SELECTOR, '[data-field="backend"]')).select_by_value("alpha")
+    gui.fill(rule.find_element(By.CSS_SELECTOR, '[data-field="model"]'), "alpha-model")
+    gui.click('[data-testid="save-mapping"]')
+    gui.wait(lambda: gui.d.execute_script("return document.querySelector('[data-testid=save-mapping]').disabled") and "Unsaved" not in gui.text(), "mapping saved")
+    gui.fill(gui.one('input[name="test-model"]'), "claude-sonnet-4-5")
+    gui.click('[data-testid="run-route-test"]')
+    gui.wait(lambda: "alpha answered" in gui.first_text('[data-testid="route-result"]'), "route test result")
+    gui.shot("mapping")
+
+    log("request through the gateway goes to alpha with the keychain key")
+    before = len(alpha.messages())
+    reply = gateway_request("claude-sonnet-4-5")
+    assert reply["content"][0]["text"] == "hello from alpha", reply
+    sent = alpha.messages()[-1]
+    assert len(alpha.messages()) == before + 1
+    assert sent["body"]["model"] == "alpha-model", sent["body"]
+    key_header = sent["headers"].get("x-api-key") or sent["headers"].get("X-Api-Key")
+    assert key_header == CANARY, "the key typed in the GUI must reach the upstream from the keychain"
+
+    log("usage shows the request")
+    gui.nav("usage")
+    gui.wait(lambda: any("alpha" in t and "claude-sonnet-4-5" in t for t in gui.row_texts()), "usage row for alpha")
+    gui.shot("usage")
+
+    log("switch to cloud from the tray")
+    open_tray_menu_and_pick_cloud()
+    gui.nav("overview")
+    gui.wait(lambda: gui.first_text('[data-testid="profile-switch"] [aria-checked="true"]').strip().lower() == "cloud", "cloud profile active")
+    before_b = len(beta.messages())
+    reply = gateway_request("claude-sonnet-4-5")
+    assert reply["content"][0]["text"] == "hello from beta", reply
+    assert len(beta.messages()) == before_b + 1
+    assert beta.messages()[-1]["body"]["model"] == "claude-sonnet-4-5"
+    gui.wait(lambda: any("beta" in t for t in gui.row_texts()), "overview shows the beta request")
+    gui.shot("overview-after-switch")
+    screen_shot("desktop")
+
+    gui.nav("settings")
+    gui.one('[data-testid="token"]')
+    gui.shot("settings")
+
+
+def check_canary() -> None:
+    log("canary: in the keychain, nowhere else")
+    assert keychain_has(CANARY), "the canary key is not in the Secret Service keychain"
+    needle = CANARY.encode()
+    keyring_dir = HOME / ".local/share/keyrings"  # gnome-keyring's encrypted store
+    hits = grep_tree(HOME, needle, skip=(keyring_dir,)) + grep_tree(CONFIG.parent, needle) + grep_tree(DATA_DIR, needle)
+    hits += grep_tree(ARTIFACTS, needle)  # includes the app's own log (tauri-driver.log)
+    encrypted_hits = grep_tree(keyring_dir, needle)
+    assert not encrypted_hits, f"keyring files hold the canary in plain text: {encrypted_hits}"
+    assert not hits, f"canary key leaked into: {hits}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+// Playwright (playwright-core + Debian's Chromium) against `vite preview` of ui/dist, with the
+// Tauri IPC replaced by the fake engine (ui/dist-mocks/mock-ipc.js, injected before the app).
+// Run: npm --prefix ui run test:e2e   (builds ui/ and the mock first)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { mkdirSync, existsSync } from "node:fs";
+import path from "node:path";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const uiDir = path.join(root, "ui");
+const artifacts = path.join(root, "tests/artifacts/ui");
+const mockScript = path.join(uiDir, "dist-mocks/mock-ipc.js");
+const { chromium } = createRequire(path.join(uiDir, "package.json"))("playwright-core");
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+// playwright-core gives Chromium a fresh temporary profile of its own.
+let server, browser, baseUrl;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function waitForHttp(url, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${url} did not come up within ${ms} ms`);
+}
+
+before(async () => {
+  assert.ok(existsSync(path.join(uiDir, "dist/index.html")), "build ui first: npm --prefix ui run build");
+  assert.ok(existsSync(mockScript), "build the IPC mock first: npm --prefix ui run build:mocks");
+  mkdirSync(artifacts, { recursive: true });
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  server = spawn(process.execPath, [path.join(uiDir, "node_modules/vite/bin/vite.js"), "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
+    cwd: uiDir,
+    stdio: "ignore",
+  });
+  await waitForHttp(baseUrl, 20_000);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+});
+
+/** A fresh page with the fake engine in `scenario`, the given UI language and colour scheme. */
+async function open(screen, { scenario = "default", fail, locale = "en-US", colorScheme = "light" } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale, colorScheme });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.addInitScript(`window.__SY_SCENARIO = ${JSON.stringify(scenario)}; window.__SY_FAIL = ${JSON.stringify(fail ?? null) ?? "null"} ?? undefined;`);
+  await page.addInitScript({ path: mockScript });
+  await page.goto(`${baseUrl}/#${screen}`);
+  return { page, context, errors };
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(250); // let charts and transitions settle
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+test("overview shows status, switches profile, and receives live requests", async () => {
+  const { page, context, errors } = await open("overview");
+  await page.getByTestId("gateway-card").waitFor();
+  assert.match(await page.locator("main").innerText(), /Listening on http:\/\/127\.0\.0\.1:4747/);
+  await page.getByRole("radio", { name: "cloud" }).click();
+  await page.waitForFunction(() => window.__SY_MOCK.state.active === "cloud");
+  assert.equal(await page.getByRole("radio", { name: "cloud" }).getAttribute("aria-checked"), "true");
+  const before = Number(await page.getByTestId("requests-today").innerText());
+  await page.evaluate(() => window.__SY_MOCK.pushRequest("claude-sonnet-4-5-live-test"));
+  await page.getByText("claude-sonnet-4-5-live-test").waitFor();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="requests-today"]').textContent) === n + 1, before);
+  await page.getByTestId("configure-claude").click();
+  await page.getByText("Claude Code is configured to use Switchyard.").first().waitFor();
+  await shot(page, "overview");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("overview error state: gateway status unavailable, Claude Code write refused", async () => {
+  const { page, context } = await open("overview", { scenario: "errors" });
+  const alert = page.getByTestId("overview-error");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /address already in use/);
+  assert.ok(await alert.getByRole("button", { name: "Retry" }).isVisible());
+  await shot(page, "overview-error");
+  await context.close();
+});
+
+test("backends: add from a preset with a key, test, discovered models; key never shown", async () => {
+  const { page, context, errors } = await open("backends");
+  await page.locator('[data-backend="ollama"]').waitFor();
+  await page.getByTestId("add-backend").click();
+  await page.locator('[data-preset="moonshot"]').click();
+  assert.equal(await page.locator('input[name="base_url"]').inputValue(), "https://api.moonshot.ai/anthropic");
+  await page.locator('input[name="api_key"]').fill("sk-canary-ui-0001");
+  await shot(page, "backends-editor");
+  await page.getByTestId("save-backend").click();
+  const card = page.locator('[data-backend="kimi"]');
+  await card.waitFor();
+  await card.getByText("Key stored in keychain").waitFor();
+  assert.equal(await page.evaluate(() => window.__SY_MOCK.state.keychain.kimi), "sk-canary-ui-0001");
+  assert.ok(!(await page.content()).includes("sk-canary-ui-0001"), "the key must not stay in the page");
+  const ollama = page.locator('[data-backend="ollama"]');
+  await ollama.getByTestId("test-backend").click();
+  await ollama.getByTestId("test-result").waitFor();
+  assert.match(await ollama.innerText(), /qwen2\.5-coder:7b/);
+  await shot(page, "backends");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("backends error states: unreachable backend, invalid URL, keychain locked", async () => {
+  const { page, context } = await open("backends");
+  await page.locator('[data-backend="ollama"]').waitFor();
+  await page.getByTestId("add-backend").click();
+  await page.locator('[data-preset="vllm"]').click();
+  await page.getByTestId("save-backend").click();
+  const vllm = page.locator('[data-backend="vllm"]');
+  await vllm.getByText(/connection refused/).waitFor(); // saving runs a test
+  await page.getByTestId("add-backend").click();
+  await page.locator('input[name="id"]').fill("broken");
+  await page.locator('input[name="base_url"]').fill("localhost:1234");
+  await page.getByTestId("save-backend").click();
+  assert.match(await page.getByTestId("editor-error").innerText(), /must start with http:\/\//);
+  await shot(page, "backends-errors");
+  await context.close();
+
+  const locked = await open("backends", { scenario: "errors" });
+  await locked.page.getByRole("alert").first().waitFor();
+  assert.match(await locked.page.locator("main").innerText(), /Could not read the config file/);
+  await locked.context.close();
+});
+
+test("model mapping: add a rule, reorder, save, and test a model", async () => {
+  const { page, context, errors } = await open("mapping");
+  await page.getByTestId("rule").first().waitFor();
+  await page.locator('[data-add-rule="*opus*"]').click();
+  assert.equal(await page.getByTestId("rule").count(), 3);
+  const last = page.getByTestId("rule").nth(2);
+  await last.locator('[data-field="model"]').first().fill("llama3.1:8b");
+  await last.getByTestId("rule-up").click();
+  await page.getByText("Unsaved changes").waitFor();
+  await page.getByTestId("save-mapping").click();
+  await page.waitForFunction(() => window.__SY_MOCK.state.profiles.local.rules.map((r) => r.pattern).join() === "*haiku*,*opus*,*sonnet*");
+  assert.equal(await page.evaluate(() => window.__SY_MOCK.state.profiles.local.rules[1].route.targets[0].model), "llama3.1:8b");
+  await page.locator('input[name="test-model"]').fill("claude-opus-4-1");
+  await page.getByTestId("run-route-test").click();
+  assert.match(await page.getByTestId("route-result").innerText(), /ollama answered as llama3\.1:8b/);
+  await shot(page, "mapping");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("model mapping error states: empty pattern refused, gateway down", async () => {
+  const { page, context } = await open("mapping");
+  await page.getByTestId("rule").first().waitFor();
+  await page.getByTestId("rule").first().locator('[data-field="pattern"]').fill(" ");
+  await page.getByTestId("save-mapping").click();
+  assert.match(await page.getByTestId("mapping-error").innerText(), /pattern is empty/);
+  await context.close();
+  const down = await open("mapping", { fail: ["test_route"] });
+  await down.page.getByTestId("run-route-test").click();
+  await down.page.getByText(/did not answer: connection refused/).waitFor();
+  await shot(down.page, "mapping-error");
+  await down.context.close();
+});
+
+test("usage: charts, filter, paging, CSV export", async () => {
+  const { page, context, errors } = await open("usage");
+  await page.getByTestId("kpi-requests").waitFor();
+  await page.getByRole("radio", { name: "All" }).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="kpi-requests"]').textContent === "64");
+  assert.ok(await page.locator('[data-testid="daily-chart"] canvas').count() > 0, "the per-day chart draws");
+  await page.getByTestId("next-page").click();
+  await page.getByText(/Page 2 of 3/).waitFor();
+  await page.getByTestId("usage-search").fill("haiku");
+  await page.getByText(/Page 1 of 1/).waitFor();
+  const models = await page.locator('[data-testid="request-table"] tbody tr td:nth-child(2)').allInnerTexts();
+  assert.ok(models.length > 0 && models.every((m) => m.includes("haiku")), models.join());
+  await page.getByTestId("usage-search").fill("");
+  await page.getByText(/Page 1 of 3/).waitFor();
+  await page.getByTestId("export-csv").click();
+  await page.getByText(/Exported 64 rows to/).waitFor();
+  await shot(page, "usage");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("usage error state and empty state", async () => {
+  const failing = await open("usage", { scenario: "errors" });
+  assert.match(await failing.page.getByTestId("usage-error").innerText(), /usage database is locked/);
+  await shot(failing.page, "usage-error");
+  await failing.context.close();
+  const empty = await open("usage", { scenario: "empty" });
+  await empty.page.getByTestId("usage-empty").waitFor();
+  await empty.context.close();
+});
+
+test("settings: token masked/revealed/rotated, port validation, language switch to 简体中文", async () => {
+  const { page, context, errors } = await open("settings");
+  const token = page.getByTestId("token");
+  await token.waitFor();
+  assert.ok(!(await token.innerText()).includes("7f3c9a1e5b2d"));
+  await page.getByRole("button", { name: "Show" }).click();
+  assert.match(await token.innerText(), /sy-local-7f3c9a1e5b2d/);
+  page.once("dialog", (d) => d.accept());
+  await page.getByTestId("rotate-token").click();
+  await page.getByText("New token generated").waitFor();
+  assert.ok(!(await token.innerText()).includes("7f3c9a1e5b2d"));
+  await page.locator('input[name="port"]').fill("80");
+  await page.getByTestId("save-settings").click();
+  assert.match(await page.getByTestId("settings-error").innerText(), /between 1024 and 65535/);
+  await page.locator('input[name="port"]').fill("4848");
+  await page.getByTestId("language").selectOption("zh_cn");
+  await page.getByTestId("save-settings").click();
+  await page.getByText("已保存。新端口在重启 Switchyard 后生效。").waitFor();
+  assert.match(await page.locator("nav").innerText(), /概览/);
+  await shot(page, "settings-zh");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("follows the OS: dark theme and Chinese locale without any setting", async () => {
+  for (const [screen, name] of [["overview", "overview-dark-zh"], ["usage", "usage-dark-zh"], ["mapping", "mapping-dark"], ["settings", "settings"]]) {
+    const dark = name.includes("dark");
+    const { page, context } = await open(screen, { colorScheme: dark ? "dark" : "light", locale: name.includes("zh") ? "zh-CN" : "en-US" });
+    await page.locator("main h1").waitFor();
+    if (name.includes("zh")) assert.match(await page.locator("nav").innerText(), /模型映射/);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, dark ? "rgb(11, 17, 32)" : "rgb(246, 247, 249)");
+    await page.waitForTimeout(300);
+    await shot(page, name);
+    await context.close();
+  }
+});

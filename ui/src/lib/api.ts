@@ -1,0 +1,48 @@
+import { commands, events, type CommandError, type ErrorKind, type Result } from "../bindings";
+
+/** A failed command, as thrown by `call`. `kind` lets screens pick a specific message. */
+export class AppError extends Error {
+  readonly kind: ErrorKind;
+  constructor(e: CommandError) {
+    super(e.message);
+    this.kind = e.kind;
+  }
+}
+
+/** Normalises whatever the IPC layer rejected with (our CommandError, or Tauri's own strings). */
+export function toCommandError(e: unknown): CommandError {
+  if (e && typeof e === "object" && "kind" in e && "message" in e) return e as CommandError;
+  if (e instanceof Error) return { kind: "engine", message: e.message };
+  if (typeof e === "string") return { kind: "engine", message: e };
+  return { kind: "engine", message: "Unknown error" };
+}
+
+/** Turns a generated `Result` into a value or a thrown AppError. */
+export async function call<T>(p: Promise<Result<T, CommandError>>): Promise<T> {
+  let r: Result<T, CommandError>;
+  try {
+    r = await p;
+  } catch (e) {
+    throw new AppError(toCommandError(e));
+  }
+  if (r.status === "ok") return r.data;
+  throw new AppError(toCommandError(r.error));
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof AppError || e instanceof Error ? e.message : toCommandError(e).message;
+}
+
+export { commands, events };
+
+/** Turns a pending `listen()` into a synchronous disposer for onMount cleanups. Unlistening
+ *  can fail when the webview is going away; there is nothing left to clean up then. */
+export function disposer(pending: Promise<() => unknown>): () => void {
+  return () => {
+    pending
+      .then((unlisten) => Promise.resolve(unlisten()))
+      .catch(() => {
+        /* already gone */
+      });
+  };
+}

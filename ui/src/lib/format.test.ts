@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { formatMs, formatTokens, formatUsd, maskSecret, move, rangeStart } from "./format";
+
+describe("format", () => {
+  it("abbreviates token counts", () => {
+    expect(formatTokens(999)).toBe("999");
+    expect(formatTokens(1500)).toBe("1.5k");
+    expect(formatTokens(32768)).toBe("32.8k");
+    expect(formatTokens(131072)).toBe("131k");
+    expect(formatTokens(2_500_000)).toBe("2.5M");
+  });
+  it("shows dollars with enough precision for tiny costs", () => {
+    expect(formatUsd(null)).toBe("—");
+    expect(formatUsd(0)).toBe("$0");
+    expect(formatUsd(0.0042)).toBe("$0.0042");
+    expect(formatUsd(12.345)).toBe("$12.35");
+  });
+  it("formats durations", () => {
+    expect(formatMs(null)).toBe("—");
+    expect(formatMs(312)).toBe("312 ms");
+    expect(formatMs(1530)).toBe("1.5 s");
+    expect(formatMs(125_000)).toBe("2 min 5 s");
+  });
+  it("masks secrets, keeping only the ends", () => {
+    const masked = maskSecret("sy-local-7f3c9a1e5b2d4c6f8e0a1b3c5d7e9f21");
+    expect(masked.startsWith("sy-l")).toBe(true);
+    expect(masked.endsWith("9f21")).toBe(true);
+    expect(masked).not.toContain("7f3c9a1e");
+    expect(maskSecret("short")).toBe("•••••");
+  });
+  it("computes range starts at local midnight", () => {
+    const now = new Date(2026, 10, 23, 15, 30).getTime();
+    const today = new Date(2026, 10, 23).getTime();
+    expect(rangeStart("today", now)).toBe(today);
+    expect(rangeStart("7d", now)).toBe(today - 6 * 86_400_000);
+    expect(rangeStart("all", now)).toBeNull();
+  });
+  it("moves list items without mutating the input", () => {
+    const list = ["a", "b", "c"];
+    expect(move(list, 2, 0)).toEqual(["c", "a", "b"]);
+    expect(move(list, 0, 5)).toEqual(["a", "b", "c"]);
+    expect(list).toEqual(["a", "b", "c"]);
+  });
+});
+
+import { sanitizeNavigatorLocale } from "./locale-guard";
+
+describe("locale guard", () => {
+  it("replaces the POSIX 'C' locale that Intl rejects", () => {
+    const nav = { language: "C", languages: ["C", "zh-CN"] } as unknown as Navigator;
+    sanitizeNavigatorLocale(nav);
+    expect(nav.language).toBe("zh-CN");
+    expect(nav.languages).toEqual(["zh-CN"]);
+    expect(() => new Intl.NumberFormat(nav.language)).not.toThrow();
+  });
+  it("leaves valid tags alone", () => {
+    const nav = { language: "en-GB", languages: ["en-GB"] } as unknown as Navigator;
+    sanitizeNavigatorLocale(nav);
+    expect(nav.language).toBe("en-GB");
+  });
+});

@@ -1,0 +1,68 @@
+/** Display helpers. Pure functions so they are unit-tested without a DOM. */
+
+export function formatTokens(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${trim(n / 1000)}k`;
+  if (n < 1_000_000_000) return `${trim(n / 1_000_000)}M`;
+  return `${trim(n / 1_000_000_000)}B`;
+}
+
+function trim(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1).replace(/\.0$/, "") : x.toFixed(2).replace(/\.?0+$/, "");
+}
+
+/** Dollars: cents for normal amounts, more digits for the tiny per-request costs. */
+export function formatUsd(v: number | null | undefined): string {
+  if (v === null || v === undefined) return "—";
+  if (v === 0) return "$0";
+  if (Math.abs(v) < 0.01) return `$${v.toFixed(4)}`;
+  return `$${v.toFixed(2)}`;
+}
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** `14:03:27` today, `Nov 21 14:03` otherwise (in the viewer's time zone). */
+export function formatTime(ms: number, now: number = Date.now(), lang = "en"): string {
+  const d = new Date(ms);
+  const n = new Date(now);
+  const sameDay = d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate();
+  const locale = lang === "zh-CN" ? "zh-CN" : "en-US";
+  if (sameDay) return d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  return d.toLocaleString(locale, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
+/** Masks a secret for display: keeps a recognisable prefix and the last 4 characters. */
+export function maskSecret(s: string): string {
+  if (s.length <= 8) return "•".repeat(s.length);
+  return `${s.slice(0, 4)}${"•".repeat(Math.min(16, s.length - 8))}${s.slice(-4)}`;
+}
+
+/** Start of the range in Unix ms for the Usage filter. */
+export function rangeStart(range: "today" | "7d" | "30d" | "all", now: number = Date.now()): number | null {
+  const startOfDay = new Date(now);
+  startOfDay.setHours(0, 0, 0, 0);
+  switch (range) {
+    case "today":
+      return startOfDay.getTime();
+    case "7d":
+      return startOfDay.getTime() - 6 * 86_400_000;
+    case "30d":
+      return startOfDay.getTime() - 29 * 86_400_000;
+    case "all":
+      return null;
+  }
+}
+
+/** Moves item `from` to index `to`, returning a new array (for reorderable rule lists). */
+export function move<T>(list: readonly T[], from: number, to: number): T[] {
+  if (from < 0 || from >= list.length || to < 0 || to >= list.length) return [...list];
+  const out = [...list];
+  const [item] = out.splice(from, 1);
+  out.splice(to, 0, item);
+  return out;
+}

@@ -1,0 +1,336 @@
+// A fake of the Rust side, for UI tests only (Vitest and Playwright). It answers the same
+// commands with the same types as src-tauri, from in-memory state seeded with realistic data.
+// Never imported by the app itself.
+import type {
+  BackendInput, BackendView, CommandError, GatewayStatus, ProfileView, RequestRow, Settings,
+  SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RowStatus, ClaudeCodeStatus, DiscoveredModel,
+} from "../bindings";
+
+export type Scenario = "default" | "empty" | "errors";
+
+const DAY = 86_400_000;
+
+function err(kind: CommandError["kind"], message: string): CommandError {
+  return { kind, message };
+}
+
+function isLocalUrl(url: string): boolean {
+  return /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(url);
+}
+
+export interface FakeState {
+  scenario: Scenario;
+  /** Commands that fail with their realistic error (all of them in the "errors" scenario). */
+  fail: Set<string>;
+  backends: BackendView[];
+  profiles: Record<string, { rules: ProfileView["rules"]; default: ProfileView["default"] }>;
+  active: string;
+  paused: boolean;
+  rows: RequestRow[];
+  settings: Settings;
+  token: string;
+  /** What "the keychain" received: tests assert the key went here and nowhere else. */
+  keychain: Record<string, string>;
+  calls: { cmd: string; args: unknown }[];
+}
+
+function mkRow(now: number, i: number): RequestRow {
+  const models = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-5"];
+  const requested = models[i % models.length];
+  const local = i % 3 !== 2;
+  const backend = local ? (requested.includes("haiku") ? "llamacpp" : "ollama") : "anthropic";
+  const upstream = local ? (requested.includes("haiku") ? "qwen2.5-coder:1.5b" : "qwen2.5-coder:7b") : requested;
+  const error = i % 11 === 5;
+  const input = 2_000 + ((i * 7919) % 38_000);
+  const output = error ? 0 : 100 + ((i * 104_729) % 2_400);
+  const cloudCost = (input * 3 + output * 15) / 1_000_000;
+  return {
+    started_at_ms: now - i * 47 * 60_000 - (i % 5) * 13_000,
+    client: "claude-cli/2.1.30 (external, cli)",
+    requested_model: requested,
+    profile: local ? "local" : "cloud",
+    backend,
+    backend_kind: backend === "ollama" ? "ollama" : backend === "anthropic" ? "anthropic" : "openai_chat",
+    upstream_model: upstream,
+    stream: true,
+    status: error ? "error" : "ok",
+    http_status: error ? 529 : 200,
+    error_type: error ? "overloaded_error" : null,
+    error_message: error ? "Upstream is overloaded (529), retried 2 times" : null,
+    input_tokens: input,
+    output_tokens: output,
+    cache_read_tokens: local ? 0 : Math.floor(input / 2),
+    cache_write_tokens: 0,
+    ttft_ms: error ? null : 180 + (i % 9) * 70,
+    latency_ms: 900 + ((i * 37) % 40) * 110,
+    attempts: error ? 3 : i % 13 === 4 ? 2 : 1,
+    cost_usd: local ? 0 : cloudCost,
+    cloud_equivalent_usd: local ? cloudCost : null,
+    local,
+  };
+}
+
+const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_backend_key", "test_route", "query_usage", "usage_summary", "export_usage_csv"];
+
+export function createState(scenario: Scenario = "default", now = Date.now(), fail?: string[]): FakeState {
+  const base: BackendView = {
+    id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", api_key_env: null, key: "none",
+    context_length: 32768, max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true,
+  };
+  const empty = scenario === "empty";
+  return {
+    scenario,
+    fail: new Set(fail ?? (scenario === "errors" ? FAILABLE : [])),
+    backends: empty
+      ? []
+      : [
+          base,
+          { ...base, id: "llamacpp", kind: "openai_chat", base_url: "http://127.0.0.1:8080/v1", context_length: 8192 },
+          { ...base, id: "anthropic", kind: "anthropic", base_url: "https://api.anthropic.com", key: "keychain", context_length: null, local: false },
+        ],
+    profiles: {
+      local: empty
+        ? { rules: [], default: null }
+        : {
+            rules: [
+              { pattern: "*haiku*", route: { targets: [{ backend: "llamacpp", model: "qwen2.5-coder:1.5b", weight: null }], fallbacks: [{ backend: "anthropic", model: "claude-haiku-4-5", weight: null }] } },
+              { pattern: "*sonnet*", route: { targets: [{ backend: "ollama", model: "qwen2.5-coder:7b", weight: null }], fallbacks: [] } },
+            ],
+            default: { targets: [{ backend: "ollama", model: "qwen2.5-coder:7b", weight: null }], fallbacks: [] },
+          },
+      cloud: { rules: [], default: empty ? null : { targets: [{ backend: "anthropic", model: null, weight: null }], fallbacks: [] } },
+    },
+    active: "local",
+    paused: false,
+    rows: empty ? [] : Array.from({ length: 64 }, (_, i) => mkRow(now, i)),
+    settings: {
+      port: 4747, listen_addr: "127.0.0.1:4747", autostart: false, capture_requests: false,
+      retention_days: 90, language: "system", config_path: "/home/dev/.config/switchyard/config.toml",
+    },
+    token: "sy-local-7f3c9a1e5b2d4c6f8e0a1b3c5d7e9f21",
+    keychain: {},
+    calls: [],
+  };
+}
+
+function status(s: FakeState): GatewayStatus {
+  const today = new Date();
+  today.setHours(0, 0, 0, 0);
+  const todays = s.rows.filter((r) => r.started_at_ms >= today.getTime());
+  return {
+    listen_addr: s.settings.listen_addr,
+    base_url: `http://${s.settings.listen_addr}`,
+    active_profile: s.active,
+    profiles: Object.keys(s.profiles).sort(),
+    paused: s.paused,
+    requests_today: todays.length,
+    errors_today: todays.filter((r) => r.status === "error").length,
+    tokens_today: todays.reduce((a, r) => a + r.input_tokens + r.output_tokens, 0),
+    cost_today_usd: todays.reduce((a, r) => a + (r.cost_usd ?? 0), 0),
+    last_error: s.rows.find((r) => r.error_message)?.error_message ?? null,
+    config_path: s.settings.config_path,
+    version: "0.1.0",
+    tray_host: true,
+  };
+}
+
+function profileViews(s: FakeState): ProfileView[] {
+  return Object.keys(s.profiles).sort().map((name) => ({ name, active: name === s.active, ...structuredClone(s.profiles[name]) }));
+}
+
+function matches(r: RequestRow, f: UsageFilter): boolean {
+  if (f.since_ms !== null && r.started_at_ms < f.since_ms) return false;
+  if (f.until_ms !== null && r.started_at_ms >= f.until_ms) return false;
+  if (f.backend && r.backend !== f.backend) return false;
+  if (f.profile && r.profile !== f.profile) return false;
+  if (f.status && r.status !== f.status) return false;
+  const text = f.text?.trim().toLowerCase();
+  if (text) {
+    return [r.requested_model, r.upstream_model, r.backend, r.client].some((x) => x?.toLowerCase().includes(text));
+  }
+  return true;
+}
+
+function zero(): Totals {
+  return { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, cloud_equivalent_usd: 0 };
+}
+function add(t: Totals, r: RequestRow) {
+  t.requests += 1;
+  if (r.status === "error") t.errors += 1;
+  t.input_tokens += r.input_tokens;
+  t.output_tokens += r.output_tokens;
+  t.cost_usd += r.cost_usd ?? 0;
+  t.cloud_equivalent_usd += r.cloud_equivalent_usd ?? r.cost_usd ?? 0;
+}
+function summarize(rows: RequestRow[]): UsageSummary {
+  const total = zero(), local = zero(), cloud = zero();
+  const days = new Map<string, Totals>();
+  const models = new Map<string, Slice>();
+  const backends = new Map<string, Slice>();
+  for (const r of rows) {
+    add(total, r);
+    add(r.local ? local : cloud, r);
+    const day = new Date(r.started_at_ms).toISOString().slice(0, 10);
+    if (!days.has(day)) days.set(day, zero());
+    add(days.get(day)!, r);
+    const m = r.upstream_model ?? r.requested_model;
+    if (!models.has(m)) models.set(m, { label: m, local: r.local, totals: zero() });
+    add(models.get(m)!.totals, r);
+    const b = r.backend ?? "(none)";
+    if (!backends.has(b)) backends.set(b, { label: b, local: r.local, totals: zero() });
+    add(backends.get(b)!.totals, r);
+  }
+  const bySize = (a: Slice, b: Slice) => b.totals.input_tokens + b.totals.output_tokens - (a.totals.input_tokens + a.totals.output_tokens);
+  return {
+    total, local, cloud,
+    savings_usd: Math.max(0, local.cloud_equivalent_usd - local.cost_usd),
+    per_day: [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, totals]) => ({ day, totals })),
+    by_model: [...models.values()].sort(bySize),
+    by_backend: [...backends.values()].sort(bySize),
+  };
+}
+
+const MODELS: Record<string, DiscoveredModel[]> = {
+  ollama: [{ id: "qwen2.5-coder:7b", context_length: 32768 }, { id: "qwen2.5-coder:1.5b", context_length: 32768 }, { id: "llama3.1:8b", context_length: 131072 }],
+  llamacpp: [{ id: "smollm2", context_length: 8192 }],
+  anthropic: [{ id: "claude-sonnet-4-5", context_length: 200000 }, { id: "claude-opus-4-1", context_length: 200000 }, { id: "claude-haiku-4-5", context_length: 200000 }],
+};
+
+/** Handles one command like src-tauri would. Throws a CommandError on failure. */
+export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): unknown {
+  s.calls.push({ cmd, args: cmd === "set_backend_key" ? { id: a.id, key: "<redacted>" } : a });
+  const failing = s.fail.has(cmd);
+  switch (cmd) {
+    case "get_status":
+      if (failing) throw err("engine", "The gateway could not bind 127.0.0.1:4747: address already in use");
+      return status(s);
+    case "set_active_profile":
+      if (!s.profiles[a.name]) throw err("invalid_input", `unknown profile "${a.name}"`);
+      s.active = a.name;
+      return status(s);
+    case "set_paused":
+      s.paused = a.paused;
+      return status(s);
+    case "recent_requests":
+      return [...s.rows].sort((x, y) => y.started_at_ms - x.started_at_ms).slice(0, a.limit);
+    case "claude_code_env":
+      return { vars: [{ name: "ANTHROPIC_BASE_URL", value: `http://${s.settings.listen_addr}` }, { name: "ANTHROPIC_AUTH_TOKEN", value: s.token }], shell: "" };
+    case "copy_claude_code_env":
+      return null;
+    case "claude_code_status":
+      return { settings_path: "/home/dev/.claude/settings.json", configured: false, has_backup: false,
+        conflicts: s.scenario === "errors" ? [{ name: "ANTHROPIC_API_KEY", message: "ANTHROPIC_API_KEY is set in your shell; Claude Code may bypass the gateway." }] : [] } satisfies ClaudeCodeStatus;
+    case "configure_claude_code":
+      if (failing) throw err("io", "Could not write /home/dev/.claude/settings.json: permission denied");
+      return { settings_path: "/home/dev/.claude/settings.json", configured: true, has_backup: true, conflicts: [] } satisfies ClaudeCodeStatus;
+    case "restore_claude_code":
+      return { settings_path: "/home/dev/.claude/settings.json", configured: false, has_backup: false, conflicts: [] };
+    case "list_backends":
+      if (failing) throw err("io", "Could not read the config file: permission denied");
+      return structuredClone(s.backends);
+    case "save_backend": {
+      const input = a.input as BackendInput;
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(input.id)) throw err("invalid_input", "The id must be 1-64 characters: letters, digits, '-', '_' or '.'");
+      if (!/^https?:\/\/.{3,}/.test(input.base_url)) throw err("invalid_input", "The base URL must start with http:// or https://, e.g. http://127.0.0.1:11434");
+      if (s.backends.some((b) => b.id === input.id && b.id !== a.originalId)) throw err("invalid_input", `A backend called "${input.id}" already exists`);
+      const prev = s.backends.find((b) => b.id === a.originalId);
+      const view: BackendView = {
+        id: input.id, kind: input.kind, base_url: input.base_url.replace(/\/+$/, ""), api_key_env: input.api_key_env,
+        key: prev?.key ?? "none", context_length: input.context_length, max_output_tokens: input.max_output_tokens,
+        timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(input.base_url),
+      };
+      s.backends = prev ? s.backends.map((b) => (b.id === prev.id ? view : b)) : [...s.backends, view];
+      return view;
+    }
+    case "delete_backend":
+      s.backends = s.backends.filter((b) => b.id !== a.id);
+      delete s.keychain[a.id];
+      return null;
+    case "set_backend_key": {
+      const b = s.backends.find((x) => x.id === a.id);
+      if (!b) throw err("not_found", `No backend called "${a.id}"`);
+      if (failing) throw err("keychain", "The OS keychain is locked: unlock it (e.g. log in to your desktop session) and try again");
+      s.keychain[a.id] = a.key;
+      b.key = "keychain";
+      return structuredClone(b);
+    }
+    case "delete_backend_key": {
+      const b = s.backends.find((x) => x.id === a.id);
+      if (!b) throw err("not_found", `No backend called "${a.id}"`);
+      delete s.keychain[a.id];
+      b.key = "none";
+      return structuredClone(b);
+    }
+    case "test_backend": {
+      const b = s.backends.find((x) => x.id === a.id);
+      if (!b) throw err("not_found", `No backend called "${a.id}"`);
+      const models = MODELS[b.id];
+      if (!models) return { ok: false, latency_ms: 3, message: `Nothing is listening at ${b.base_url} (connection refused). Is the server running?`, models: [] };
+      return { ok: true, latency_ms: 42, message: `Reachable: ${models.length} model(s) available`, models };
+    }
+    case "discover_models": {
+      const models = MODELS[a.id];
+      if (!models) throw err("upstream", "connection refused");
+      return models;
+    }
+    case "list_profiles":
+      return profileViews(s);
+    case "save_profile": {
+      const p = a.profile as ProfileView;
+      for (const r of p.rules) {
+        if (!r.pattern.trim()) throw err("invalid_input", "Rule: the model pattern is empty");
+        for (const t of [...r.route.targets, ...r.route.fallbacks]) {
+          if (!s.backends.some((b) => b.id === t.backend)) throw err("invalid_input", `Rule (${r.pattern}): backend "${t.backend}" does not exist`);
+        }
+      }
+      s.profiles[p.name] = { rules: structuredClone(p.rules), default: structuredClone(p.default) };
+      return { ...structuredClone(p), active: p.name === s.active };
+    }
+    case "delete_profile":
+      delete s.profiles[a.name];
+      return null;
+    case "test_route": {
+      if (failing) throw err("upstream", "The gateway at http://127.0.0.1:4747/v1/messages did not answer: connection refused");
+      const p = s.profiles[s.active];
+      const rule = p.rules.find((r) => new RegExp(`^${r.pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(a.model));
+      const target = rule?.route.targets[0] ?? p.default?.targets[0];
+      if (!target) return { ok: false, profile: s.active, requested_model: a.model, backend: null, upstream_model: null, latency_ms: 4, detail: `No route for model "${a.model}" in profile "${s.active}"` };
+      return { ok: true, profile: s.active, requested_model: a.model, backend: target.backend, upstream_model: target.model ?? a.model, latency_ms: 312, detail: "ok" };
+    }
+    case "query_usage": {
+      if (failing) throw err("io", "The usage database is locked by another process");
+      const rows = s.rows.filter((r) => matches(r, a.filter)).sort((x, y) => y.started_at_ms - x.started_at_ms);
+      return { rows: rows.slice(a.page * a.pageSize, (a.page + 1) * a.pageSize), total: rows.length, page: a.page, page_size: a.pageSize };
+    }
+    case "usage_summary":
+      if (failing) throw err("io", "The usage database is locked by another process");
+      return summarize(s.rows.filter((r) => matches(r, a.filter)));
+    case "export_usage_csv":
+      if (failing) throw err("io", "Could not write /home/dev/Downloads/switchyard-usage.csv: disk full");
+      return { path: "/home/dev/Downloads/switchyard-usage-2026-11-23.csv", rows: s.rows.filter((r) => matches(r, a.filter)).length };
+    case "get_settings":
+      return structuredClone(s.settings);
+    case "save_settings": {
+      const i = a.input as SettingsInput;
+      if (i.port < 1024) throw err("invalid_input", "Choose a port between 1024 and 65535 (lower ports need root)");
+      const restart = i.port !== s.settings.port;
+      s.settings = { ...s.settings, port: i.port, autostart: i.autostart, capture_requests: i.capture_requests, retention_days: i.retention_days, language: i.language };
+      return { settings: structuredClone(s.settings), restart_needed: restart };
+    }
+    case "get_local_token":
+      return s.token;
+    case "rotate_local_token":
+      s.token = "sy-local-" + Math.random().toString(16).slice(2).padEnd(32, "0");
+      return s.token;
+    default:
+      throw err("unavailable", `Unknown command ${cmd}`);
+  }
+}
+
+export function newRow(s: FakeState, partial: Partial<RequestRow> = {}): RequestRow {
+  const row = { ...mkRow(Date.now(), 0), started_at_ms: Date.now(), ...partial };
+  s.rows.unshift(row);
+  return row;
+}
+
+export type { RowStatus };
