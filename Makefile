@@ -6,8 +6,8 @@ export CARGO_TERM_COLOR ?= never
 .PHONY: run serve build test test-rust test-real lint bench deps-build deps-test clean help
 
 help:
-	@echo "make run       install what is missing, build, start Switchyard on the default config"
-	@echo "make serve     build and run the headless gateway (switchyard serve)"
+	@echo "make run       install what is missing, build the desktop app and start it (gateway included)"
+	@echo "make serve     build and run the headless gateway only (switchyard serve)"
 	@echo "make test      install test dependencies, run every test suite, print a summary"
 	@echo "make test-real the opt-in suite against a real local model (llama.cpp; slow first time)"
 	@echo "make bench     benchmarks (results go to docs/PERFORMANCE.md by hand)"
@@ -22,18 +22,18 @@ deps-test:
 build: deps-build
 	$(CARGO) build --release -p switchyard-cli
 
-run: build
-	@scripts/run.sh
+run:
+	@scripts/desktop-run.sh
 
 serve: build
-	./target/release/switchyard serve
+	@scripts/run.sh
 
 test:
 	@scripts/test-all.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 bench:
 	@scripts/bench.sh

@@ -10,6 +10,9 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 scripts/deps.sh test || { echo "make test: installing the test dependencies failed" >&2; exit 1; }
+# The desktop crate (and its tests) need WebKitGTK; the GUI suites need Xvfb, a tray host,
+# WebKitWebDriver and Chromium.
+scripts/desktop-deps.sh --test || { echo "make test: installing the desktop test dependencies failed" >&2; exit 1; }
 
 declare -a names results details
 total_pass=0 total_fail=0 total_skip=0
@@ -73,13 +76,13 @@ optional() { # name, script, args...: a suite whose script may not exist yet
   fi
 }
 
-lint() { cargo fmt --all -- --check && cargo clippy --all-targets --quiet -- -D warnings && echo "lint: 1 passed, 0 failed"; }
+lint() { cargo fmt --all -- --check && cargo clippy --workspace --all-targets --quiet -- -D warnings && echo "lint: 1 passed, 0 failed"; }
 
 suite lint lint
 suite rust cargo test --workspace --quiet
 optional keychain scripts/e2e-keychain.sh
 optional claude-code scripts/e2e-claude-code.sh
-optional python-sdk scripts/e2e-python-sdk.sh
+optional python-sdk scripts/e2e-sdk.sh
 optional ui scripts/test-ui.sh
 optional desktop scripts/desktop-e2e.sh
 
