@@ -11,14 +11,18 @@
 //! - [`proxy`]: the request path: attempts, fallback, relay.
 //! - [`server`]: the axum router and guards.
 //! - [`engine`]: the facade the CLI and the desktop app start.
-//! - [`usage`]: usage records.
+//! - [`usage`]: usage history in SQLite (store, writer, queries, CSV).
+//! - [`pricing`]: model prices and cost; [`budget`]: spend limits; [`metrics`]: `/metrics`.
 
 pub mod anthropic;
 pub mod backends;
+pub mod budget;
 pub mod claude_code;
 pub mod config;
 pub mod engine;
 pub mod gateway;
+pub mod metrics;
+pub mod pricing;
 pub mod proxy;
 pub mod routing;
 pub mod secrets;

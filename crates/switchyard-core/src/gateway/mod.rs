@@ -14,7 +14,9 @@ use arc_swap::ArcSwap;
 use secrecy::SecretString;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
+use crate::budget::SpendTotals;
 use crate::config::{BackendConfig, Config};
+use crate::metrics::Metrics;
 use crate::routing::Cooldowns;
 use crate::secrets::SecretStore;
 use crate::usage::{UsageRecord, UsageSink};
@@ -40,6 +42,8 @@ pub struct Gateway {
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub cooldowns: Cooldowns,
     sink: Arc<dyn UsageSink>,
+    metrics: Arc<Metrics>,
+    spend: Arc<SpendTotals>,
     paused: AtomicBool,
     events: broadcast::Sender<EngineEvent>,
 }
@@ -52,6 +56,10 @@ pub struct GatewayParts {
     pub token: SecretString,
     pub secrets: Arc<dyn SecretStore>,
     pub sink: Arc<dyn UsageSink>,
+    /// Counters behind `GET /metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Spend so far per day/month, for budgets (kept up to date by the usage writer).
+    pub spend: Arc<SpendTotals>,
 }
 
 impl Gateway {
@@ -69,6 +77,8 @@ impl Gateway {
             limits: Mutex::new(HashMap::new()),
             cooldowns: Cooldowns::default(),
             sink: parts.sink,
+            metrics: parts.metrics,
+            spend: parts.spend,
             paused: AtomicBool::new(false),
             events,
         })
@@ -133,8 +143,17 @@ impl Gateway {
         let _ = self.events.send(event);
     }
 
-    /// Report a finished request to the usage sink and to observers.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn spend(&self) -> &Arc<SpendTotals> {
+        &self.spend
+    }
+
+    /// Report a finished request to the metrics, the usage sink and observers.
     pub fn record(&self, record: UsageRecord) {
+        self.metrics.observe(&record);
         if self.events.receiver_count() > 0 {
             self.emit(EngineEvent::RequestFinished(Box::new(record.clone())));
         }
