@@ -2,6 +2,7 @@
 //! `switchyard-core`.
 
 mod commands;
+mod usage;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,6 +63,8 @@ enum Command {
         #[arg(long)]
         restore: bool,
     },
+    /// Show recent requests and totals from the usage history (or export it as CSV).
+    Usage(usage::UsageArgs),
 }
 
 #[derive(Subcommand)]
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
                 configure,
                 restore,
             } => commands::env(cli.config, json, configure, restore).await,
+            Command::Usage(args) => usage::run(args).await,
         }
     });
     match result {

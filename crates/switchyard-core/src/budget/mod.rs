@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::anthropic::{ApiError, ErrorType};
 use crate::metrics::Metrics;
 
-pub use period::{Period, day_start_ms, month_start_ms, next_reset_ms};
+pub use period::{
+    Period, day_start_ms, format_utc_ms, month_start_ms, next_reset_ms, utc_midnight_ms,
+};
 pub use spend::SpendTotals;
 
 /// `[[budgets]]` in the config.

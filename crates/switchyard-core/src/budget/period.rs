@@ -41,6 +41,24 @@ pub fn next_reset_ms(period: Period, now_ms: i64) -> i64 {
     }
 }
 
+/// Midnight UTC of a calendar date, or `None` for an impossible date.
+pub fn utc_midnight_ms(year: i64, month: u32, day: u32) -> Option<i64> {
+    let days = days_from_civil(year, month, day);
+    (civil_from_days(days) == (year, month, day)).then_some(days * DAY_MS)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) for a Unix time in milliseconds.
+pub fn format_utc_ms(ms: i64) -> String {
+    let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
+    let secs = ms.rem_euclid(DAY_MS) / 1000;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
 // Howard Hinnant's algorithms (proleptic Gregorian calendar, days since 1970-01-01).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -82,5 +100,8 @@ mod tests {
         );
         assert_eq!(day_start_ms(t), 1_795_392_000_000);
         assert_eq!(next_reset_ms(Period::Daily, t), 1_795_478_400_000);
+        assert_eq!(utc_midnight_ms(2026, 11, 1), Some(1_793_491_200_000));
+        assert_eq!(utc_midnight_ms(2026, 2, 30), None);
+        assert_eq!(format_utc_ms(t + 61_000), "2026-11-23 12:01:01");
     }
 }
