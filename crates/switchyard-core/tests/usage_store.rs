@@ -328,6 +328,31 @@ fn aggregates_match_the_hand_computed_figures() {
     assert_eq!(t.requests, 3);
     assert_close(t.cost_usd, 0.322, "Nov 2 cost");
 
+    // A range with ragged ends: Nov 1 00:15 (its hour 00:00 counts) to Nov 2 02:00
+    // (exclusive): rows 1, 2 and 3.
+    let ragged = Filter {
+        since_ms: Some(H0 + 15 * MIN),
+        until_ms: Some(H0 + DAY + 2 * HOUR),
+        ..Filter::default()
+    };
+    let t = store.totals(&ragged).unwrap();
+    assert_eq!(t.requests, 3);
+    assert_close(t.cost_usd, 0.3346, "ragged range cost");
+    // Nov 1 01:00 to Nov 3: hour 00:00 of Nov 1 is out, all of Nov 2 (from the daily rollup)
+    // is in.
+    let from_1am = Filter {
+        since_ms: Some(H0 + HOUR),
+        until_ms: Some(H0 + 2 * DAY),
+        ..Filter::default()
+    };
+    assert_eq!(store.totals(&from_1am).unwrap().requests, 3);
+    let from_1am_by_model = store.by(&from_1am, GroupBy::Model).unwrap();
+    let keys: Vec<_> = from_1am_by_model
+        .iter()
+        .map(|g| (g.key.as_str(), g.totals.requests))
+        .collect();
+    assert_eq!(keys, [("claude-haiku-4-5", 2), ("claude-sonnet-4-5", 1)]);
+
     let ollama = Filter {
         backend: Some("ollama".into()),
         ..Filter::default()
@@ -419,11 +444,16 @@ fn retention_deletes_old_rows_and_their_hours() {
     let dir = tempfile::tempdir().unwrap();
     drop(loaded(dir.path()));
     let mut store = UsageStore::open(&dir.path().join(DB_FILE_NAME)).unwrap();
-    // Keep 1 day as of Nov 2 03:00: Nov 1's two rows go.
+    // Keep 1 day as of Nov 2 03:00 (cutoff Nov 1 03:00): Nov 1's two rows (00:10, 00:20) go;
+    // Nov 1's daily total is rebuilt from its remaining hours (none).
     let deleted = store.apply_retention(1, H0 + DAY + 3 * HOUR).unwrap();
     assert_eq!(deleted, 2);
     assert_eq!(store.recent(&Filter::default(), 10, 0).unwrap().len(), 3);
     assert_eq!(store.totals(&Filter::default()).unwrap().requests, 3);
+    let hourly = store
+        .series(&Filter::default(), Bucket::Hour, None)
+        .unwrap();
+    assert_eq!(hourly.iter().map(|p| p.totals.requests).sum::<i64>(), 3);
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }
 
@@ -580,6 +610,13 @@ fn graceful_shutdown_writes_everything_buffered() {
         store.recent(&Filter::default(), 10_000, 0).unwrap().len(),
         5000
     );
+    // The CSV export pages through all of them (5000 rows per page: the boundary case).
+    let mut csv = Vec::new();
+    assert_eq!(
+        write_csv(&store, &Filter::default(), &mut csv).unwrap(),
+        5000
+    );
+    assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 5001);
     // Later rows are counted as dropped, not lost silently.
     writer.record(record(
         H0,

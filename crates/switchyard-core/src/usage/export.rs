@@ -5,7 +5,8 @@ use super::{Filter, UsageError, UsageStore};
 /// Rows fetched per query while exporting (keeps memory flat on large histories).
 const PAGE: u32 = 5000;
 
-/// Write every request the filter selects (newest first) as CSV with a header row.
+/// Write every request the filter selects (newest first) as CSV with a header row. Pages by
+/// id, so rows written meanwhile neither repeat nor shift the export.
 /// Returns the rows written.
 pub fn write_csv(
     store: &UsageStore,
@@ -14,20 +15,20 @@ pub fn write_csv(
 ) -> Result<u64, UsageError> {
     let mut writer = csv::Writer::from_writer(out);
     let mut written = 0u64;
-    let mut offset = 0u32;
+    let mut before = None;
     let mut header_done = false;
     loop {
-        let rows = store.recent(filter, PAGE, offset)?;
-        if rows.is_empty() {
+        let rows = store.page_by_id(filter, before, PAGE)?;
+        let Some(last) = rows.last() else {
             break;
-        }
+        };
+        before = Some(last.id);
         for row in &rows {
             // `serialize` writes the header from the field names before the first row.
             writer.serialize(row)?;
             header_done = true;
             written += 1;
         }
-        offset = offset.saturating_add(PAGE);
     }
     if !header_done {
         writer.write_record(HEADER)?;

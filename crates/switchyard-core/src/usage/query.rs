@@ -1,6 +1,7 @@
-//! Typed queries for the CLI and the GUI. Aggregates read the hourly rollup, so their time
-//! range is applied by whole hours (an hour is in when it starts at or after `since_ms`, or
-//! contains it); `recent` reads the request rows themselves.
+//! Typed queries for the CLI and the GUI. Aggregates read the daily rollup for the whole days
+//! of their range and the hourly one for its ragged ends, so their time range is applied by
+//! whole hours (an hour is in when it starts at or after `since_ms`, or contains it); `recent`
+//! reads the request rows themselves.
 
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,65 @@ use super::store::status_str;
 use super::{RequestStatus, UsageError, UsageStore};
 
 const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+const ROLLUP_COLUMNS: &str = "requested_model, backend, profile, status, local, requests,
+    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, unpriced,
+    cloud_equiv_usd, saved_usd, latency_ms";
+
+/// The rollup rows an aggregate reads, as a subquery with the bucket start in `t`.
+fn rollup_source(filter: &Filter, hourly: bool) -> (String, Vec<Value>) {
+    let since = filter.since_ms.map(|s| s.div_euclid(HOUR_MS) * HOUR_MS);
+    let until = filter.until_ms;
+    let hours_only = |values: Vec<Value>| {
+        (
+            format!(
+                "(SELECT hour_ms AS t, {ROLLUP_COLUMNS} FROM usage_hourly
+                  WHERE hour_ms >= ? AND hour_ms < ?)"
+            ),
+            values,
+        )
+    };
+    let (lo, hi) = (since.unwrap_or(i64::MIN), until.unwrap_or(i64::MAX));
+    if hourly {
+        return hours_only(vec![Value::Integer(lo), Value::Integer(hi)]);
+    }
+    // Whole days inside [since, until) come from the daily rollup, the rest from hours.
+    let first_day = since.map_or(i64::MIN, |s| (s + DAY_MS - 1).div_euclid(DAY_MS) * DAY_MS);
+    let last_day = until.map_or(i64::MAX, |u| u.div_euclid(DAY_MS) * DAY_MS);
+    if first_day >= last_day {
+        return hours_only(vec![Value::Integer(lo), Value::Integer(hi)]);
+    }
+    (
+        format!(
+            "(SELECT day_ms AS t, {ROLLUP_COLUMNS} FROM usage_daily
+              WHERE day_ms >= ? AND day_ms < ?
+              UNION ALL
+              SELECT hour_ms AS t, {ROLLUP_COLUMNS} FROM usage_hourly
+              WHERE (hour_ms >= ? AND hour_ms < ?) OR (hour_ms >= ? AND hour_ms < ?))"
+        ),
+        [first_day, last_day, lo, first_day, last_day, hi]
+            .into_iter()
+            .map(Value::Integer)
+            .collect(),
+    )
+}
+
+/// Aggregate SQL: `SELECT <select> FROM <rollup> WHERE <filters> <tail>`.
+fn aggregate(filter: &Filter, hourly: bool, select: &str, tail: &str) -> (String, Vec<Value>) {
+    let (source, mut values) = rollup_source(filter, hourly);
+    let attributes = Filter {
+        since_ms: None,
+        until_ms: None,
+        ..filter.clone()
+    };
+    let (clause, more) = where_clause(&attributes, "t");
+    values.extend(more);
+    (
+        format!("SELECT {select} FROM {source} {clause} {tail}"),
+        values,
+    )
+}
 
 /// Which requests a query is about; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -147,18 +207,13 @@ fn request_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
     })
 }
 
-/// `WHERE` clause and parameters for `filter`; `time` is the time column, `hourly` whether it
-/// is the rollup's hour column (ranges then apply by whole hours).
-fn where_clause(filter: &Filter, time: &str, hourly: bool) -> (String, Vec<Value>) {
+/// `WHERE` clause and parameters for `filter`; `time` is the time column.
+fn where_clause(filter: &Filter, time: &str) -> (String, Vec<Value>) {
     let mut clauses = Vec::new();
     let mut values = Vec::new();
     if let Some(since) = filter.since_ms {
         clauses.push(format!("{time} >= ?"));
-        values.push(Value::Integer(if hourly {
-            since.div_euclid(HOUR_MS) * HOUR_MS
-        } else {
-            since
-        }));
+        values.push(Value::Integer(since));
     }
     if let Some(until) = filter.until_ms {
         clauses.push(format!("{time} < ?"));
@@ -236,7 +291,7 @@ impl UsageStore {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<RequestRow>, UsageError> {
-        let (clause, mut values) = where_clause(filter, "started_at_ms", false);
+        let (clause, mut values) = where_clause(filter, "started_at_ms");
         values.push(Value::Integer(i64::from(limit)));
         values.push(Value::Integer(i64::from(offset)));
         let sql = format!(
@@ -249,10 +304,38 @@ impl UsageStore {
             .map_err(|e| self.err(e))
     }
 
+    /// Requests with an id below `before_id` (all when `None`), highest id first: stable
+    /// paging while the writer keeps adding rows.
+    pub fn page_by_id(
+        &self,
+        filter: &Filter,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<RequestRow>, UsageError> {
+        let (clause, mut values) = where_clause(filter, "started_at_ms");
+        let clause = match before_id {
+            Some(id) => {
+                values.push(Value::Integer(id));
+                if clause.is_empty() {
+                    "WHERE id < ?".to_owned()
+                } else {
+                    format!("{clause} AND id < ?")
+                }
+            }
+            None => clause,
+        };
+        values.push(Value::Integer(i64::from(limit)));
+        let sql =
+            format!("SELECT {REQUEST_COLUMNS} FROM requests {clause} ORDER BY id DESC LIMIT ?");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        stmt.query_map(rusqlite::params_from_iter(values), request_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
     /// Totals over every request the filter selects.
     pub fn totals(&self, filter: &Filter) -> Result<Totals, UsageError> {
-        let (clause, values) = where_clause(filter, "hour_ms", true);
-        let sql = format!("SELECT {SUMS} FROM usage_hourly {clause}");
+        let (sql, values) = aggregate(filter, false, SUMS, "");
         self.conn
             .query_row(&sql, rusqlite::params_from_iter(values), |row| {
                 totals_at(row, 0)
@@ -262,11 +345,11 @@ impl UsageStore {
 
     /// Totals per group, largest spend first (then most requests).
     pub fn by(&self, filter: &Filter, group: GroupBy) -> Result<Vec<Group>, UsageError> {
-        let (clause, values) = where_clause(filter, "hour_ms", true);
-        let sql = format!(
-            "SELECT {} AS k, {SUMS} FROM usage_hourly {clause} GROUP BY k
-             ORDER BY sum(cost_usd) DESC, sum(requests) DESC, k",
-            group_expr(group)
+        let (sql, values) = aggregate(
+            filter,
+            false,
+            &format!("{} AS k, {SUMS}", group_expr(group)),
+            "GROUP BY k ORDER BY sum(cost_usd) DESC, sum(requests) DESC, k",
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         stmt.query_map(rusqlite::params_from_iter(values), |row| {
@@ -287,15 +370,16 @@ impl UsageStore {
         bucket: Bucket,
         group: Option<GroupBy>,
     ) -> Result<Vec<SeriesGroup>, UsageError> {
-        let (clause, values) = where_clause(filter, "hour_ms", true);
         let start = match bucket {
-            Bucket::Hour => "hour_ms",
-            Bucket::Day => "(hour_ms / 86400000) * 86400000",
+            Bucket::Hour => "t",
+            Bucket::Day => "(t / 86400000) * 86400000",
         };
         let key = group.map_or("NULL", group_expr);
-        let sql = format!(
-            "SELECT {start} AS b, {key} AS k, {SUMS} FROM usage_hourly {clause}
-             GROUP BY b, k ORDER BY b, k"
+        let (sql, values) = aggregate(
+            filter,
+            bucket == Bucket::Hour,
+            &format!("{start} AS b, {key} AS k, {SUMS}"),
+            "GROUP BY b, k ORDER BY b, k",
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         stmt.query_map(rusqlite::params_from_iter(values), |row| {

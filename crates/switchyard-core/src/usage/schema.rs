@@ -37,7 +37,7 @@ CREATE INDEX requests_started ON requests(started_at_ms);
 ";
 
 /// Version 2: local/cloud and cloud-equivalent cost (savings), indexes for the GUI's filters,
-/// and an hourly rollup the aggregate queries read instead of scanning every request.
+/// and hourly and daily rollups the aggregate queries read instead of scanning every request.
 const V2: &str = "
 ALTER TABLE requests ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE requests ADD COLUMN cloud_equiv_usd REAL;
@@ -70,6 +70,31 @@ SELECT (started_at_ms / 3600000) * 3600000, requested_model, COALESCE(backend, '
        sum(cache_write_tokens), COALESCE(sum(cost_usd), 0), sum(cost_usd IS NULL), 0, 0,
        sum(latency_ms)
 FROM requests GROUP BY 1, 2, 3, 4, 5;
+CREATE TABLE usage_daily (
+    day_ms INTEGER NOT NULL,
+    requested_model TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    status TEXT NOT NULL,
+    local INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cache_read_tokens INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    unpriced INTEGER NOT NULL,
+    cloud_equiv_usd REAL NOT NULL,
+    saved_usd REAL NOT NULL,
+    latency_ms INTEGER NOT NULL,
+    PRIMARY KEY (day_ms, requested_model, backend, profile, status, local)
+) WITHOUT ROWID;
+INSERT INTO usage_daily
+SELECT (hour_ms / 86400000) * 86400000, requested_model, backend, profile, status, local,
+       sum(requests), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
+       sum(cache_write_tokens), sum(cost_usd), sum(unpriced), sum(cloud_equiv_usd),
+       sum(saved_usd), sum(latency_ms)
+FROM usage_hourly GROUP BY 1, 2, 3, 4, 5, 6;
 ";
 
 const MIGRATIONS: &[&str] = &[V1, V2];

@@ -11,6 +11,20 @@ use super::{PricedRecord, RequestStatus, UsageError};
 pub const DB_FILE_NAME: &str = "usage.sqlite3";
 
 const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+const ROLLUP_UPSERT: &str = "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+     ?14, ?15, ?16)
+     ON CONFLICT DO UPDATE SET requests = requests + excluded.requests,
+     input_tokens = input_tokens + excluded.input_tokens,
+     output_tokens = output_tokens + excluded.output_tokens,
+     cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+     cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+     cost_usd = cost_usd + excluded.cost_usd,
+     unpriced = unpriced + excluded.unpriced,
+     cloud_equiv_usd = cloud_equiv_usd + excluded.cloud_equiv_usd,
+     saved_usd = saved_usd + excluded.saved_usd,
+     latency_ms = latency_ms + excluded.latency_ms";
 
 /// A synchronous handle on the usage database. The writer owns a read-write one; the CLI can
 /// open another (read-only) while `switchyard serve` runs: WAL lets readers and the writer
@@ -101,7 +115,7 @@ impl UsageStore {
                      ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                 )
                 .map_err(e)?;
-            let mut hourly: HashMap<HourKey<'_>, HourSums> = HashMap::new();
+            let mut hourly: HashMap<RollupKey<'_>, RollupSums> = HashMap::new();
             for row in rows {
                 let r = &row.record;
                 let u = &r.usage;
@@ -132,8 +146,8 @@ impl UsageStore {
                         row.cloud_equiv_usd,
                     ])
                     .map_err(e)?;
-                let key = HourKey {
-                    hour_ms: r.started_at_ms.div_euclid(HOUR_MS) * HOUR_MS,
+                let key = RollupKey {
+                    start_ms: r.started_at_ms.div_euclid(HOUR_MS) * HOUR_MS,
                     model: &r.requested_model,
                     backend: r.backend.as_deref().unwrap_or(""),
                     profile: &r.profile,
@@ -142,43 +156,40 @@ impl UsageStore {
                 };
                 hourly.entry(key).or_default().add(row);
             }
-            let mut upsert = tx
-                .prepare_cached(
-                    "INSERT INTO usage_hourly VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
-                     ?11, ?12, ?13, ?14, ?15, ?16)
-                     ON CONFLICT DO UPDATE SET requests = requests + excluded.requests,
-                     input_tokens = input_tokens + excluded.input_tokens,
-                     output_tokens = output_tokens + excluded.output_tokens,
-                     cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-                     cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-                     cost_usd = cost_usd + excluded.cost_usd,
-                     unpriced = unpriced + excluded.unpriced,
-                     cloud_equiv_usd = cloud_equiv_usd + excluded.cloud_equiv_usd,
-                     saved_usd = saved_usd + excluded.saved_usd,
-                     latency_ms = latency_ms + excluded.latency_ms",
-                )
-                .map_err(e)?;
-            for (k, s) in &hourly {
-                upsert
-                    .execute(params![
-                        k.hour_ms,
-                        k.model,
-                        k.backend,
-                        k.profile,
-                        k.status,
-                        k.local,
-                        s.requests,
-                        s.input,
-                        s.output,
-                        s.cache_read,
-                        s.cache_write,
-                        s.cost,
-                        s.unpriced,
-                        s.equiv,
-                        s.saved,
-                        s.latency,
-                    ])
+            let mut daily: HashMap<RollupKey<'_>, RollupSums> = HashMap::new();
+            for (k, v) in &hourly {
+                let day = RollupKey {
+                    start_ms: k.start_ms.div_euclid(DAY_MS) * DAY_MS,
+                    ..*k
+                };
+                daily.entry(day).or_default().merge(v);
+            }
+            for (table, sums) in [("usage_hourly", &hourly), ("usage_daily", &daily)] {
+                let mut upsert = tx
+                    .prepare_cached(&format!("INSERT INTO {table} {ROLLUP_UPSERT}"))
                     .map_err(e)?;
+                for (k, s) in sums {
+                    upsert
+                        .execute(params![
+                            k.start_ms,
+                            k.model,
+                            k.backend,
+                            k.profile,
+                            k.status,
+                            k.local,
+                            s.requests,
+                            s.input,
+                            s.output,
+                            s.cache_read,
+                            s.cache_write,
+                            s.cost,
+                            s.unpriced,
+                            s.equiv,
+                            s.saved,
+                            s.latency,
+                        ])
+                        .map_err(e)?;
+                }
             }
         }
         tx.commit().map_err(e)
@@ -198,6 +209,21 @@ impl UsageStore {
         tx.execute(
             "DELETE FROM usage_hourly WHERE hour_ms + ?2 <= ?1",
             [cutoff, HOUR_MS],
+        )
+        .map_err(e)?;
+        // The day straddling the cutoff is rebuilt from its remaining hours.
+        let cut_day = cutoff.div_euclid(DAY_MS) * DAY_MS;
+        tx.execute("DELETE FROM usage_daily WHERE day_ms <= ?1", [cut_day])
+            .map_err(e)?;
+        tx.execute(
+            "INSERT INTO usage_daily
+             SELECT ?1, requested_model, backend, profile, status, local, sum(requests),
+                    sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
+                    sum(cache_write_tokens), sum(cost_usd), sum(unpriced), sum(cloud_equiv_usd),
+                    sum(saved_usd), sum(latency_ms)
+             FROM usage_hourly WHERE hour_ms >= ?1 AND hour_ms < ?1 + ?2
+             GROUP BY 2, 3, 4, 5, 6",
+            [cut_day, DAY_MS],
         )
         .map_err(e)?;
         tx.commit().map_err(e)?;
@@ -241,9 +267,9 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-#[derive(PartialEq, Eq, Hash)]
-struct HourKey<'a> {
-    hour_ms: i64,
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct RollupKey<'a> {
+    start_ms: i64,
     model: &'a str,
     backend: &'a str,
     profile: &'a str,
@@ -252,7 +278,7 @@ struct HourKey<'a> {
 }
 
 #[derive(Default)]
-struct HourSums {
+struct RollupSums {
     requests: i64,
     input: i64,
     output: i64,
@@ -265,7 +291,20 @@ struct HourSums {
     latency: i64,
 }
 
-impl HourSums {
+impl RollupSums {
+    fn merge(&mut self, o: &RollupSums) {
+        self.requests += o.requests;
+        self.input += o.input;
+        self.output += o.output;
+        self.cache_read += o.cache_read;
+        self.cache_write += o.cache_write;
+        self.cost += o.cost;
+        self.unpriced += o.unpriced;
+        self.equiv += o.equiv;
+        self.saved += o.saved;
+        self.latency += o.latency;
+    }
+
     fn add(&mut self, row: &PricedRecord) {
         let u = &row.record.usage;
         self.requests += 1;
