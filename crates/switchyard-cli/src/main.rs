@@ -2,6 +2,7 @@
 //! `switchyard-core`.
 
 mod commands;
+mod usage;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -69,6 +70,8 @@ enum Command {
         #[arg(long)]
         restore: bool,
     },
+    /// Show recent requests and totals from the usage history (or export it as CSV).
+    Usage(usage::UsageArgs),
 }
 
 #[derive(Subcommand)]
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
                 configure,
                 restore,
             } => commands::env(cli.config, json, configure, restore).await,
+            Command::Usage(args) => usage::run(args).await,
         }
     });
     match result {

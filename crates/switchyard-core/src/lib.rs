@@ -14,15 +14,19 @@
 //! - [`server`]: the axum router and guards.
 //! - [`engine`]: the facade the CLI and the desktop app start.
 //! - [`claude_code`]: Claude Code's environment and `settings.json`.
-//! - [`usage`]: usage records.
+//! - [`usage`]: usage history in SQLite (store, writer, queries, CSV).
+//! - [`pricing`]: model prices and cost; [`budget`]: spend limits; [`metrics`]: `/metrics`.
 
 pub mod anthropic;
 pub mod backends;
+pub mod budget;
 pub mod claude_code;
 pub mod config;
 pub mod discovery;
 pub mod engine;
 pub mod gateway;
+pub mod metrics;
+pub mod pricing;
 pub mod proxy;
 pub mod routing;
 pub mod secrets;

@@ -13,6 +13,7 @@ pub use load::{default_config_path, load, load_or_create, parse};
 pub use save::{save, set_active_profile, write_atomic};
 pub use schema::{
     BackendConfig, BackendKind, Config, DEFAULT_LISTEN, Profile, RouteSpec, Rule, TargetSpec,
+    UsageConfig,
 };
 pub use validate::{is_loopback_host, validate};
 

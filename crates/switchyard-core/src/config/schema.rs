@@ -19,6 +19,29 @@ pub struct Config {
     pub backends: Vec<BackendConfig>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
+    /// Price overrides (USD per million tokens) by model name, on top of the bundled table.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pricing: BTreeMap<String, crate::pricing::ModelPrice>,
+    /// Daily/monthly spend limits per profile or backend.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<crate::budget::BudgetConfig>,
+    #[serde(default, skip_serializing_if = "UsageConfig::is_default")]
+    pub usage: UsageConfig,
+}
+
+/// `[usage]`: the usage history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageConfig {
+    /// Delete requests older than this many days (kept forever when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+}
+
+impl UsageConfig {
+    fn is_default(&self) -> bool {
+        *self == UsageConfig::default()
+    }
 }
 
 fn default_listen() -> SocketAddr {

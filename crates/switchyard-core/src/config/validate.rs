@@ -154,7 +154,60 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
             check_targets(&mut c, config, &path, "fallbacks", &rule.fallbacks, false);
         }
     }
+    check_usage_settings(&mut c, config);
     c.issues
+}
+
+fn check_usage_settings(c: &mut Checker<'_>, config: &Config) {
+    for (model, price) in &config.pricing {
+        for (field, value) in [
+            ("input", Some(price.input)),
+            ("output", Some(price.output)),
+            ("cache_read", price.cache_read),
+            ("cache_write", price.cache_write),
+        ] {
+            if value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                c.issue(
+                    &[key("pricing"), key(model), key(field)],
+                    "must be a price in USD per million tokens, 0 or more",
+                );
+            }
+        }
+    }
+    let mut names = HashSet::new();
+    for (i, budget) in config.budgets.iter().enumerate() {
+        let at = |field: &str| vec![key("budgets"), Step::Index(i), key(field)];
+        if budget.name.trim().is_empty() {
+            c.issue(&at("name"), "must name the budget (shown when it is spent)");
+        } else if !names.insert(budget.name.as_str()) {
+            c.issue(
+                &at("name"),
+                format!("budget name {:?} is used twice", budget.name),
+            );
+        }
+        match (&budget.profile, &budget.backend) {
+            (Some(_), Some(_)) | (None, None) => c.issue(
+                &at("name"),
+                "set exactly one of `profile` or `backend` (what the budget applies to)",
+            ),
+            (Some(p), None) if !config.profiles.contains_key(p) => {
+                c.issue(&at("profile"), format!("there is no profile {p:?}"))
+            }
+            (None, Some(b)) if config.backend(b).is_none() => {
+                c.issue(&at("backend"), format!("there is no backend {b:?}"))
+            }
+            _ => {}
+        }
+        if !budget.limit_usd.is_finite() || budget.limit_usd < 0.0 {
+            c.issue(&at("limit_usd"), "must be an amount in USD, 0 or more");
+        }
+    }
+    if config.usage.retention_days == Some(0) {
+        c.issue(
+            &[key("usage"), key("retention_days")],
+            "must be at least 1 (remove it to keep the history forever)",
+        );
+    }
 }
 
 fn check_targets(
@@ -290,6 +343,19 @@ mod tests {
             }
             other => panic!("expected an unknown-field error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn budgets_and_prices_are_checked_with_lines() {
+        let text = format!(
+            "{DEFAULT_CONFIG}\n[pricing.\"my-model\"]\ninput = -1.0\noutput = 2.0\n\n[[budgets]]\nname = \"cap\"\nbackend = \"nope\"\nperiod = \"daily\"\nlimit_usd = 5.0\nmode = \"hard\"\n\n[usage]\nretention_days = 0\n"
+        );
+        let found = issues(&text);
+        let fields: Vec<_> = found.iter().map(|i| i.field.as_str()).collect();
+        assert!(fields.contains(&"pricing.my-model.input"), "{found:?}");
+        assert!(fields.contains(&"budgets[0].backend"), "{found:?}");
+        assert!(fields.contains(&"usage.retention_days"), "{found:?}");
+        assert!(found.iter().all(|i| i.line.is_some()), "{found:?}");
     }
 
     #[test]

@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 
 use crate::config::ConfigError;
 use crate::secrets::SecretError;
+use crate::usage::UsageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -24,6 +25,12 @@ pub enum EngineError {
         "the local token comes from SWITCHYARD_TOKEN; change that variable instead of rotating"
     )]
     TokenFromEnv,
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error(
+        "no data directory could be determined for this user; set SWITCHYARD_DATA_DIR to where the usage history should live"
+    )]
+    NoDataDir,
     #[error("an internal task failed: {0}")]
     Internal(String),
 }

@@ -11,10 +11,12 @@ use secrecy::SecretString;
 use tokio::sync::{Mutex, broadcast, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::budget::SpendTotals;
 use crate::config::{self, Config};
 use crate::gateway::{Gateway, GatewayParts};
+use crate::metrics::Metrics;
 use crate::secrets::{self, SecretStore, backend_account};
-use crate::usage::UsageSink;
+use crate::usage::{DB_FILE_NAME, Pricer, UsageSink, UsageStore, UsageWriter, WriterOptions};
 
 pub use crate::gateway::EngineEvent;
 pub use error::EngineError;
@@ -31,7 +33,7 @@ pub struct EngineOptions {
     pub allow_non_loopback: bool,
     /// Use this local token instead of the keychain's (`SWITCHYARD_TOKEN`).
     pub token: Option<SecretString>,
-    /// Where finished requests are reported (default: nowhere).
+    /// Where finished requests are reported instead of the usage database (tests, tools).
     pub usage_sink: Option<Arc<dyn UsageSink>>,
 }
 
@@ -44,6 +46,20 @@ struct Inner {
     gateway: Arc<Gateway>,
     token_from_env: bool,
     server: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
+    usage: Option<Arc<UsageWriter>>,
+}
+
+/// `data_dir`, else `SWITCHYARD_DATA_DIR`, else the OS data directory.
+pub fn data_dir(explicit: Option<PathBuf>) -> Result<PathBuf, EngineError> {
+    if let Some(dir) = explicit {
+        return Ok(dir);
+    }
+    if let Some(dir) = std::env::var_os("SWITCHYARD_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "switchyard")
+        .map(|dirs| dirs.data_dir().to_owned())
+        .ok_or(EngineError::NoDataDir)
 }
 
 impl Engine {
@@ -93,6 +109,26 @@ impl Engine {
             addr: listen,
             source,
         })?;
+        let metrics = Arc::new(Metrics::default());
+        let spend = Arc::new(SpendTotals::default());
+        let (sink, usage): (Arc<dyn UsageSink>, _) = match opts.usage_sink {
+            Some(sink) => (sink, None),
+            None => {
+                let path = data_dir(opts.data_dir)?.join(DB_FILE_NAME);
+                let options = WriterOptions {
+                    retention_days: config.usage.retention_days,
+                    ..Default::default()
+                };
+                let pricer = Pricer::from_config(&config);
+                let (m, s) = (metrics.clone(), spend.clone());
+                let writer = tokio::task::spawn_blocking(move || {
+                    UsageWriter::start(UsageStore::open(&path)?, options, pricer, m, s)
+                })
+                .await
+                .map_err(EngineError::join)??;
+                (writer.clone(), Some(writer))
+            }
+        };
         let gateway = Gateway::new(GatewayParts {
             config,
             config_path,
@@ -100,8 +136,13 @@ impl Engine {
             allow_any_host: opts.allow_non_loopback && !listen.ip().is_loopback(),
             token,
             secrets,
-            sink: opts.usage_sink.unwrap_or_else(|| Arc::new(())),
+            sink,
+            metrics,
+            spend,
         });
+        if let Some(writer) = &usage {
+            follow_config(&gateway, writer.clone());
+        }
         let app = crate::server::router(gateway.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -119,6 +160,7 @@ impl Engine {
                 gateway,
                 token_from_env,
                 server: Mutex::new(Some((stop_tx, task))),
+                usage,
             }),
         })
     }
@@ -221,14 +263,43 @@ impl Engine {
         Ok(key.is_some())
     }
 
-    /// Stop accepting connections, let in-flight requests finish, stop the server task.
+    /// The usage writer, when the engine records to its database.
+    pub fn usage_writer(&self) -> Option<&Arc<UsageWriter>> {
+        self.inner.usage.as_ref()
+    }
+
+    /// Stop accepting connections, let in-flight requests finish, stop the server task, then
+    /// write every buffered usage row.
     pub async fn shutdown(&self) {
         let server = self.inner.server.lock().await.take();
         if let Some((stop, task)) = server {
             let _ = stop.send(());
             let _ = task.await;
         }
+        if let Some(writer) = self.inner.usage.clone() {
+            let _ = tokio::task::spawn_blocking(move || writer.shutdown()).await;
+        }
     }
+}
+
+/// Keep the usage writer's prices, backends and retention in step with config changes.
+fn follow_config(gateway: &Arc<Gateway>, writer: Arc<UsageWriter>) {
+    let mut events = gateway.subscribe();
+    let gateway = Arc::downgrade(gateway);
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(EngineEvent::ConfigChanged) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    match gateway.upgrade() {
+                        Some(gateway) => writer.set_config(&gateway.config()),
+                        None => return,
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
 }
 
 /// Switch the active profile: persisted in the config file (comments kept), then applied.

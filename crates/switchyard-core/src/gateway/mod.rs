@@ -14,8 +14,10 @@ use arc_swap::ArcSwap;
 use secrecy::SecretString;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
+use crate::budget::SpendTotals;
 use crate::config::{BackendConfig, Config};
 use crate::discovery::ContextLengths;
+use crate::metrics::Metrics;
 use crate::routing::Cooldowns;
 use crate::secrets::SecretStore;
 use crate::usage::{UsageRecord, UsageSink};
@@ -43,6 +45,8 @@ pub struct Gateway {
     /// Models' context windows: the config's override, else what the engine reports.
     pub context_lengths: ContextLengths,
     sink: Arc<dyn UsageSink>,
+    metrics: Arc<Metrics>,
+    spend: Arc<SpendTotals>,
     paused: AtomicBool,
     events: broadcast::Sender<EngineEvent>,
 }
@@ -55,6 +59,10 @@ pub struct GatewayParts {
     pub token: SecretString,
     pub secrets: Arc<dyn SecretStore>,
     pub sink: Arc<dyn UsageSink>,
+    /// Counters behind `GET /metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Spend so far per day/month, for budgets (kept up to date by the usage writer).
+    pub spend: Arc<SpendTotals>,
 }
 
 impl Gateway {
@@ -73,6 +81,8 @@ impl Gateway {
             cooldowns: Cooldowns::default(),
             context_lengths: ContextLengths::default(),
             sink: parts.sink,
+            metrics: parts.metrics,
+            spend: parts.spend,
             paused: AtomicBool::new(false),
             events,
         })
@@ -138,8 +148,17 @@ impl Gateway {
         let _ = self.events.send(event);
     }
 
-    /// Report a finished request to the usage sink and to observers.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    pub fn spend(&self) -> &Arc<SpendTotals> {
+        &self.spend
+    }
+
+    /// Report a finished request to the metrics, the usage sink and observers.
     pub fn record(&self, record: UsageRecord) {
+        self.metrics.observe(&record);
         if self.events.receiver_count() > 0 {
             self.emit(EngineEvent::RequestFinished(Box::new(record.clone())));
         }

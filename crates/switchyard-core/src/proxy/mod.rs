@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 use crate::anthropic::{ApiError, ErrorType, MessagesRequest};
+use crate::budget::{self, Scope};
 use crate::gateway::Gateway;
 use crate::routing::{plan, resolve};
 
@@ -59,6 +60,11 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
             .with_status(503),
         );
     }
+    let over_budget =
+        |scope| budget::gate(&config.budgets, gateway.spend(), gateway.metrics(), scope);
+    if let Some(refusal) = over_budget(Scope::Profile(&config.active_profile)) {
+        return fail(recorder, refusal);
+    }
     let (targets, fallbacks) = match resolve(&config, &config.active_profile, &req.model) {
         Ok(route) => route,
         Err(err) => return fail(recorder, err),
@@ -75,6 +81,11 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         let Some(backend) = config.backend(&attempt.backend) else {
             continue;
         };
+        // A backend over its hard budget is skipped: the route's fallbacks may answer.
+        if let Some(refusal) = over_budget(Scope::Backend(&backend.id)) {
+            last_error = Some(refusal);
+            continue;
+        }
         let mut backoff = retry_delays(backend.retries);
         loop {
             recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);

@@ -188,6 +188,18 @@ pub async fn switch_profile(
     }
 }
 
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        gateway.metrics().render(),
+    )
+        .into_response()
+}
+
 pub async fn root() -> Json<serde_json::Value> {
     Json(serde_json::json!({"name": "switchyard", "status": "ok"}))
 }

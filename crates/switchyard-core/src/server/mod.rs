@@ -26,6 +26,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/models", get(handlers::models))
         .route("/v1/models/{id}", get(handlers::model))
         .route("/switchyard/v1/status", get(handlers::status))
+        .route("/metrics", get(handlers::metrics))
         .route("/switchyard/v1/profile", put(handlers::switch_profile))
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -1,0 +1,268 @@
+//! The usage writer: a bounded queue in front of one thread that owns the database
+//! connection, prices records and commits them in batches. The request path only ever does a
+//! non-blocking `try_send`.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+
+use crate::budget::{SpendTotals, month_start_ms};
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+use super::{PricedRecord, Pricer, UsageError, UsageRecord, UsageSink, UsageStore};
+
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// Rows queued at most; beyond, rows are dropped and counted.
+    pub queue: usize,
+    /// Rows per transaction at most.
+    pub batch_rows: usize,
+    /// Longest a queued row waits before its batch is committed.
+    pub batch_interval: Duration,
+    /// Delete requests older than this many days (checked at start, then daily).
+    pub retention_days: Option<u32>,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            queue: 16_384,
+            batch_rows: 1024,
+            batch_interval: Duration::from_millis(250),
+            retention_days: None,
+        }
+    }
+}
+
+enum Msg {
+    Row(Box<UsageRecord>),
+    Flush(SyncSender<()>),
+    Stop,
+}
+
+/// The usage sink of a running engine.
+pub struct UsageWriter {
+    tx: SyncSender<Msg>,
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    last_warning: Mutex<Option<Instant>>,
+    dropped_unreported: AtomicU64,
+}
+
+struct Shared {
+    pricer: ArcSwap<Pricer>,
+    retention_days: AtomicU32,
+    metrics: Arc<Metrics>,
+    spend: Arc<SpendTotals>,
+    committed: AtomicU64,
+}
+
+/// How often a full queue is reported in the log.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl UsageWriter {
+    /// Seed `spend` from the store (this month's costs), then start the writer thread.
+    pub fn start(
+        store: UsageStore,
+        options: WriterOptions,
+        pricer: Pricer,
+        metrics: Arc<Metrics>,
+        spend: Arc<SpendTotals>,
+    ) -> Result<Arc<UsageWriter>, UsageError> {
+        let now = now_ms();
+        for (hour_ms, profile, backend, usd) in store.costs_since(month_start_ms(now))? {
+            let backend = Some(backend.as_str()).filter(|b| !b.is_empty());
+            spend.add(hour_ms, &profile, backend, usd);
+        }
+        let (tx, rx) = mpsc::sync_channel(options.queue.max(1));
+        let shared = Arc::new(Shared {
+            pricer: ArcSwap::from_pointee(pricer),
+            retention_days: AtomicU32::new(options.retention_days.unwrap_or(0)),
+            metrics,
+            spend,
+            committed: AtomicU64::new(0),
+        });
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("switchyard-usage".into())
+            .spawn(move || run(store, rx, &options, &thread_shared))
+            .map_err(|_| UsageError::WriterStopped)?;
+        Ok(Arc::new(UsageWriter {
+            tx,
+            shared,
+            thread: Mutex::new(Some(thread)),
+            last_warning: Mutex::new(None),
+            dropped_unreported: AtomicU64::new(0),
+        }))
+    }
+
+    /// Use a new config's prices, backends and retention from the next batch on.
+    pub fn set_config(&self, config: &Config) {
+        self.shared
+            .pricer
+            .store(Arc::new(Pricer::from_config(config)));
+        self.shared
+            .retention_days
+            .store(config.usage.retention_days.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// Rows committed to the database so far.
+    pub fn committed_rows(&self) -> u64 {
+        self.shared.committed.load(Ordering::Acquire)
+    }
+
+    /// Rows dropped because the queue was full (or the writer had stopped).
+    pub fn dropped_rows(&self) -> u64 {
+        self.shared.metrics.dropped_rows()
+    }
+
+    /// Block until every row queued before this call is committed.
+    pub fn flush(&self) -> Result<(), UsageError> {
+        let (ack, done) = mpsc::sync_channel(1);
+        self.tx
+            .send(Msg::Flush(ack))
+            .map_err(|_| UsageError::WriterStopped)?;
+        done.recv().map_err(|_| UsageError::WriterStopped)
+    }
+
+    /// Commit everything queued and stop the thread (blocking; later calls do nothing).
+    pub fn shutdown(&self) {
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(thread) = thread {
+            let _ = self.tx.send(Msg::Stop);
+            if thread.join().is_err() {
+                tracing::error!("the usage writer thread panicked");
+            }
+        }
+    }
+
+    fn dropped(&self) {
+        self.shared.metrics.add_dropped(1);
+        let unreported = self.dropped_unreported.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut last = self.last_warning.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+            *last = Some(Instant::now());
+            self.dropped_unreported
+                .fetch_sub(unreported, Ordering::Relaxed);
+            tracing::warn!(
+                rows = unreported,
+                total = self.shared.metrics.dropped_rows(),
+                "usage rows dropped: the usage database cannot keep up (slow disk?)"
+            );
+        }
+    }
+}
+
+impl UsageSink for UsageWriter {
+    fn record(&self, record: UsageRecord) {
+        match self.tx.try_send(Msg::Row(Box::new(record))) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.dropped(),
+        }
+    }
+}
+
+fn run(mut store: UsageStore, rx: mpsc::Receiver<Msg>, options: &WriterOptions, shared: &Shared) {
+    let mut batch: Vec<UsageRecord> = Vec::with_capacity(options.batch_rows);
+    let mut deadline: Option<Instant> = None;
+    let mut last_retention: Option<Instant> = None;
+    loop {
+        retention(&mut store, shared, &mut last_retention);
+        let wait = deadline.map_or(Duration::from_secs(60), |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        match rx.recv_timeout(wait) {
+            Ok(Msg::Row(record)) => {
+                if batch.is_empty() {
+                    deadline = Some(Instant::now() + options.batch_interval);
+                }
+                batch.push(*record);
+                if batch.len() >= options.batch_rows {
+                    commit(&mut store, shared, &mut batch);
+                    deadline = None;
+                }
+            }
+            Ok(Msg::Flush(ack)) => {
+                commit(&mut store, shared, &mut batch);
+                deadline = None;
+                let _ = ack.send(());
+            }
+            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                while let Ok(msg) = rx.try_recv() {
+                    match msg {
+                        Msg::Row(record) => batch.push(*record),
+                        Msg::Flush(ack) => {
+                            let _ = ack.send(());
+                        }
+                        Msg::Stop => {}
+                    }
+                    if batch.len() >= options.batch_rows {
+                        commit(&mut store, shared, &mut batch);
+                    }
+                }
+                commit(&mut store, shared, &mut batch);
+                return;
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                commit(&mut store, shared, &mut batch);
+                deadline = None;
+            }
+        }
+    }
+}
+
+fn commit(store: &mut UsageStore, shared: &Shared, batch: &mut Vec<UsageRecord>) {
+    if batch.is_empty() {
+        return;
+    }
+    let pricer = shared.pricer.load();
+    let rows: Vec<PricedRecord> = batch.drain(..).map(|r| pricer.price(r)).collect();
+    match store.insert(&rows) {
+        Ok(()) => {
+            shared
+                .committed
+                .fetch_add(rows.len() as u64, Ordering::Release);
+            for row in &rows {
+                if let Some(usd) = row.cost_usd.filter(|c| *c > 0.0) {
+                    let r = &row.record;
+                    shared
+                        .spend
+                        .add(r.started_at_ms, &r.profile, r.backend.as_deref(), usd);
+                    shared
+                        .metrics
+                        .add_cost(r.backend.as_deref().unwrap_or(""), usd);
+                }
+            }
+        }
+        Err(err) => {
+            shared.metrics.add_dropped(rows.len() as u64);
+            tracing::error!(%err, rows = rows.len(), "could not write usage rows");
+        }
+    }
+}
+
+fn retention(store: &mut UsageStore, shared: &Shared, last: &mut Option<Instant>) {
+    let days = shared.retention_days.load(Ordering::Relaxed);
+    if days == 0 || last.is_some_and(|at| at.elapsed() < DAY) {
+        return;
+    }
+    *last = Some(Instant::now());
+    match store.apply_retention(days, now_ms()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, days, "deleted usage history past retention"),
+        Err(err) => tracing::warn!(%err, "could not apply usage retention"),
+    }
+}
