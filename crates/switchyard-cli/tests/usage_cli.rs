@@ -1,4 +1,5 @@
 //! `switchyard usage` against a database written through the real writer.
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use std::process::Command;
 use std::sync::Arc;
