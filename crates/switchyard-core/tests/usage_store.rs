@@ -458,6 +458,40 @@ fn retention_deletes_old_rows_and_their_hours() {
 }
 
 #[test]
+fn the_writer_applies_retention_when_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+    drop(loaded(dir.path()));
+    // The dataset (1-2 November 2026) is more than a day old: it goes; a row from now stays.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (writer, _, _) = writer_for(
+        &path,
+        WriterOptions {
+            retention_days: Some(1),
+            ..WriterOptions::default()
+        },
+    );
+    writer.record(record(
+        now,
+        "m",
+        "p",
+        "ollama",
+        "m",
+        RequestStatus::Ok,
+        (1, 1, 0, 0),
+        1,
+    ));
+    writer.shutdown();
+    let store = UsageStore::open_read_only(&path).unwrap();
+    let rows = store.recent(&Filter::default(), 10, 0).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].started_at_ms, now);
+}
+
+#[test]
 fn writer_updates_spend_totals_and_cost_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(DB_FILE_NAME);
