@@ -29,6 +29,7 @@ const PROFILES: &[&str] = &["local", "cloud", "mixed"];
 
 fn record(i: u64, at_ms: i64) -> UsageRecord {
     let n = i as usize;
+    let failed = i.is_multiple_of(50);
     UsageRecord {
         started_at_ms: at_ms,
         client: Some("claude-cli/2.0.31 (external, cli)".into()),
@@ -39,14 +40,14 @@ fn record(i: u64, at_ms: i64) -> UsageRecord {
         backend_kind: Some("openai_chat".into()),
         upstream_model: Some("qwen3-coder:30b".into()),
         stream: true,
-        status: if i % 50 == 0 {
+        status: if failed {
             RequestStatus::Error
         } else {
             RequestStatus::Ok
         },
-        http_status: if i % 50 == 0 { 500 } else { 200 },
-        error_type: (i % 50 == 0).then(|| "api_error".into()),
-        error_message: (i % 50 == 0).then(|| "upstream went away".into()),
+        http_status: if failed { 500 } else { 200 },
+        error_type: failed.then(|| "api_error".into()),
+        error_message: failed.then(|| "upstream went away".into()),
         usage: Usage {
             input_tokens: 1000 + i % 5000,
             output_tokens: 200 + i % 800,

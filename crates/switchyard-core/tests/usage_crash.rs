@@ -1,7 +1,6 @@
 //! Crash safety: a child process (this test binary, re-executed) writes rows through the
 //! writer under load and is killed with SIGKILL; the database must pass `integrity_check` and
 //! hold every row the child saw committed.
-#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

@@ -173,8 +173,15 @@ targets = [{{ backend = "ol", model = "local-model" }}]
     assert_eq!(response.status(), 200);
     response.text().await.unwrap();
 
-    // The relay records after the body ends; then shutdown writes everything buffered.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The relay records just after the body ends (bounded wait, seen in the metrics); then
+    // shutdown writes everything buffered.
+    for _ in 0..200 {
+        let text = engine.gateway().metrics().render();
+        if text.contains("switchyard_requests_total{backend=\"pt\",status=\"error\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     engine.shutdown().await;
 
     let rows = rows(dir.path());

@@ -1,6 +1,6 @@
 //! The usage store, writer, pricing and queries on a hand-made dataset. Expected figures are
 //! worked out by hand in the comments, from the bundled prices (USD per million tokens).
-#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use std::path::Path;
 use std::sync::Arc;
@@ -455,6 +455,40 @@ fn retention_deletes_old_rows_and_their_hours() {
         .unwrap();
     assert_eq!(hourly.iter().map(|p| p.totals.requests).sum::<i64>(), 3);
     assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn the_writer_applies_retention_when_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+    drop(loaded(dir.path()));
+    // The dataset (1-2 November 2026) is more than a day old: it goes; a row from now stays.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (writer, _, _) = writer_for(
+        &path,
+        WriterOptions {
+            retention_days: Some(1),
+            ..WriterOptions::default()
+        },
+    );
+    writer.record(record(
+        now,
+        "m",
+        "p",
+        "ollama",
+        "m",
+        RequestStatus::Ok,
+        (1, 1, 0, 0),
+        1,
+    ));
+    writer.shutdown();
+    let store = UsageStore::open_read_only(&path).unwrap();
+    let rows = store.recent(&Filter::default(), 10, 0).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].started_at_ms, now);
 }
 
 #[test]

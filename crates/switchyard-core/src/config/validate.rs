@@ -359,6 +359,19 @@ mod tests {
     }
 
     #[test]
+    fn budgets_prices_and_retention_round_trip() {
+        let text = format!(
+            "{DEFAULT_CONFIG}\n[pricing.\"my-model\"]\ninput = 1.5\noutput = 2.0\n\n[[budgets]]\nname = \"cap\"\nprofile = \"local\"\nperiod = \"monthly\"\nlimit_usd = 5.0\nmode = \"hard\"\n\n[usage]\nretention_days = 90\n"
+        );
+        let config = parse(&text, Path::new("t.toml")).unwrap();
+        assert_eq!(config.pricing["my-model"].input, 1.5);
+        assert_eq!(config.budgets[0].mode, crate::budget::BudgetMode::Hard);
+        assert_eq!(config.usage.retention_days, Some(90));
+        let saved = toml::to_string_pretty(&config).unwrap();
+        assert_eq!(parse(&saved, Path::new("t.toml")).unwrap(), config);
+    }
+
+    #[test]
     fn loopback_hosts() {
         for host in [
             "localhost",

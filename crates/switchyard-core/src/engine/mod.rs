@@ -34,6 +34,7 @@ pub struct EngineOptions {
     /// Use this local token instead of the keychain's (`SWITCHYARD_TOKEN`).
     pub token: Option<SecretString>,
     /// Where finished requests are reported instead of the usage database (tests, tools).
+    /// Budgets then see no spend: the usage writer is what keeps their totals.
     pub usage_sink: Option<Arc<dyn UsageSink>>,
 }
 

@@ -121,3 +121,65 @@ impl Metrics {
         render::render(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anthropic::Usage;
+
+    fn record(backend: &str, status: RequestStatus, latency_ms: u64) -> UsageRecord {
+        UsageRecord {
+            started_at_ms: 0,
+            client: None,
+            session_id: None,
+            requested_model: "m".into(),
+            profile: "p".into(),
+            backend: Some(backend.into()),
+            backend_kind: None,
+            upstream_model: None,
+            stream: false,
+            status,
+            http_status: 200,
+            error_type: (status == RequestStatus::Error).then(|| "overloaded_error".into()),
+            error_message: None,
+            usage: Usage {
+                input_tokens: 10,
+                output_tokens: 2,
+                cache_creation_input_tokens: 0,
+                cache_read_input_tokens: 0,
+            },
+            ttft_ms: None,
+            latency_ms,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn counters_histogram_and_label_escaping() {
+        let m = Metrics::default();
+        m.observe(&record("a", RequestStatus::Ok, 50));
+        m.observe(&record("a", RequestStatus::Ok, 3000));
+        m.observe(&record("we\"ird", RequestStatus::Error, 700));
+        m.add_dropped(4);
+        let text = m.render();
+        for line in [
+            "switchyard_requests_total{backend=\"a\",status=\"ok\"} 2\n",
+            "switchyard_requests_total{backend=\"we\\\"ird\",status=\"error\"} 1\n",
+            "switchyard_request_errors_total{backend=\"we\\\"ird\",type=\"overloaded_error\"} 1\n",
+            "switchyard_request_duration_seconds_bucket{le=\"0.1\"} 1\n",
+            "switchyard_request_duration_seconds_bucket{le=\"0.5\"} 1\n",
+            "switchyard_request_duration_seconds_bucket{le=\"1\"} 2\n",
+            "switchyard_request_duration_seconds_bucket{le=\"2.5\"} 2\n",
+            "switchyard_request_duration_seconds_bucket{le=\"5\"} 3\n",
+            "switchyard_request_duration_seconds_bucket{le=\"+Inf\"} 3\n",
+            "switchyard_request_duration_seconds_sum 3.75\n",
+            "switchyard_request_duration_seconds_count 3\n",
+            "switchyard_tokens_total{backend=\"a\",kind=\"input\"} 20\n",
+            "switchyard_tokens_total{backend=\"a\",kind=\"output\"} 4\n",
+            "switchyard_usage_rows_dropped_total 4\n",
+            "# TYPE switchyard_request_duration_seconds histogram\n",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in\n{text}");
+        }
+    }
+}
