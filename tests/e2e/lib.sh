@@ -181,3 +181,30 @@ stat_of() {
     curl -sf --max-time 5 "$1/__fake/stats" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
 }
+
+# stop_pid PID: stop one process started with start_bg (TERM, then KILL after 5 s).
+stop_pid() {
+    local pid="$1" i
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# post_messages URL TOKEN OUTFILE: one small non-streaming request; prints the HTTP status.
+post_messages() {
+    curl -s --max-time 20 -o "$3" -w '%{http_code}' "$1/v1/messages" \
+        -H "authorization: Bearer $2" -H 'anthropic-version: 2023-06-01' \
+        -H 'content-type: application/json' \
+        -d '{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}'
+}
+
+# The PID owning a well-known name on the current session bus (e.g. org.freedesktop.secrets).
+bus_owner_pid() {
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.GetConnectionUnixProcessID "string:$1" 2>/dev/null |
+        awk '/uint32/ {print $2}'
+}

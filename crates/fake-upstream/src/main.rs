@@ -95,16 +95,16 @@ fn main() -> ExitCode {
 }
 
 async fn shutdown() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+            return;
         }
     }
+    let _ = tokio::signal::ctrl_c().await;
 }

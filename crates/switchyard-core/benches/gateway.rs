@@ -26,6 +26,7 @@ use switchyard_core::secrets::{MemoryStore, SecretStore, SecretString, backend_a
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const TOKEN: &str = "sy-bench-local-token-0123456789abcdefghijklmnop";
+const BEARER: &str = "Bearer sy-bench-local-token-0123456789abcdefghijklmnop";
 const UPSTREAM_MODEL: &str = "fake-bench-model";
 
 /// A target's p50 added latency, in microseconds.
@@ -188,7 +189,7 @@ async fn once(
     let started = Instant::now();
     let response = client
         .post(url)
-        .header("authorization", const_format_bearer())
+        .header("authorization", BEARER)
         .header("anthropic-version", "2023-06-01")
         .header("content-type", "application/json")
         .body(body)
@@ -210,10 +211,6 @@ async fn once(
         return Err(format!("{url}: incomplete answer ({} bytes)", bytes.len()).into());
     }
     Ok(elapsed)
-}
-
-fn const_format_bearer() -> String {
-    format!("Bearer {TOKEN}")
 }
 
 /// (direct, through the gateway) wall times of `pairs` pairs on each of `case.concurrency`
