@@ -8,7 +8,10 @@ use clap::Parser;
 use fake_upstream::{Options, Script, wire::WriteInput};
 
 #[derive(Parser)]
-#[command(name = "fake-upstream", about = "A scripted Anthropic-style upstream for tests")]
+#[command(
+    name = "fake-upstream",
+    about = "A scripted Anthropic-style upstream for tests"
+)]
 struct Args {
     /// Port on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 0)]
@@ -69,7 +72,10 @@ fn main() -> ExitCode {
         let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
             Ok(l) => l,
             Err(err) => {
-                eprintln!("fake-upstream: cannot listen on 127.0.0.1:{}: {err}", args.port);
+                eprintln!(
+                    "fake-upstream: cannot listen on 127.0.0.1:{}: {err}",
+                    args.port
+                );
                 return ExitCode::FAILURE;
             }
         };

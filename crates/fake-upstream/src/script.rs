@@ -31,7 +31,10 @@ impl Default for Script {
 pub enum Reply {
     Text(String),
     /// A short text block, then a `Write` tool call.
-    WriteCall { preface: String, input: WriteInput },
+    WriteCall {
+        preface: String,
+        input: WriteInput,
+    },
 }
 
 impl Script {
@@ -215,7 +218,10 @@ mod tests {
         let second = request(
             r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"Write","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"},{"type":"text","text":"x"}]}],"tools":[{"name":"Write"}]}"#,
         );
-        assert_eq!(script.reply(&second), Reply::Text(script.final_text.clone()));
+        assert_eq!(
+            script.reply(&second),
+            Reply::Text(script.final_text.clone())
+        );
         let no_tools = request(r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#);
         assert_eq!(script.reply(&no_tools), Reply::Text(script.text.clone()));
     }
@@ -228,7 +234,15 @@ mod tests {
         );
         let events = events(&script.reply(&req), "m", 7, 100).unwrap();
         let names: Vec<&str> = events.iter().map(Event::name).collect();
-        assert_eq!(names[..4], ["message_start", "ping", "content_block_start", "content_block_delta"]);
+        assert_eq!(
+            names[..4],
+            [
+                "message_start",
+                "ping",
+                "content_block_start",
+                "content_block_delta"
+            ]
+        );
         assert_eq!(names[names.len() - 2..], ["message_delta", "message_stop"]);
         let json: String = events
             .iter()
@@ -240,7 +254,10 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(json, r#"{"file_path":"/tmp/x/out.txt","content":"héllo\n"}"#);
+        assert_eq!(
+            json,
+            r#"{"file_path":"/tmp/x/out.txt","content":"héllo\n"}"#
+        );
         let sse = String::from_utf8(events[0].to_sse().unwrap()).unwrap();
         assert!(sse.starts_with("event: message_start\ndata: {\"type\":\"message_start\""));
         assert!(sse.ends_with("}\n\n"));

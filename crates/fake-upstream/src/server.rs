@@ -69,24 +69,40 @@ pub fn router(options: Options) -> Router {
         .with_state(shared)
 }
 
-/// Serve on `listener` until the task is dropped or the process ends.
+/// Serve on `listener` until the task is dropped or the process ends. Events are written as
+/// they are produced (TCP_NODELAY), as a real streaming upstream does.
 pub async fn serve(listener: tokio::net::TcpListener, options: Options) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(options)).await
 }
 
 fn error(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Response {
     (
         status,
-        axum::Json(ErrorEnvelope::new(kind, format!("fake-upstream: {}", message.into()))),
+        axum::Json(ErrorEnvelope::new(
+            kind,
+            format!("fake-upstream: {}", message.into()),
+        )),
     )
         .into_response()
 }
 
 /// The checks every request passes; `Err` is the answer to send instead.
-fn check(shared: &Shared, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Request, Response> {
+fn check(
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Request, Response> {
     let mut stats = shared.stats();
     stats.largest_body = stats.largest_body.max(body.len());
-    if uri.query().is_some_and(|q| q.split('&').any(|p| p == "beta=true")) {
+    if uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "beta=true"))
+    {
         stats.beta_queries += 1;
     }
     if headers.contains_key(header::AUTHORIZATION) {
@@ -167,18 +183,29 @@ async fn messages(
     }
     let input_tokens = (body.len() as u64).div_ceil(4);
     if !req.stream {
-        return axum::Json(script::message(&reply, &req.model, serial, input_tokens)).into_response();
+        return axum::Json(script::message(&reply, &req.model, serial, input_tokens))
+            .into_response();
     }
     let events = match script::events(&reply, &req.model, serial, input_tokens) {
         Ok(events) => events,
-        Err(err) => return error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", err.to_string()),
+        Err(err) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                err.to_string(),
+            );
+        }
     };
     let mut chunks = Vec::with_capacity(events.len());
     for event in &events {
         match event.to_sse() {
             Ok(bytes) => chunks.push(Ok::<_, Infallible>(Bytes::from(bytes))),
             Err(err) => {
-                return error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", err.to_string());
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "api_error",
+                    err.to_string(),
+                );
             }
         }
     }

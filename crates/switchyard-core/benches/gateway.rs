@@ -121,13 +121,13 @@ fn large_body(stream: bool) -> Result<Bytes, BoxError> {
         "WebFetch",
         "TodoWrite",
     ];
-    let system_text = PARAGRAPH.repeat(80);
+    let system_text = PARAGRAPH.repeat(90);
     let tools: Vec<serde_json::Value> = TOOLS
         .iter()
         .map(|name| {
             json!({
                 "name": name,
-                "description": format!("{name}: {}", PARAGRAPH.repeat(12)),
+                "description": format!("{name}: {}", PARAGRAPH.repeat(13)),
                 "input_schema": {
                     "type": "object",
                     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -418,6 +418,9 @@ fn release_binary() -> Option<PathBuf> {
 struct Served {
     child: Child,
     addr: String,
+    /// Kept open: `switchyard serve` prints more lines, and a closed pipe would make its
+    /// `println!` fail.
+    _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
 }
 
 impl Drop for Served {
@@ -440,12 +443,21 @@ fn serve_binary(bin: &Path, config: &Path) -> Result<Served, BoxError> {
         .stderr(Stdio::null())
         .spawn()?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let first = match lines.next() {
+        Some(Ok(line)) => line,
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("switchyard serve printed nothing".into());
+        }
+    };
     let mut served = Served {
         child,
         addr: String::new(),
+        _stdout: lines,
     };
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().ok_or("switchyard serve printed nothing")??;
+    // On error `served` is dropped, which kills the child.
     served.addr = first
         .strip_prefix("listening on http://")
         .ok_or_else(|| format!("unexpected first line: {first}"))?
@@ -550,7 +562,10 @@ fn main() -> Result<(), BoxError> {
             std::thread::sleep(Duration::from_secs(2));
             let (after_rss, peak) = memory_kib(pid)?;
             print_table(
-                &format!("Added latency, release `switchyard serve` process ({}):", bin.display()),
+                &format!(
+                    "Added latency, release `switchyard serve` process ({}):",
+                    bin.display()
+                ),
                 &rows,
             );
             missed += rows

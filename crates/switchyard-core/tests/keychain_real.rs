@@ -102,7 +102,10 @@ fn long_unicode_secret_survives_unchanged() {
     };
     let value = format!("sk-é✓-{}", "x".repeat(500));
     store.set("backend:unicode", &secret(&value)).unwrap();
-    assert_eq!(read(&store, "backend:unicode").as_deref(), Some(value.as_str()));
+    assert_eq!(
+        read(&store, "backend:unicode").as_deref(),
+        Some(value.as_str())
+    );
     assert!(store.delete("backend:unicode").unwrap());
 }
 
