@@ -96,7 +96,7 @@ fn check(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Request, Response> {
+) -> Result<Request, Box<Response>> {
     let mut stats = shared.stats();
     stats.largest_body = stats.largest_body.max(body.len());
     if uri
@@ -113,22 +113,22 @@ fn check(
         if got != Some(expected.as_str()) {
             stats.key_mismatches += 1;
             let what = if got.is_some() { "wrong" } else { "missing" };
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::UNAUTHORIZED,
                 "authentication_error",
                 format!("{what} x-api-key"),
-            ));
+            )));
         }
     }
     let req: Request = match serde_json::from_slice(body) {
         Ok(req) => req,
         Err(err) => {
             stats.bad_requests += 1;
-            return Err(error(
+            return Err(Box::new(error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
                 format!("unreadable body: {err}"),
-            ));
+            )));
         }
     };
     if !stats.models.contains(&req.model) {
@@ -138,11 +138,11 @@ fn check(
         && &req.model != expected
     {
         stats.model_mismatches += 1;
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             format!("model {:?} is not {expected:?}", req.model),
-        ));
+        )));
     }
     Ok(req)
 }
@@ -155,7 +155,7 @@ async fn messages(
 ) -> Response {
     let req = match check(&shared, &uri, &headers, &body) {
         Ok(req) => req,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let reply = shared.options.script.reply(&req);
     let results = req.last_tool_results();
@@ -226,7 +226,7 @@ async fn count_tokens(
     body: Bytes,
 ) -> Response {
     if let Err(response) = check(&shared, &uri, &headers, &body) {
-        return response;
+        return *response;
     }
     shared.stats().count_tokens += 1;
     axum::Json(TokenCount {

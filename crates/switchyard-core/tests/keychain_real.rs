@@ -31,6 +31,10 @@ fn say(message: &str) {
 
 /// A store under a service name unique to this test and process, or `None` (skip) when no
 /// Secret Service is reachable and a real one is not required.
+#[expect(
+    clippy::panic,
+    reason = "a test helper: failing the test is its job when the keychain is required"
+)]
 fn store(test: &str) -> Option<KeychainStore> {
     let why = if !session_bus_present() {
         Some("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS unset)".to_owned())
@@ -65,6 +69,10 @@ fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "a test helper: a keychain error fails the test"
+)]
 fn read(store: &KeychainStore, account: &str) -> Option<String> {
     store
         .get(account)
