@@ -1,0 +1,116 @@
+//! `fake-upstream`: listens on 127.0.0.1 (only), prints `listening on http://ADDR`, serves
+//! until SIGTERM or Ctrl-C.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use fake_upstream::{Options, Script, wire::WriteInput};
+
+#[derive(Parser)]
+#[command(
+    name = "fake-upstream",
+    about = "A scripted Anthropic-style upstream for tests"
+)]
+struct Args {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Answer 401 unless the request's x-api-key is exactly this.
+    #[arg(long)]
+    expect_key: Option<String>,
+    /// Answer 400 unless the request's model is exactly this.
+    #[arg(long)]
+    expect_model: Option<String>,
+    /// Answer requests offering the Write tool with a Write call to this absolute path.
+    #[arg(long, requires = "write_content")]
+    write_path: Option<String>,
+    /// The content of that Write call.
+    #[arg(long)]
+    write_content: Option<String>,
+    /// The text answered once the tool result comes back.
+    #[arg(long)]
+    final_text: Option<String>,
+    /// The text answered to any other request.
+    #[arg(long)]
+    text: Option<String>,
+    /// Print one line per request on stderr.
+    #[arg(long)]
+    log: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut script = Script::default();
+    if let (Some(file_path), Some(content)) = (args.write_path, args.write_content) {
+        script.write = Some(WriteInput { file_path, content });
+    }
+    if let Some(text) = args.final_text {
+        script.final_text = text;
+    }
+    if let Some(text) = args.text {
+        script.text = text;
+    }
+    let options = Options {
+        expect_key: args.expect_key,
+        expect_model: args.expect_model,
+        script,
+        log: args.log,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("fake-upstream: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
+            Ok(l) => l,
+            Err(err) => {
+                eprintln!(
+                    "fake-upstream: cannot listen on 127.0.0.1:{}: {err}",
+                    args.port
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        match listener.local_addr() {
+            Ok(addr) => println!("listening on http://{addr}"),
+            Err(err) => {
+                eprintln!("fake-upstream: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+        let _ = std::io::stdout().flush();
+        tokio::select! {
+            served = fake_upstream::serve(listener, options) => {
+                if let Err(err) = served {
+                    eprintln!("fake-upstream: {err}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            () = shutdown() => {}
+        }
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,240 @@
+//! The HTTP side: `/v1/messages` (JSON or SSE), `/v1/messages/count_tokens`, and
+//! `/__fake/stats`, the counters a test reads to check what reached the upstream.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use crate::script::{self, Script};
+use crate::wire::{ErrorEnvelope, Request, TokenCount};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Answer 401 unless `x-api-key` is exactly this (checks the gateway's key injection).
+    pub expect_key: Option<String>,
+    /// Answer 400 unless `model` is exactly this (checks the gateway's model rewrite).
+    pub expect_model: Option<String>,
+    pub script: Script,
+    /// Print one line per request on stderr.
+    pub log: bool,
+}
+
+/// What reached the fake so far.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub messages: u64,
+    pub streamed: u64,
+    pub count_tokens: u64,
+    pub tool_uses_sent: u64,
+    pub tool_results_seen: u64,
+    pub key_mismatches: u64,
+    pub model_mismatches: u64,
+    pub bad_requests: u64,
+    /// Requests whose query string carried `beta=true` (Claude Code sends it).
+    pub beta_queries: u64,
+    /// Requests that carried the client's `Authorization` header: a gateway must never forward it.
+    pub leaked_authorization: u64,
+    pub models: Vec<String>,
+    pub largest_body: usize,
+}
+
+struct Shared {
+    options: Options,
+    stats: Mutex<Stats>,
+}
+
+impl Shared {
+    fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub fn router(options: Options) -> Router {
+    let shared = Arc::new(Shared {
+        options,
+        stats: Mutex::new(Stats::default()),
+    });
+    Router::new()
+        .route("/v1/messages", post(messages))
+        .route("/v1/messages/count_tokens", post(count_tokens))
+        .route("/__fake/stats", get(stats))
+        .route("/", get(|| async { "fake-upstream" }))
+        .with_state(shared)
+}
+
+/// Serve on `listener` until the task is dropped or the process ends. Events are written as
+/// they are produced (TCP_NODELAY), as a real streaming upstream does.
+pub async fn serve(listener: tokio::net::TcpListener, options: Options) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router(options)).await
+}
+
+fn error(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(ErrorEnvelope::new(
+            kind,
+            format!("fake-upstream: {}", message.into()),
+        )),
+    )
+        .into_response()
+}
+
+/// The checks every request passes; `Err` is the answer to send instead.
+fn check(
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Request, Box<Response>> {
+    let mut stats = shared.stats();
+    stats.largest_body = stats.largest_body.max(body.len());
+    if uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "beta=true"))
+    {
+        stats.beta_queries += 1;
+    }
+    if headers.contains_key(header::AUTHORIZATION) {
+        stats.leaked_authorization += 1;
+    }
+    if let Some(expected) = &shared.options.expect_key {
+        let got = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+        if got != Some(expected.as_str()) {
+            stats.key_mismatches += 1;
+            let what = if got.is_some() { "wrong" } else { "missing" };
+            return Err(Box::new(error(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                format!("{what} x-api-key"),
+            )));
+        }
+    }
+    let req: Request = match serde_json::from_slice(body) {
+        Ok(req) => req,
+        Err(err) => {
+            stats.bad_requests += 1;
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                format!("unreadable body: {err}"),
+            )));
+        }
+    };
+    if !stats.models.contains(&req.model) {
+        stats.models.push(req.model.clone());
+    }
+    if let Some(expected) = &shared.options.expect_model
+        && &req.model != expected
+    {
+        stats.model_mismatches += 1;
+        return Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            format!("model {:?} is not {expected:?}", req.model),
+        )));
+    }
+    Ok(req)
+}
+
+async fn messages(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let req = match check(&shared, &uri, &headers, &body) {
+        Ok(req) => req,
+        Err(response) => return *response,
+    };
+    let reply = shared.options.script.reply(&req);
+    let results = req.last_tool_results();
+    let serial = {
+        let mut stats = shared.stats();
+        stats.messages += 1;
+        stats.streamed += u64::from(req.stream);
+        stats.tool_results_seen += results.len() as u64;
+        stats.tool_uses_sent += u64::from(matches!(reply, script::Reply::WriteCall { .. }));
+        stats.messages
+    };
+    if shared.options.log {
+        eprintln!(
+            "fake-upstream: POST {uri} model={} stream={} body={}B tools={} tool_results={} -> {}",
+            req.model,
+            req.stream,
+            body.len(),
+            req.tools.len(),
+            results.len(),
+            match reply {
+                script::Reply::Text(_) => "text",
+                script::Reply::WriteCall { .. } => "Write call",
+            }
+        );
+    }
+    let input_tokens = (body.len() as u64).div_ceil(4);
+    if !req.stream {
+        return axum::Json(script::message(&reply, &req.model, serial, input_tokens))
+            .into_response();
+    }
+    let events = match script::events(&reply, &req.model, serial, input_tokens) {
+        Ok(events) => events,
+        Err(err) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                err.to_string(),
+            );
+        }
+    };
+    let mut chunks = Vec::with_capacity(events.len());
+    for event in &events {
+        match event.to_sse() {
+            Ok(bytes) => chunks.push(Ok::<_, Infallible>(Bytes::from(bytes))),
+            Err(err) => {
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "api_error",
+                    err.to_string(),
+                );
+            }
+        }
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(futures::stream::iter(chunks)),
+    )
+        .into_response()
+}
+
+async fn count_tokens(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = check(&shared, &uri, &headers, &body) {
+        return *response;
+    }
+    shared.stats().count_tokens += 1;
+    axum::Json(TokenCount {
+        input_tokens: (body.len() as u64).div_ceil(4),
+    })
+    .into_response()
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> axum::Json<Stats> {
+    axum::Json(shared.stats().clone())
+}

@@ -1,0 +1,219 @@
+//! The part of the Messages API the fake reads, and everything it writes.
+
+use serde::{Deserialize, Serialize};
+
+/// What the fake reads from a `/v1/messages` (or `count_tokens`) body; the rest is ignored.
+#[derive(Debug, Deserialize)]
+pub struct Request {
+    pub model: String,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub tools: Vec<ToolDef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Message {
+    pub role: String,
+    pub content: Content,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Content {
+    Text(String),
+    Blocks(Vec<Block>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Block {
+    ToolResult {
+        tool_use_id: String,
+        #[serde(default)]
+        is_error: bool,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToolDef {
+    #[serde(default)]
+    pub name: String,
+}
+
+impl Request {
+    /// The `tool_result` blocks of the last message, when it is the user's.
+    pub fn last_tool_results(&self) -> Vec<(&str, bool)> {
+        match self.messages.last() {
+            Some(Message {
+                role,
+                content: Content::Blocks(blocks),
+            }) if role == "user" => blocks
+                .iter()
+                .filter_map(|b| match b {
+                    Block::ToolResult {
+                        tool_use_id,
+                        is_error,
+                    } => Some((tool_use_id.as_str(), *is_error)),
+                    Block::Other => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn has_tool(&self, name: &str) -> bool {
+        self.tools.iter().any(|t| t.name == name)
+    }
+}
+
+/// A complete (non-streaming) answer; also the `message` of `message_start`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageOut {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub role: &'static str,
+    pub model: String,
+    pub content: Vec<BlockOut>,
+    pub stop_reason: Option<&'static str>,
+    pub stop_sequence: Option<String>,
+    pub usage: UsageOut,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BlockOut {
+    Text {
+        text: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        input: ToolInput,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ToolInput {
+    /// What `content_block_start` carries: the input arrives as `input_json_delta`s.
+    Empty(Empty),
+    Write(WriteInput),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Empty {}
+
+/// Claude Code's `Write` tool input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WriteInput {
+    pub file_path: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct UsageOut {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    MessageStart {
+        message: MessageOut,
+    },
+    ContentBlockStart {
+        index: usize,
+        content_block: BlockOut,
+    },
+    Ping,
+    ContentBlockDelta {
+        index: usize,
+        delta: Delta,
+    },
+    ContentBlockStop {
+        index: usize,
+    },
+    MessageDelta {
+        delta: MessageDeltaOut,
+        usage: DeltaUsage,
+    },
+    MessageStop,
+}
+
+impl Event {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::MessageStart { .. } => "message_start",
+            Event::ContentBlockStart { .. } => "content_block_start",
+            Event::Ping => "ping",
+            Event::ContentBlockDelta { .. } => "content_block_delta",
+            Event::ContentBlockStop { .. } => "content_block_stop",
+            Event::MessageDelta { .. } => "message_delta",
+            Event::MessageStop => "message_stop",
+        }
+    }
+
+    /// The event as SSE bytes: `event: NAME`, `data: JSON`, blank line.
+    pub fn to_sse(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let data = serde_json::to_string(self)?;
+        Ok(format!("event: {}\ndata: {data}\n\n", self.name()).into_bytes())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Delta {
+    TextDelta { text: String },
+    InputJsonDelta { partial_json: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageDeltaOut {
+    pub stop_reason: &'static str,
+    pub stop_sequence: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct DeltaUsage {
+    pub output_tokens: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorEnvelope {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl ErrorEnvelope {
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        ErrorEnvelope {
+            kind: "error",
+            error: ErrorBody {
+                kind,
+                message: message.into(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenCount {
+    pub input_tokens: u64,
+}

@@ -1,0 +1,595 @@
+//! `make bench`: the latency the gateway adds to a pass-through request, and the memory of an
+//! idle `switchyard serve`.
+//!
+//! The same fake upstream (`fake-upstream`, on its own runtime) is called directly and through
+//! the gateway (the real `Engine`, on its own runtime, with the real router, guard, routing
+//! and relay), one request of each per pair, in alternating order; the table gives percentiles
+//! of the per-pair difference. Then the release `switchyard` binary, when built next to this
+//! bench, is started as a separate process: the same measurement for small bodies, and its
+//! VmRSS idle after startup and after a few hundred requests.
+//!
+//! `BENCH_SCALE` (default 1.0) multiplies the number of pairs; 0.1 gives a quick smoke run.
+
+use std::error::Error;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::json;
+use switchyard_core::engine::{Engine, EngineOptions};
+use switchyard_core::secrets::{MemoryStore, SecretStore, SecretString, backend_account};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+const TOKEN: &str = "sy-bench-local-token-0123456789abcdefghijklmnop";
+const BEARER: &str = "Bearer sy-bench-local-token-0123456789abcdefghijklmnop";
+const UPSTREAM_MODEL: &str = "fake-bench-model";
+
+/// A target's p50 added latency, in microseconds.
+const TARGET_P50_US: f64 = 200.0;
+/// The idle RSS target, in KiB.
+const TARGET_RSS_KIB: u64 = 20 * 1024;
+
+struct Endpoints {
+    direct: String,
+    gateway: String,
+}
+
+#[derive(Clone, Copy)]
+struct Case {
+    stream: bool,
+    large: bool,
+    concurrency: usize,
+}
+
+impl Case {
+    fn label(&self, bodies: &Bodies) -> String {
+        let size = if self.large {
+            format!("CC-sized {} KB", bodies.large_len / 1024)
+        } else {
+            format!("small {} B", bodies.small_len)
+        };
+        format!(
+            "{:<10} {:<16}",
+            if self.stream { "stream" } else { "non-stream" },
+            size
+        )
+    }
+}
+
+struct Bodies {
+    small: Bytes,
+    small_stream: Bytes,
+    large: Bytes,
+    large_stream: Bytes,
+    small_len: usize,
+    large_len: usize,
+}
+
+impl Bodies {
+    fn build() -> Result<Self, BoxError> {
+        let small = small_body(false)?;
+        let large = large_body(false)?;
+        Ok(Bodies {
+            small_len: small.len(),
+            large_len: large.len(),
+            small,
+            small_stream: small_body(true)?,
+            large,
+            large_stream: large_body(true)?,
+        })
+    }
+
+    fn get(&self, case: Case) -> Bytes {
+        match (case.large, case.stream) {
+            (false, false) => self.small.clone(),
+            (false, true) => self.small_stream.clone(),
+            (true, false) => self.large.clone(),
+            (true, true) => self.large_stream.clone(),
+        }
+    }
+}
+
+fn small_body(stream: bool) -> Result<Bytes, BoxError> {
+    Ok(Bytes::from(serde_json::to_vec(&json!({
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 1024,
+        "stream": stream,
+        "messages": [{"role": "user", "content": "Say hello in five words."}]
+    }))?))
+}
+
+/// A body shaped like Claude Code's: a long system prompt, 12 tool definitions with long
+/// descriptions and schemas, a first user turn with reminders; about 90 KB.
+fn large_body(stream: bool) -> Result<Bytes, BoxError> {
+    const PARAGRAPH: &str = "You are an interactive CLI tool that helps users with software engineering tasks. Use the instructions below and the tools available to you to assist the user. IMPORTANT: Assist with defensive security tasks only. When you reference code, include the pattern file_path:line_number so the user can navigate to it. ";
+    const TOOLS: [&str; 12] = [
+        "Task",
+        "Bash",
+        "Glob",
+        "Grep",
+        "LS",
+        "Read",
+        "Edit",
+        "MultiEdit",
+        "Write",
+        "NotebookEdit",
+        "WebFetch",
+        "TodoWrite",
+    ];
+    let system_text = PARAGRAPH.repeat(90);
+    let tools: Vec<serde_json::Value> = TOOLS
+        .iter()
+        .map(|name| {
+            json!({
+                "name": name,
+                "description": format!("{name}: {}", PARAGRAPH.repeat(13)),
+                "input_schema": {
+                    "type": "object",
+                    "$schema": "http://json-schema.org/draft-07/schema#",
+                    "additionalProperties": false,
+                    "required": ["file_path", "content"],
+                    "properties": {
+                        "file_path": {"type": "string", "description": "The absolute path to the file to operate on (must be absolute, not relative)."},
+                        "content": {"type": "string", "description": "The content to use. Preserve the exact indentation (tabs/spaces) as it appears."},
+                        "limit": {"type": "number", "description": "The number of lines to read. Only provide if the file is too large to read at once."},
+                        "pattern": {"type": "string", "description": "The regular expression pattern to search for in file contents, ripgrep syntax."}
+                    }
+                }
+            })
+        })
+        .collect();
+    Ok(Bytes::from(serde_json::to_vec(&json!({
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 32000,
+        "stream": stream,
+        "temperature": 1,
+        "metadata": {"user_id": "user_bench_account__session_0000"},
+        "system": [
+            {"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude."},
+            {"type": "text", "text": system_text, "cache_control": {"type": "ephemeral"}}
+        ],
+        "tools": tools,
+        "messages": [{
+            "role": "user",
+            "content": [
+                {"type": "text", "text": format!("<system-reminder>{}</system-reminder>", PARAGRAPH.repeat(10))},
+                {"type": "text", "text": "Create the file hello.txt with a one-line greeting.", "cache_control": {"type": "ephemeral"}}
+            ]
+        }]
+    }))?))
+}
+
+fn config_text(upstream: SocketAddr, key_env: Option<&str>) -> String {
+    let key_line = key_env.map_or(String::new(), |var| format!("api_key_env = \"{var}\"\n"));
+    format!(
+        "listen = \"127.0.0.1:0\"\nactive_profile = \"bench\"\n\n[[backends]]\nid = \"fake\"\nkind = \"anthropic\"\nbase_url = \"http://{upstream}\"\n{key_line}\n[profiles.bench]\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n"
+    )
+}
+
+fn client() -> Result<reqwest::Client, BoxError> {
+    Ok(reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+/// One request, read to its end; its wall time.
+async fn once(
+    client: &reqwest::Client,
+    url: &str,
+    body: Bytes,
+    stream: bool,
+) -> Result<Duration, BoxError> {
+    let started = Instant::now();
+    let response = client
+        .post(url)
+        .header("authorization", BEARER)
+        .header("anthropic-version", "2023-06-01")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let bytes = response.bytes().await?;
+    let elapsed = started.elapsed();
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+        return Err(format!("{url}: HTTP {status}: {text}").into());
+    }
+    let complete = if stream {
+        bytes.ends_with(b"data: {\"type\":\"message_stop\"}\n\n")
+    } else {
+        bytes.starts_with(b"{") && bytes.ends_with(b"}")
+    };
+    if !complete {
+        return Err(format!("{url}: incomplete answer ({} bytes)", bytes.len()).into());
+    }
+    Ok(elapsed)
+}
+
+/// (direct, through the gateway) wall times of `pairs` pairs on each of `case.concurrency`
+/// workers.
+async fn measure(
+    endpoints: Arc<Endpoints>,
+    client: reqwest::Client,
+    bodies: &Bodies,
+    case: Case,
+    pairs: usize,
+) -> Result<Vec<(Duration, Duration)>, BoxError> {
+    let mut workers = Vec::new();
+    for worker in 0..case.concurrency {
+        let endpoints = endpoints.clone();
+        let client = client.clone();
+        let body = bodies.get(case);
+        workers.push(tokio::spawn(async move {
+            let mut out = Vec::with_capacity(pairs);
+            for i in 0..pairs {
+                let direct_first = (i + worker) % 2 == 0;
+                let (direct, gateway) = if direct_first {
+                    let d = once(&client, &endpoints.direct, body.clone(), case.stream).await?;
+                    let g = once(&client, &endpoints.gateway, body.clone(), case.stream).await?;
+                    (d, g)
+                } else {
+                    let g = once(&client, &endpoints.gateway, body.clone(), case.stream).await?;
+                    let d = once(&client, &endpoints.direct, body.clone(), case.stream).await?;
+                    (d, g)
+                };
+                out.push((direct, gateway));
+            }
+            Ok::<_, BoxError>(out)
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await??);
+    }
+    Ok(all)
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+struct Row {
+    label: String,
+    concurrency: usize,
+    pairs: usize,
+    direct_p50: f64,
+    gateway_p50: f64,
+    added: [f64; 3],
+}
+
+fn summarize(label: String, concurrency: usize, samples: &[(Duration, Duration)]) -> Row {
+    let direct = sorted(samples.iter().map(|(d, _)| micros(*d)).collect());
+    let gateway = sorted(samples.iter().map(|(_, g)| micros(*g)).collect());
+    let added = sorted(
+        samples
+            .iter()
+            .map(|(d, g)| micros(*g) - micros(*d))
+            .collect(),
+    );
+    Row {
+        label,
+        concurrency,
+        pairs: samples.len(),
+        direct_p50: percentile(&direct, 50.0),
+        gateway_p50: percentile(&gateway, 50.0),
+        added: [
+            percentile(&added, 50.0),
+            percentile(&added, 90.0),
+            percentile(&added, 99.0),
+        ],
+    }
+}
+
+fn print_table(title: &str, rows: &[Row]) {
+    println!("\n{title}");
+    println!(
+        "| case                        | conc | pairs | direct p50 | gateway p50 | added p50 | added p90 | added p99 |"
+    );
+    println!(
+        "|-----------------------------|-----:|------:|-----------:|------------:|----------:|----------:|----------:|"
+    );
+    for r in rows {
+        println!(
+            "| {:<27} | {:>4} | {:>5} | {:>7.0} µs | {:>8.0} µs | {:>6.0} µs | {:>6.0} µs | {:>6.0} µs |",
+            r.label,
+            r.concurrency,
+            r.pairs,
+            r.direct_p50,
+            r.gateway_p50,
+            r.added[0],
+            r.added[1],
+            r.added[2]
+        );
+    }
+}
+
+fn scale() -> f64 {
+    std::env::var("BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .unwrap_or(1.0)
+}
+
+fn pairs_for(case: Case) -> usize {
+    let base: f64 = match (case.large, case.concurrency) {
+        (false, 1) => 2000.0,
+        (true, 1) => 600.0,
+        (false, _) => 150.0,
+        (true, _) => 50.0,
+    };
+    ((base * scale()).ceil() as usize).max(5)
+}
+
+fn run_cases(
+    client_rt: &tokio::runtime::Runtime,
+    endpoints: Arc<Endpoints>,
+    bodies: &Bodies,
+    cases: &[Case],
+) -> Result<Vec<Row>, BoxError> {
+    let client = client()?;
+    let mut rows = Vec::new();
+    for &case in cases {
+        let warmup = Case {
+            concurrency: case.concurrency,
+            ..case
+        };
+        client_rt.block_on(measure(
+            endpoints.clone(),
+            client.clone(),
+            bodies,
+            warmup,
+            (pairs_for(case) / 10).max(3),
+        ))?;
+        let samples = client_rt.block_on(measure(
+            endpoints.clone(),
+            client.clone(),
+            bodies,
+            case,
+            pairs_for(case),
+        ))?;
+        rows.push(summarize(case.label(bodies), case.concurrency, &samples));
+    }
+    Ok(rows)
+}
+
+fn all_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for concurrency in [1, 16] {
+        for large in [false, true] {
+            for stream in [false, true] {
+                cases.push(Case {
+                    stream,
+                    large,
+                    concurrency,
+                });
+            }
+        }
+    }
+    cases
+}
+
+/// VmRSS and VmHWM of a process, in KiB.
+fn memory_kib(pid: u32) -> Result<(u64, u64), BoxError> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Ok((field("VmRSS:"), field("VmHWM:")))
+}
+
+/// The release `switchyard` binary next to this bench (`target/release/deps/gateway-*`).
+fn release_binary() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("SWITCHYARD_BIN") {
+        return Some(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("switchyard");
+    bin.is_file().then_some(bin)
+}
+
+/// A `switchyard serve` child, killed (by its PID, through `Child`) when dropped.
+struct Served {
+    child: Child,
+    addr: String,
+    /// Kept open: `switchyard serve` prints more lines, and a closed pipe would make its
+    /// `println!` fail.
+    _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_binary(bin: &Path, config: &Path) -> Result<Served, BoxError> {
+    let mut child = Command::new(bin)
+        .args(["serve", "--config"])
+        .arg(config)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("SWITCHYARD_TOKEN", TOKEN)
+        .env("SWITCHYARD_BENCH_UPSTREAM_KEY", "sk-bench-upstream")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let first = match lines.next() {
+        Some(Ok(line)) => line,
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("switchyard serve printed nothing".into());
+        }
+    };
+    let mut served = Served {
+        child,
+        addr: String::new(),
+        _stdout: lines,
+    };
+    // On error `served` is dropped, which kills the child.
+    served.addr = first
+        .strip_prefix("listening on http://")
+        .ok_or_else(|| format!("unexpected first line: {first}"))?
+        .to_owned();
+    Ok(served)
+}
+
+fn main() -> Result<(), BoxError> {
+    let bodies = Bodies::build()?;
+    let dir = tempfile::tempdir()?;
+
+    // The upstream: one worker thread of its own.
+    let fake_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let fake_listener = fake_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let fake_addr = fake_listener.local_addr()?;
+    fake_rt.spawn(fake_upstream::serve(
+        fake_listener,
+        fake_upstream::Options::default(),
+    ));
+
+    // The gateway: the real engine on its own runtime, keys from memory.
+    let gateway_rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let config_path = dir.path().join("bench.toml");
+    std::fs::write(&config_path, config_text(fake_addr, None))?;
+    let store = MemoryStore::default();
+    store.set(
+        &backend_account("fake"),
+        &SecretString::from("sk-bench-upstream".to_owned()),
+    )?;
+    let engine = gateway_rt.block_on(Engine::start(
+        EngineOptions {
+            config_path: Some(config_path),
+            token: Some(SecretString::from(TOKEN.to_owned())),
+            ..Default::default()
+        },
+        Arc::new(store),
+    ))?;
+
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let endpoints = Arc::new(Endpoints {
+        direct: format!("http://{fake_addr}/v1/messages"),
+        gateway: format!("http://{}/v1/messages", engine.listen_addr()),
+    });
+    println!(
+        "switchyard gateway bench: {} CPUs, small body {} B, Claude-Code-sized body {} B, BENCH_SCALE {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        bodies.small_len,
+        bodies.large_len,
+        scale()
+    );
+    let rows = run_cases(&client_rt, endpoints, &bodies, &all_cases())?;
+    print_table(
+        "Added latency, in-process engine (pass-through, per-pair gateway − direct):",
+        &rows,
+    );
+    gateway_rt.block_on(engine.shutdown());
+    drop(gateway_rt);
+
+    let mut missed = rows
+        .iter()
+        .filter(|r| r.concurrency == 1 && r.added[0] > TARGET_P50_US)
+        .count();
+
+    match release_binary() {
+        None => println!(
+            "\nrelease binary: SKIPPED (build it first: cargo build --release -p switchyard-cli)"
+        ),
+        Some(bin) => {
+            let config = dir.path().join("bench-binary.toml");
+            std::fs::write(
+                &config,
+                config_text(fake_addr, Some("SWITCHYARD_BENCH_UPSTREAM_KEY")),
+            )?;
+            let served = serve_binary(&bin, &config)?;
+            let pid = served.child.id();
+            std::thread::sleep(Duration::from_millis(500));
+            let (idle_rss, _) = memory_kib(pid)?;
+            let endpoints = Arc::new(Endpoints {
+                direct: format!("http://{fake_addr}/v1/messages"),
+                gateway: format!("http://{}/v1/messages", served.addr),
+            });
+            let cases: Vec<Case> = all_cases().into_iter().filter(|c| !c.large).collect();
+            let rows = run_cases(&client_rt, endpoints.clone(), &bodies, &cases)?;
+            // A few large bodies too, so the "after requests" RSS has seen them.
+            run_cases(
+                &client_rt,
+                endpoints,
+                &bodies,
+                &[Case {
+                    stream: true,
+                    large: true,
+                    concurrency: 16,
+                }],
+            )?;
+            std::thread::sleep(Duration::from_secs(2));
+            let (after_rss, peak) = memory_kib(pid)?;
+            print_table(
+                &format!(
+                    "Added latency, release `switchyard serve` process ({}):",
+                    bin.display()
+                ),
+                &rows,
+            );
+            missed += rows
+                .iter()
+                .filter(|r| r.concurrency == 1 && r.added[0] > TARGET_P50_US)
+                .count();
+            println!(
+                "\nswitchyard serve RSS: idle after startup {idle_rss} KiB, idle after requests {after_rss} KiB, peak {peak} KiB (target: idle < {TARGET_RSS_KIB} KiB)"
+            );
+            if idle_rss > TARGET_RSS_KIB || after_rss > TARGET_RSS_KIB {
+                missed += 1;
+            }
+            drop(served);
+        }
+    }
+    println!(
+        "\ntargets: p50 added latency < {TARGET_P50_US:.0} µs at concurrency 1, idle RSS < {} MiB: {}",
+        TARGET_RSS_KIB / 1024,
+        if missed == 0 {
+            "met".to_owned()
+        } else {
+            format!("{missed} missed")
+        }
+    );
+    drop(fake_rt);
+    Ok(())
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Claude Code itself, through `switchyard serve`, against the scripted fake upstream: the fake
+# first answers with a `Write` tool call, then (once the tool_result comes back) with text.
+# Checks the file Claude Code wrote, its printed answer, and what reached the upstream.
+#
+# Needs: cargo, curl, python3, npm (Claude Code is installed once into $SWITCHYARD_CACHE).
+# Prints one line per check and `N passed, N failed[, N skipped]`.
+set -u
+source "$(dirname "$0")/../tests/e2e/lib.sh"
+source "$E2E_ROOT/tests/e2e/deps.sh"
+
+CLAUDE_TIMEOUT_S="${CLAUDE_TIMEOUT_S:-180}"
+TOKEN="sy-e2e-claude-code-local-token-0123456789"
+UPSTREAM_KEY="sk-fake-upstream-e2e-claude-code"
+UPSTREAM_MODEL="fake-upstream-model"
+CONTENT="Written by Claude Code through Switchyard (e2e)."
+FINAL="SWITCHYARD-E2E-FINAL-7319"
+
+echo "== Claude Code end to end"
+if ! CLAUDE="$(ensure_claude_code)"; then
+    skip "claude code" "cannot install @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION (no npm or no registry access)"
+    summary
+    exit $?
+fi
+echo "claude: $CLAUDE ($("$CLAUDE" --version </dev/null 2>/dev/null | head -n 1))"
+
+if ! build_binaries; then
+    fail "build switchyard and fake-upstream"
+    summary
+    exit 1
+fi
+
+WORK="$E2E_TMP/work"
+FAKE_HOME="$E2E_TMP/home"
+mkdir -p "$WORK" "$FAKE_HOME"
+TARGET_FILE="$WORK/hello.txt"
+
+start_fake fake --expect-key "$UPSTREAM_KEY" --expect-model "$UPSTREAM_MODEL" \
+    --write-path "$TARGET_FILE" --write-content "$CONTENT" --final-text "$FINAL" || {
+    fail "start fake-upstream"
+    summary
+    exit 1
+}
+write_config "$E2E_TMP/switchyard.toml" "$FAKE_URL" "$UPSTREAM_MODEL" E2E_FAKE_UPSTREAM_KEY
+start_gateway gateway "$E2E_TMP/switchyard.toml" \
+    SWITCHYARD_TOKEN="$TOKEN" E2E_FAKE_UPSTREAM_KEY="$UPSTREAM_KEY" RUST_LOG=info || {
+    fail "start switchyard serve"
+    dump_logs
+    summary
+    exit 1
+}
+echo "fake upstream: $FAKE_URL, gateway: $GW_URL"
+
+# A clean environment: nothing of the caller's (API keys, proxies, config) reaches Claude Code.
+started=$(date +%s)
+(
+    cd "$WORK" &&
+        env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$FAKE_HOME" TMPDIR="$E2E_TMP" \
+            LANG=C.UTF-8 TERM=dumb \
+            ANTHROPIC_BASE_URL="$GW_URL" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 \
+            timeout -k 10 "$CLAUDE_TIMEOUT_S" "$CLAUDE" -p \
+            "Create the file hello.txt in the current directory with a one-line greeting." \
+            --model claude-sonnet-4-5 --allowedTools Write --permission-mode acceptEdits \
+            </dev/null >"$E2E_TMP/claude.out" 2>"$E2E_TMP/claude.err"
+)
+rc=$?
+echo "claude exited $rc after $(($(date +%s) - started)) s"
+
+check "claude -p exits 0" test "$rc" -eq 0
+if [ -f "$TARGET_FILE" ] && [ "$(cat "$TARGET_FILE")" = "$CONTENT" ]; then
+    pass "the Write tool call wrote the file with the upstream's content"
+else
+    fail "the Write tool call wrote the file with the upstream's content" \
+        "$( [ -f "$TARGET_FILE" ] && head -c 200 "$TARGET_FILE" || echo 'no file')"
+fi
+check "the final text is printed on stdout" grep -qF "$FINAL" "$E2E_TMP/claude.out"
+
+messages="$(stat_of "$FAKE_URL" messages)"
+check "the upstream saw >= 2 /v1/messages requests (got $messages)" test "${messages:-0}" -ge 2
+tool_results="$(stat_of "$FAKE_URL" tool_results_seen)"
+check "the second request carried the tool_result (got $tool_results)" test "${tool_results:-0}" -ge 1
+key_bad="$(stat_of "$FAKE_URL" key_mismatches)"
+check "every request reached the upstream with the backend key" test "$key_bad" = 0
+model_bad="$(stat_of "$FAKE_URL" model_mismatches)"
+check "every request had its model rewritten to $UPSTREAM_MODEL" test "$model_bad" = 0
+leaked="$(stat_of "$FAKE_URL" leaked_authorization)"
+check "the local token was never forwarded upstream" test "$leaked" = 0
+beta="$(stat_of "$FAKE_URL" beta_queries)"
+check "the ?beta=true query reached the upstream (got $beta)" test "${beta:-0}" -ge 1
+streamed="$(stat_of "$FAKE_URL" streamed)"
+check "Claude Code's requests were streamed through the relay (got $streamed)" test "${streamed:-0}" -ge 2
+
+if [ "$E2E_FAILED" -gt 0 ]; then
+    dump_logs
+fi
+summary

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The Anthropic Python SDK (create, stream, count_tokens, errors) through `switchyard serve`
+# to the fake upstream. The SDK lives in a venv under $SWITCHYARD_CACHE, created when absent.
+#
+# Needs: cargo, curl, python3 with venv and pip (PyPI reachable the first time).
+set -u
+source "$(dirname "$0")/../tests/e2e/lib.sh"
+source "$E2E_ROOT/tests/e2e/deps.sh"
+
+TOKEN="sy-e2e-sdk-local-token-0123456789abcdef"
+UPSTREAM_KEY="sk-fake-upstream-e2e-sdk"
+UPSTREAM_MODEL="fake-upstream-sdk-model"
+TEXT="Hello from the fake upstream, streamed word by word."
+WRITE_PATH="/tmp/never-written-by-this-test.txt"
+WRITE_CONTENT="line one
+line \"two\" with unicode: héllo ✓"
+
+echo "== Anthropic Python SDK end to end"
+if ! PY="$(ensure_anthropic_sdk)"; then
+    skip "anthropic sdk" "cannot create the venv or install anthropic==$ANTHROPIC_SDK_VERSION"
+    summary
+    exit $?
+fi
+if ! build_binaries; then
+    fail "build switchyard and fake-upstream"
+    summary
+    exit 1
+fi
+start_fake fake --expect-key "$UPSTREAM_KEY" --expect-model "$UPSTREAM_MODEL" --text "$TEXT" \
+    --write-path "$WRITE_PATH" --write-content "$WRITE_CONTENT" || {
+    fail "start fake-upstream"
+    summary
+    exit 1
+}
+write_config "$E2E_TMP/switchyard.toml" "$FAKE_URL" "$UPSTREAM_MODEL" E2E_FAKE_UPSTREAM_KEY
+start_gateway gateway "$E2E_TMP/switchyard.toml" \
+    SWITCHYARD_TOKEN="$TOKEN" E2E_FAKE_UPSTREAM_KEY="$UPSTREAM_KEY" || {
+    fail "start switchyard serve"
+    dump_logs
+    summary
+    exit 1
+}
+
+env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$E2E_TMP" LANG=C.UTF-8 \
+    E2E_GATEWAY_URL="$GW_URL" E2E_TOKEN="$TOKEN" E2E_TEXT="$TEXT" \
+    E2E_WRITE_PATH="$WRITE_PATH" E2E_WRITE_CONTENT="$WRITE_CONTENT" \
+    timeout -k 5 120 "$PY" "$E2E_ROOT/tests/e2e/sdk_anthropic.py" </dev/null \
+    >"$E2E_TMP/sdk.out" 2>"$E2E_TMP/sdk.err"
+rc=$?
+# The Python suite's own lines, without its closing line (this script prints the total).
+grep -E '^(PASS|FAIL)  ' "$E2E_TMP/sdk.out"
+E2E_PASSED=$((E2E_PASSED + $(grep -c '^PASS  ' "$E2E_TMP/sdk.out")))
+E2E_FAILED=$((E2E_FAILED + $(grep -c '^FAIL  ' "$E2E_TMP/sdk.out")))
+if [ "$rc" -ne 0 ] && ! grep -q '^FAIL  ' "$E2E_TMP/sdk.out"; then
+    fail "the SDK script ran to the end" "exit $rc"
+fi
+check "the upstream key reached the fake on every request" test "$(stat_of "$FAKE_URL" key_mismatches)" = 0
+check "the model was rewritten on every request" test "$(stat_of "$FAKE_URL" model_mismatches)" = 0
+check "count_tokens was forwarded to the upstream" test "$(stat_of "$FAKE_URL" count_tokens)" -ge 1
+
+if [ "$E2E_FAILED" -gt 0 ]; then
+    dump_logs
+fi
+summary

@@ -1,0 +1,144 @@
+"""The Anthropic Python SDK through `switchyard serve` to the fake upstream.
+
+Run by scripts/e2e-sdk.sh, which starts both servers and passes:
+  E2E_GATEWAY_URL, E2E_TOKEN, E2E_WRITE_PATH, E2E_WRITE_CONTENT, E2E_TEXT
+Prints one line per check and `N passed, N failed`; exits non-zero on any failure.
+"""
+
+import os
+import sys
+import traceback
+
+import anthropic
+
+GATEWAY = os.environ["E2E_GATEWAY_URL"]
+TOKEN = os.environ["E2E_TOKEN"]
+WRITE_PATH = os.environ["E2E_WRITE_PATH"]
+WRITE_CONTENT = os.environ["E2E_WRITE_CONTENT"]
+TEXT = os.environ["E2E_TEXT"]
+MODEL = "claude-sonnet-4-5"
+
+WRITE_TOOL = {
+    "name": "Write",
+    "description": "Write a file",
+    "input_schema": {
+        "type": "object",
+        "properties": {"file_path": {"type": "string"}, "content": {"type": "string"}},
+        "required": ["file_path", "content"],
+    },
+}
+HELLO = [{"role": "user", "content": "Say hello."}]
+
+client = anthropic.Anthropic(base_url=GATEWAY, api_key=TOKEN, max_retries=0, timeout=30)
+results = []
+
+
+def case(fn):
+    name = fn.__doc__.strip()
+    try:
+        fn()
+        results.append(True)
+        print(f"PASS  {name}")
+    except Exception as err:  # noqa: BLE001 - every failure is reported the same way
+        results.append(False)
+        print(f"FAIL  {name}: {type(err).__name__}: {err}")
+        traceback.print_exc(file=sys.stderr)
+    return fn
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+@case
+def create_text():
+    """messages.create (non-streaming) returns the upstream's text and usage"""
+    msg = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
+    expect(msg.type == "message" and msg.role == "assistant", f"shape: {msg!r}")
+    expect([b.type for b in msg.content] == ["text"], f"blocks: {msg.content!r}")
+    expect(msg.content[0].text == TEXT, f"text: {msg.content[0].text!r}")
+    expect(msg.stop_reason == "end_turn", f"stop_reason: {msg.stop_reason!r}")
+    expect(msg.usage.input_tokens > 0 and msg.usage.output_tokens > 0, f"usage: {msg.usage!r}")
+
+
+@case
+def create_tool_use():
+    """messages.create with tools returns a parsed tool_use block"""
+    msg = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, tools=[WRITE_TOOL])
+    expect(msg.stop_reason == "tool_use", f"stop_reason: {msg.stop_reason!r}")
+    tool = [b for b in msg.content if b.type == "tool_use"]
+    expect(len(tool) == 1 and tool[0].name == "Write", f"blocks: {msg.content!r}")
+    expect(tool[0].input == {"file_path": WRITE_PATH, "content": WRITE_CONTENT}, f"input: {tool[0].input!r}")
+
+
+@case
+def stream_text():
+    """messages.stream accumulates the streamed text in order"""
+    seen = []
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
+        chunks = list(stream.text_stream)
+        final = stream.get_final_message()
+    seen = [c for c in chunks if c]
+    expect(len(seen) > 1, f"expected several deltas, got {seen!r}")
+    expect("".join(seen) == TEXT, f"streamed text: {''.join(seen)!r}")
+    expect(final.content[0].text == TEXT, f"final: {final.content!r}")
+    expect(final.stop_reason == "end_turn", f"stop_reason: {final.stop_reason!r}")
+    expect(final.usage.output_tokens > 1, f"usage: {final.usage!r}")
+
+
+@case
+def stream_tool_use():
+    """messages.stream reassembles a tool call from input_json_delta events"""
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO, tools=[WRITE_TOOL]) as stream:
+        events = [e.type for e in stream]
+        final = stream.get_final_message()
+    expect(events[0] == "message_start" and events[-1] == "message_stop", f"events: {events!r}")
+    tool = [b for b in final.content if b.type == "tool_use"]
+    expect(len(tool) == 1, f"blocks: {final.content!r}")
+    expect(tool[0].input == {"file_path": WRITE_PATH, "content": WRITE_CONTENT}, f"input: {tool[0].input!r}")
+    expect(final.stop_reason == "tool_use", f"stop_reason: {final.stop_reason!r}")
+
+
+@case
+def tool_result_turn():
+    """a tool_result turn gets the final text"""
+    first = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, tools=[WRITE_TOOL])
+    tool = next(b for b in first.content if b.type == "tool_use")
+    msg = client.messages.create(
+        model=MODEL,
+        max_tokens=64,
+        tools=[WRITE_TOOL],
+        messages=HELLO
+        + [
+            {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool.id, "content": "ok"}]},
+        ],
+    )
+    expect(msg.content[0].type == "text" and msg.content[0].text.startswith("FAKE-UPSTREAM-DONE"), f"{msg.content!r}")
+
+
+@case
+def count_tokens():
+    """messages.count_tokens is forwarded and answered"""
+    count = client.messages.count_tokens(model=MODEL, messages=HELLO, tools=[WRITE_TOOL])
+    expect(isinstance(count.input_tokens, int) and count.input_tokens > 10, f"count: {count!r}")
+
+
+@case
+def wrong_token():
+    """a wrong local token is an AuthenticationError naming the token"""
+    bad = anthropic.Anthropic(base_url=GATEWAY, api_key="sy-wrong", max_retries=0, timeout=30)
+    try:
+        bad.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
+    except anthropic.AuthenticationError as err:
+        expect(err.status_code == 401, f"status {err.status_code}")
+        expect("token" in str(err), f"message: {err}")
+        return
+    raise AssertionError("the request succeeded with a wrong token")
+
+
+passed = sum(results)
+failed = len(results) - passed
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
