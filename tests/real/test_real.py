@@ -18,6 +18,7 @@ import time
 import traceback
 import urllib.error
 import urllib.request
+import warnings
 
 import anthropic
 
@@ -28,11 +29,15 @@ GATEWAY_URL = os.environ["GATEWAY_URL"]
 TOKEN = os.environ["SWITCHYARD_TOKEN"]
 LLAMA_LOG = os.environ["LLAMA_LOG"]
 GATEWAY_LOG = os.environ.get("GATEWAY_LOG", "")
+LLAMA_URL = os.environ.get("LLAMA_URL", "")
+LLAMA_KEY = os.environ.get("LLAMA_KEY", "")
 CONTEXT_LENGTH = int(os.environ.get("CONTEXT_LENGTH", "8192"))
 CLAUDE_BIN = os.environ.get("CLAUDE_BIN", "")
 WORK_DIR = os.environ.get("WORK_DIR") or tempfile.mkdtemp()
 
 MODEL = "claude-sonnet-4-5"
+# The SDK warns that this model name is deprecated: it is the name Claude Code sends by default here.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 TOO_LONG = re.compile(r"prompt is too long: (\d+) tokens > (\d+) maximum")
 # A small model answers in well under a minute; this only bounds a hang.
 CLIENT_TIMEOUT_S = 120.0
@@ -155,6 +160,43 @@ def test_count_tokens():
     check(8 <= per_sentence <= 40, f"{per_sentence:.1f} tokens per 17-token sentence: not plausible")
     check(llama_chat_requests() == before, "count_tokens sent a chat request to llama.cpp")
     return f"short={short}, 20 sentences={longer}, 200 sentences={longest} ({per_sentence:.1f}/sentence)"
+
+
+def test_first_token_direct():
+    """For comparison with (a): the same streamed prompt sent to llama.cpp directly."""
+    if not LLAMA_URL:
+        raise Skip("LLAMA_URL is not set")
+    body = json.dumps(
+        {
+            "model": "smollm2",
+            "max_tokens": 64,
+            "stream": True,
+            "messages": [{"role": "user", "content": "Say hello in one short sentence."}],
+        }
+    ).encode()
+    req = urllib.request.Request(
+        f"{LLAMA_URL}/v1/chat/completions",
+        data=body,
+        method="POST",
+        headers={"content-type": "application/json", "authorization": f"Bearer {LLAMA_KEY}"},
+    )
+    start = time.monotonic()
+    first = None
+    text = []
+    with urllib.request.urlopen(req, timeout=CLIENT_TIMEOUT_S) as resp:
+        for raw in resp:
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line.startswith("data:") or line == "data: [DONE]":
+                continue
+            chunk = json.loads(line[5:])
+            for choice in chunk.get("choices", []):
+                piece = (choice.get("delta") or {}).get("content") or ""
+                if piece and first is None:
+                    first = time.monotonic()
+                text.append(piece)
+    total = time.monotonic() - start
+    check(first is not None, "llama.cpp streamed no text")
+    return f"first token {first - start:.2f}s, total {total:.2f}s, text={''.join(text).strip()[:60]!r}"
 
 
 def _post_messages(body: bytes, headers: dict) -> tuple:
@@ -293,6 +335,7 @@ def test_claude_code():
 TESTS = [
     ("a  stream: messages.stream gets real text", test_stream),
     ("a  create: messages.create gets real text", test_create),
+    ("a  (for comparison) the same stream sent to llama.cpp directly", test_first_token_direct),
     ("b  count_tokens: positive and grows with the prompt", test_count_tokens),
     ("c  too long: ~90 KB Claude-Code-sized request -> 400 from the gateway", test_too_long_claude_code_sized),
     ("c  too long: the same through the SDK -> BadRequestError", test_too_long_sdk),
