@@ -189,7 +189,11 @@ fi
 GATEWAY_URL=$gateway_url SWITCHYARD_TOKEN=$token LLAMA_LOG=$llama_log \
   LLAMA_URL=http://127.0.0.1:$llama_port LLAMA_KEY=$backend_key GATEWAY_LOG=$gateway_log \
   CONTEXT_LENGTH=$CONTEXT_LENGTH CLAUDE_BIN=$claude_bin WORK_DIR=$work \
-  "$py" "$root/tests/real/test_real.py" </dev/null
+  "$py" "$root/tests/real/test_real.py" </dev/null &
+tests_pid=$!
+# Stopped first on Ctrl-C; run in the background so that the trap fires at once, not after it.
+pids=("$tests_pid" "${pids[@]}")
+wait "$tests_pid"
 rc=$?
 if [ "$rc" -ne 0 ] && [ "${KEEP_LOGS:-0}" != 1 ]; then
   echo "--- gateway log (last 40 lines) ---"; tail -n 40 "$gateway_log"

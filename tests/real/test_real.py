@@ -11,6 +11,7 @@ Prints one line per test and closes with "N passed, N failed, N skipped"; exits 
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -364,4 +365,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # SIGTERM (the runner stopping us) as SystemExit: subprocess.run then kills claude too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())
