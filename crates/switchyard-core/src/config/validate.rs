@@ -279,6 +279,27 @@ mod tests {
         assert!(config.profiles.contains_key("cloud"));
     }
 
+    /// The commented `[usage]`, `[[budgets]]` and `[pricing]` examples at the end of the
+    /// default config must stay valid for a user who uncomments them.
+    #[test]
+    fn the_default_configs_commented_examples_are_valid() {
+        let start = DEFAULT_CONFIG.find("# [usage]").unwrap();
+        let uncommented: String = DEFAULT_CONFIG[start..]
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if rest.starts_with('[') || rest.contains(" = ") => rest,
+                _ => line,
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let text = format!("{}{uncommented}", &DEFAULT_CONFIG[..start]);
+        let config = parse(&text, Path::new("default.toml")).unwrap();
+        assert_eq!(config.usage.retention_days, Some(90));
+        assert_eq!(config.budgets.len(), 1);
+        assert_eq!(config.budgets[0].profile.as_deref(), Some("cloud"));
+        assert_eq!(config.pricing["deepseek-chat"].output, 1.10);
+    }
+
     fn issues(text: &str) -> Vec<Issue> {
         match parse(text, Path::new("c.toml")) {
             Err(ConfigError::Invalid { issues, .. }) => issues,

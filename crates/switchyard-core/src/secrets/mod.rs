@@ -23,7 +23,7 @@ pub enum SecretError {
     )]
     Unavailable { detail: String },
     #[error(
-        "the OS keychain is locked and nobody answered the unlock prompt ({detail}). Unlock your keyring (log in to the desktop session, or `gnome-keyring-daemon --unlock`) and try again"
+        "the OS keychain is locked and nobody answered the unlock prompt ({detail}). Unlock your keyring (log in to the desktop session, or `gnome-keyring-daemon --unlock`) and try again; on a headless machine set SWITCHYARD_TOKEN for the local token and `api_key_env` for provider keys instead"
     )]
     Locked { detail: String },
     #[error("the keychain entry {account:?} is not valid UTF-8 text; delete and set it again")]
