@@ -1,5 +1,5 @@
-//! `make bench`: the latency the gateway adds to a pass-through request, and the memory of an
-//! idle `switchyard serve`.
+//! `make bench`: the latency the gateway adds to a pass-through request and to a request
+//! translated to OpenAI Chat Completions, and the memory of an idle `switchyard serve`.
 //!
 //! The same fake upstream (`fake-upstream`, on its own runtime) is called directly and through
 //! the gateway (the real `Engine`, on its own runtime, with the real router, guard, routing
@@ -7,6 +7,10 @@
 //! of the per-pair difference. Then the release `switchyard` binary, when built next to this
 //! bench, is started as a separate process: the same measurement for small bodies, and its
 //! VmRSS idle after startup and after a few hundred requests.
+//!
+//! The translated path is measured the same way against a fixed OpenAI-style upstream
+//! (`openai_fake`): direct is the same body posted to it, so the difference is what the
+//! gateway's translation both ways, token estimate and context guard cost.
 //!
 //! `BENCH_SCALE` (default 1.0) multiplies the number of pairs; 0.1 gives a quick smoke run.
 
@@ -23,21 +27,33 @@ use serde_json::json;
 use switchyard_core::engine::{Engine, EngineOptions};
 use switchyard_core::secrets::{MemoryStore, SecretStore, SecretString, backend_account};
 
+mod openai_fake;
+
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const TOKEN: &str = "sy-bench-local-token-0123456789abcdefghijklmnop";
 const BEARER: &str = "Bearer sy-bench-local-token-0123456789abcdefghijklmnop";
 const UPSTREAM_MODEL: &str = "fake-bench-model";
+/// Routed to the Anthropic-style fake (pass-through).
+const PASS_MODEL: &str = "claude-sonnet-4-5";
+/// Routed to the OpenAI-style fake (translated).
+const TRANSLATED_MODEL: &str = "claude-opus-4-1";
 
 /// A target's p50 added latency, in microseconds.
 const TARGET_P50_US: f64 = 200.0;
+/// The translated path's target for the Claude-Code-sized body (issue: under 1 ms).
+const TARGET_TRANSLATED_P50_US: f64 = 1000.0;
 /// The idle RSS target, in KiB.
 const TARGET_RSS_KIB: u64 = 20 * 1024;
 
 struct Endpoints {
     direct: String,
     gateway: String,
+    /// How the direct upstream's stream ends (the gateway's always ends with `message_stop`).
+    direct_end: &'static [u8],
 }
+
+const MESSAGE_STOP: &[u8] = b"data: {\"type\":\"message_stop\"}\n\n";
 
 #[derive(Clone, Copy)]
 struct Case {
@@ -71,16 +87,16 @@ struct Bodies {
 }
 
 impl Bodies {
-    fn build() -> Result<Self, BoxError> {
-        let small = small_body(false)?;
-        let large = large_body(false)?;
+    fn build(model: &str) -> Result<Self, BoxError> {
+        let small = small_body(model, false)?;
+        let large = large_body(model, false)?;
         Ok(Bodies {
             small_len: small.len(),
             large_len: large.len(),
             small,
-            small_stream: small_body(true)?,
+            small_stream: small_body(model, true)?,
             large,
-            large_stream: large_body(true)?,
+            large_stream: large_body(model, true)?,
         })
     }
 
@@ -94,9 +110,9 @@ impl Bodies {
     }
 }
 
-fn small_body(stream: bool) -> Result<Bytes, BoxError> {
+fn small_body(model: &str, stream: bool) -> Result<Bytes, BoxError> {
     Ok(Bytes::from(serde_json::to_vec(&json!({
-        "model": "claude-sonnet-4-5",
+        "model": model,
         "max_tokens": 1024,
         "stream": stream,
         "messages": [{"role": "user", "content": "Say hello in five words."}]
@@ -105,7 +121,7 @@ fn small_body(stream: bool) -> Result<Bytes, BoxError> {
 
 /// A body shaped like Claude Code's: a long system prompt, 12 tool definitions with long
 /// descriptions and schemas, a first user turn with reminders; about 90 KB.
-fn large_body(stream: bool) -> Result<Bytes, BoxError> {
+fn large_body(model: &str, stream: bool) -> Result<Bytes, BoxError> {
     const PARAGRAPH: &str = "You are an interactive CLI tool that helps users with software engineering tasks. Use the instructions below and the tools available to you to assist the user. IMPORTANT: Assist with defensive security tasks only. When you reference code, include the pattern file_path:line_number so the user can navigate to it. ";
     const TOOLS: [&str; 12] = [
         "Task",
@@ -144,7 +160,7 @@ fn large_body(stream: bool) -> Result<Bytes, BoxError> {
         })
         .collect();
     Ok(Bytes::from(serde_json::to_vec(&json!({
-        "model": "claude-sonnet-4-5",
+        "model": model,
         "max_tokens": 32000,
         "stream": stream,
         "temperature": 1,
@@ -164,10 +180,10 @@ fn large_body(stream: bool) -> Result<Bytes, BoxError> {
     }))?))
 }
 
-fn config_text(upstream: SocketAddr, key_env: Option<&str>) -> String {
+fn config_text(upstream: SocketAddr, openai: SocketAddr, key_env: Option<&str>) -> String {
     let key_line = key_env.map_or(String::new(), |var| format!("api_key_env = \"{var}\"\n"));
     format!(
-        "listen = \"127.0.0.1:0\"\nactive_profile = \"bench\"\n\n[[backends]]\nid = \"fake\"\nkind = \"anthropic\"\nbase_url = \"http://{upstream}\"\n{key_line}\n[profiles.bench]\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n"
+        "listen = \"127.0.0.1:0\"\nactive_profile = \"bench\"\n\n[[backends]]\nid = \"fake\"\nkind = \"anthropic\"\nbase_url = \"http://{upstream}\"\n{key_line}\n[[backends]]\nid = \"fake-openai\"\nkind = \"openai_chat\"\nbase_url = \"http://{openai}/v1\"\ncontext_length = 200000\n\n[profiles.bench]\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n\n[[profiles.bench.rules]]\nmatch = \"{TRANSLATED_MODEL}\"\ntargets = [{{ backend = \"fake-openai\", model = \"{UPSTREAM_MODEL}\" }}]\n"
     )
 }
 
@@ -184,7 +200,7 @@ async fn once(
     client: &reqwest::Client,
     url: &str,
     body: Bytes,
-    stream: bool,
+    stream_end: Option<&[u8]>,
 ) -> Result<Duration, BoxError> {
     let started = Instant::now();
     let response = client
@@ -202,10 +218,9 @@ async fn once(
         let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
         return Err(format!("{url}: HTTP {status}: {text}").into());
     }
-    let complete = if stream {
-        bytes.ends_with(b"data: {\"type\":\"message_stop\"}\n\n")
-    } else {
-        bytes.starts_with(b"{") && bytes.ends_with(b"}")
+    let complete = match stream_end {
+        Some(end) => bytes.ends_with(end),
+        None => bytes.starts_with(b"{") && bytes.ends_with(b"}"),
     };
     if !complete {
         return Err(format!("{url}: incomplete answer ({} bytes)", bytes.len()).into());
@@ -229,15 +244,17 @@ async fn measure(
         let body = bodies.get(case);
         workers.push(tokio::spawn(async move {
             let mut out = Vec::with_capacity(pairs);
+            let direct_end = case.stream.then_some(endpoints.direct_end);
+            let gateway_end = case.stream.then_some(MESSAGE_STOP);
             for i in 0..pairs {
                 let direct_first = (i + worker) % 2 == 0;
                 let (direct, gateway) = if direct_first {
-                    let d = once(&client, &endpoints.direct, body.clone(), case.stream).await?;
-                    let g = once(&client, &endpoints.gateway, body.clone(), case.stream).await?;
+                    let d = once(&client, &endpoints.direct, body.clone(), direct_end).await?;
+                    let g = once(&client, &endpoints.gateway, body.clone(), gateway_end).await?;
                     (d, g)
                 } else {
-                    let g = once(&client, &endpoints.gateway, body.clone(), case.stream).await?;
-                    let d = once(&client, &endpoints.direct, body.clone(), case.stream).await?;
+                    let g = once(&client, &endpoints.gateway, body.clone(), gateway_end).await?;
+                    let d = once(&client, &endpoints.direct, body.clone(), direct_end).await?;
                     (d, g)
                 };
                 out.push((direct, gateway));
@@ -466,7 +483,8 @@ fn serve_binary(bin: &Path, config: &Path) -> Result<Served, BoxError> {
 }
 
 fn main() -> Result<(), BoxError> {
-    let bodies = Bodies::build()?;
+    let bodies = Bodies::build(PASS_MODEL)?;
+    let translated_bodies = Bodies::build(TRANSLATED_MODEL)?;
     let dir = tempfile::tempdir()?;
 
     // The upstream: one worker thread of its own.
@@ -480,13 +498,16 @@ fn main() -> Result<(), BoxError> {
         fake_listener,
         fake_upstream::Options::default(),
     ));
+    let openai_listener = fake_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let openai_addr = openai_listener.local_addr()?;
+    fake_rt.spawn(openai_fake::serve(openai_listener));
 
     // The gateway: the real engine on its own runtime, keys from memory.
     let gateway_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let config_path = dir.path().join("bench.toml");
-    std::fs::write(&config_path, config_text(fake_addr, None))?;
+    std::fs::write(&config_path, config_text(fake_addr, openai_addr, None))?;
     let store = MemoryStore::default();
     store.set(
         &backend_account("fake"),
@@ -507,6 +528,7 @@ fn main() -> Result<(), BoxError> {
     let endpoints = Arc::new(Endpoints {
         direct: format!("http://{fake_addr}/v1/messages"),
         gateway: format!("http://{}/v1/messages", engine.listen_addr()),
+        direct_end: MESSAGE_STOP,
     });
     println!(
         "switchyard gateway bench: {} CPUs, small body {} B, Claude-Code-sized body {} B, BENCH_SCALE {}",
@@ -520,12 +542,30 @@ fn main() -> Result<(), BoxError> {
         "Added latency, in-process engine (pass-through, per-pair gateway − direct):",
         &rows,
     );
+    let translated = run_cases(
+        &client_rt,
+        Arc::new(Endpoints {
+            direct: format!("http://{openai_addr}/v1/chat/completions"),
+            gateway: format!("http://{}/v1/messages", engine.listen_addr()),
+            direct_end: openai_fake::DONE,
+        }),
+        &translated_bodies,
+        &all_cases(),
+    )?;
+    print_table(
+        "Added latency, in-process engine (translated to OpenAI Chat Completions, per-pair gateway − direct):",
+        &translated,
+    );
     gateway_rt.block_on(engine.shutdown());
     drop(gateway_rt);
 
     let mut missed = rows
         .iter()
         .filter(|r| r.concurrency == 1 && r.added[0] > TARGET_P50_US)
+        .count();
+    missed += translated
+        .iter()
+        .filter(|r| r.label.contains("CC-sized") && r.added[0] > TARGET_TRANSLATED_P50_US)
         .count();
 
     match release_binary() {
@@ -536,7 +576,7 @@ fn main() -> Result<(), BoxError> {
             let config = dir.path().join("bench-binary.toml");
             std::fs::write(
                 &config,
-                config_text(fake_addr, Some("SWITCHYARD_BENCH_UPSTREAM_KEY")),
+                config_text(fake_addr, openai_addr, Some("SWITCHYARD_BENCH_UPSTREAM_KEY")),
             )?;
             let served = serve_binary(&bin, &config)?;
             let pid = served.child.id();
@@ -545,6 +585,7 @@ fn main() -> Result<(), BoxError> {
             let endpoints = Arc::new(Endpoints {
                 direct: format!("http://{fake_addr}/v1/messages"),
                 gateway: format!("http://{}/v1/messages", served.addr),
+                direct_end: MESSAGE_STOP,
             });
             let cases: Vec<Case> = all_cases().into_iter().filter(|c| !c.large).collect();
             let rows = run_cases(&client_rt, endpoints.clone(), &bodies, &cases)?;
@@ -582,7 +623,7 @@ fn main() -> Result<(), BoxError> {
         }
     }
     println!(
-        "\ntargets: p50 added latency < {TARGET_P50_US:.0} µs at concurrency 1, idle RSS < {} MiB: {}",
+        "\ntargets: pass-through p50 added latency < {TARGET_P50_US:.0} µs at concurrency 1, translated CC-sized p50 < {TARGET_TRANSLATED_P50_US:.0} µs at concurrency 1 and 16, idle RSS < {} MiB: {}",
         TARGET_RSS_KIB / 1024,
         if missed == 0 {
             "met".to_owned()
