@@ -576,7 +576,11 @@ fn main() -> Result<(), BoxError> {
             let config = dir.path().join("bench-binary.toml");
             std::fs::write(
                 &config,
-                config_text(fake_addr, openai_addr, Some("SWITCHYARD_BENCH_UPSTREAM_KEY")),
+                config_text(
+                    fake_addr,
+                    openai_addr,
+                    Some("SWITCHYARD_BENCH_UPSTREAM_KEY"),
+                ),
             )?;
             let served = serve_binary(&bin, &config)?;
             let pid = served.child.id();

@@ -2,6 +2,8 @@
 //! speak the Messages API themselves). The body is forwarded byte for byte except for the
 //! `model` value; the answer is relayed as it arrives while a tap reads usage on the side.
 
+use std::ops::Range;
+
 use bytes::Bytes;
 use http::HeaderMap;
 use serde::Deserialize;
@@ -22,9 +24,8 @@ pub fn endpoint(base_url: &str, path: &str) -> String {
     }
 }
 
-/// Replace the top-level `model` value in a JSON body without touching any other byte, so
-/// that thinking signatures, key order and fields we do not know reach the backend exactly.
-pub fn replace_model(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
+/// Where the top-level `model` value sits in a JSON body (one borrowing pass).
+pub fn model_range(body: &[u8]) -> Result<Range<usize>, ApiError> {
     #[derive(Deserialize)]
     struct ModelField<'a> {
         #[serde(borrow)]
@@ -34,9 +35,19 @@ pub fn replace_model(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
         .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))?;
     let field: ModelField<'_> = serde_json::from_str(text)
         .map_err(|err| ApiError::invalid_request(format!("invalid request body: {err}")))?;
-    // The value borrows from `text`, so its address locates it inside the body.
-    let std::ops::Range { start, end } = field_range(text, field.model);
-    if end > body.len() {
+    Ok(field_range(text, field.model))
+}
+
+/// Replace the top-level `model` value in a JSON body without touching any other byte, so
+/// that thinking signatures, key order and fields we do not know reach the backend exactly.
+pub fn replace_model(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
+    splice_model(body, model_range(body)?, model)
+}
+
+/// Put `model` where the old value was (`at`, from [`model_range`]).
+fn splice_model(body: &[u8], at: Range<usize>, model: &str) -> Result<Bytes, ApiError> {
+    let Range { start, end } = at;
+    if start > end || end > body.len() {
         return Err(ApiError::new(
             ErrorType::ApiError,
             "could not locate `model` in the body",
@@ -51,15 +62,15 @@ pub fn replace_model(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(out))
 }
 
-/// The body to forward: the client's bytes with `model` replaced and foreign thinking blocks
-/// (see [`strip_foreign_thinking`]) removed; nothing else changes.
-pub fn prepare_body(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
-    let body = replace_model(body, model)?;
+/// The body to forward: the client's bytes with `model` (at `model_at`) replaced and foreign
+/// thinking blocks (see [`strip_foreign_thinking`]) removed; nothing else changes.
+pub fn prepare_body(body: &[u8], model_at: Range<usize>, model: &str) -> Result<Bytes, ApiError> {
+    let body = splice_model(body, model_at, model)?;
     Ok(strip_foreign_thinking(&body)?.unwrap_or(body))
 }
 
 /// Locate a top-level field's raw value inside `text` (the value borrows from it).
-fn field_range(text: &str, raw: &RawValue) -> std::ops::Range<usize> {
+pub(crate) fn field_range(text: &str, raw: &RawValue) -> Range<usize> {
     let start = (raw.get().as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
     start..start + raw.get().len()
 }
@@ -70,9 +81,7 @@ fn field_range(text: &str, raw: &RawValue) -> std::ops::Range<usize> {
 /// Returns `None` (forward the body untouched) when there is nothing to strip; otherwise only
 /// the `messages` array is rebuilt, from the raw bytes of every block that stays.
 pub fn strip_foreign_thinking(body: &[u8]) -> Result<Option<Bytes>, ApiError> {
-    let needle = MINTED_SIGNATURE_PREFIX.as_bytes();
-    let minted = body.windows(needle.len()).any(|w| w == needle);
-    if !minted {
+    if memchr::memmem::find(body, MINTED_SIGNATURE_PREFIX.as_bytes()).is_none() {
         return Ok(None);
     }
     let bad =

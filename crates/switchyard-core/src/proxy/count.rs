@@ -61,7 +61,7 @@ async fn forward(
     body: &Bytes,
     inbound: &Inbound,
 ) -> Option<Response> {
-    let body = passthrough::prepare_body(body, model).ok()?;
+    let body = passthrough::prepare_body(body, passthrough::model_range(body).ok()?, model).ok()?;
     let mut headers = passthrough::forwarded_headers(&inbound.headers);
     headers.insert(
         header::CONTENT_TYPE,

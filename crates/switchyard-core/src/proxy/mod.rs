@@ -4,6 +4,7 @@
 mod count;
 mod record;
 mod relay;
+mod request;
 mod send;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::routing::{plan, resolve};
 
 pub use count::count_tokens;
 pub use record::Recorder;
+pub use request::InboundRequest;
 use send::{Answer, Next, send};
 
 /// Silence after which a `ping` event is sent (Claude Code aborts streams silent for 300 s).
@@ -44,12 +46,12 @@ pub fn parse_request(body: &[u8]) -> Result<MessagesRequest, ApiError> {
 /// `POST /v1/messages`.
 pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> Response {
     let mut recorder = Recorder::new(gateway.clone(), &inbound.headers);
-    let req = match parse_request(&body).and_then(check_request) {
+    let req = match InboundRequest::parse(body) {
         Ok(req) => req,
         Err(err) => return fail(recorder, err),
     };
     let config = gateway.config();
-    recorder.request(&req.model, &config.active_profile, req.is_stream());
+    recorder.request(&req.model, &config.active_profile, req.stream);
     if gateway.is_paused() {
         return fail(
             recorder,
@@ -94,7 +96,6 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                 backend,
                 &attempt.model,
                 &req,
-                &body,
                 &inbound,
                 recorder.elapsed(),
             )
@@ -159,21 +160,6 @@ fn retry_delays(retries: u32) -> impl Iterator<Item = Duration> {
         .with_max_times(retries as usize)
         .with_jitter()
         .build()
-}
-
-fn check_request(req: MessagesRequest) -> Result<MessagesRequest, ApiError> {
-    if req.max_tokens.is_none() {
-        return Err(ApiError::invalid_request("max_tokens: Field required"));
-    }
-    if req.messages.is_empty() {
-        return Err(ApiError::invalid_request(
-            "messages: at least one message is required",
-        ));
-    }
-    if req.model.trim().is_empty() {
-        return Err(ApiError::invalid_request("model: must name a model"));
-    }
-    Ok(req)
 }
 
 /// Refuse a request before it was parsed (e.g. a body over the size limit), still recording it.

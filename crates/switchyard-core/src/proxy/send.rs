@@ -9,10 +9,8 @@ use secrecy::ExposeSecret;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, timeout_at};
 
-use super::Inbound;
-use crate::anthropic::{
-    ApiError, ErrorType, MessagesRequest, MessagesResponse, StreamEvent, Usage,
-};
+use super::{Inbound, InboundRequest};
+use crate::anthropic::{ApiError, ErrorType, MessagesResponse, StreamEvent, Usage};
 use crate::backends::ollama::OllamaExchange;
 use crate::backends::openai_chat::OpenAiExchange;
 use crate::backends::{StreamTranslator, TargetContext, UpstreamRequest, anthropic as passthrough};
@@ -136,8 +134,7 @@ fn prepare(
     backend: &BackendConfig,
     model: &str,
     context_length: Option<u32>,
-    req: &MessagesRequest,
-    body: &Bytes,
+    req: &InboundRequest,
     inbound: &Inbound,
 ) -> Result<Prepared, Failure> {
     let ctx = TargetContext {
@@ -165,16 +162,19 @@ fn prepare(
             }
             Ok(Prepared {
                 url,
-                body: passthrough::prepare_body(body, model).map_err(Failure::fatal)?,
+                body: passthrough::prepare_body(&req.body, req.model_at.clone(), model)
+                    .map_err(Failure::fatal)?,
                 kind: backend.kind,
                 exchange: None,
             })
         }
         BackendKind::OpenaiChat => {
-            translated(OpenAiExchange::prepare(req, &ctx).map(|(u, x)| (u, Exchange::OpenAi(x))))
+            let full = req.full().map_err(Failure::fatal)?;
+            translated(OpenAiExchange::prepare(full, &ctx).map(|(u, x)| (u, Exchange::OpenAi(x))))
         }
         BackendKind::Ollama => {
-            translated(OllamaExchange::prepare(req, &ctx).map(|(u, x)| (u, Exchange::Ollama(x))))
+            let full = req.full().map_err(Failure::fatal)?;
+            translated(OllamaExchange::prepare(full, &ctx).map(|(u, x)| (u, Exchange::Ollama(x))))
         }
     }
 }
@@ -212,8 +212,7 @@ pub async fn send(
     gateway: &Gateway,
     backend: &BackendConfig,
     model: &str,
-    req: &MessagesRequest,
-    body: &Bytes,
+    req: &InboundRequest,
     inbound: &Inbound,
     _elapsed: Duration,
 ) -> Result<Answer, Failure> {
@@ -223,7 +222,7 @@ pub async fn send(
         BackendKind::Anthropic => None,
         _ => gateway.context_lengths.context_length(backend, model).await,
     };
-    let prepared = prepare(backend, model, context_length, req, body, inbound)?;
+    let prepared = prepare(backend, model, context_length, req, inbound)?;
     let key = gateway.backend_key(backend).await.map_err(Failure::fatal)?;
     let permit = gateway.permit(backend).await;
 
@@ -299,7 +298,7 @@ pub async fn send(
     }
 
     let mut stream: ByteStream = Box::pin(response.bytes_stream());
-    if !req.is_stream() {
+    if !req.stream {
         let body = read_all(&mut stream, backend).await?;
         let (body, usage) = match &prepared.exchange {
             None => {
