@@ -8,10 +8,10 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use http::{HeaderValue, header};
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until, timeout_at};
+use tokio::time::{Instant, sleep_until};
 
 use super::send::{Decoder, UpstreamStream, encode_events};
 use super::{PING_EVERY, Recorder};
@@ -147,11 +147,12 @@ async fn relay(
 ) {
     let UpstreamStream {
         first,
-        mut rest,
+        rest,
         decoder,
         permit,
         first_byte_deadline,
     } = stream;
+    let mut rest = rest.peekable();
     let mut out = Output {
         decoder,
         sent_error: None,
@@ -161,9 +162,11 @@ async fn relay(
     let first_out = first;
     // The next upstream chunk is due by this time: the first-byte deadline while the backend
     // has not started, then `timeout_idle_s` after each chunk.
-    let mut due = first_byte_deadline.unwrap_or_else(|| Instant::now() + idle);
+    // Two timers, reset rather than recreated for every chunk.
+    let due = sleep_until(first_byte_deadline.unwrap_or_else(|| Instant::now() + idle));
+    let ping = sleep_until(Instant::now() + PING_EVERY);
+    tokio::pin!(due, ping);
     let mut started = first_byte_deadline.is_none();
-    let mut last_sent = Instant::now();
     if !first_out.is_empty() && tx.send(first_out).await.is_err() {
         end = End::Cancelled;
     }
@@ -171,48 +174,66 @@ async fn relay(
         tokio::select! {
             biased;
             () = tx.closed() => { end = End::Cancelled; }
-            next = timeout_at(due, rest.next()) => {
+            next = rest.next() => {
                 let bytes = match next {
-                    Ok(Some(Ok(chunk))) => {
-                        due = Instant::now() + idle;
+                    Some(Ok(chunk)) => {
+                        due.as_mut().reset(Instant::now() + idle);
                         started = true;
-                        out.chunk(&chunk)
+                        let mut bytes = out.chunk(&chunk);
+                        // Chunks that are already here go out in the same write: one wake-up
+                        // of the response task per burst instead of one per event.
+                        let mut more = Vec::new();
+                        // (Peeked first: an error or the end stays for the next turn.)
+                        while matches!(std::pin::Pin::new(&mut rest).peek().now_or_never(), Some(Some(Ok(_)))) {
+                            if let Some(Some(Ok(chunk))) = rest.next().now_or_never() {
+                                more.push(out.chunk(&chunk));
+                            }
+                        }
+                        if !more.is_empty() {
+                            let mut joined = BytesMut::from(&bytes[..]);
+                            more.iter().for_each(|b| joined.extend_from_slice(b));
+                            bytes = joined.freeze();
+                        }
+                        bytes
                     }
-                    Ok(Some(Err(err))) => {
+                    Some(Err(err)) => {
                         let error = ApiError::new(ErrorType::ApiError, format!("backend {backend_id:?} failed mid-stream: {err}"));
                         end = End::Failed(error.clone());
                         out.error_bytes(error)
                     }
-                    Ok(None) => {
+                    None => {
                         let tail = out.finish(&backend_id);
                         if tx.send(tail).await.is_err() {
                             end = End::Cancelled;
                         }
                         break;
                     }
-                    Err(_) => {
-                        let message = if started {
-                            format!("backend {backend_id:?} sent nothing for {} s (timeout_idle_s)", idle.as_secs())
-                        } else {
-                            format!("backend {backend_id:?} did not start answering in time (timeout_first_byte_s)")
-                        };
-                        let error = ApiError::new(ErrorType::TimeoutError, message);
-                        end = End::Failed(error.clone());
-                        out.error_bytes(error)
-                    }
                 };
                 if !bytes.is_empty() {
                     if tx.send(bytes).await.is_err() {
                         end = End::Cancelled;
                     }
-                    last_sent = Instant::now();
+                    ping.as_mut().reset(Instant::now() + PING_EVERY);
                 }
             }
-            () = sleep_until(last_sent + PING_EVERY) => {
+            () = &mut due => {
+                let message = if started {
+                    format!("backend {backend_id:?} sent nothing for {} s (timeout_idle_s)", idle.as_secs())
+                } else {
+                    format!("backend {backend_id:?} did not start answering in time (timeout_first_byte_s)")
+                };
+                let error = ApiError::new(ErrorType::TimeoutError, message);
+                end = End::Failed(error.clone());
+                let bytes = out.error_bytes(error);
+                if tx.send(bytes).await.is_err() {
+                    end = End::Cancelled;
+                }
+            }
+            () = &mut ping => {
                 if out.can_ping() && tx.send(encode_event(&StreamEvent::Ping)).await.is_err() {
                     end = End::Cancelled;
                 }
-                last_sent = Instant::now();
+                ping.as_mut().reset(Instant::now() + PING_EVERY);
             }
         }
     }
