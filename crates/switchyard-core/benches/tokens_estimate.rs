@@ -1,5 +1,6 @@
 //! Time of `estimate_request_tokens` on the Claude-Code-sized fixture (~89 KB), the cost the
-//! count_tokens endpoint and the context guard add to a request.
+//! count_tokens endpoint and the context guard add to a request; and, for scale, the typed
+//! parse and the whole OpenAI translation of that request.
 //! Run: `cargo bench -p switchyard-core --bench tokens_estimate`.
 
 use std::error::Error;
@@ -7,6 +8,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use switchyard_core::anthropic::MessagesRequest;
+use switchyard_core::backends::TargetContext;
+use switchyard_core::backends::openai_chat::OpenAiExchange;
+use switchyard_core::config::BackendConfig;
 use switchyard_core::tokens::{count_text_tokens, estimate_request_tokens};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -27,6 +31,27 @@ fn main() -> Result<(), Box<dyn Error>> {
     report("Claude Code request", body.len(), || {
         black_box(estimate_request_tokens(black_box(&req)));
     });
+    // The rest of the translated path's CPU, for scale: the typed parse of the same body and
+    // its translation to an OpenAI Chat Completions body (which includes the estimate).
+    report("typed parse of the Claude Code request", body.len(), || {
+        black_box(serde_json::from_str::<MessagesRequest>(black_box(&body)).ok());
+    });
+    let backend: BackendConfig = toml::from_str(
+        "id = \"b\"\nkind = \"openai_chat\"\nbase_url = \"http://127.0.0.1:1/v1\"\n",
+    )?;
+    let ctx = TargetContext {
+        backend: &backend,
+        upstream_model: "m",
+        requested_model: &req.model,
+        context_length: Some(200_000),
+    };
+    report(
+        "translation to OpenAI Chat (incl. estimate)",
+        body.len(),
+        || {
+            black_box(OpenAiExchange::prepare(black_box(&req), &ctx).ok());
+        },
+    );
     // A 100 KB run without whitespace (minified file, repeated characters in a tool result):
     // the case that is quadratic without chunking.
     let run = "abcdefghij".repeat(10_000);

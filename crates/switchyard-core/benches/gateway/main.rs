@@ -6,7 +6,8 @@
 //! and relay), one request of each per pair, in alternating order; the table gives percentiles
 //! of the per-pair difference. Then the release `switchyard` binary, when built next to this
 //! bench, is started as a separate process: the same measurement for small bodies, and its
-//! VmRSS idle after startup and after a few hundred requests.
+//! VmRSS idle after startup and after a few hundred requests (pass-through only), and idle
+//! with a translating backend (whose tokenizer vocabulary is built at start).
 //!
 //! The translated path is measured the same way against a fixed OpenAI-style upstream
 //! (`openai_fake`): direct is the same body posted to it, so the difference is what the
@@ -180,11 +181,19 @@ fn large_body(model: &str, stream: bool) -> Result<Bytes, BoxError> {
     }))?))
 }
 
-fn config_text(upstream: SocketAddr, openai: SocketAddr, key_env: Option<&str>) -> String {
+/// The bench's config: the Anthropic-style fake as the default, and, with `openai`, the
+/// OpenAI-style fake for [`TRANSLATED_MODEL`].
+fn config_text(upstream: SocketAddr, openai: Option<SocketAddr>, key_env: Option<&str>) -> String {
     let key_line = key_env.map_or(String::new(), |var| format!("api_key_env = \"{var}\"\n"));
-    format!(
-        "listen = \"127.0.0.1:0\"\nactive_profile = \"bench\"\n\n[[backends]]\nid = \"fake\"\nkind = \"anthropic\"\nbase_url = \"http://{upstream}\"\n{key_line}\n[[backends]]\nid = \"fake-openai\"\nkind = \"openai_chat\"\nbase_url = \"http://{openai}/v1\"\ncontext_length = 200000\n\n[profiles.bench]\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n\n[[profiles.bench.rules]]\nmatch = \"{TRANSLATED_MODEL}\"\ntargets = [{{ backend = \"fake-openai\", model = \"{UPSTREAM_MODEL}\" }}]\n"
-    )
+    let mut text = format!(
+        "listen = \"127.0.0.1:0\"\nactive_profile = \"bench\"\n\n[[backends]]\nid = \"fake\"\nkind = \"anthropic\"\nbase_url = \"http://{upstream}\"\n{key_line}\n[profiles.bench]\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n"
+    );
+    if let Some(openai) = openai {
+        text.push_str(&format!(
+            "\n[[profiles.bench.rules]]\nmatch = \"{TRANSLATED_MODEL}\"\ntargets = [{{ backend = \"fake-openai\", model = \"{UPSTREAM_MODEL}\" }}]\n\n[[backends]]\nid = \"fake-openai\"\nkind = \"openai_chat\"\nbase_url = \"http://{openai}/v1\"\ncontext_length = 200000\n"
+        ));
+    }
+    text
 }
 
 fn client() -> Result<reqwest::Client, BoxError> {
@@ -507,7 +516,10 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     let config_path = dir.path().join("bench.toml");
-    std::fs::write(&config_path, config_text(fake_addr, openai_addr, None))?;
+    std::fs::write(
+        &config_path,
+        config_text(fake_addr, Some(openai_addr), None),
+    )?;
     let store = MemoryStore::default();
     store.set(
         &backend_account("fake"),
@@ -576,11 +588,7 @@ fn main() -> Result<(), BoxError> {
             let config = dir.path().join("bench-binary.toml");
             std::fs::write(
                 &config,
-                config_text(
-                    fake_addr,
-                    openai_addr,
-                    Some("SWITCHYARD_BENCH_UPSTREAM_KEY"),
-                ),
+                config_text(fake_addr, None, Some("SWITCHYARD_BENCH_UPSTREAM_KEY")),
             )?;
             let served = serve_binary(&bin, &config)?;
             let pid = served.child.id();
@@ -623,6 +631,23 @@ fn main() -> Result<(), BoxError> {
             if idle_rss > TARGET_RSS_KIB || after_rss > TARGET_RSS_KIB {
                 missed += 1;
             }
+            drop(served);
+            // With a translating backend the tokenizer's vocabulary is built at start.
+            let config = dir.path().join("bench-binary-translated.toml");
+            std::fs::write(
+                &config,
+                config_text(
+                    fake_addr,
+                    Some(openai_addr),
+                    Some("SWITCHYARD_BENCH_UPSTREAM_KEY"),
+                ),
+            )?;
+            let served = serve_binary(&bin, &config)?;
+            std::thread::sleep(Duration::from_secs(2));
+            let (translated_rss, _) = memory_kib(served.child.id())?;
+            println!(
+                "switchyard serve RSS with an openai_chat backend (tokenizer built at start): idle {translated_rss} KiB"
+            );
             drop(served);
         }
     }

@@ -100,7 +100,15 @@ impl Engine {
             }
         };
         // The tokenizer's vocabulary takes a few hundred ms to build: not on the first request.
-        tokio::task::spawn_blocking(crate::tokens::warm_up);
+        // It also takes ~45 MB, so a gateway with only pass-through backends (which count
+        // nothing themselves) never builds it.
+        if config
+            .backends
+            .iter()
+            .any(|b| b.kind != config::BackendKind::Anthropic)
+        {
+            tokio::task::spawn_blocking(crate::tokens::warm_up);
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| EngineError::Bind {
