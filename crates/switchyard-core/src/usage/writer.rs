@@ -3,7 +3,7 @@
 //! non-blocking `try_send`.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -48,6 +48,8 @@ enum Msg {
 /// The usage sink of a running engine.
 pub struct UsageWriter {
     tx: SyncSender<Msg>,
+    /// Cuts a batch's gathering short (flush, shutdown); rows never use it.
+    wake: mpsc::Sender<()>,
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
     last_warning: Mutex<Option<Instant>>,
@@ -88,6 +90,7 @@ impl UsageWriter {
             spend.add(hour_ms, &profile, backend, usd);
         }
         let (tx, rx) = mpsc::sync_channel(options.queue.max(1));
+        let (wake, wake_rx) = mpsc::channel();
         let shared = Arc::new(Shared {
             pricer: ArcSwap::from_pointee(pricer),
             retention_days: AtomicU32::new(options.retention_days.unwrap_or(0)),
@@ -98,10 +101,11 @@ impl UsageWriter {
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("switchyard-usage".into())
-            .spawn(move || run(store, rx, &options, &thread_shared))
+            .spawn(move || run(store, rx, wake_rx, &options, &thread_shared))
             .map_err(|_| UsageError::WriterStopped)?;
         Ok(Arc::new(UsageWriter {
             tx,
+            wake,
             shared,
             thread: Mutex::new(Some(thread)),
             last_warning: Mutex::new(None),
@@ -135,6 +139,7 @@ impl UsageWriter {
         self.tx
             .send(Msg::Flush(ack))
             .map_err(|_| UsageError::WriterStopped)?;
+        let _ = self.wake.send(());
         done.recv().map_err(|_| UsageError::WriterStopped)
     }
 
@@ -143,6 +148,7 @@ impl UsageWriter {
         let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(thread) = thread {
             let _ = self.tx.send(Msg::Stop);
+            let _ = self.wake.send(());
             if thread.join().is_err() {
                 tracing::error!("the usage writer thread panicked");
             }
@@ -175,51 +181,95 @@ impl UsageSink for UsageWriter {
     }
 }
 
-fn run(mut store: UsageStore, rx: mpsc::Receiver<Msg>, options: &WriterOptions, shared: &Shared) {
+fn run(
+    mut store: UsageStore,
+    rx: mpsc::Receiver<Msg>,
+    wake: mpsc::Receiver<()>,
+    options: &WriterOptions,
+    shared: &Shared,
+) {
     let mut batch: Vec<UsageRecord> = Vec::with_capacity(options.batch_rows);
-    let mut deadline: Option<Instant> = None;
     let mut last_retention: Option<Instant> = None;
     loop {
         retention(&mut store, shared, &mut last_retention);
-        let wait = deadline.map_or(Duration::from_secs(60), |d| {
-            d.saturating_duration_since(Instant::now())
-        });
-        match rx.recv_timeout(wait) {
-            Ok(Msg::Row(record)) => {
-                if batch.is_empty() {
-                    deadline = Some(Instant::now() + options.batch_interval);
+        // Idle: park until the first row of the next batch (or a minute, for retention).
+        let first = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        if let Flow::Stop = handle(first, &mut store, shared, options, &mut batch) {
+            return finish(&rx, &mut store, shared, options, &mut batch);
+        }
+        if !batch.is_empty() {
+            // Gather the rest of the batch by waiting on `wake`, not on the rows' channel: a
+            // receiver parked there makes every sender wake this thread (a context switch
+            // per request, on the cores that serve requests). Flush and shutdown do wake it.
+            // (A stale wake-up from a flush handled while idle only ends one batch early.)
+            let _ = wake.recv_timeout(options.batch_interval);
+        }
+        loop {
+            match rx.try_recv() {
+                Ok(msg) => {
+                    if let Flow::Stop = handle(msg, &mut store, shared, options, &mut batch) {
+                        return finish(&rx, &mut store, shared, options, &mut batch);
+                    }
                 }
-                batch.push(*record);
-                if batch.len() >= options.batch_rows {
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
                     commit(&mut store, shared, &mut batch);
-                    deadline = None;
+                    return;
                 }
             }
-            Ok(Msg::Flush(ack)) => {
-                commit(&mut store, shared, &mut batch);
-                deadline = None;
-                let _ = ack.send(());
+        }
+        commit(&mut store, shared, &mut batch);
+    }
+}
+
+/// After a stop: rows of requests that finished meanwhile are written too.
+fn finish(
+    rx: &mpsc::Receiver<Msg>,
+    store: &mut UsageStore,
+    shared: &Shared,
+    options: &WriterOptions,
+    batch: &mut Vec<UsageRecord>,
+) {
+    while let Ok(msg) = rx.try_recv() {
+        let _ = handle(msg, store, shared, options, batch);
+    }
+    commit(store, shared, batch);
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// One message: rows join the batch (committed when full), a flush commits and answers, a
+/// stop commits everything still queued.
+fn handle(
+    msg: Msg,
+    store: &mut UsageStore,
+    shared: &Shared,
+    options: &WriterOptions,
+    batch: &mut Vec<UsageRecord>,
+) -> Flow {
+    match msg {
+        Msg::Row(record) => {
+            batch.push(*record);
+            if batch.len() >= options.batch_rows {
+                commit(store, shared, batch);
             }
-            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => {
-                while let Ok(msg) = rx.try_recv() {
-                    match msg {
-                        Msg::Row(record) => batch.push(*record),
-                        Msg::Flush(ack) => {
-                            let _ = ack.send(());
-                        }
-                        Msg::Stop => {}
-                    }
-                    if batch.len() >= options.batch_rows {
-                        commit(&mut store, shared, &mut batch);
-                    }
-                }
-                commit(&mut store, shared, &mut batch);
-                return;
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                commit(&mut store, shared, &mut batch);
-                deadline = None;
-            }
+            Flow::Continue
+        }
+        Msg::Flush(ack) => {
+            commit(store, shared, batch);
+            let _ = ack.send(());
+            Flow::Continue
+        }
+        Msg::Stop => {
+            commit(store, shared, batch);
+            Flow::Stop
         }
     }
 }
