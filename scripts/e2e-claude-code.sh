@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Claude Code itself, through `switchyard serve`, against the scripted fake upstream: the fake
+# Claude Code itself, through `switchyard serve`: first to the scripted Anthropic-style fake
+# (pass-through), then to an OpenAI-style and an Ollama-style fake (tests/e2e/fake_llm.py,
+# translated). Each fake
 # first answers with a `Write` tool call, then (once the tool_result comes back) with text.
 # Checks the file Claude Code wrote, its printed answer, and what reached the upstream.
 #
@@ -90,6 +92,115 @@ beta="$(stat_of "$FAKE_URL" beta_queries)"
 check "the ?beta=true query reached the upstream (got $beta)" test "${beta:-0}" -ge 1
 streamed="$(stat_of "$FAKE_URL" streamed)"
 check "Claude Code's requests were streamed through the relay (got $streamed)" test "${streamed:-0}" -ge 2
+
+stop_pid "$GW_PID"
+
+# The same task through translating backends: an OpenAI Chat Completions server (vLLM's
+# chunking) and Ollama's native API, both the scripted fake in tests/e2e/fake_llm.py.
+run_translated() {
+    local style="$1" kind="$2"
+    local work="$E2E_TMP/work-$style" home="$E2E_TMP/home-$style"
+    local rec="$E2E_TMP/requests-$style.jsonl" target config url base fake_pid rc
+    mkdir -p "$work" "$home"
+    target="$work/hello.txt"
+    echo "== Claude Code through a $kind backend ($style fake)"
+    start_bg "fake-$style" python3 "$E2E_ROOT/tests/e2e/fake_llm.py" --style "$style" \
+        --record "$rec" --write-path "$target" --write-content "$CONTENT" --final-text "$FINAL"
+    fake_pid=$LAST_PID
+    url="$(wait_listening "fake-$style" "$fake_pid")" || {
+        fail "start the $style fake"
+        return
+    }
+    base="$url"
+    [ "$kind" = openai_chat ] && base="$url/v1"
+    config="$E2E_TMP/switchyard-$style.toml"
+    cat >"$config" <<TOML
+listen = "127.0.0.1:0"
+active_profile = "e2e"
+
+[[backends]]
+id = "local"
+kind = "$kind"
+base_url = "$base"
+timeout_first_byte_s = 60
+timeout_idle_s = 60
+
+[profiles.e2e]
+default = { backend = "local", model = "fake-model" }
+TOML
+    start_gateway "gateway-$style" "$config" SWITCHYARD_TOKEN="$TOKEN" RUST_LOG=info || {
+        fail "start switchyard serve for $kind"
+        return
+    }
+    (
+        cd "$work" &&
+            env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$home" TMPDIR="$E2E_TMP" \
+                LANG=C.UTF-8 TERM=dumb \
+                ANTHROPIC_BASE_URL="$GW_URL" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
+                CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 \
+                timeout -k 10 "$CLAUDE_TIMEOUT_S" "$CLAUDE" -p \
+                "Create the file hello.txt in the current directory with a one-line greeting." \
+                --model claude-sonnet-4-5 --allowedTools Write --permission-mode acceptEdits \
+                </dev/null >"$E2E_TMP/claude-$style.out" 2>"$E2E_TMP/claude-$style.err"
+    )
+    rc=$?
+    check "[$kind] claude -p exits 0 (got $rc)" test "$rc" -eq 0
+    if [ -f "$target" ] && [ "$(cat "$target")" = "$CONTENT" ]; then
+        pass "[$kind] the translated Write tool call wrote the file"
+    else
+        fail "[$kind] the translated Write tool call wrote the file" \
+            "$([ -f "$target" ] && head -c 200 "$target" || echo 'no file')"
+    fi
+    check "[$kind] the final text is printed on stdout" grep -qF "$FINAL" "$E2E_TMP/claude-$style.out"
+    # What reached the upstream: the tool result in the backend's own shape, and for Ollama a
+    # context window that holds the prompt.
+    local verdict
+    verdict="$(python3 - "$rec" "$kind" "$style" <<'PY'
+import json, sys
+rec, kind, style = sys.argv[1:4]
+reqs = [json.loads(l)["body"] for l in open(rec, encoding="utf-8") if l.strip()]
+problems = []
+with_result = [r for r in reqs if any(m.get("role") == "tool" for m in r.get("messages", []))]
+if not with_result:
+    problems.append(f"no upstream request carried a role=tool message ({len(reqs)} requests)")
+else:
+    msgs = with_result[0]["messages"]
+    tool = next(m for m in msgs if m.get("role") == "tool")
+    calls = [c for m in msgs if m.get("role") == "assistant" for c in (m.get("tool_calls") or [])]
+    if not calls:
+        problems.append("the assistant's tool call is missing from the history")
+    if kind == "openai_chat":
+        ids = [c.get("id") for c in calls]
+        if tool.get("tool_call_id") not in ids:
+            problems.append(f"tool_call_id {tool.get('tool_call_id')!r} matches none of {ids}")
+    else:
+        if calls and calls[0].get("function", {}).get("name") != "Write":
+            problems.append(f"history call: {calls[0]!r}")
+        if tool.get("tool_name") != "Write":
+            problems.append(f"the tool message names no tool: {tool!r}"[:300])
+if kind == "ollama":
+    for r in reqs:
+        num_ctx = (r.get("options") or {}).get("num_ctx")
+        # A token is at least ~2 bytes of this JSON on average (o200k averages ~4 on English
+        # and code), so a window of bytes/2 is a conservative floor for "the prompt fits".
+        size = len(json.dumps({k: r.get(k) for k in ("messages", "tools")}, ensure_ascii=False))
+        if not num_ctx or num_ctx < size // 2:
+            problems.append(f"num_ctx {num_ctx} is below the prompt's size floor {size // 2}")
+            break
+print("ok" if not problems else "; ".join(problems))
+PY
+)"
+    if [ "$verdict" = ok ]; then
+        pass "[$kind] the upstream got the tool result in its own shape"
+    else
+        fail "[$kind] the upstream got the tool result in its own shape" "$verdict"
+    fi
+    stop_pid "$GW_PID"
+    stop_pid "$fake_pid"
+}
+
+run_translated vllm openai_chat
+run_translated ollama ollama
 
 if [ "$E2E_FAILED" -gt 0 ]; then
     dump_logs
