@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Anthropic Python SDK (create, stream, count_tokens, errors) through `switchyard serve`
-# to the fake upstream. The SDK lives in a venv under $SWITCHYARD_CACHE, created when absent.
+# to the fake Anthropic-style upstream (pass-through), then (create, stream, parallel tool
+# calls, tool results, count_tokens) to OpenAI- and Ollama-style fakes (translated). The SDK lives in a venv under $SWITCHYARD_CACHE, created when absent.
 #
 # Needs: cargo, curl, python3 with venv and pip (PyPI reachable the first time).
 set -u
@@ -57,6 +58,59 @@ fi
 check "the upstream key reached the fake on every request" test "$(stat_of "$FAKE_URL" key_mismatches)" = 0
 check "the model was rewritten on every request" test "$(stat_of "$FAKE_URL" model_mismatches)" = 0
 check "count_tokens was forwarded to the upstream" test "$(stat_of "$FAKE_URL" count_tokens)" -ge 1
+
+stop_pid "$GW_PID"
+
+# The same SDK against translating backends: OpenAI Chat Completions with vLLM's and OpenAI's
+# chunking, and Ollama's native API (tests/e2e/fake_llm.py).
+FINAL="The weather is noted (e2e)."
+run_translated() {
+    local style="$1" kind="$2" url base config fake_pid rc
+    echo "== Anthropic Python SDK through a $kind backend ($style chunking)"
+    start_bg "fake-$style" python3 "$E2E_ROOT/tests/e2e/fake_llm.py" --style "$style" \
+        --record "$E2E_TMP/requests-$style.jsonl" --final-text "$FINAL"
+    fake_pid=$LAST_PID
+    url="$(wait_listening "fake-$style" "$fake_pid")" || {
+        fail "start the $style fake"
+        return
+    }
+    base="$url"
+    [ "$kind" = openai_chat ] && base="$url/v1"
+    config="$E2E_TMP/switchyard-$style.toml"
+    cat >"$config" <<TOML
+listen = "127.0.0.1:0"
+active_profile = "e2e"
+
+[[backends]]
+id = "local"
+kind = "$kind"
+base_url = "$base"
+
+[profiles.e2e]
+default = { backend = "local", model = "fake-model" }
+TOML
+    start_gateway "gateway-$style" "$config" SWITCHYARD_TOKEN="$TOKEN" || {
+        fail "start switchyard serve for $kind"
+        return
+    }
+    env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$E2E_TMP" LANG=C.UTF-8 \
+        E2E_GATEWAY_URL="$GW_URL" E2E_TOKEN="$TOKEN" E2E_FAKE_URL="$url" E2E_STYLE="$style" \
+        E2E_FINAL="$FINAL" \
+        timeout -k 5 120 "$PY" "$E2E_ROOT/tests/e2e/sdk_translated.py" </dev/null \
+        >"$E2E_TMP/sdk-$style.out" 2>"$E2E_TMP/sdk-$style.err"
+    rc=$?
+    grep -E '^(PASS|FAIL)  ' "$E2E_TMP/sdk-$style.out"
+    E2E_PASSED=$((E2E_PASSED + $(grep -c '^PASS  ' "$E2E_TMP/sdk-$style.out")))
+    E2E_FAILED=$((E2E_FAILED + $(grep -c '^FAIL  ' "$E2E_TMP/sdk-$style.out")))
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL  ' "$E2E_TMP/sdk-$style.out"; then
+        fail "[$style] the SDK script ran to the end" "exit $rc"
+    fi
+    stop_pid "$GW_PID"
+    stop_pid "$fake_pid"
+}
+run_translated vllm openai_chat
+run_translated openai openai_chat
+run_translated ollama ollama
 
 if [ "$E2E_FAILED" -gt 0 ]; then
     dump_logs
