@@ -18,6 +18,23 @@ UPSTREAM_MODEL="fake-upstream-model"
 CONTENT="Written by Claude Code through Switchyard (e2e)."
 FINAL="SWITCHYARD-E2E-FINAL-7319"
 
+# run_claude DIR HOME NAME: `claude -p` with the Write task in DIR, in a clean environment
+# (nothing of the caller's API keys, proxies or config), against $GW_URL; output in
+# $E2E_TMP/NAME.{out,err}; returns claude's exit status.
+run_claude() {
+    (
+        cd "$1" &&
+            env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$2" TMPDIR="$E2E_TMP" \
+                LANG=C.UTF-8 TERM=dumb \
+                ANTHROPIC_BASE_URL="$GW_URL" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
+                CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 \
+                timeout -k 10 "$CLAUDE_TIMEOUT_S" "$CLAUDE" -p \
+                "Create the file hello.txt in the current directory with a one-line greeting." \
+                --model claude-sonnet-4-5 --allowedTools Write --permission-mode acceptEdits \
+                </dev/null >"$E2E_TMP/$3.out" 2>"$E2E_TMP/$3.err"
+    )
+}
+
 echo "== Claude Code end to end"
 if ! CLAUDE="$(ensure_claude_code)"; then
     skip "claude code" "cannot install @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION (no npm or no registry access)"
@@ -53,19 +70,8 @@ start_gateway gateway "$E2E_TMP/switchyard.toml" \
 }
 echo "fake upstream: $FAKE_URL, gateway: $GW_URL"
 
-# A clean environment: nothing of the caller's (API keys, proxies, config) reaches Claude Code.
 started=$(date +%s)
-(
-    cd "$WORK" &&
-        env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$FAKE_HOME" TMPDIR="$E2E_TMP" \
-            LANG=C.UTF-8 TERM=dumb \
-            ANTHROPIC_BASE_URL="$GW_URL" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
-            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 \
-            timeout -k 10 "$CLAUDE_TIMEOUT_S" "$CLAUDE" -p \
-            "Create the file hello.txt in the current directory with a one-line greeting." \
-            --model claude-sonnet-4-5 --allowedTools Write --permission-mode acceptEdits \
-            </dev/null >"$E2E_TMP/claude.out" 2>"$E2E_TMP/claude.err"
-)
+run_claude "$WORK" "$FAKE_HOME" claude
 rc=$?
 echo "claude exited $rc after $(($(date +%s) - started)) s"
 
@@ -100,49 +106,16 @@ stop_pid "$GW_PID"
 run_translated() {
     local style="$1" kind="$2"
     local work="$E2E_TMP/work-$style" home="$E2E_TMP/home-$style"
-    local rec="$E2E_TMP/requests-$style.jsonl" target config url base fake_pid rc
+    local rec="$E2E_TMP/requests-$style.jsonl" target rc
     mkdir -p "$work" "$home"
     target="$work/hello.txt"
     echo "== Claude Code through a $kind backend ($style fake)"
-    start_bg "fake-$style" python3 "$E2E_ROOT/tests/e2e/fake_llm.py" --style "$style" \
-        --record "$rec" --write-path "$target" --write-content "$CONTENT" --final-text "$FINAL"
-    fake_pid=$LAST_PID
-    url="$(wait_listening "fake-$style" "$fake_pid")" || {
-        fail "start the $style fake"
+    start_translated "$style" "$kind" "$rec" --write-path "$target" \
+        --write-content "$CONTENT" --final-text "$FINAL" || {
+        fail "start the $style fake and switchyard serve for $kind"
         return
     }
-    base="$url"
-    [ "$kind" = openai_chat ] && base="$url/v1"
-    config="$E2E_TMP/switchyard-$style.toml"
-    cat >"$config" <<TOML
-listen = "127.0.0.1:0"
-active_profile = "e2e"
-
-[[backends]]
-id = "local"
-kind = "$kind"
-base_url = "$base"
-timeout_first_byte_s = 60
-timeout_idle_s = 60
-
-[profiles.e2e]
-default = { backend = "local", model = "fake-model" }
-TOML
-    start_gateway "gateway-$style" "$config" SWITCHYARD_TOKEN="$TOKEN" RUST_LOG=info || {
-        fail "start switchyard serve for $kind"
-        return
-    }
-    (
-        cd "$work" &&
-            env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$home" TMPDIR="$E2E_TMP" \
-                LANG=C.UTF-8 TERM=dumb \
-                ANTHROPIC_BASE_URL="$GW_URL" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
-                CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 \
-                timeout -k 10 "$CLAUDE_TIMEOUT_S" "$CLAUDE" -p \
-                "Create the file hello.txt in the current directory with a one-line greeting." \
-                --model claude-sonnet-4-5 --allowedTools Write --permission-mode acceptEdits \
-                </dev/null >"$E2E_TMP/claude-$style.out" 2>"$E2E_TMP/claude-$style.err"
-    )
+    run_claude "$work" "$home" "claude-$style"
     rc=$?
     check "[$kind] claude -p exits 0 (got $rc)" test "$rc" -eq 0
     if [ -f "$target" ] && [ "$(cat "$target")" = "$CONTENT" ]; then
@@ -196,7 +169,7 @@ PY
         fail "[$kind] the upstream got the tool result in its own shape" "$verdict"
     fi
     stop_pid "$GW_PID"
-    stop_pid "$fake_pid"
+    stop_pid "$FAKE_PID"
 }
 
 run_translated vllm openai_chat

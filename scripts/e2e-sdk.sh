@@ -49,9 +49,7 @@ env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$E2E_TMP" LANG=C.UTF-8 \
     >"$E2E_TMP/sdk.out" 2>"$E2E_TMP/sdk.err"
 rc=$?
 # The Python suite's own lines, without its closing line (this script prints the total).
-grep -E '^(PASS|FAIL)  ' "$E2E_TMP/sdk.out"
-E2E_PASSED=$((E2E_PASSED + $(grep -c '^PASS  ' "$E2E_TMP/sdk.out")))
-E2E_FAILED=$((E2E_FAILED + $(grep -c '^FAIL  ' "$E2E_TMP/sdk.out")))
+count_suite_lines "$E2E_TMP/sdk.out"
 if [ "$rc" -ne 0 ] && ! grep -q '^FAIL  ' "$E2E_TMP/sdk.out"; then
     fail "the SDK script ran to the end" "exit $rc"
 fi
@@ -65,48 +63,24 @@ stop_pid "$GW_PID"
 # chunking, and Ollama's native API (tests/e2e/fake_llm.py).
 FINAL="The weather is noted (e2e)."
 run_translated() {
-    local style="$1" kind="$2" url base config fake_pid rc
+    local style="$1" kind="$2" rc
     echo "== Anthropic Python SDK through a $kind backend ($style chunking)"
-    start_bg "fake-$style" python3 "$E2E_ROOT/tests/e2e/fake_llm.py" --style "$style" \
-        --record "$E2E_TMP/requests-$style.jsonl" --final-text "$FINAL"
-    fake_pid=$LAST_PID
-    url="$(wait_listening "fake-$style" "$fake_pid")" || {
-        fail "start the $style fake"
-        return
-    }
-    base="$url"
-    [ "$kind" = openai_chat ] && base="$url/v1"
-    config="$E2E_TMP/switchyard-$style.toml"
-    cat >"$config" <<TOML
-listen = "127.0.0.1:0"
-active_profile = "e2e"
-
-[[backends]]
-id = "local"
-kind = "$kind"
-base_url = "$base"
-
-[profiles.e2e]
-default = { backend = "local", model = "fake-model" }
-TOML
-    start_gateway "gateway-$style" "$config" SWITCHYARD_TOKEN="$TOKEN" || {
-        fail "start switchyard serve for $kind"
+    start_translated "$style" "$kind" "$E2E_TMP/requests-$style.jsonl" --final-text "$FINAL" || {
+        fail "start the $style fake and switchyard serve for $kind"
         return
     }
     env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$E2E_TMP" LANG=C.UTF-8 \
-        E2E_GATEWAY_URL="$GW_URL" E2E_TOKEN="$TOKEN" E2E_FAKE_URL="$url" E2E_STYLE="$style" \
+        E2E_GATEWAY_URL="$GW_URL" E2E_TOKEN="$TOKEN" E2E_FAKE_URL="$FAKE_URL" E2E_STYLE="$style" \
         E2E_FINAL="$FINAL" \
         timeout -k 5 120 "$PY" "$E2E_ROOT/tests/e2e/sdk_translated.py" </dev/null \
         >"$E2E_TMP/sdk-$style.out" 2>"$E2E_TMP/sdk-$style.err"
     rc=$?
-    grep -E '^(PASS|FAIL)  ' "$E2E_TMP/sdk-$style.out"
-    E2E_PASSED=$((E2E_PASSED + $(grep -c '^PASS  ' "$E2E_TMP/sdk-$style.out")))
-    E2E_FAILED=$((E2E_FAILED + $(grep -c '^FAIL  ' "$E2E_TMP/sdk-$style.out")))
+    count_suite_lines "$E2E_TMP/sdk-$style.out"
     if [ "$rc" -ne 0 ] && ! grep -q '^FAIL  ' "$E2E_TMP/sdk-$style.out"; then
         fail "[$style] the SDK script ran to the end" "exit $rc"
     fi
     stop_pid "$GW_PID"
-    stop_pid "$fake_pid"
+    stop_pid "$FAKE_PID"
 }
 run_translated vllm openai_chat
 run_translated openai openai_chat

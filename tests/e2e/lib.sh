@@ -208,3 +208,42 @@ bus_owner_pid() {
         org.freedesktop.DBus.GetConnectionUnixProcessID "string:$1" 2>/dev/null |
         awk '/uint32/ {print $2}'
 }
+
+# start_translated STYLE KIND RECORD [fake_llm.py args...]: the scripted OpenAI/Ollama fake
+# (tests/e2e/fake_llm.py) and `switchyard serve` with one translating backend of KIND
+# (openai_chat | ollama) on it as the profile's default. Sets FAKE_URL, FAKE_PID, GW_URL,
+# GW_PID; the gateway's local token is $TOKEN.
+start_translated() {
+    local style="$1" kind="$2" record="$3" base config
+    shift 3
+    start_bg "fake-$style" python3 "$E2E_ROOT/tests/e2e/fake_llm.py" --style "$style" \
+        --record "$record" "$@"
+    FAKE_PID=$LAST_PID
+    FAKE_URL="$(wait_listening "fake-$style" "$FAKE_PID")" || return 1
+    base="$FAKE_URL"
+    [ "$kind" = openai_chat ] && base="$FAKE_URL/v1"
+    config="$E2E_TMP/switchyard-$style.toml"
+    cat >"$config" <<TOML
+listen = "127.0.0.1:0"
+active_profile = "e2e"
+
+[[backends]]
+id = "local"
+kind = "$kind"
+base_url = "$base"
+timeout_first_byte_s = 60
+timeout_idle_s = 60
+
+[profiles.e2e]
+default = { backend = "local", model = "fake-model" }
+TOML
+    start_gateway "gateway-$style" "$config" SWITCHYARD_TOKEN="$TOKEN" RUST_LOG=info
+}
+
+# count_suite_lines FILE: add a client suite's `PASS  `/`FAIL  ` lines (printed again here)
+# to this script's counts.
+count_suite_lines() {
+    grep -E '^(PASS|FAIL)  ' "$1"
+    E2E_PASSED=$((E2E_PASSED + $(grep -c '^PASS  ' "$1")))
+    E2E_FAILED=$((E2E_FAILED + $(grep -c '^FAIL  ' "$1")))
+}

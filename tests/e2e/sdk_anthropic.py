@@ -6,10 +6,9 @@ Prints one line per check and `N passed, N failed`; exits non-zero on any failur
 """
 
 import os
-import sys
-import traceback
 
 import anthropic
+from suite import Suite, expect
 
 GATEWAY = os.environ["E2E_GATEWAY_URL"]
 TOKEN = os.environ["E2E_TOKEN"]
@@ -30,28 +29,10 @@ WRITE_TOOL = {
 HELLO = [{"role": "user", "content": "Say hello."}]
 
 client = anthropic.Anthropic(base_url=GATEWAY, api_key=TOKEN, max_retries=0, timeout=30)
-results = []
+suite = Suite()
 
 
-def case(fn):
-    name = fn.__doc__.strip()
-    try:
-        fn()
-        results.append(True)
-        print(f"PASS  {name}")
-    except Exception as err:  # noqa: BLE001 - every failure is reported the same way
-        results.append(False)
-        print(f"FAIL  {name}: {type(err).__name__}: {err}")
-        traceback.print_exc(file=sys.stderr)
-    return fn
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-@case
+@suite.case
 def create_text():
     """messages.create (non-streaming) returns the upstream's text and usage"""
     msg = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
@@ -62,7 +43,7 @@ def create_text():
     expect(msg.usage.input_tokens > 0 and msg.usage.output_tokens > 0, f"usage: {msg.usage!r}")
 
 
-@case
+@suite.case
 def create_tool_use():
     """messages.create with tools returns a parsed tool_use block"""
     msg = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, tools=[WRITE_TOOL])
@@ -72,7 +53,7 @@ def create_tool_use():
     expect(tool[0].input == {"file_path": WRITE_PATH, "content": WRITE_CONTENT}, f"input: {tool[0].input!r}")
 
 
-@case
+@suite.case
 def stream_text():
     """messages.stream accumulates the streamed text in order"""
     seen = []
@@ -87,7 +68,7 @@ def stream_text():
     expect(final.usage.output_tokens > 1, f"usage: {final.usage!r}")
 
 
-@case
+@suite.case
 def stream_tool_use():
     """messages.stream reassembles a tool call from input_json_delta events"""
     with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO, tools=[WRITE_TOOL]) as stream:
@@ -100,7 +81,7 @@ def stream_tool_use():
     expect(final.stop_reason == "tool_use", f"stop_reason: {final.stop_reason!r}")
 
 
-@case
+@suite.case
 def tool_result_turn():
     """a tool_result turn gets the final text"""
     first = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, tools=[WRITE_TOOL])
@@ -118,14 +99,14 @@ def tool_result_turn():
     expect(msg.content[0].type == "text" and msg.content[0].text.startswith("FAKE-UPSTREAM-DONE"), f"{msg.content!r}")
 
 
-@case
+@suite.case
 def count_tokens():
     """messages.count_tokens is forwarded and answered"""
     count = client.messages.count_tokens(model=MODEL, messages=HELLO, tools=[WRITE_TOOL])
     expect(isinstance(count.input_tokens, int) and count.input_tokens > 10, f"count: {count!r}")
 
 
-@case
+@suite.case
 def wrong_token():
     """a wrong local token is an AuthenticationError naming the token"""
     bad = anthropic.Anthropic(base_url=GATEWAY, api_key="sy-wrong", max_retries=0, timeout=30)
@@ -138,7 +119,4 @@ def wrong_token():
     raise AssertionError("the request succeeded with a wrong token")
 
 
-passed = sum(results)
-failed = len(results) - passed
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+suite.finish()

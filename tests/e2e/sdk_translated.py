@@ -8,11 +8,10 @@ Prints one line per check and `N passed, N failed`; exits non-zero on any failur
 
 import json
 import os
-import sys
-import traceback
 import urllib.request
 
 import anthropic
+from suite import Suite, expect
 
 GATEWAY = os.environ["E2E_GATEWAY_URL"]
 TOKEN = os.environ["E2E_TOKEN"]
@@ -34,25 +33,7 @@ HELLO = [{"role": "user", "content": "Say hello."}]
 ASK = [{"role": "user", "content": "What is the weather in Paris and in Tokyo?"}]
 
 client = anthropic.Anthropic(base_url=GATEWAY, api_key=TOKEN, max_retries=0, timeout=30)
-results = []
-
-
-def case(fn):
-    name = f"[{STYLE}] " + fn.__doc__.strip()
-    try:
-        fn()
-        results.append(True)
-        print(f"PASS  {name}")
-    except Exception as err:  # noqa: BLE001 - every failure is reported the same way
-        results.append(False)
-        print(f"FAIL  {name}: {type(err).__name__}: {err}")
-        traceback.print_exc(file=sys.stderr)
-    return fn
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
+suite = Suite(f"[{STYLE}] ")
 
 
 def upstream_requests():
@@ -82,7 +63,7 @@ def expect_weather_calls(content, stop_reason):
     return uses
 
 
-@case
+@suite.case
 def create_text():
     """messages.create returns the upstream's text and its usage"""
     msg = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
@@ -93,7 +74,7 @@ def create_text():
     expect_usage(msg.usage)
 
 
-@case
+@suite.case
 def stream_text():
     """messages.stream yields the text in order and a final message with usage"""
     pieces = []
@@ -107,14 +88,14 @@ def stream_text():
     expect_usage(final.usage)
 
 
-@case
+@suite.case
 def create_parallel_tools():
     """messages.create with tools: two parallel tool calls, inputs exact, stop_reason tool_use"""
     msg = client.messages.create(model=MODEL, max_tokens=256, messages=ASK, tools=[WEATHER])
     expect_weather_calls(msg.content, msg.stop_reason)
 
 
-@case
+@suite.case
 def stream_parallel_tools():
     """streamed parallel tool calls: blocks 0..n one at a time, input_json_delta, exact inputs"""
     starts, stops, open_blocks, partial = [], [], set(), {}
@@ -139,7 +120,7 @@ def stream_parallel_tools():
     expect_usage(final.usage)
 
 
-@case
+@suite.case
 def tool_results_turn():
     """tool results go upstream as role=tool messages paired with the calls, answer follows"""
     msg = client.messages.create(model=MODEL, max_tokens=256, messages=ASK, tools=[WEATHER])
@@ -172,7 +153,7 @@ def tool_results_turn():
     expect(tools[0]["content"] == "Sunny, 21 °C", f"content {tools[0]['content']!r}")
 
 
-@case
+@suite.case
 def count_tokens_locally():
     """count_tokens is answered locally: positive and growing with the input"""
     small = client.messages.count_tokens(model=MODEL, messages=HELLO).input_tokens
@@ -183,6 +164,4 @@ def count_tokens_locally():
     expect(big > small + 500, f"big {big} vs small {small}")
 
 
-passed = sum(results)
-print(f"{passed} passed, {len(results) - passed} failed")
-sys.exit(0 if passed == len(results) else 1)
+suite.finish()
