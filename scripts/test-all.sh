@@ -20,7 +20,14 @@ total_pass=0 total_fail=0 total_skip=0
 count() { # $1 log -> "passed failed skipped"
   local log="$1.plain" p=0 f=0 s=0
   sed 's/\x1b\[[0-9;]*m//g' "$1" > "$log"   # without colour codes
-  if grep -q '^test result:' "$log"; then
+  local line
+  # A suite's own closing line wins: it is its verdict, and may wrap cargo runs of its own.
+  line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  if [ -n "$line" ]; then
+    p=$(sed -E 's/.*\b([0-9]+) passed.*/\1/' <<<"$line")
+    f=$(sed -E 's/.*\b([0-9]+) failed.*/\1/' <<<"$line")
+    grep -q skipped <<<"$line" && s=$(sed -E 's/.*\b([0-9]+) skipped.*/\1/' <<<"$line")
+  elif grep -q '^test result:' "$log"; then
     while read -r a b c; do p=$((p+a)); f=$((f+b)); s=$((s+c)); done < <(
       sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\1 \2 \3/p' "$log")
   elif grep -qE '^ +Tests +[0-9]' "$log" || grep -q '^# pass ' "$log"; then
@@ -33,14 +40,6 @@ count() { # $1 log -> "passed failed skipped"
     p=$((p + $(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1 | grep . || echo 0)))
     f=$((f + $(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1 | grep . || echo 0)))
     s=$((s + $(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -n 1 | grep . || echo 0)))
-  else
-    local line
-    line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-    if [ -n "$line" ]; then
-      p=$(sed -E 's/.*\b([0-9]+) passed.*/\1/' <<<"$line")
-      f=$(sed -E 's/.*\b([0-9]+) failed.*/\1/' <<<"$line")
-      grep -q skipped <<<"$line" && s=$(sed -E 's/.*\b([0-9]+) skipped.*/\1/' <<<"$line")
-    fi
   fi
   echo "$p $f $s"
 }
