@@ -42,6 +42,7 @@ impl Default for WriterOptions {
 enum Msg {
     Row(Box<UsageRecord>),
     Flush(SyncSender<()>),
+    Retention(u32, SyncSender<Result<u64, UsageError>>),
     Stop,
 }
 
@@ -138,6 +139,17 @@ impl UsageWriter {
         done.recv().map_err(|_| UsageError::WriterStopped)
     }
 
+    /// Delete requests older than `days` days now, on the writer's thread, rather than at the
+    /// next daily check (a user who lowers retention expects it applied). Blocking; returns
+    /// the requests deleted.
+    pub fn apply_retention_now(&self, days: u32) -> Result<u64, UsageError> {
+        let (ack, done) = mpsc::sync_channel(1);
+        self.tx
+            .send(Msg::Retention(days, ack))
+            .map_err(|_| UsageError::WriterStopped)?;
+        done.recv().map_err(|_| UsageError::WriterStopped)?
+    }
+
     /// Commit everything queued and stop the thread (blocking; later calls do nothing).
     pub fn shutdown(&self) {
         let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -200,12 +212,18 @@ fn run(mut store: UsageStore, rx: mpsc::Receiver<Msg>, options: &WriterOptions, 
                 deadline = None;
                 let _ = ack.send(());
             }
+            Ok(Msg::Retention(days, ack)) => {
+                let _ = ack.send(store.apply_retention(days, now_ms()));
+            }
             Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => {
                 while let Ok(msg) = rx.try_recv() {
                     match msg {
                         Msg::Row(record) => batch.push(*record),
                         Msg::Flush(ack) => {
                             let _ = ack.send(());
+                        }
+                        Msg::Retention(_, ack) => {
+                            let _ = ack.send(Err(UsageError::WriterStopped));
                         }
                         Msg::Stop => {}
                     }
