@@ -39,7 +39,11 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             settings::get_local_token,
             settings::rotate_local_token,
         ])
-        .events(collect_events![RequestFinished, StatusChanged, UsageChanged])
+        .events(collect_events![
+            RequestFinished,
+            StatusChanged,
+            UsageChanged
+        ])
 }
 
 /// Token counts and timestamps fit in a JS number (2^53) for any realistic history.

@@ -246,7 +246,11 @@ mod tests {
             upstream_model: Some("qwen2.5-coder:7b".into()),
             stream: true,
             status,
-            http_status: if status == RequestStatus::Ok { 200 } else { 529 },
+            http_status: if status == RequestStatus::Ok {
+                200
+            } else {
+                529
+            },
             error_type: (status == RequestStatus::Error).then(|| "overloaded_error".into()),
             error_message: (status == RequestStatus::Error).then(|| "Overloaded".into()),
             usage: Usage {
@@ -277,8 +281,18 @@ mod tests {
         let mut store = UsageStore::open(&path).unwrap();
         store
             .insert(&[
-                priced(record(1_000, "ollama", RequestStatus::Ok), true, Some(0.0), Some(0.0042)),
-                priced(record(2_000, "kimi", RequestStatus::Error), false, None, None),
+                priced(
+                    record(1_000, "ollama", RequestStatus::Ok),
+                    true,
+                    Some(0.0),
+                    Some(0.0042),
+                ),
+                priced(
+                    record(2_000, "kimi", RequestStatus::Error),
+                    false,
+                    None,
+                    None,
+                ),
             ])
             .unwrap();
         drop(store);
@@ -300,10 +314,18 @@ mod tests {
         assert_eq!(ok.backend.as_deref(), Some("ollama"));
         assert_eq!(ok.upstream_model.as_deref(), Some("qwen2.5-coder:7b"));
         assert_eq!(
-            (ok.input_tokens, ok.output_tokens, ok.cache_read_tokens, ok.cache_write_tokens),
+            (
+                ok.input_tokens,
+                ok.output_tokens,
+                ok.cache_read_tokens,
+                ok.cache_write_tokens
+            ),
             (1200, 34, 500, 7)
         );
-        assert_eq!((ok.ttft_ms, ok.latency_ms, ok.attempts), (Some(180), 950, 2));
+        assert_eq!(
+            (ok.ttft_ms, ok.latency_ms, ok.attempts),
+            (Some(180), 950, 2)
+        );
         assert!(ok.local);
         assert_eq!(ok.cost_usd, Some(0.0));
         assert_eq!(ok.cloud_equivalent_usd, Some(0.0042));
@@ -321,7 +343,12 @@ mod tests {
     fn live_rows_match_what_the_store_will_show() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("usage.sqlite3");
-        let p = priced(record(5_000, "kimi", RequestStatus::Cancelled), false, Some(0.01), Some(0.02));
+        let p = priced(
+            record(5_000, "kimi", RequestStatus::Cancelled),
+            false,
+            Some(0.01),
+            Some(0.02),
+        );
         let live = RequestRow::from(p.clone());
         let mut store = UsageStore::open(&path).unwrap();
         store.insert(&[p]).unwrap();
@@ -346,7 +373,11 @@ mod tests {
             .query_blocking(|s| s.totals(&Filter::default()))
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Io);
-        assert!(err.message.starts_with("Usage database "), "{}", err.message);
+        assert!(
+            err.message.starts_with("Usage database "),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("usage.sqlite3"), "{}", err.message);
     }
 }

@@ -58,7 +58,9 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
                 Ok(EngineEvent::RequestFinished(record)) => {
                     state.note_error(record.error_message.as_deref());
                     // Priced as the writer will price it, so the live row and the stored one agree.
-                    let row = RequestRow::from(Pricer::from_config(&state.engine.config()).price(*record));
+                    let row = RequestRow::from(
+                        Pricer::from_config(&state.engine.config()).price(*record),
+                    );
                     let _ = RequestFinished { row }.emit(&app);
                     state.stored.notify_one();
                 }

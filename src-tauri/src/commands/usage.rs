@@ -532,7 +532,11 @@ default = { backend = "ollama", model = "qwen" }
         assert!((s.total.cost_usd - 0.5).abs() < 1e-9);
         assert_eq!((s.local.requests, s.cloud.requests), (2, 2));
         assert!((s.saved_usd - 1.0).abs() < 1e-9, "{}", s.saved_usd);
-        let days: Vec<_> = s.per_day.iter().map(|d| (d.day.as_str(), d.totals.requests)).collect();
+        let days: Vec<_> = s
+            .per_day
+            .iter()
+            .map(|d| (d.day.as_str(), d.totals.requests))
+            .collect();
         assert_eq!(days, [("2026-11-23", 2), ("2026-11-24", 2)]);
         assert_eq!(s.per_day[0].start_ms, NOV23);
         let backends: Vec<_> = s
@@ -549,8 +553,15 @@ default = { backend = "ollama", model = "qwen" }
                 ("kimi", None, 1)
             ]
         );
-        let models: Vec<_> = s.by_model.iter().map(|m| (m.label.as_str(), m.local)).collect();
-        assert_eq!(models, [("claude-opus-4-1", None), ("claude-sonnet-4-5", None)]);
+        let models: Vec<_> = s
+            .by_model
+            .iter()
+            .map(|m| (m.label.as_str(), m.local))
+            .collect();
+        assert_eq!(
+            models,
+            [("claude-opus-4-1", None), ("claude-sonnet-4-5", None)]
+        );
 
         let only_ollama = UsageFilter {
             backend: Some("ollama".into()),
@@ -564,7 +575,11 @@ default = { backend = "ollama", model = "qwen" }
     fn history_pages_newest_first_with_filters_and_text() {
         let reqs: Vec<Req> = (0..7)
             .map(|i| {
-                let model = if i % 2 == 0 { "claude-sonnet-4-5" } else { "claude-Haiku-4-5" };
+                let model = if i % 2 == 0 {
+                    "claude-sonnet-4-5"
+                } else {
+                    "claude-Haiku-4-5"
+                };
                 let backend = if i == 6 { "anthropic" } else { "ollama" };
                 req(NOV23 + i * 60_000, model, backend)
             })
@@ -587,7 +602,11 @@ default = { backend = "ollama", model = "qwen" }
         let p = history_page(&store, &haiku, 0, 2).unwrap();
         assert_eq!(p.total, 3);
         assert_eq!(p.rows.len(), 2);
-        assert!(p.rows.iter().all(|r| r.requested_model == "claude-Haiku-4-5"));
+        assert!(
+            p.rows
+                .iter()
+                .all(|r| r.requested_model == "claude-Haiku-4-5")
+        );
         let p = history_page(&store, &haiku, 1, 2).unwrap();
         assert_eq!((p.total, p.rows.len()), (3, 1));
 

@@ -176,7 +176,7 @@ export const en = {
   "settings.rotated": "New token generated",
   "settings.privacy": "History",
   "settings.retention": "Keep history for (days)",
-  "settings.retentionHelp": "Stored in the config file's [usage] section, shared with `switchyard serve`. Shortening it deletes older requests when you save.",
+  "settings.retentionHelp": "Stored in the config file's [usage] section, shared with switchyard serve. Shortening it deletes older requests when you save.",
   "settings.keepForever": "Keep forever",
   "settings.retentionDeleted": "Saved. Deleted {n} requests older than {days} days.",
   "settings.appearance": "Appearance",

@@ -177,7 +177,7 @@ export const zhCN: Record<MessageKey, string> = {
   "settings.rotated": "已生成新令牌",
   "settings.privacy": "历史记录",
   "settings.retention": "历史保留天数",
-  "settings.retentionHelp": "保存在配置文件的 [usage] 部分，与 `switchyard serve` 共用。缩短后，保存时会删除更早的请求。",
+  "settings.retentionHelp": "保存在配置文件的 [usage] 部分，与 switchyard serve 共用。缩短后，保存时会删除更早的请求。",
   "settings.keepForever": "永久保留",
   "settings.retentionDeleted": "已保存。已删除 {n} 个超过 {days} 天的请求。",
   "settings.appearance": "外观",
