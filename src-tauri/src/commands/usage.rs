@@ -632,6 +632,57 @@ default = { backend = "ollama", model = "qwen" }
         assert_eq!(history_page(&store, &since, 0, 10).unwrap().rows.len(), 2);
     }
 
+    /// What the desktop is for: requests recorded by an earlier engine (an earlier run of the
+    /// app, or `switchyard serve` on the same data dir) show in a later one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_from_an_earlier_engine_run_show_up() {
+        use switchyard_core::engine::{Engine, EngineOptions};
+        use switchyard_core::secrets::{MemoryStore, SecretString};
+        use switchyard_core::usage::{DB_FILE_NAME, UsageSink};
+
+        let dir = tempfile::tempdir().unwrap();
+        let start = || {
+            Engine::start(
+                EngineOptions {
+                    config_path: Some(dir.path().join("config.toml")),
+                    data_dir: Some(dir.path().join("data")),
+                    listen: Some("127.0.0.1:0".parse().unwrap()),
+                    token: Some(SecretString::from("sy-test-token".to_owned())),
+                    ..EngineOptions::default()
+                },
+                Arc::new(MemoryStore::default()),
+            )
+        };
+        let first = start().await.unwrap();
+        let writer = first.usage_writer().unwrap().clone();
+        // The default config's `ollama` backend is on 127.0.0.1: local, free.
+        writer.record(priced(&req(now_ms() - 60_000, "claude-sonnet-4-5", "ollama")).record);
+        first.shutdown().await;
+
+        let second = start().await.unwrap();
+        let reader = Arc::new(UsageReader::new(dir.path().join("data").join(DB_FILE_NAME)));
+        let page = reader
+            .query(|s| history_page(s, &UsageFilter::default(), 0, 10))
+            .await
+            .unwrap();
+        assert_eq!(page.total, 1);
+        let row = &page.rows[0];
+        assert_eq!(row.backend.as_deref(), Some("ollama"));
+        assert!(row.local);
+        assert_eq!(row.cost_usd, Some(0.0));
+        // Priced by the engine's writer at the bundled Claude Sonnet price.
+        assert!(row.cloud_equivalent_usd.is_some_and(|c| c > 0.0), "{row:?}");
+        let config = second.config();
+        let s = reader
+            .query(move |s| summary(s, &config, &UsageFilter::default()))
+            .await
+            .unwrap();
+        assert_eq!((s.total.requests, s.local.requests), (1, 1));
+        assert_eq!(s.by_backend[0].local, Some(true));
+        assert!(s.saved_usd > 0.0);
+        second.shutdown().await;
+    }
+
     #[test]
     fn export_writes_every_filtered_row_and_fails_readably() {
         let dir = tempfile::tempdir().unwrap();
