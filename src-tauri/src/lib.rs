@@ -21,6 +21,7 @@ pub(crate) mod engine {
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use switchyard_core::secrets::{KeychainStore, SecretStore};
 use switchyard_core::usage::{DB_FILE_NAME, Pricer};
@@ -79,25 +80,36 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
     });
 }
 
+/// How often today's counters are re-read without a request of ours: the day rolls over, and
+/// another process (`switchyard serve` on the same data dir) may be writing too.
+const USAGE_POLL: Duration = Duration::from_secs(60);
+
 /// After requests finish: have the writer commit them (it batches for up to 250 ms), re-read
 /// today's counters, then tell the tray and the window. A burst of requests is one pass.
 fn follow_usage(app: tauri::AppHandle, state: SharedState) {
     tauri::async_runtime::spawn(async move {
+        let mut ours = true;
         loop {
-            if let Some(writer) = state.engine.usage_writer().cloned()
+            if ours
+                && let Some(writer) = state.engine.usage_writer().cloned()
                 && let Ok(Err(err)) = tokio::task::spawn_blocking(move || writer.flush()).await
             {
                 tracing::warn!(%err, "the usage writer did not flush");
             }
+            let before = state.today();
             if let Err(err) = refresh_today(&state).await {
                 tracing::warn!(%err, "could not read today's usage");
             }
-            tray::refresh(&app, &state);
-            let _ = UsageChanged {
-                status: status_of(&state),
+            if ours || state.today() != before {
+                tray::refresh(&app, &state);
+                let _ = UsageChanged {
+                    status: status_of(&state),
+                }
+                .emit(&app);
             }
-            .emit(&app);
-            state.stored.notified().await;
+            ours = tokio::time::timeout(USAGE_POLL, state.stored.notified())
+                .await
+                .is_ok();
         }
     });
 }
