@@ -6,7 +6,7 @@ use specta_typescript::{BigIntExportBehavior, Typescript};
 use tauri_specta::{collect_commands, collect_events};
 
 use crate::commands::{backends, claude, mapping, overview, settings, usage};
-use crate::events::{RequestFinished, StatusChanged};
+use crate::events::{RequestFinished, StatusChanged, UsageChanged};
 
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -39,7 +39,11 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             settings::get_local_token,
             settings::rotate_local_token,
         ])
-        .events(collect_events![RequestFinished, StatusChanged])
+        .events(collect_events![
+            RequestFinished,
+            StatusChanged,
+            UsageChanged
+        ])
 }
 
 /// Token counts and timestamps fit in a JS number (2^53) for any realistic history.

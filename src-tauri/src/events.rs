@@ -3,12 +3,21 @@
 use serde::Serialize;
 use specta::Type;
 
-use crate::commands::overview::{GatewayStatus, RequestRow};
+use crate::commands::overview::GatewayStatus;
+use crate::history::RequestRow;
 
-/// A request went through the gateway (ok or not).
+/// A request went through the gateway (ok or not), announced as soon as it finished; its row
+/// reaches the usage database a moment later ([`UsageChanged`]).
 #[derive(Debug, Clone, Serialize, Type, tauri_specta::Event)]
 pub struct RequestFinished {
     pub row: RequestRow,
+}
+
+/// New requests are in the usage database: history, totals and today's counters can be
+/// re-read.
+#[derive(Debug, Clone, Serialize, Type, tauri_specta::Event)]
+pub struct UsageChanged {
+    pub status: GatewayStatus,
 }
 
 /// Something the Overview shows changed: profile, pause, counters.

@@ -9,6 +9,7 @@ pub mod bindings;
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod history;
 mod prefs;
 mod probe;
 pub mod state;
@@ -20,16 +21,19 @@ pub(crate) mod engine {
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use switchyard_core::secrets::{KeychainStore, SecretStore};
+use switchyard_core::usage::{DB_FILE_NAME, Pricer};
 use tauri::{Manager, RunEvent, WindowEvent};
 use tauri_plugin_autostart::MacosLauncher;
 use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::commands::overview::RequestRow;
+use crate::commands::overview::{refresh_today, status_of};
 use crate::engine::{Engine, EngineEvent, EngineOptions};
-use crate::events::RequestFinished;
+use crate::events::{RequestFinished, UsageChanged};
+use crate::history::{RequestRow, UsageReader};
 use crate::state::{AppState, SharedState};
 
 fn engine_options() -> EngineOptions {
@@ -53,19 +57,59 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
         loop {
             match rx.recv().await {
                 Ok(EngineEvent::RequestFinished(record)) => {
-                    let row = RequestRow::of(&record, &state.engine.config());
-                    state.push_record(*record);
+                    state.note_error(record.error_message.as_deref());
+                    // Priced as the writer will price it, so the live row and the stored one agree.
+                    let row = RequestRow::from(
+                        Pricer::from_config(&state.engine.config()).price(*record),
+                    );
                     let _ = RequestFinished { row }.emit(&app);
-                    tray::refresh(&app, &state);
+                    state.stored.notify_one();
                 }
                 Ok(
                     EngineEvent::ProfileChanged(_)
                     | EngineEvent::PausedChanged(_)
                     | EngineEvent::ConfigChanged,
                 ) => tray::refresh(&app, &state),
-                Err(RecvError::Lagged(n)) => tracing::warn!("missed {n} engine events"),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!("missed {n} engine events");
+                    state.stored.notify_one();
+                }
                 Err(RecvError::Closed) => break,
             }
+        }
+    });
+}
+
+/// How often today's counters are re-read without a request of ours: the day rolls over, and
+/// another process (`switchyard serve` on the same data dir) may be writing too.
+const USAGE_POLL: Duration = Duration::from_secs(60);
+
+/// After requests finish: have the writer commit them (it batches for up to 250 ms), re-read
+/// today's counters, then tell the tray and the window. A burst of requests is one pass.
+fn follow_usage(app: tauri::AppHandle, state: SharedState) {
+    tauri::async_runtime::spawn(async move {
+        let mut ours = true;
+        loop {
+            if ours
+                && let Some(writer) = state.engine.usage_writer().cloned()
+                && let Ok(Err(err)) = tokio::task::spawn_blocking(move || writer.flush()).await
+            {
+                tracing::warn!(%err, "the usage writer did not flush");
+            }
+            let before = state.today();
+            if let Err(err) = refresh_today(&state).await {
+                tracing::warn!(%err, "could not read today's usage");
+            }
+            if ours || state.today() != before {
+                tray::refresh(&app, &state);
+                let _ = UsageChanged {
+                    status: status_of(&state),
+                }
+                .emit(&app);
+            }
+            ours = tokio::time::timeout(USAGE_POLL, state.stored.notified())
+                .await
+                .is_ok();
         }
     });
 }
@@ -92,14 +136,24 @@ pub fn run() {
         .setup(move |app| {
             ipc.mount_events(app);
             let secrets: Arc<dyn SecretStore> = Arc::new(KeychainStore::default());
-            let engine = tauri::async_runtime::block_on(Engine::start(engine_options(), secrets))
+            let options = engine_options();
+            let data_dir = options.data_dir.clone();
+            let engine = tauri::async_runtime::block_on(Engine::start(options, secrets))
                 .map_err(|e| format!("Switchyard could not start its gateway: {e}"))?;
+            // The same file the engine's writer (and `switchyard serve`) writes.
+            let usage = match engine.usage_writer() {
+                Some(_) => Some(Arc::new(UsageReader::new(
+                    switchyard_core::engine::data_dir(data_dir)?.join(DB_FILE_NAME),
+                ))),
+                None => None,
+            };
             let prefs = prefs::load(&prefs::prefs_path(&engine.config_path()));
             let tray_host = tray::tray_host_present();
-            let state: SharedState = Arc::new(AppState::new(engine, prefs, tray_host));
+            let state: SharedState = Arc::new(AppState::new(engine, usage, prefs, tray_host));
             app.manage(state.clone());
             tray::create(app.handle(), &state)?;
-            pump_events(app.handle().clone(), state);
+            pump_events(app.handle().clone(), state.clone());
+            follow_usage(app.handle().clone(), state);
             // Without a tray host the tray icon is invisible: the window is the only way in.
             let force = std::env::var_os("SWITCHYARD_SHOW_WINDOW").is_some();
             if !tray_host || force {

@@ -1,5 +1,6 @@
-//! Desktop-only preferences (language, capture, retention) kept next to the config file, as JSON.
-//! Engine settings (listen port, backends, profiles) live in the engine's config instead.
+//! Desktop-only preferences (the window's language) kept next to the config file, as JSON.
+//! Engine settings (listen port, backends, profiles, usage retention) live in the engine's
+//! config instead.
 
 use std::path::{Path, PathBuf};
 
@@ -15,20 +16,18 @@ pub enum Language {
     ZhCn,
 }
 
+/// Unknown keys are ignored, so files written by older versions (which kept retention and a
+/// capture switch here) still load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(default)]
 pub struct Prefs {
     pub language: Language,
-    pub capture_requests: bool,
-    pub retention_days: u32,
 }
 
 impl Default for Prefs {
     fn default() -> Self {
         Self {
             language: Language::System,
-            capture_requests: false,
-            retention_days: 90,
         }
     }
 }
@@ -53,4 +52,21 @@ pub fn save(path: &Path, prefs: &Prefs) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, body)?;
     std::fs::rename(tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_files_with_retention_and_capture_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desktop.json");
+        std::fs::write(
+            &path,
+            r#"{"language":"zh_cn","capture_requests":true,"retention_days":90}"#,
+        )
+        .unwrap();
+        assert_eq!(load(&path).language, Language::ZhCn);
+    }
 }

@@ -1,19 +1,35 @@
-//! What the commands share: the engine handle, the recent-requests buffer and desktop preferences.
+//! What the commands share: the engine handle, the usage history reader, today's counters and
+//! desktop preferences.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use switchyard_core::usage::UsageRecord;
+use tokio::sync::Notify;
 
 use crate::engine::Engine;
+use crate::history::UsageReader;
 use crate::prefs::Prefs;
 
-/// Requests kept in memory for the Overview and (until the SQLite usage store is wired) Usage.
-const RECENT_CAP: usize = 10_000;
+/// Today's totals from the usage database, cached so the tray can draw its status line
+/// without a query on the UI thread.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TodayCounts {
+    /// The (UTC) day these counts are for, Unix ms of its start.
+    pub day_start_ms: i64,
+    pub requests: u64,
+    pub errors: u64,
+    pub tokens: u64,
+    pub cost_usd: f64,
+    pub unpriced: u64,
+}
 
 pub struct AppState {
     pub engine: Engine,
-    pub recent: Mutex<VecDeque<UsageRecord>>,
+    /// `None` when the engine records no usage (started with another sink).
+    pub usage: Option<Arc<UsageReader>>,
+    pub today: Mutex<TodayCounts>,
+    /// Poked for every finished request; the task waiting on it makes the writer commit,
+    /// then tells the window the history changed.
+    pub stored: Notify,
     pub prefs: Mutex<Prefs>,
     pub last_error: Mutex<Option<String>>,
     pub tray_host: bool,
@@ -22,35 +38,33 @@ pub struct AppState {
 pub type SharedState = Arc<AppState>;
 
 impl AppState {
-    pub fn new(engine: Engine, prefs: Prefs, tray_host: bool) -> Self {
+    pub fn new(
+        engine: Engine,
+        usage: Option<Arc<UsageReader>>,
+        prefs: Prefs,
+        tray_host: bool,
+    ) -> Self {
         Self {
             engine,
-            recent: Mutex::new(VecDeque::new()),
+            usage,
+            today: Mutex::new(TodayCounts::default()),
+            stored: Notify::new(),
             prefs: Mutex::new(prefs),
             last_error: Mutex::new(None),
             tray_host,
         }
     }
 
-    pub fn push_record(&self, record: UsageRecord) {
-        if record.error_message.is_some()
+    pub fn note_error(&self, message: Option<&str>) {
+        if let Some(message) = message
             && let Ok(mut last) = self.last_error.lock()
         {
-            *last = record.error_message.clone();
-        }
-        if let Ok(mut recent) = self.recent.lock() {
-            if recent.len() >= RECENT_CAP {
-                recent.pop_front();
-            }
-            recent.push_back(record);
+            *last = Some(message.to_owned());
         }
     }
 
-    pub fn records(&self) -> Vec<UsageRecord> {
-        self.recent
-            .lock()
-            .map(|r| r.iter().cloned().collect())
-            .unwrap_or_default()
+    pub fn today(&self) -> TodayCounts {
+        self.today.lock().map(|t| t.clone()).unwrap_or_default()
     }
 
     pub fn prefs(&self) -> Prefs {

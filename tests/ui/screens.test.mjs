@@ -199,16 +199,24 @@ test("usage: charts, filter, paging, CSV export", async () => {
   await page.getByRole("radio", { name: "All" }).click();
   await page.waitForFunction(() => document.querySelector('[data-testid="kpi-requests"]').textContent === "64");
   assert.ok(await page.locator('[data-testid="daily-chart"] canvas').count() > 0, "the per-day chart draws");
+  // A cloud request whose model has no known price: "unknown", never $0.
+  assert.equal(await page.getByTestId("cost-unknown").first().innerText(), "unknown");
+  assert.match(await page.getByTestId("kpi-cost").innerText(), /^\$[\d.]+\+$/);
   await page.getByTestId("next-page").click();
   await page.getByText(/Page 2 of 3/).waitFor();
   await page.getByTestId("usage-search").fill("haiku");
   await page.getByText(/Page 1 of 1/).waitFor();
+  await page.getByTestId("text-note").waitFor();
   const models = await page.locator('[data-testid="request-table"] tbody tr td:nth-child(2)').allInnerTexts();
   assert.ok(models.length > 0 && models.every((m) => m.includes("haiku")), models.join());
   await page.getByTestId("usage-search").fill("");
   await page.getByText(/Page 1 of 3/).waitFor();
+  // New requests show once the usage database has them.
+  await page.evaluate(() => window.__SY_MOCK.pushRequest("claude-sonnet-4-5-stored"));
+  await page.waitForFunction(() => document.querySelector('[data-testid="kpi-requests"]').textContent === "65");
+  await page.getByRole("cell", { name: "claude-sonnet-4-5-stored" }).waitFor();
   await page.getByTestId("export-csv").click();
-  await page.getByText(/Exported 64 rows to/).waitFor();
+  await page.getByText(/Exported 65 rows to/).waitFor();
   await shot(page, "usage");
   assert.deepEqual(errors, []);
   await context.close();
@@ -238,11 +246,14 @@ test("settings: token masked/revealed/rotated, port validation, language switch 
   await page.locator('input[name="port"]').fill("80");
   await page.getByTestId("save-settings").click();
   assert.match(await page.getByTestId("settings-error").innerText(), /between 1024 and 65535/);
+  await page.getByTestId("keep-forever").uncheck();
+  await page.locator('input[name="retention"]').fill("30");
   await page.locator('input[name="port"]').fill("4848");
   await page.getByTestId("language").selectOption("zh_cn");
   await page.getByTestId("save-settings").click();
   await page.getByText("已保存。新端口在重启 Switchyard 后生效。").waitFor();
   assert.match(await page.locator("nav").innerText(), /概览/);
+  assert.equal(await page.evaluate(() => window.__SY_MOCK.state.settings.retention_days), 30);
   await shot(page, "settings-zh");
   assert.deepEqual(errors, []);
   await context.close();

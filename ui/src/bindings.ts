@@ -31,7 +31,7 @@ async setPaused(paused: boolean) : Promise<Result<GatewayStatus, CommandError>> 
 }
 },
 /**
- * Newest first.
+ * The latest requests from the usage database, newest first.
  */
 async recentRequests(limit: number) : Promise<Result<RequestRow[], CommandError>> {
     try {
@@ -208,7 +208,8 @@ async usageSummary(filter: UsageFilter) : Promise<Result<UsageSummary, CommandEr
 }
 },
 /**
- * Writes the filtered history as CSV into the Downloads folder and returns the file's path.
+ * Writes the history the filter selects (newest first) as CSV into the Downloads folder and
+ * returns the file's path.
  */
 async exportUsageCsv(filter: UsageFilter) : Promise<Result<ExportResult, CommandError>> {
     try {
@@ -263,10 +264,12 @@ async rotateLocalToken() : Promise<Result<string, CommandError>> {
 
 export const events = __makeEvents__<{
 requestFinished: RequestFinished,
-statusChanged: StatusChanged
+statusChanged: StatusChanged,
+usageChanged: UsageChanged
 }>({
 requestFinished: "request-finished",
-statusChanged: "status-changed"
+statusChanged: "status-changed",
+usageChanged: "usage-changed"
 })
 
 /** user-defined constants **/
@@ -306,6 +309,10 @@ export type Conflict = { name: string;
 message: string }
 export type DayPoint = { 
 /**
+ * Start of the UTC day, Unix ms.
+ */
+start_ms: number; 
+/**
  * `YYYY-MM-DD` (UTC).
  */
 day: string; totals: Totals }
@@ -336,7 +343,11 @@ export type ErrorKind =
  * Anything else from the engine.
  */
 "engine"
-export type ExportResult = { path: string; rows: number }
+export type ExportResult = { path: string; rows: number; 
+/**
+ * The filter had a text search, which the export does not apply.
+ */
+text_ignored: boolean }
 export type GatewayStatus = { 
 /**
  * `127.0.0.1:4747`
@@ -345,7 +356,19 @@ listen_addr: string;
 /**
  * `http://127.0.0.1:4747`, what `ANTHROPIC_BASE_URL` should be.
  */
-base_url: string; active_profile: string; profiles: string[]; paused: boolean; requests_today: number; errors_today: number; tokens_today: number; cost_today_usd: number; last_error: string | null; config_path: string; version: string; 
+base_url: string; active_profile: string; profiles: string[]; paused: boolean; 
+/**
+ * Today (UTC) from the usage database, earlier runs and `switchyard serve` included.
+ */
+requests_today: number; errors_today: number; tokens_today: number; 
+/**
+ * Spend today on requests with a known price.
+ */
+cost_today_usd: number; 
+/**
+ * Requests today whose cost is unknown (not counted in `cost_today_usd`).
+ */
+unpriced_today: number; last_error: string | null; config_path: string; version: string; 
 /**
  * Whether a system tray is available (if not, closing the window quits).
  */
@@ -374,23 +397,28 @@ export type ProfileView = { name: string; active: boolean;
  */
 rules: RuleView[]; default: RouteView | null }
 /**
- * A request went through the gateway (ok or not).
+ * A request went through the gateway (ok or not), announced as soon as it finished; its row
+ * reaches the usage database a moment later ([`UsageChanged`]).
  */
 export type RequestFinished = { row: RequestRow }
 /**
- * One request as the window shows it (a flattened `UsageRecord`).
+ * One request as the window shows it.
  */
-export type RequestRow = { started_at_ms: number; client: string | null; requested_model: string; profile: string; backend: string | null; backend_kind: string | null; upstream_model: string | null; stream: boolean; status: RowStatus; http_status: number; error_type: string | null; error_message: string | null; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; ttft_ms: number | null; latency_ms: number; attempts: number; 
+export type RequestRow = { 
 /**
- * What the request cost (0 for local backends); `None` when the price is unknown.
+ * The store's row id; `None` for a request announced live and not yet written.
+ */
+id: number | null; started_at_ms: number; client: string | null; requested_model: string; profile: string; backend: string | null; backend_kind: string | null; upstream_model: string | null; stream: boolean; status: RowStatus; http_status: number; error_type: string | null; error_message: string | null; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; ttft_ms: number | null; latency_ms: number; attempts: number; 
+/**
+ * What the request cost (0 for local backends); `None` when the model's price is unknown.
  */
 cost_usd: number | null; 
 /**
- * What the same tokens would have cost on the cloud (local backends only).
+ * What it would have cost at the requested (Claude) model's price; `None` when unknown.
  */
 cloud_equivalent_usd: number | null; 
 /**
- * Answered by a local engine (Ollama, vLLM, ...) rather than a cloud API.
+ * Answered by a backend on this machine or the private network.
  */
 local: boolean }
 export type RouteTestResult = { ok: boolean; profile: string; requested_model: string; backend: string | null; upstream_model: string | null; latency_ms: number; 
@@ -409,10 +437,24 @@ export type SaveSettingsResult = { settings: Settings;
 /**
  * The gateway keeps its old port until the app restarts.
  */
-restart_needed: boolean }
-export type Settings = { port: number; listen_addr: string; autostart: boolean; capture_requests: boolean; retention_days: number; language: Language; config_path: string }
-export type SettingsInput = { port: number; autostart: boolean; capture_requests: boolean; retention_days: number; language: Language }
-export type Slice = { label: string; local: boolean; totals: Totals }
+restart_needed: boolean; 
+/**
+ * Requests deleted because the retention was shortened (applied at once).
+ */
+retention_deleted: number | null }
+export type Settings = { port: number; listen_addr: string; autostart: boolean; 
+/**
+ * Usage history older than this many days is deleted; `None` keeps it forever.
+ * Stored in the config's `[usage]` section (shared with `switchyard serve`).
+ */
+retention_days: number | null; language: Language; config_path: string }
+export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language }
+export type Slice = { label: string; 
+/**
+ * For backends: whether it runs on this machine or the private network; `None` for models
+ * (a requested model may be served either way) and for backends no longer configured.
+ */
+local: boolean | null; totals: Totals }
 /**
  * Something the Overview shows changed: profile, pause, counters.
  */
@@ -422,7 +464,31 @@ export type TargetView = { backend: string;
  * `None`: send the requested model name unchanged.
  */
 model: string | null; weight: number | null }
-export type Totals = { requests: number; errors: number; input_tokens: number; output_tokens: number; cost_usd: number; cloud_equivalent_usd: number }
+/**
+ * Sums over a set of requests.
+ */
+export type Totals = { requests: number; errors: number; cancelled: number; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; 
+/**
+ * Spend on the requests whose price is known.
+ */
+cost_usd: number; 
+/**
+ * Requests whose cost is unknown (no price for the model): `cost_usd` leaves them out.
+ */
+unpriced: number; 
+/**
+ * What the requests would have cost at the requested (Claude) models' prices.
+ */
+cloud_equivalent_usd: number; 
+/**
+ * Cloud-equivalent minus actual cost, over requests where both are known.
+ */
+saved_usd: number; avg_latency_ms: number }
+/**
+ * New requests are in the usage database: history, totals and today's counters can be
+ * re-read.
+ */
+export type UsageChanged = { status: GatewayStatus }
 export type UsageFilter = { 
 /**
  * Inclusive lower bound, Unix ms.
@@ -433,15 +499,30 @@ since_ms: number | null;
  */
 until_ms: number | null; 
 /**
- * Matched against requested model, upstream model, backend and client.
+ * History table only: matched, ignoring case, against requested model, upstream model,
+ * backend and client. Totals, charts and the CSV export read the store's per-hour rollups,
+ * which do not keep those columns, so they ignore it.
  */
 text: string | null; profile: string | null; backend: string | null; status: RowStatus | null }
-export type UsagePage = { rows: RequestRow[]; total: number; page: number; page_size: number }
+export type UsagePage = { rows: RequestRow[]; 
+/**
+ * Requests matching the filter. Without a text search it comes from the per-hour
+ * rollups, so a range starting inside an hour counts that whole hour.
+ */
+total: number; page: number; page_size: number }
 export type UsageSummary = { total: Totals; local: Totals; cloud: Totals; 
 /**
- * What local requests would have cost on the cloud, minus what they cost.
+ * What routing saved against the requested models' prices (where both prices are known).
  */
-savings_usd: number; per_day: DayPoint[]; by_model: Slice[]; by_backend: Slice[] }
+saved_usd: number; per_day: DayPoint[]; 
+/**
+ * By requested model, largest spend first.
+ */
+by_model: Slice[]; 
+/**
+ * By backend, largest spend first.
+ */
+by_backend: Slice[] }
 
 /** tauri-specta globals **/
 

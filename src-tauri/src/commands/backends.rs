@@ -90,19 +90,9 @@ pub struct BackendTestResult {
     pub models: Vec<DiscoveredModel>,
 }
 
-pub(crate) fn is_local_kind(kind: Option<&str>) -> bool {
-    matches!(kind, Some("ollama"))
-}
-
-/// A backend is "local" when its URL points at this machine.
-pub(crate) fn is_local_url(url: &str) -> bool {
-    let rest = url.split("://").nth(1).unwrap_or(url);
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    matches!(
-        host,
-        "127.0.0.1" | "localhost" | "[::1]" | "::1" | "0.0.0.0"
-    ) || rest.starts_with("[::1]")
-}
+/// A backend is "local" when its URL points at this machine or the private network: the
+/// same rule the usage writer prices by, so Backends and Usage agree.
+pub(crate) use switchyard_core::pricing::is_local_url;
 
 async fn view_of(state: &SharedState, b: &BackendConfig) -> BackendView {
     let key = if b.api_key_env.is_some() {

@@ -1,4 +1,4 @@
-//! Settings screen: port, autostart, local token, capture, retention, language.
+//! Settings screen: port, autostart, local token, usage retention, language.
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -10,13 +10,23 @@ use crate::error::{CmdResult, CommandError, ErrorKind};
 use crate::prefs::{self, Language, Prefs};
 use crate::state::SharedState;
 
+const MIN_RETENTION_DAYS: u32 = 1;
+const MAX_RETENTION_DAYS: u32 = 3650;
+
+/// Whether moving from `old` to `new` days can delete anything now (the writer otherwise
+/// applies retention at start and once a day).
+fn shortened(old: Option<u32>, new: u32) -> bool {
+    old.is_none_or(|old| new < old)
+}
+
 #[derive(Debug, Clone, Serialize, Type)]
 pub struct Settings {
     pub port: u16,
     pub listen_addr: String,
     pub autostart: bool,
-    pub capture_requests: bool,
-    pub retention_days: u32,
+    /// Usage history older than this many days is deleted; `None` keeps it forever.
+    /// Stored in the config's `[usage]` section (shared with `switchyard serve`).
+    pub retention_days: Option<u32>,
     pub language: Language,
     pub config_path: String,
 }
@@ -25,8 +35,7 @@ pub struct Settings {
 pub struct SettingsInput {
     pub port: u16,
     pub autostart: bool,
-    pub capture_requests: bool,
-    pub retention_days: u32,
+    pub retention_days: Option<u32>,
     pub language: Language,
 }
 
@@ -35,6 +44,8 @@ pub struct SaveSettingsResult {
     pub settings: Settings,
     /// The gateway keeps its old port until the app restarts.
     pub restart_needed: bool,
+    /// Requests deleted because the retention was shortened (applied at once).
+    pub retention_deleted: Option<u64>,
 }
 
 fn current(app: &tauri::AppHandle, state: &SharedState) -> Settings {
@@ -44,8 +55,7 @@ fn current(app: &tauri::AppHandle, state: &SharedState) -> Settings {
         port: addr.port(),
         listen_addr: addr.to_string(),
         autostart: app.autolaunch().is_enabled().unwrap_or(false),
-        capture_requests: p.capture_requests,
-        retention_days: p.retention_days,
+        retention_days: state.engine.config().usage.retention_days,
         language: p.language,
         config_path: state.engine.config_path().display().to_string(),
     }
@@ -72,19 +82,35 @@ pub async fn save_settings(
             "Choose a port between 1024 and 65535 (lower ports need root)",
         ));
     }
-    if input.retention_days == 0 || input.retention_days > 3650 {
-        return Err(CommandError::invalid(
-            "Retention must be between 1 and 3650 days",
-        ));
+    if input
+        .retention_days
+        .is_some_and(|d| !(MIN_RETENTION_DAYS..=MAX_RETENTION_DAYS).contains(&d))
+    {
+        return Err(CommandError::invalid(format!(
+            "Retention must be between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days, or keep forever"
+        )));
     }
-    let mut restart_needed = false;
     let cfg = state.engine.config();
-    if cfg.listen.port() != input.port {
+    let port_changed = cfg.listen.port() != input.port;
+    let old_retention = cfg.usage.retention_days;
+    if port_changed || old_retention != input.retention_days {
         let mut new = (*cfg).clone();
         new.listen.set_port(input.port);
+        new.usage.retention_days = input.retention_days;
         state.engine.update_config(new).await?;
-        restart_needed = state.engine.listen_addr().port() != input.port;
     }
+    let restart_needed = port_changed && state.engine.listen_addr().port() != input.port;
+    let retention_deleted = match (input.retention_days, state.engine.usage_writer()) {
+        (Some(days), Some(writer)) if shortened(old_retention, days) => {
+            let writer = writer.clone();
+            let deleted = tokio::task::spawn_blocking(move || writer.apply_retention_now(days))
+                .await
+                .map_err(|e| CommandError::new(ErrorKind::Engine, e.to_string()))??;
+            crate::commands::overview::refresh_today(&state).await?;
+            Some(deleted)
+        }
+        _ => None,
+    };
     let autolaunch = app.autolaunch();
     let enabled = autolaunch.is_enabled().unwrap_or(false);
     if input.autostart != enabled {
@@ -102,8 +128,6 @@ pub async fn save_settings(
     }
     let new_prefs = Prefs {
         language: input.language,
-        capture_requests: input.capture_requests,
-        retention_days: input.retention_days,
     };
     prefs::save(&prefs::prefs_path(&state.engine.config_path()), &new_prefs)?;
     if let Ok(mut p) = state.prefs.lock() {
@@ -113,6 +137,7 @@ pub async fn save_settings(
     Ok(SaveSettingsResult {
         settings: current(&app, &state),
         restart_needed,
+        retention_deleted,
     })
 }
 
@@ -133,4 +158,83 @@ pub async fn rotate_local_token(state: State<'_, SharedState>) -> CmdResult<Stri
         .await?
         .expose_secret()
         .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_shorter_retention_deletes_at_once() {
+        assert!(shortened(None, 30));
+        assert!(shortened(Some(90), 30));
+        assert!(!shortened(Some(30), 30));
+        assert!(!shortened(Some(30), 90));
+    }
+
+    /// The retention change goes through the engine's writer thread (a real database).
+    #[test]
+    fn apply_retention_now_deletes_older_requests() {
+        use std::sync::Arc;
+
+        use switchyard_core::anthropic::Usage;
+        use switchyard_core::budget::SpendTotals;
+        use switchyard_core::metrics::Metrics;
+        use switchyard_core::usage::{
+            Filter, PricedRecord, Pricer, RequestStatus, UsageRecord, UsageStore, UsageWriter,
+            WriterOptions,
+        };
+
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
+            .unwrap_or(0);
+        let day = 86_400_000;
+        let row = |ms: i64| PricedRecord {
+            record: UsageRecord {
+                started_at_ms: ms,
+                client: None,
+                session_id: None,
+                requested_model: "claude-sonnet-4-5".into(),
+                profile: "local".into(),
+                backend: Some("ollama".into()),
+                backend_kind: None,
+                upstream_model: None,
+                stream: false,
+                status: RequestStatus::Ok,
+                http_status: 200,
+                error_type: None,
+                error_message: None,
+                usage: Usage::default(),
+                ttft_ms: None,
+                latency_ms: 1,
+                attempts: 1,
+            },
+            local: true,
+            cost_usd: Some(0.0),
+            cloud_equiv_usd: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("usage.sqlite3");
+        let mut store = UsageStore::open(&path).unwrap();
+        store
+            .insert(&[row(now - 40 * day), row(now - 20 * day), row(now - 1000)])
+            .unwrap();
+        let writer = UsageWriter::start(
+            store,
+            WriterOptions::default(),
+            Pricer::default(),
+            Arc::new(Metrics::default()),
+            Arc::new(SpendTotals::default()),
+        )
+        .unwrap();
+        assert_eq!(writer.apply_retention_now(30).unwrap(), 1);
+        assert_eq!(writer.apply_retention_now(10).unwrap(), 1);
+        writer.shutdown();
+        let reader = UsageStore::open_read_only(&path).unwrap();
+        let left = reader.recent(&Filter::default(), 10, 0).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].started_at_ms, now - 1000);
+        drop(dir);
+    }
 }

@@ -37,12 +37,12 @@ export { commands, events };
 
 /** Turns a pending `listen()` into a synchronous disposer for onMount cleanups. Unlistening
  *  can fail when the webview is going away; there is nothing left to clean up then. */
-export function disposer(pending: Promise<() => unknown>): () => void {
+export function disposer(...pending: Promise<() => unknown>[]): () => void {
   return () => {
-    pending
-      .then((unlisten) => Promise.resolve(unlisten()))
-      .catch(() => {
+    for (const p of pending) {
+      p.then((unlisten) => Promise.resolve(unlisten())).catch(() => {
         /* already gone */
       });
+    }
   };
 }

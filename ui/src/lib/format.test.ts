@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMs, formatTokens, formatUsd, maskSecret, move, rangeStart } from "./format";
+import { formatCostTotal, formatMs, formatTokens, formatUsd, maskSecret, move, rangeStart } from "./format";
 
 describe("format", () => {
   it("abbreviates token counts", () => {
@@ -14,6 +14,12 @@ describe("format", () => {
     expect(formatUsd(0)).toBe("$0");
     expect(formatUsd(0.0042)).toBe("$0.0042");
     expect(formatUsd(12.345)).toBe("$12.35");
+  });
+  it("never shows an unknown cost as $0", () => {
+    expect(formatCostTotal({ cost_usd: 0, unpriced: 0 }, "unknown")).toBe("$0");
+    expect(formatCostTotal({ cost_usd: 0, unpriced: 3 }, "unknown")).toBe("unknown");
+    expect(formatCostTotal({ cost_usd: 1.2, unpriced: 1 }, "unknown")).toBe("$1.20+");
+    expect(formatCostTotal({ cost_usd: 1.2, unpriced: 0 }, "unknown")).toBe("$1.20");
   });
   it("formats durations", () => {
     expect(formatMs(null)).toBe("—");

@@ -19,6 +19,14 @@ export function formatUsd(v: number | null | undefined): string {
   return `$${v.toFixed(2)}`;
 }
 
+/** A sum of costs where some requests have no known price: unknown when none is known, a
+ *  lower bound ("$1.20+") when some are. Never "$0" for costs nobody knows. */
+export function formatCostTotal(t: { cost_usd: number; unpriced: number; requests?: number }, unknown: string): string {
+  if (t.unpriced === 0) return formatUsd(t.cost_usd);
+  if (t.cost_usd === 0) return unknown;
+  return `${formatUsd(t.cost_usd)}+`;
+}
+
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "—";
   if (ms < 1000) return `${Math.round(ms)} ms`;

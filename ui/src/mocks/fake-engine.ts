@@ -44,7 +44,10 @@ function mkRow(now: number, i: number): RequestRow {
   const input = 2_000 + ((i * 7919) % 38_000);
   const output = error ? 0 : 100 + ((i * 104_729) % 2_400);
   const cloudCost = (input * 3 + output * 15) / 1_000_000;
+  // Now and then a cloud model the price table does not know: its cost is unknown.
+  const unpriced = !local && i % 17 === 8;
   return {
+    id: 10_000 - i,
     started_at_ms: now - i * 47 * 60_000 - (i % 5) * 13_000,
     client: "claude-cli/2.1.30 (external, cli)",
     requested_model: requested,
@@ -64,8 +67,8 @@ function mkRow(now: number, i: number): RequestRow {
     ttft_ms: error ? null : 180 + (i % 9) * 70,
     latency_ms: 900 + ((i * 37) % 40) * 110,
     attempts: error ? 3 : i % 13 === 4 ? 2 : 1,
-    cost_usd: local ? 0 : cloudCost,
-    cloud_equivalent_usd: local ? cloudCost : null,
+    cost_usd: local ? 0 : unpriced ? null : cloudCost,
+    cloud_equivalent_usd: unpriced ? null : cloudCost,
     local,
   };
 }
@@ -104,8 +107,8 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     paused: false,
     rows: empty ? [] : Array.from({ length: 64 }, (_, i) => mkRow(now, i)),
     settings: {
-      port: 4747, listen_addr: "127.0.0.1:4747", autostart: false, capture_requests: false,
-      retention_days: 90, language: "system", config_path: "/home/dev/.config/switchyard/config.toml",
+      port: 4747, listen_addr: "127.0.0.1:4747", autostart: false,
+      retention_days: null, language: "system", config_path: "/home/dev/.config/switchyard/config.toml",
     },
     token: "sy-local-7f3c9a1e5b2d4c6f8e0a1b3c5d7e9f21",
     keychain: {},
@@ -113,7 +116,7 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
   };
 }
 
-function status(s: FakeState): GatewayStatus {
+export function statusOf(s: FakeState): GatewayStatus {
   const today = new Date();
   today.setHours(0, 0, 0, 0);
   const todays = s.rows.filter((r) => r.started_at_ms >= today.getTime());
@@ -127,6 +130,7 @@ function status(s: FakeState): GatewayStatus {
     errors_today: todays.filter((r) => r.status === "error").length,
     tokens_today: todays.reduce((a, r) => a + r.input_tokens + r.output_tokens, 0),
     cost_today_usd: todays.reduce((a, r) => a + (r.cost_usd ?? 0), 0),
+    unpriced_today: todays.filter((r) => r.cost_usd === null).length,
     last_error: s.rows.find((r) => r.error_message)?.error_message ?? null,
     config_path: s.settings.config_path,
     version: "0.1.0",
@@ -151,18 +155,28 @@ function matches(r: RequestRow, f: UsageFilter): boolean {
   return true;
 }
 
+// Same sums as the store's rollups (crates/switchyard-core/src/usage/query.rs).
 function zero(): Totals {
-  return { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, cloud_equivalent_usd: 0 };
+  return {
+    requests: 0, errors: 0, cancelled: 0, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0,
+    cost_usd: 0, unpriced: 0, cloud_equivalent_usd: 0, saved_usd: 0, avg_latency_ms: 0,
+  };
 }
 function add(t: Totals, r: RequestRow) {
+  t.avg_latency_ms = (t.avg_latency_ms * t.requests + r.latency_ms) / (t.requests + 1);
   t.requests += 1;
   if (r.status === "error") t.errors += 1;
+  if (r.status === "cancelled") t.cancelled += 1;
   t.input_tokens += r.input_tokens;
   t.output_tokens += r.output_tokens;
-  t.cost_usd += r.cost_usd ?? 0;
-  t.cloud_equivalent_usd += r.cloud_equivalent_usd ?? r.cost_usd ?? 0;
+  t.cache_read_tokens += r.cache_read_tokens;
+  t.cache_write_tokens += r.cache_write_tokens;
+  if (r.cost_usd === null) t.unpriced += 1;
+  else t.cost_usd += r.cost_usd;
+  t.cloud_equivalent_usd += r.cloud_equivalent_usd ?? 0;
+  if (r.cost_usd !== null && r.cloud_equivalent_usd !== null) t.saved_usd += r.cloud_equivalent_usd - r.cost_usd;
 }
-function summarize(rows: RequestRow[]): UsageSummary {
+function summarize(s: FakeState, rows: RequestRow[]): UsageSummary {
   const total = zero(), local = zero(), cloud = zero();
   const days = new Map<string, Totals>();
   const models = new Map<string, Slice>();
@@ -173,20 +187,20 @@ function summarize(rows: RequestRow[]): UsageSummary {
     const day = new Date(r.started_at_ms).toISOString().slice(0, 10);
     if (!days.has(day)) days.set(day, zero());
     add(days.get(day)!, r);
-    const m = r.upstream_model ?? r.requested_model;
-    if (!models.has(m)) models.set(m, { label: m, local: r.local, totals: zero() });
+    const m = r.requested_model;
+    if (!models.has(m)) models.set(m, { label: m, local: null, totals: zero() });
     add(models.get(m)!.totals, r);
     const b = r.backend ?? "(none)";
-    if (!backends.has(b)) backends.set(b, { label: b, local: r.local, totals: zero() });
+    if (!backends.has(b)) backends.set(b, { label: b, local: s.backends.find((x) => x.id === b)?.local ?? null, totals: zero() });
     add(backends.get(b)!.totals, r);
   }
-  const bySize = (a: Slice, b: Slice) => b.totals.input_tokens + b.totals.output_tokens - (a.totals.input_tokens + a.totals.output_tokens);
+  const bySpend = (a: Slice, b: Slice) => b.totals.cost_usd - a.totals.cost_usd || b.totals.requests - a.totals.requests;
   return {
     total, local, cloud,
-    savings_usd: Math.max(0, local.cloud_equivalent_usd - local.cost_usd),
-    per_day: [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, totals]) => ({ day, totals })),
-    by_model: [...models.values()].sort(bySize),
-    by_backend: [...backends.values()].sort(bySize),
+    saved_usd: total.saved_usd,
+    per_day: [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, totals]) => ({ start_ms: Date.parse(`${day}T00:00:00Z`), day, totals })),
+    by_model: [...models.values()].sort(bySpend),
+    by_backend: [...backends.values()].sort(bySpend),
   };
 }
 
@@ -203,14 +217,14 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
   switch (cmd) {
     case "get_status":
       if (failing) throw err("engine", "The gateway could not bind 127.0.0.1:4747: address already in use");
-      return status(s);
+      return statusOf(s);
     case "set_active_profile":
       if (!s.profiles[a.name]) throw err("invalid_input", `unknown profile "${a.name}"`);
       s.active = a.name;
-      return status(s);
+      return statusOf(s);
     case "set_paused":
       s.paused = a.paused;
-      return status(s);
+      return statusOf(s);
     case "recent_requests":
       return [...s.rows].sort((x, y) => y.started_at_ms - x.started_at_ms).slice(0, a.limit);
     case "claude_code_env":
@@ -304,18 +318,30 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     }
     case "usage_summary":
       if (failing) throw err("io", "The usage database is locked by another process");
-      return summarize(s.rows.filter((r) => matches(r, a.filter)));
-    case "export_usage_csv":
-      if (failing) throw err("io", "Could not write /home/dev/Downloads/switchyard-usage.csv: disk full");
-      return { path: "/home/dev/Downloads/switchyard-usage-2026-11-23.csv", rows: s.rows.filter((r) => matches(r, a.filter)).length };
+      // Like the store: aggregates come from rollups, which the text search cannot narrow.
+      return summarize(s, s.rows.filter((r) => matches(r, { ...a.filter, text: null })));
+    case "export_usage_csv": {
+      if (failing) throw err("io", "Could not write /home/dev/Downloads/switchyard-usage-2026-11-23-0905.csv: No space left on device (os error 28)");
+      const text = !!a.filter.text?.trim();
+      return { path: "/home/dev/Downloads/switchyard-usage-2026-11-23-0905.csv", rows: s.rows.filter((r) => matches(r, { ...a.filter, text: null })).length, text_ignored: text };
+    }
     case "get_settings":
       return structuredClone(s.settings);
     case "save_settings": {
       const i = a.input as SettingsInput;
       if (i.port < 1024) throw err("invalid_input", "Choose a port between 1024 and 65535 (lower ports need root)");
+      if (i.retention_days !== null && (i.retention_days < 1 || i.retention_days > 3650))
+        throw err("invalid_input", "Retention must be between 1 and 3650 days, or keep forever");
       const restart = i.port !== s.settings.port;
-      s.settings = { ...s.settings, port: i.port, autostart: i.autostart, capture_requests: i.capture_requests, retention_days: i.retention_days, language: i.language };
-      return { settings: structuredClone(s.settings), restart_needed: restart };
+      const old = s.settings.retention_days;
+      let deleted: number | null = null;
+      if (i.retention_days !== null && (old === null || i.retention_days < old)) {
+        const cutoff = Date.now() - i.retention_days * DAY;
+        deleted = s.rows.filter((r) => r.started_at_ms < cutoff).length;
+        s.rows = s.rows.filter((r) => r.started_at_ms >= cutoff);
+      }
+      s.settings = { ...s.settings, port: i.port, autostart: i.autostart, retention_days: i.retention_days, language: i.language };
+      return { settings: structuredClone(s.settings), restart_needed: restart, retention_deleted: deleted };
     }
     case "get_local_token":
       return s.token;
@@ -328,7 +354,8 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
 }
 
 export function newRow(s: FakeState, partial: Partial<RequestRow> = {}): RequestRow {
-  const row = { ...mkRow(Date.now(), 0), started_at_ms: Date.now(), ...partial };
+  const id = Math.max(0, ...s.rows.map((r) => r.id ?? 0)) + 1;
+  const row = { ...mkRow(Date.now(), 0), id, started_at_ms: Date.now(), ...partial };
   s.rows.unshift(row);
   return row;
 }

@@ -2,7 +2,7 @@
 // Built separately (vite.mocks.config.ts) and injected with page.addInitScript before the app.
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
-import { createState, handle, newRow, type Scenario } from "./fake-engine";
+import { createState, handle, newRow, statusOf, type Scenario } from "./fake-engine";
 
 declare global {
   interface Window {
@@ -18,10 +18,12 @@ mockIPC((cmd, args) => handle(state, cmd, (args ?? {}) as Record<string, unknown
 
 window.__SY_MOCK = {
   state,
-  /** Simulates a request finishing in the gateway (the live feed). */
+  /** Simulates a request finishing in the gateway: the live event, then the one that says
+   *  the usage database has it. */
   async pushRequest(model = "claude-sonnet-4-5", backend = "ollama") {
     const row = newRow(state, { requested_model: model, backend, upstream_model: "qwen2.5-coder:7b", local: true, cost_usd: 0 });
-    await emit("request-finished", { row });
+    await emit("request-finished", { row: { ...row, id: null } });
+    await emit("usage-changed", { status: statusOf(state) });
     return row;
   },
 };

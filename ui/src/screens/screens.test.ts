@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { createState, handle, type FakeState } from "../mocks/fake-engine";
+import { toasts } from "../lib/toast.svelte";
 import Backends from "./Backends.svelte";
 import Mapping from "./Mapping.svelte";
 import Usage from "./Usage.svelte";
@@ -101,6 +102,30 @@ describe("Usage", () => {
     });
   });
 
+  it("shows unknown costs as unknown, never $0", async () => {
+    render(Usage);
+    await screen.findByTestId("kpi-requests");
+    const unpriced = state.rows.filter((r) => r.cost_usd === null).length;
+    expect(unpriced).toBeGreaterThan(0);
+    expect(screen.getByTestId("kpi-unpriced").textContent).toContain(`${unpriced} requests have no known price`);
+    expect(screen.getByTestId("kpi-cost").textContent).toMatch(/^\$[\d.]+\+$/);
+    // Row 8 of the seeded history is a cloud request without a price.
+    await waitFor(() => expect(screen.getAllByTestId("cost-unknown").length).toBeGreaterThan(0));
+    expect(screen.getAllByTestId("cost-unknown")[0].textContent).toBe("unknown");
+  });
+
+  it("filters by profile and says the text search narrows the table only", async () => {
+    render(Usage);
+    await screen.findByTestId("kpi-requests");
+    await waitFor(() => expect(screen.getByTestId("usage-profile").querySelectorAll("option").length).toBe(3));
+    await fireEvent.change(screen.getByTestId("usage-profile"), { target: { value: "cloud" } });
+    const cloud = state.rows.filter((r) => r.profile === "cloud" && r.started_at_ms >= Date.now() - 7 * 86_400_000).length;
+    await waitFor(() => expect(screen.getByTestId("kpi-requests").textContent).toBe(String(cloud)));
+    expect(state.calls.some((c) => c.cmd === "usage_summary" && (c.args as { filter: { profile: string } }).filter.profile === "cloud")).toBe(true);
+    await fireEvent.input(screen.getByTestId("usage-search"), { target: { value: "opus" } });
+    expect((await screen.findByTestId("text-note")).textContent).toContain("table only");
+  });
+
   it("shows a readable error when the history cannot be read", async () => {
     clearMocks();
     install("errors");
@@ -120,5 +145,22 @@ describe("Settings", () => {
     await fireEvent.input(port, { target: { value: "80" } });
     await fireEvent.click(screen.getByTestId("save-settings"));
     expect((await screen.findByTestId("settings-error")).textContent).toContain("between 1024 and 65535");
+  });
+
+  it("saves retention to the engine and reports what it deleted", async () => {
+    render(Settings, { props: { onlanguage: () => {} } });
+    const forever = (await screen.findByTestId("keep-forever")) as HTMLInputElement;
+    const days = document.querySelector('input[name="retention"]') as HTMLInputElement;
+    expect(forever.checked).toBe(true);
+    expect(days.disabled).toBe(true);
+    await fireEvent.click(forever);
+    await fireEvent.input(days, { target: { value: "1" } });
+    const old = state.rows.filter((r) => r.started_at_ms < Date.now() - 86_400_000).length;
+    expect(old).toBeGreaterThan(0);
+    await fireEvent.click(screen.getByTestId("save-settings"));
+    await waitFor(() => expect(toasts.map((t) => t.text)).toContain(`Saved. Deleted ${old} requests older than 1 days.`));
+    expect(state.settings.retention_days).toBe(1);
+    const saved = state.calls.find((c) => c.cmd === "save_settings")!.args as { input: Record<string, unknown> };
+    expect(saved.input).toEqual({ port: 4747, autostart: false, retention_days: 1, language: "system" });
   });
 });

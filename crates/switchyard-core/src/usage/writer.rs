@@ -42,6 +42,7 @@ impl Default for WriterOptions {
 enum Msg {
     Row(Box<UsageRecord>),
     Flush(SyncSender<()>),
+    Retention(u32, SyncSender<Result<u64, UsageError>>),
     Stop,
 }
 
@@ -141,6 +142,18 @@ impl UsageWriter {
             .map_err(|_| UsageError::WriterStopped)?;
         let _ = self.wake.send(());
         done.recv().map_err(|_| UsageError::WriterStopped)
+    }
+
+    /// Delete requests older than `days` days now, on the writer's thread, rather than at the
+    /// next daily check (a user who lowers retention expects it applied). Blocking; returns
+    /// the requests deleted.
+    pub fn apply_retention_now(&self, days: u32) -> Result<u64, UsageError> {
+        let (ack, done) = mpsc::sync_channel(1);
+        self.tx
+            .send(Msg::Retention(days, ack))
+            .map_err(|_| UsageError::WriterStopped)?;
+        let _ = self.wake.send(());
+        done.recv().map_err(|_| UsageError::WriterStopped)?
     }
 
     /// Commit everything queued and stop the thread (blocking; later calls do nothing).
@@ -265,6 +278,11 @@ fn handle(
         Msg::Flush(ack) => {
             commit(store, shared, batch);
             let _ = ack.send(());
+            Flow::Continue
+        }
+        Msg::Retention(days, ack) => {
+            commit(store, shared, batch);
+            let _ = ack.send(store.apply_retention(days, now_ms()));
             Flow::Continue
         }
         Msg::Stop => {
