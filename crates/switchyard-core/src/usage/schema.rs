@@ -132,13 +132,18 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), UsageErr
         conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")
             .map_err(|source| sqlite(path, source))?;
     }
+    if found == 0 {
+        tracing::info!(path = %path.display(), version = MIGRATIONS.len(), "created the usage database");
+    }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction().map_err(|source| sqlite(path, source))?;
         tx.execute_batch(sql)
             .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
             .and_then(|()| tx.commit())
             .map_err(|source| sqlite(path, source))?;
-        tracing::info!(path = %path.display(), version = i + 1, "upgraded the usage database");
+        if found > 0 {
+            tracing::info!(path = %path.display(), version = i + 1, "upgraded the usage database");
+        }
     }
     Ok(())
 }
