@@ -11,6 +11,7 @@ use switchyard_core::anthropic::MessagesRequest;
 use switchyard_core::backends::TargetContext;
 use switchyard_core::backends::openai_chat::OpenAiExchange;
 use switchyard_core::config::BackendConfig;
+use switchyard_core::proxy::InboundRequest;
 use switchyard_core::tokens::{count_text_tokens, estimate_request_tokens};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -31,6 +32,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     report("Claude Code request", body.len(), || {
         black_box(estimate_request_tokens(black_box(&req)));
     });
+    // What every request pays: the borrowing head parse (model, stream, max_tokens, messages).
+    let compact = bytes::Bytes::from(serde_json::to_vec(&serde_json::from_str::<
+        serde_json::Value,
+    >(&body)?)?);
+    report(
+        "head parse of the request (pass-through)",
+        compact.len(),
+        || {
+            black_box(InboundRequest::parse(black_box(compact.clone())).ok());
+        },
+    );
     // The rest of the translated path's CPU, for scale: the typed parse of the same body and
     // its translation to an OpenAI Chat Completions body (which includes the estimate).
     report("typed parse of the Claude Code request", body.len(), || {
