@@ -73,7 +73,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// `BENCH_CASES` (optional): run only the measurements whose name contains it.
 fn report(what: &str, bytes: usize, mut f: impl FnMut()) {
+    if std::env::var("BENCH_CASES").is_ok_and(|want| !what.contains(want.as_str())) {
+        return;
+    }
     let mut runs = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline || runs.len() < 10 {

@@ -99,11 +99,14 @@ const STREAM: &str = concat!(
 
 fn property_exchange() -> OllamaExchange {
     let backend = serde_json::from_value(default_backend()).unwrap();
-    let request = serde_json::from_value(json!({
-        "model": "claude-haiku-4-5", "max_tokens": 100, "stream": true,
-        "messages": [{"role": "user", "content": "hi"}],
-        "tools": [{"name": "Bash", "input_schema": {"type": "object"}}]
-    }))
+    let request = serde_json::from_str(
+        &json!({
+            "model": "claude-haiku-4-5", "max_tokens": 100, "stream": true,
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"name": "Bash", "input_schema": {"type": "object"}}]
+        })
+        .to_string(),
+    )
     .unwrap();
     let ctx = TargetContext {
         backend: &backend,

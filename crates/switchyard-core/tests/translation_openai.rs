@@ -108,11 +108,14 @@ const STREAM: &str = concat!(
 fn property_exchange() -> OpenAiExchange {
     let case_backend: switchyard_core::config::BackendConfig =
         serde_json::from_value(default_backend()).unwrap();
-    let request = serde_json::from_value(json!({
+    let request = serde_json::from_str(
+        &json!({
         "model": "claude-sonnet-4-6", "max_tokens": 100, "stream": true,
         "messages": [{"role": "user", "content": "hi"}],
         "tools": [{"name": "Bash", "input_schema": {"type": "object"}}, {"name": "Read", "input_schema": {"type": "object"}}]
-    }))
+    })
+        .to_string(),
+    )
     .unwrap();
     let ctx = TargetContext {
         backend: &case_backend,

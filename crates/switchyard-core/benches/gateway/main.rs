@@ -329,6 +329,9 @@ fn summarize(label: String, concurrency: usize, samples: &[(Duration, Duration)]
 }
 
 fn print_table(title: &str, rows: &[Row]) {
+    if rows.is_empty() {
+        return;
+    }
     println!("\n{title}");
     println!(
         "| case                        | conc | pairs | direct p50 | gateway p50 | added p50 | added p90 | added p99 |"
@@ -369,8 +372,24 @@ fn pairs_for(case: Case) -> usize {
     ((base * scale()).ceil() as usize).max(5)
 }
 
+/// `BENCH_CASES` (optional) keeps only the cases whose "section label" contains one of its
+/// comma-separated words, e.g. `BENCH_CASES="translated stream"` or `BENCH_CASES=CC-sized`;
+/// sections are `pass-through`, `translated` and `serve`.
+fn selected(section: &str, label: &str) -> bool {
+    let Ok(filter) = std::env::var("BENCH_CASES") else {
+        return true;
+    };
+    let name = format!("{section} {label}");
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    filter
+        .split(',')
+        .map(str::trim)
+        .any(|want| !want.is_empty() && name.contains(want))
+}
+
 fn run_cases(
     client_rt: &tokio::runtime::Runtime,
+    section: &str,
     endpoints: Arc<Endpoints>,
     bodies: &Bodies,
     cases: &[Case],
@@ -378,6 +397,12 @@ fn run_cases(
     let client = client()?;
     let mut rows = Vec::new();
     for &case in cases {
+        if !selected(
+            section,
+            &format!("{} conc {}", case.label(bodies), case.concurrency),
+        ) {
+            continue;
+        }
         let warmup = Case {
             concurrency: case.concurrency,
             ..case
@@ -549,13 +574,14 @@ fn main() -> Result<(), BoxError> {
         bodies.large_len,
         scale()
     );
-    let rows = run_cases(&client_rt, endpoints, &bodies, &all_cases())?;
+    let rows = run_cases(&client_rt, "pass-through", endpoints, &bodies, &all_cases())?;
     print_table(
         "Added latency, in-process engine (pass-through, per-pair gateway − direct):",
         &rows,
     );
     let translated = run_cases(
         &client_rt,
+        "translated",
         Arc::new(Endpoints {
             direct: format!("http://{openai_addr}/v1/chat/completions"),
             gateway: format!("http://{}/v1/messages", engine.listen_addr()),
@@ -600,10 +626,11 @@ fn main() -> Result<(), BoxError> {
                 direct_end: MESSAGE_STOP,
             });
             let cases: Vec<Case> = all_cases().into_iter().filter(|c| !c.large).collect();
-            let rows = run_cases(&client_rt, endpoints.clone(), &bodies, &cases)?;
+            let rows = run_cases(&client_rt, "serve", endpoints.clone(), &bodies, &cases)?;
             // A few large bodies too, so the "after requests" RSS has seen them.
             run_cases(
                 &client_rt,
+                "serve",
                 endpoints,
                 &bodies,
                 &[Case {

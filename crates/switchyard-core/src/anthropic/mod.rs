@@ -1,13 +1,16 @@
 //! The Anthropic Messages API as typed structs. This is the gateway's canonical form: every
 //! inbound request is parsed into these types, and every translating backend produces them.
-//! Unknown fields survive in `extra` maps so that nothing a newer client sends is lost.
+//! Fields a translator does not use are skipped, not kept: the pass-through forwards the
+//! client's bytes, so nothing a newer client sends is lost there.
 
 mod error;
+mod raw;
 mod request;
 mod response;
 mod stream;
 
 pub use error::{ApiError, ErrorBody, ErrorEnvelope, ErrorType};
+pub use raw::{JsonString, RawJson};
 pub use request::{
     CacheControl, Content, ContentBlock, DocumentBlock, ImageBlock, ImageSource, Message,
     MessagesRequest, Metadata, OutputConfig, Role, System, TextBlock, ThinkingBlock,

@@ -1,5 +1,9 @@
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use super::{JsonString, RawJson};
 
 /// `POST /v1/messages` (and, with `max_tokens` absent, `/v1/messages/count_tokens`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,9 +34,6 @@ pub struct MessagesRequest {
     pub metadata: Option<Metadata>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_config: Option<OutputConfig>,
-    /// Fields this version does not model (`context_management`, `service_tier`, ...).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 impl MessagesRequest {
@@ -72,11 +73,13 @@ pub enum Content {
 }
 
 impl Content {
-    /// The content as blocks (a string becomes one text block).
-    pub fn to_blocks(&self) -> Vec<ContentBlock> {
+    /// The content as blocks (a string becomes one text block; blocks are borrowed).
+    pub fn to_blocks(&self) -> Cow<'_, [ContentBlock]> {
         match self {
-            Content::Text(text) => vec![ContentBlock::Text(TextBlock::new(text.clone()))],
-            Content::Blocks(blocks) => blocks.clone(),
+            Content::Text(text) => {
+                Cow::Owned(vec![ContentBlock::Text(TextBlock::new(text.clone()))])
+            }
+            Content::Blocks(blocks) => Cow::Borrowed(blocks),
         }
     }
 }
@@ -111,8 +114,6 @@ pub struct TextBlock {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_control: Option<CacheControl>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 impl TextBlock {
@@ -120,7 +121,6 @@ impl TextBlock {
         TextBlock {
             text: text.into(),
             cache_control: None,
-            extra: Map::new(),
         }
     }
 }
@@ -175,8 +175,6 @@ pub struct DocumentBlock {
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,8 +182,6 @@ pub struct ToolUseBlock {
     pub id: String,
     pub name: String,
     pub input: Value,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,14 +215,15 @@ pub struct Tool {
     pub name: String,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Escaped as received: forwarded to translated backends without re-escaping.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<JsonString>,
+    /// Kept as the client's JSON text: translators forward it as is, so a schema is neither
+    /// built into a tree nor re-serialized (tool schemas are a large part of every request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_schema: Option<Value>,
+    pub input_schema: Option<RawJson>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_control: Option<CacheControl>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 impl Tool {
@@ -289,8 +286,6 @@ pub struct OutputConfig {
     pub effort: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<Value>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 #[cfg(test)]
@@ -299,7 +294,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn parses_claude_code_shaped_request_and_keeps_unknown_fields() {
+    fn parses_claude_code_shaped_request_and_skips_unknown_fields() {
         let body = json!({
             "model": "claude-sonnet-4-5",
             "max_tokens": 32000,
@@ -326,20 +321,28 @@ mod tests {
             "thinking": {"type": "adaptive"},
             "context_management": {"edits": []}
         });
-        let req: MessagesRequest = serde_json::from_value(body.clone()).unwrap();
+        let req: MessagesRequest = serde_json::from_str(&body.to_string()).unwrap();
         assert!(req.is_stream());
         assert_eq!(req.max_tokens, Some(32000));
-        assert!(req.extra.contains_key("context_management"));
         let tools = req.tools.as_ref().unwrap();
         assert!(!tools[0].is_server_tool());
         assert!(tools[1].is_server_tool());
-        assert_eq!(tools[0].extra.get("defer_loading"), Some(&json!(true)));
+        // The schema is kept as the client's text.
+        assert_eq!(
+            tools[0].input_schema.as_ref().map(|s| s.get()),
+            Some(r#"{"type":"object"}"#)
+        );
         let Content::Blocks(blocks) = &req.messages[2].content else {
             panic!("expected blocks")
         };
         assert!(matches!(blocks[0], ContentBlock::ToolResult(_)));
         assert!(matches!(blocks[1], ContentBlock::Other(_)));
-        // Nothing is lost on the way back out.
-        assert_eq!(serde_json::to_value(&req).unwrap(), body);
+        // Unknown fields (`context_management`, `defer_loading`) are not kept: the typed
+        // request feeds translators, which send an allowlist; the pass-through sends the bytes.
+        let back = serde_json::to_value(&req).unwrap();
+        assert!(back.get("context_management").is_none());
+        assert!(back["tools"][0].get("defer_loading").is_none());
+        assert_eq!(back["messages"], body["messages"]);
+        assert_eq!(back["system"][1]["text"], body["system"][1]["text"]);
     }
 }

@@ -285,7 +285,6 @@ impl EventBuilder {
                 id: id.clone(),
                 name: name.to_owned(),
                 input: Value::Object(Map::new()),
-                extra: Map::new(),
             }),
         });
         self.out.push(StreamEvent::ContentBlockDelta {

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::head::top_level_fields;
 use crate::anthropic::{ApiError, MessagesRequest};
 use crate::backends::anthropic::field_range;
 
@@ -33,6 +34,46 @@ struct Head<'a> {
     messages: Option<&'a RawValue>,
 }
 
+/// The head fields: where `model` and `messages` sit, and the two small values.
+struct HeadFields {
+    model: Option<Range<usize>>,
+    messages: Option<Range<usize>>,
+    max_tokens: Option<u32>,
+    stream: Option<bool>,
+}
+
+/// The fast path: a structural scan, then serde on the two small values only.
+fn scan_head(text: &str) -> Option<HeadFields> {
+    let [model, max_tokens, stream, messages] = top_level_fields(
+        text.as_bytes(),
+        ["model", "max_tokens", "stream", "messages"],
+    )?;
+    let small = |range: Option<Range<usize>>| range.map(|r| &text[r]);
+    Some(HeadFields {
+        max_tokens: match small(max_tokens) {
+            None => None,
+            Some(raw) => serde_json::from_str::<Option<u32>>(raw).ok()?,
+        },
+        stream: match small(stream) {
+            None => None,
+            Some(raw) => serde_json::from_str::<Option<bool>>(raw).ok()?,
+        },
+        model,
+        messages,
+    })
+}
+
+/// The careful path: serde reads the whole body (and words any error).
+fn serde_head(text: &str) -> Result<HeadFields, ApiError> {
+    let head: Head<'_> = serde_json::from_str(text).map_err(invalid)?;
+    Ok(HeadFields {
+        model: head.model.map(|raw| field_range(text, raw)),
+        messages: head.messages.map(|raw| field_range(text, raw)),
+        max_tokens: head.max_tokens,
+        stream: head.stream,
+    })
+}
+
 fn invalid(err: serde_json::Error) -> ApiError {
     ApiError::invalid_request(format!(
         "the request body is not a valid Messages API request: {err}"
@@ -44,14 +85,19 @@ impl InboundRequest {
     pub fn parse(body: Bytes) -> Result<Self, ApiError> {
         let text = std::str::from_utf8(&body)
             .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))?;
-        let head: Head<'_> = serde_json::from_str(text).map_err(invalid)?;
+        let head = match scan_head(text) {
+            Some(head) => head,
+            // The scan was unsure (malformed body, escaped or duplicate keys, a field of the
+            // wrong type): serde reads it, or says exactly what is wrong.
+            None => serde_head(text)?,
+        };
         if head.max_tokens.is_none() {
             return Err(ApiError::invalid_request("max_tokens: Field required"));
         }
         let messages = head
             .messages
             .ok_or_else(|| ApiError::invalid_request("messages: Field required"))?;
-        let inner = messages.get().trim();
+        let inner = text[messages].trim();
         let Some(inner) = inner.strip_prefix('[') else {
             return Err(ApiError::invalid_request(
                 "messages: must be a list of messages",
@@ -62,14 +108,13 @@ impl InboundRequest {
                 "messages: at least one message is required",
             ));
         }
-        let raw_model = head
+        let model_at = head
             .model
             .ok_or_else(|| ApiError::invalid_request("model: Field required"))?;
-        let model = serde_json::from_str::<String>(raw_model.get())
+        let model = serde_json::from_str::<String>(&text[model_at.clone()])
             .ok()
             .filter(|m| !m.trim().is_empty())
             .ok_or_else(|| ApiError::invalid_request("model: must name a model"))?;
-        let model_at = field_range(text, raw_model);
         Ok(InboundRequest {
             model,
             model_at,

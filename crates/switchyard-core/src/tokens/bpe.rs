@@ -1,8 +1,10 @@
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::{LazyLock, Mutex};
 
 use tiktoken_rs::CoreBPE;
+
+use crate::anthropic::{JsonString, RawJson};
 
 /// o200k_base rather than cl100k_base: it is the closer of the two to Claude's tokenizer on
 /// our fixtures (see `docs/TOKEN-ESTIMATE.md`), and its vocabulary ships inside `tiktoken-rs`
@@ -31,6 +33,56 @@ pub fn count_text_tokens(text: &str) -> u64 {
     (raw * CLAUDE_OVER_O200K_PERCENT).div_ceil(100).max(1)
 }
 
+/// Estimated Claude tokens in a JSON string kept escaped: the count is cached by the escaped
+/// form, so a cache hit decodes nothing.
+pub fn count_json_string_tokens(string: &JsonString) -> u64 {
+    let literal = string.raw();
+    if literal.len() < CACHE_MIN_BYTES {
+        return count_text_tokens(&string.text());
+    }
+    // Seeded apart from plain texts: a literal and a text with the same bytes mean different
+    // strings.
+    let key = xxhash_rust::xxh3::xxh3_64_with_seed(literal.as_bytes(), 1);
+    let raw = cached(key, || raw_count(&string.text()));
+    (raw * CLAUDE_OVER_O200K_PERCENT).div_ceil(100).max(1)
+}
+
+/// Estimated Claude tokens in a JSON value kept as text (a tool schema), counted as its
+/// compact form so that the client's formatting does not change the estimate; cached by the
+/// text as received.
+pub fn count_raw_json_tokens(raw: &RawJson) -> u64 {
+    let text = raw.get();
+    let key = xxhash_rust::xxh3::xxh3_64_with_seed(text.as_bytes(), 2);
+    let raw = cached(key, || raw_count(&compact_json(text)));
+    (raw * CLAUDE_OVER_O200K_PERCENT).div_ceil(100).max(1)
+}
+
+/// `text` (valid JSON) without the whitespace between tokens.
+fn compact_json(text: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let (mut in_string, mut escaped, mut copied) = (false, false, 0);
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c.is_ascii_whitespace() {
+            out.push_str(&text[copied..i]);
+            copied = i + 1;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
 fn raw_count(text: &str) -> u64 {
     match BPE.as_ref() {
         Some(bpe) => chunks(text)
@@ -48,24 +100,27 @@ pub fn warm_up() {
 
 /// Texts at least this long have their counts cached: Claude Code's tool schemas and
 /// reminders are a few hundred bytes each and come back with every request.
-const CACHE_MIN_BYTES: usize = 128;
+const CACHE_MIN_BYTES: usize = 24;
 /// Entries kept before the cache starts over.
 const CACHE_ENTRIES: usize = 8192;
 
 /// Counts of long texts by content hash. A Claude Code session re-sends the same system
 /// prompt, tool definitions and earlier turns with every request, so after the first request
-/// only the new turn is tokenized: hashing 90 KB (FxHash) costs microseconds, encoding it
+/// only the new turn is tokenized: hashing 90 KB (XXH3, SIMD) costs microseconds, encoding it
 /// milliseconds. A hash collision could only skew an estimate.
 static CACHE: LazyLock<Mutex<HashMap<u64, u64>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 fn cached_raw_count(text: &str) -> u64 {
-    let mut hasher = rustc_hash::FxHasher::default();
-    text.hash(&mut hasher);
-    let key = hasher.finish();
+    cached(xxhash_rust::xxh3::xxh3_64(text.as_bytes()), || {
+        raw_count(text)
+    })
+}
+
+fn cached(key: u64, count: impl FnOnce() -> u64) -> u64 {
     if let Some(&count) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return count;
     }
-    let count = raw_count(text);
+    let count = count();
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if cache.len() >= CACHE_ENTRIES {
         cache.clear();
@@ -129,6 +184,21 @@ pub(crate) fn o200k_raw(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_counted_as_its_compact_form() {
+        let pretty = "{\n  \"type\": \"object\",\n  \"description\": \"a b\\\" c\"\n}";
+        assert_eq!(
+            compact_json(pretty),
+            r#"{"type":"object","description":"a b\" c"}"#
+        );
+        assert!(matches!(compact_json(r#"{"a":" x "}"#), Cow::Borrowed(_)));
+        let raw = |t: &str| serde_json::from_str::<RawJson>(t).unwrap();
+        assert_eq!(
+            count_raw_json_tokens(&raw(pretty)),
+            count_raw_json_tokens(&raw(&compact_json(pretty)))
+        );
+    }
 
     #[test]
     fn cached_counts_equal_fresh_counts() {

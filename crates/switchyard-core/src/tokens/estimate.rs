@@ -1,7 +1,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::bpe::count_text_tokens;
+use super::bpe::{count_json_string_tokens, count_raw_json_tokens, count_text_tokens};
 use super::image::image_source_tokens;
 use crate::anthropic::{
     Content, ContentBlock, MessagesRequest, ToolResultBlock, ToolResultContent, ToolUseBlock,
@@ -71,15 +71,14 @@ pub fn estimate_request_breakdown(req: &MessagesRequest) -> TokenBreakdown {
         for tool in tools {
             b.tools += count_text_tokens(&tool.name);
             if let Some(description) = &tool.description {
-                b.tools += count_text_tokens(description);
+                b.tools += count_json_string_tokens(description);
             }
             if let Some(schema) = &tool.input_schema {
-                b.tools += count_json(schema);
+                b.tools += count_raw_json_tokens(schema);
             }
             if tool.is_server_tool() {
                 // Server tools are described by their versioned type and options.
                 b.tools += tool.kind.as_deref().map_or(0, count_text_tokens);
-                b.tools += tool.extra.values().map(count_json).sum::<u64>();
             }
         }
     }
@@ -190,7 +189,7 @@ mod tests {
     use serde_json::json;
 
     fn request(body: Value) -> MessagesRequest {
-        serde_json::from_value(body).unwrap()
+        serde_json::from_str(&body.to_string()).unwrap()
     }
 
     #[test]

@@ -36,27 +36,27 @@ pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Trans
     // Ollama has no tool_choice: `none` sends no tools, a named tool sends only that one.
     let tools: Vec<Tool> = match &req.tool_choice {
         Some(ToolChoice::None) => Vec::new(),
-        choice => {
-            req.tools
-                .iter()
-                .flatten()
-                .filter(|tool| !tool.is_server_tool())
-                .filter(|tool| match choice {
-                    Some(ToolChoice::Tool { name, .. }) => &tool.name == name,
-                    _ => true,
-                })
-                .map(|tool| Tool {
-                    kind: "function",
-                    function: Function {
-                        name: tool.name.clone(),
-                        description: tool.description.clone(),
-                        parameters: tool.input_schema.clone().unwrap_or_else(
-                            || serde_json::json!({"type": "object", "properties": {}}),
-                        ),
-                    },
-                })
-                .collect()
-        }
+        choice => req
+            .tools
+            .iter()
+            .flatten()
+            .filter(|tool| !tool.is_server_tool())
+            .filter(|tool| match choice {
+                Some(ToolChoice::Tool { name, .. }) => &tool.name == name,
+                _ => true,
+            })
+            .map(|tool| Tool {
+                kind: "function",
+                function: Function {
+                    name: tool.name.clone(),
+                    description: tool.description.clone(),
+                    parameters: tool
+                        .input_schema
+                        .clone()
+                        .unwrap_or_else(crate::anthropic::RawJson::empty_object_schema),
+                },
+            })
+            .collect(),
     };
 
     let estimated_prompt = crate::tokens::estimate_request_tokens(req);
@@ -132,7 +132,7 @@ fn convert_message(
         Role::Assistant => {
             let mut text = String::new();
             let mut tool_calls = Vec::new();
-            for block in &blocks {
+            for block in blocks.iter() {
                 match block {
                     ContentBlock::Text(t) => text.push_str(&t.text),
                     ContentBlock::ToolUse(tool) => {
@@ -163,7 +163,7 @@ fn convert_message(
         Role::User => {
             let mut texts: Vec<String> = Vec::new();
             let mut images: Vec<String> = Vec::new();
-            for block in &blocks {
+            for block in blocks.iter() {
                 match block {
                     ContentBlock::ToolResult(result) => {
                         let rendered = render_tool_result(result);

@@ -97,8 +97,8 @@ pub struct Tool {
 pub struct Function {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub parameters: Value,
+    pub description: Option<crate::anthropic::JsonString>,
+    pub parameters: crate::anthropic::RawJson,
 }
 
 // ---- inbound ----

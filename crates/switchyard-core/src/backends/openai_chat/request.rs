@@ -2,7 +2,8 @@
 //! the client sent reaches the upstream unless a line below puts it there.
 
 use crate::anthropic::{
-    ApiError, ContentBlock, ImageSource, Message, MessagesRequest, Role, ThinkingBlock, ToolChoice,
+    ApiError, ContentBlock, ImageSource, Message, MessagesRequest, RawJson, Role, ThinkingBlock,
+    ToolChoice,
 };
 use crate::backends::TargetContext;
 use crate::backends::events::recover_reasoning;
@@ -53,7 +54,7 @@ pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Trans
                     parameters: tool
                         .input_schema
                         .clone()
-                        .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}})),
+                        .unwrap_or_else(RawJson::empty_object_schema),
                 },
             })
             .collect()
@@ -203,7 +204,7 @@ fn convert_message(
             let mut text = String::new();
             let mut tool_calls = Vec::new();
             let mut reasoning = String::new();
-            for block in &blocks {
+            for block in blocks.iter() {
                 match block {
                     ContentBlock::Text(t) => text.push_str(&t.text),
                     ContentBlock::ToolUse(tool) => tool_calls.push(ChatToolCall {
@@ -234,7 +235,7 @@ fn convert_message(
         Role::User => {
             let mut tool_images: Vec<ContentPart> = Vec::new();
             let mut parts: Vec<ContentPart> = Vec::new();
-            for block in &blocks {
+            for block in blocks.iter() {
                 match block {
                     ContentBlock::ToolResult(result) => {
                         let rendered = render_tool_result(result);

@@ -135,9 +135,9 @@ pub struct ChatTool {
 pub struct ChatFunction {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<crate::anthropic::JsonString>,
     /// The tool's JSON schema, forwarded as given.
-    pub parameters: Value,
+    pub parameters: crate::anthropic::RawJson,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
