@@ -13,7 +13,7 @@ pub use error::{ApiError, ErrorBody, ErrorEnvelope, ErrorType};
 pub use raw::{JsonString, RawJson};
 pub use request::{
     CacheControl, Content, ContentBlock, DocumentBlock, ImageBlock, ImageSource, Message,
-    MessagesRequest, Metadata, OutputConfig, Role, System, TextBlock, ThinkingBlock,
+    MessagesRequest, Metadata, OutputConfig, Role, System, SystemBlock, TextBlock, ThinkingBlock,
     ThinkingConfig, Tool, ToolChoice, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
 pub use response::{MessagesResponse, StopReason, Usage, new_message_id, new_tool_use_id};

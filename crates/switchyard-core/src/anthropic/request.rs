@@ -40,15 +40,6 @@ impl MessagesRequest {
     pub fn is_stream(&self) -> bool {
         self.stream.unwrap_or(false)
     }
-
-    /// The system prompt as plain text blocks, in order.
-    pub fn system_blocks(&self) -> Vec<&TextBlock> {
-        match &self.system {
-            None => Vec::new(),
-            Some(System::Blocks(blocks)) => blocks.iter().collect(),
-            Some(System::Text(_)) => Vec::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,20 +75,61 @@ impl Content {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The system prompt: a string, or text blocks whose texts stay escaped as received (Claude
+/// Code's is tens of KB, forwarded with every request).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum System {
     Text(String),
-    Blocks(Vec<TextBlock>),
+    Blocks(Vec<SystemBlock>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemBlock {
+    pub text: JsonString,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<CacheControl>,
 }
 
 impl System {
-    /// Text of every block in order (the caller decides how to join and what to skip).
-    pub fn texts(&self) -> Vec<&str> {
+    /// Every block's text in order, as escaped literals (the caller decides how to join and
+    /// what to skip).
+    pub fn texts(&self) -> Vec<JsonString> {
         match self {
-            System::Text(text) => vec![text.as_str()],
-            System::Blocks(blocks) => blocks.iter().map(|b| b.text.as_str()).collect(),
+            System::Text(text) => vec![JsonString::from(text.as_str())],
+            System::Blocks(blocks) => blocks.iter().map(|b| b.text.clone()).collect(),
         }
+    }
+}
+
+/// A string or a list of blocks, told apart by the JSON type (serde's `untagged` would buffer
+/// the value first, which also rules out [`JsonString`] inside).
+impl<'de> Deserialize<'de> for System {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = System;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of text blocks")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<System, E> {
+                Ok(System::Text(text.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<System, E> {
+                Ok(System::Text(text))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<System, A::Error> {
+                let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(block) = seq.next_element()? {
+                    blocks.push(block);
+                }
+                Ok(System::Blocks(blocks))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 

@@ -3,33 +3,41 @@
 //! goes away cancels the upstream request.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
+use futures::stream::Peekable;
 use futures::{FutureExt, StreamExt};
 use http::{HeaderValue, header};
-use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::{Instant, Sleep, sleep_until};
 
-use super::send::{Decoder, UpstreamStream, encode_events};
+use super::send::{ByteStream, Decoder, UpstreamStream, encode_events};
 use super::{PING_EVERY, Recorder};
 use crate::anthropic::{ApiError, ErrorType, StreamEvent, Usage};
 use crate::config::BackendConfig;
 use crate::sse::encode_event;
 
 /// Start relaying `stream` to the client; returns the response to send now.
+///
+/// The response body polls the upstream itself (no task and channel in between): each
+/// upstream chunk reaches the client with one task wake-up fewer, and a client that goes away
+/// drops the body, which drops the upstream request.
 pub fn start(stream: UpstreamStream, recorder: Recorder, backend: &BackendConfig) -> Response {
-    // A small buffer keeps back-pressure: a slow client slows the upstream read.
-    let (tx, rx) = mpsc::channel::<Bytes>(8);
-    let idle = Duration::from_secs(backend.timeout_idle_s);
-    let backend_id = backend.id.clone();
-    tokio::spawn(relay(stream, recorder, tx, idle, backend_id));
-    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
+    let relay = Relay::new(
+        stream,
+        recorder,
+        Duration::from_secs(backend.timeout_idle_s),
+        backend.id.clone(),
+    );
+    let body = Body::from_stream(futures::stream::unfold(relay, |mut relay| async move {
+        relay
+            .next()
             .await
-            .map(|chunk| (Ok::<_, Infallible>(chunk), rx))
+            .map(|chunk| (Ok::<_, Infallible>(chunk), relay))
     }));
     let mut response = Response::new(body);
     let headers = response.headers_mut();
@@ -138,116 +146,152 @@ impl Output {
     }
 }
 
-async fn relay(
-    stream: UpstreamStream,
-    recorder: Recorder,
-    tx: mpsc::Sender<Bytes>,
+/// The relay's state between two chunks for the client.
+struct Relay {
+    rest: Peekable<ByteStream>,
+    out: Output,
+    /// What the decoder made of the upstream's first chunk, not yet sent.
+    first: Option<Bytes>,
+    /// The next upstream chunk is due by this time: the first-byte deadline while the backend
+    /// has not started, then `timeout_idle_s` after each chunk. Both timers are reset rather
+    /// than recreated for every chunk.
+    due: Pin<Box<Sleep>>,
+    ping: Pin<Box<Sleep>>,
     idle: Duration,
+    started: bool,
     backend_id: String,
-) {
-    let UpstreamStream {
-        first,
-        rest,
-        decoder,
-        permit,
-        first_byte_deadline,
-    } = stream;
-    let mut rest = rest.peekable();
-    let mut out = Output {
-        decoder,
-        sent_error: None,
-    };
-    let mut end = End::Finished;
-    // The decoder already read the first chunk (to catch an early error event).
-    let first_out = first;
-    // The next upstream chunk is due by this time: the first-byte deadline while the backend
-    // has not started, then `timeout_idle_s` after each chunk.
-    // Two timers, reset rather than recreated for every chunk.
-    let due = sleep_until(first_byte_deadline.unwrap_or_else(|| Instant::now() + idle));
-    let ping = sleep_until(Instant::now() + PING_EVERY);
-    tokio::pin!(due, ping);
-    let mut started = first_byte_deadline.is_none();
-    if !first_out.is_empty() && tx.send(first_out).await.is_err() {
-        end = End::Cancelled;
+    /// Taken when the request is recorded; still here on drop means the client went away.
+    recorder: Option<Recorder>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Relay {
+    fn new(stream: UpstreamStream, recorder: Recorder, idle: Duration, backend_id: String) -> Self {
+        let UpstreamStream {
+            first,
+            rest,
+            decoder,
+            permit,
+            first_byte_deadline,
+        } = stream;
+        Relay {
+            rest: rest.peekable(),
+            out: Output {
+                decoder,
+                sent_error: None,
+            },
+            first: Some(first),
+            due: Box::pin(sleep_until(
+                first_byte_deadline.unwrap_or_else(|| Instant::now() + idle),
+            )),
+            ping: Box::pin(sleep_until(Instant::now() + PING_EVERY)),
+            idle,
+            started: first_byte_deadline.is_none(),
+            backend_id,
+            recorder: Some(recorder),
+            permit,
+        }
     }
-    while matches!(end, End::Finished) {
-        tokio::select! {
-            biased;
-            () = tx.closed() => { end = End::Cancelled; }
-            next = rest.next() => {
-                let bytes = match next {
+
+    /// The next bytes for the client; `None` once the stream is over.
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(first) = self.first.take().filter(|b| !b.is_empty()) {
+            return Some(first);
+        }
+        loop {
+            self.recorder.as_ref()?;
+            tokio::select! {
+                biased;
+                next = self.rest.next() => match next {
                     Some(Ok(chunk)) => {
-                        due.as_mut().reset(Instant::now() + idle);
-                        started = true;
-                        let mut bytes = out.chunk(&chunk);
-                        // Chunks that are already here go out in the same write: one wake-up
-                        // of the response task per burst instead of one per event.
-                        let mut more = Vec::new();
-                        // (Peeked first: an error or the end stays for the next turn.)
-                        while matches!(std::pin::Pin::new(&mut rest).peek().now_or_never(), Some(Some(Ok(_)))) {
-                            if let Some(Some(Ok(chunk))) = rest.next().now_or_never() {
-                                more.push(out.chunk(&chunk));
-                            }
+                        self.due.as_mut().reset(Instant::now() + self.idle);
+                        self.started = true;
+                        let bytes = self.chunk_and_ready_ones(&chunk);
+                        if !bytes.is_empty() {
+                            self.ping.as_mut().reset(Instant::now() + PING_EVERY);
+                            return Some(bytes);
                         }
-                        if !more.is_empty() {
-                            let mut joined = BytesMut::from(&bytes[..]);
-                            more.iter().for_each(|b| joined.extend_from_slice(b));
-                            bytes = joined.freeze();
-                        }
-                        bytes
                     }
                     Some(Err(err)) => {
-                        let error = ApiError::new(ErrorType::ApiError, format!("backend {backend_id:?} failed mid-stream: {err}"));
-                        end = End::Failed(error.clone());
-                        out.error_bytes(error)
+                        let error = ApiError::new(
+                            ErrorType::ApiError,
+                            format!("backend {:?} failed mid-stream: {err}", self.backend_id),
+                        );
+                        let bytes = self.out.error_bytes(error.clone());
+                        self.finish(End::Failed(error));
+                        return Some(bytes);
                     }
                     None => {
-                        let tail = out.finish(&backend_id);
-                        if tx.send(tail).await.is_err() {
-                            end = End::Cancelled;
-                        }
-                        break;
+                        let tail = self.out.finish(&self.backend_id);
+                        self.finish(End::Finished);
+                        return (!tail.is_empty()).then_some(tail);
                     }
-                };
-                if !bytes.is_empty() {
-                    if tx.send(bytes).await.is_err() {
-                        end = End::Cancelled;
+                },
+                () = &mut self.due => {
+                    let message = if self.started {
+                        format!("backend {:?} sent nothing for {} s (timeout_idle_s)", self.backend_id, self.idle.as_secs())
+                    } else {
+                        format!("backend {:?} did not start answering in time (timeout_first_byte_s)", self.backend_id)
+                    };
+                    let error = ApiError::new(ErrorType::TimeoutError, message);
+                    let bytes = self.out.error_bytes(error.clone());
+                    self.finish(End::Failed(error));
+                    return Some(bytes);
+                }
+                () = &mut self.ping => {
+                    self.ping.as_mut().reset(Instant::now() + PING_EVERY);
+                    if self.out.can_ping() {
+                        return Some(encode_event(&StreamEvent::Ping));
                     }
-                    ping.as_mut().reset(Instant::now() + PING_EVERY);
                 }
-            }
-            () = &mut due => {
-                let message = if started {
-                    format!("backend {backend_id:?} sent nothing for {} s (timeout_idle_s)", idle.as_secs())
-                } else {
-                    format!("backend {backend_id:?} did not start answering in time (timeout_first_byte_s)")
-                };
-                let error = ApiError::new(ErrorType::TimeoutError, message);
-                end = End::Failed(error.clone());
-                let bytes = out.error_bytes(error);
-                if tx.send(bytes).await.is_err() {
-                    end = End::Cancelled;
-                }
-            }
-            () = &mut ping => {
-                if out.can_ping() && tx.send(encode_event(&StreamEvent::Ping)).await.is_err() {
-                    end = End::Cancelled;
-                }
-                ping.as_mut().reset(Instant::now() + PING_EVERY);
             }
         }
     }
-    // Dropping the upstream stream here closes its connection: a cancelled client cancels
-    // the backend's generation too.
-    drop(rest);
-    drop(permit);
-    let usage = out.usage();
-    match end {
-        End::Cancelled => recorder.cancelled(200, usage),
-        End::Failed(error) => recorder.failed(200, usage, &error),
-        End::Finished => match out.upstream_error() {
-            Some(error) => recorder.failed(200, usage, &error),
-            None => recorder.ok(200, usage),
-        },
+
+    /// The client's bytes for `chunk` and for the chunks already received after it: one
+    /// write per burst instead of one per event. (Peeked first: an error or the end stays
+    /// for the next turn.)
+    fn chunk_and_ready_ones(&mut self, chunk: &Bytes) -> Bytes {
+        let bytes = self.out.chunk(chunk);
+        let mut more = Vec::new();
+        while matches!(
+            Pin::new(&mut self.rest).peek().now_or_never(),
+            Some(Some(Ok(_)))
+        ) {
+            if let Some(Some(Ok(chunk))) = self.rest.next().now_or_never() {
+                more.push(self.out.chunk(&chunk));
+            }
+        }
+        if more.is_empty() {
+            return bytes;
+        }
+        let mut joined = BytesMut::from(&bytes[..]);
+        more.iter().for_each(|b| joined.extend_from_slice(b));
+        joined.freeze()
+    }
+
+    /// The stream is over (its last bytes are on their way): record it, free the slot.
+    fn finish(&mut self, end: End) {
+        self.permit = None;
+        let Some(recorder) = self.recorder.take() else {
+            return;
+        };
+        let usage = self.out.usage();
+        match end {
+            End::Cancelled => recorder.cancelled(200, usage),
+            End::Failed(error) => recorder.failed(200, usage, &error),
+            End::Finished => match self.out.upstream_error() {
+                Some(error) => recorder.failed(200, usage, &error),
+                None => recorder.ok(200, usage),
+            },
+        }
+    }
+}
+
+impl Drop for Relay {
+    /// The body was dropped before the stream ended: the client went away. Dropping `rest`
+    /// closes the upstream connection, so the backend stops generating too.
+    fn drop(&mut self) {
+        self.finish(End::Cancelled);
     }
 }

@@ -4,7 +4,8 @@ use serde_json::Value;
 use super::bpe::{count_json_string_tokens, count_raw_json_tokens, count_text_tokens};
 use super::image::image_source_tokens;
 use crate::anthropic::{
-    Content, ContentBlock, MessagesRequest, ToolResultBlock, ToolResultContent, ToolUseBlock,
+    Content, ContentBlock, MessagesRequest, System, ToolResultBlock, ToolResultContent,
+    ToolUseBlock,
 };
 
 /// Anthropic's documented tool-use system prompt added whenever `tools` is non-empty
@@ -53,7 +54,13 @@ pub fn estimate_request_breakdown(req: &MessagesRequest) -> TokenBreakdown {
         ..TokenBreakdown::default()
     };
     if let Some(system) = &req.system {
-        b.system = system.texts().into_iter().map(count_text_tokens).sum();
+        b.system = match system {
+            System::Text(text) => count_text_tokens(text),
+            System::Blocks(blocks) => blocks
+                .iter()
+                .map(|b| count_json_string_tokens(&b.text))
+                .sum(),
+        };
     }
     for message in &req.messages {
         b.overhead += MESSAGE_OVERHEAD_TOKENS;

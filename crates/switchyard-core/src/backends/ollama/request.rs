@@ -26,7 +26,7 @@ pub struct Translated {
 pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Translated, ApiError> {
     let mut messages = Vec::new();
     if let Some(system) = system_text(req) {
-        messages.push(Message::new("system", system));
+        messages.push(Message::new("system", system.text().into_owned()));
     }
     let mut tool_names: Vec<(String, String)> = Vec::new();
     for message in &req.messages {

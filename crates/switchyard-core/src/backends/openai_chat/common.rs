@@ -4,8 +4,8 @@
 use serde::Deserialize;
 
 use crate::anthropic::{
-    ApiError, ContentBlock, DocumentBlock, ImageSource, MessagesRequest, ToolResultBlock,
-    ToolResultContent,
+    ApiError, ContentBlock, DocumentBlock, ImageSource, JsonString, MessagesRequest,
+    ToolResultBlock, ToolResultContent,
 };
 
 /// Claude Code's attribution block: changes between versions, defeats prefix caches, and
@@ -20,18 +20,20 @@ pub(crate) const TOOL_ERROR_PREFIX: &str = "[tool error] ";
 pub(crate) const EMPTY_TOOL_RESULT: &str = "(no output)";
 
 /// The system prompt as one string: billing-header blocks dropped, the rest joined by a blank
-/// line. `None` when nothing is left.
-pub(crate) fn system_text(req: &MessagesRequest) -> Option<String> {
-    let texts: Vec<&str> = req
+/// line. `None` when nothing is left. Kept escaped: the texts are forwarded, not read.
+pub(crate) fn system_text(req: &MessagesRequest) -> Option<JsonString> {
+    let texts: Vec<JsonString> = req
         .system
         .as_ref()
         .map(|system| system.texts())
         .unwrap_or_default()
         .into_iter()
-        .filter(|text| !text.trim_start().starts_with(BILLING_HEADER))
-        .filter(|text| !text.trim().is_empty())
+        .filter(|text| {
+            let start = text.trimmed_prefix(BILLING_HEADER.len());
+            !start.is_empty() && start != BILLING_HEADER
+        })
         .collect();
-    (!texts.is_empty()).then(|| texts.join("\n\n"))
+    (!texts.is_empty()).then(|| JsonString::join(&texts, "\n\n"))
 }
 
 /// A document's `source`, typed (the shared request type keeps it as raw JSON).

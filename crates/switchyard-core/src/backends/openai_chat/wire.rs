@@ -69,7 +69,7 @@ pub struct JsonSchemaFormat {
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum ChatMessage {
     System {
-        content: String,
+        content: crate::anthropic::JsonString,
     },
     User {
         content: UserContent,
