@@ -522,8 +522,10 @@ fn main() -> Result<(), BoxError> {
     let dir = tempfile::tempdir()?;
 
     // The upstream: one worker thread of its own.
+    // Named threads: `perf report --sort comm` splits the CPU between the three parties.
     let fake_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .thread_name("bench-upstream")
         .enable_all()
         .build()?;
     let fake_listener = fake_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
@@ -538,6 +540,7 @@ fn main() -> Result<(), BoxError> {
 
     // The gateway: the real engine on its own runtime, keys from memory.
     let gateway_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("bench-gateway")
         .enable_all()
         .build()?;
     let config_path = dir.path().join("bench.toml");
