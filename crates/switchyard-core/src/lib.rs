@@ -25,6 +25,7 @@ pub mod config;
 pub mod discovery;
 pub mod engine;
 pub mod gateway;
+mod json_text;
 pub mod metrics;
 pub mod pricing;
 pub mod proxy;

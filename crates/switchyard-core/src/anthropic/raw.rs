@@ -72,7 +72,8 @@ impl<'de> Deserialize<'de> for RawJson {
 
 /// A JSON string kept in its escaped form: long texts a translator forwards unchanged (tool
 /// descriptions) are neither unescaped on the way in nor escaped again on the way out.
-#[derive(Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
 pub struct JsonString(RawJson);
 
 impl JsonString {
@@ -179,18 +180,6 @@ impl From<&str> for JsonString {
             Ok(raw) => JsonString(RawJson(raw)),
             Err(_) => JsonString(RawJson::from_literal("\"\"")),
         }
-    }
-}
-
-impl fmt::Debug for JsonString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.raw())
-    }
-}
-
-impl Serialize for JsonString {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
     }
 }
 

@@ -403,20 +403,12 @@ fn close_truncated_json(text: &str) -> Option<String> {
         return None;
     }
     let mut stack = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = crate::json_text::StringTracker::default();
     for c in text.chars() {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
+        if !strings.structural(c) {
             continue;
         }
         match c {
-            '"' => in_string = true,
             '{' => stack.push('}'),
             '[' => stack.push(']'),
             '}' | ']' => {
@@ -426,8 +418,8 @@ fn close_truncated_json(text: &str) -> Option<String> {
         }
     }
     let mut repaired = text.to_owned();
-    if in_string {
-        if escaped {
+    if strings.in_string {
+        if strings.escaped {
             repaired.pop();
         }
         repaired.push('"');
