@@ -192,4 +192,52 @@ mod tests {
             assert!(fields(body).is_none(), "{body}");
         }
     }
+
+    mod agrees_with_serde {
+        use proptest::prelude::*;
+        use serde_json::{Map, Value};
+
+        /// Any JSON value, strings with quotes, backslashes, control characters and non-ASCII.
+        fn value() -> impl Strategy<Value = Value> {
+            let text = "[a-z\"\\\\ \n\t/é☕{}\\[\\]:,]{0,12}";
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>()
+                    .prop_filter("finite", |f| f.is_finite())
+                    .prop_map(Value::from),
+                text.prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, move |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    proptest::collection::vec((text, inner), 0..6)
+                        .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn on_any_object_compact_or_pretty(
+                fields in proptest::collection::vec(("(model|stream|messages|[a-z]{1,6})", value()), 0..8),
+                pretty in any::<bool>(),
+            ) {
+                let object: Map<String, Value> = fields.into_iter().collect();
+                let body = if pretty {
+                    serde_json::to_string_pretty(&object).unwrap()
+                } else {
+                    serde_json::to_string(&object).unwrap()
+                };
+                let found = super::super::top_level_fields(body.as_bytes(), ["model", "stream", "messages"])
+                    .expect("a valid object without escaped or duplicate keys");
+                let raw: std::collections::HashMap<&str, &serde_json::value::RawValue> =
+                    serde_json::from_str(&body).unwrap();
+                for (key, range) in ["model", "stream", "messages"].iter().zip(found) {
+                    prop_assert_eq!(range.map(|r| &body[r]), raw.get(key).map(|v| v.get()));
+                }
+            }
+        }
+    }
 }
