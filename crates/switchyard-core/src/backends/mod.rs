@@ -15,7 +15,7 @@ pub mod events;
 pub mod ollama;
 pub mod openai_chat;
 
-use crate::anthropic::{StreamEvent, Usage};
+use crate::anthropic::{ApiError, StreamEvent, Usage};
 use crate::config::BackendConfig;
 
 /// What a translator needs to know about the target it translates for.
@@ -28,6 +28,25 @@ pub struct TargetContext<'a> {
     pub requested_model: &'a str,
     /// The model's context window in tokens, when known (config override, else discovery).
     pub context_length: Option<u32>,
+}
+
+/// A translated body as JSON. The buffer is sized from the prompt's token estimate (a token is
+/// a few bytes of JSON), so a 100 KB body is written once instead of grown by doubling.
+pub(crate) fn encode_body<T: serde::Serialize>(
+    body: &T,
+    estimated_tokens: u64,
+) -> Result<Vec<u8>, ApiError> {
+    let capacity = usize::try_from(estimated_tokens.saturating_mul(4))
+        .unwrap_or(usize::MAX)
+        .clamp(1024, 16 << 20);
+    let mut out = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut out, body).map_err(|err| {
+        ApiError::new(
+            crate::anthropic::ErrorType::ApiError,
+            format!("could not encode the upstream request: {err}"),
+        )
+    })?;
+    Ok(out)
 }
 
 /// A translated request: a path relative to the backend's `base_url` and a JSON body.

@@ -40,12 +40,7 @@ impl OllamaExchange {
         ctx: &TargetContext<'_>,
     ) -> Result<(UpstreamRequest, OllamaExchange), ApiError> {
         let translated = request::translate(req, ctx)?;
-        let body = serde_json::to_vec(&translated.body).map_err(|err| {
-            ApiError::new(
-                ErrorType::ApiError,
-                format!("could not encode the upstream request: {err}"),
-            )
-        })?;
+        let body = super::encode_body(&translated.body, translated.estimated_prompt)?;
         let exchange = OllamaExchange {
             setup: Setup {
                 requested_model: ctx.requested_model.to_owned(),

@@ -48,12 +48,7 @@ impl OpenAiExchange {
         ctx: &TargetContext<'_>,
     ) -> Result<(UpstreamRequest, OpenAiExchange), ApiError> {
         let translated = request::translate(req, ctx)?;
-        let body = serde_json::to_vec(&translated.body).map_err(|err| {
-            ApiError::new(
-                crate::anthropic::ErrorType::ApiError,
-                format!("could not encode the upstream request: {err}"),
-            )
-        })?;
+        let body = super::encode_body(&translated.body, translated.estimated_prompt)?;
         let exchange = OpenAiExchange {
             setup: Setup {
                 requested_model: ctx.requested_model.to_owned(),
