@@ -17,19 +17,9 @@ impl RawJson {
         self.0.get()
     }
 
-    /// Parse as a tree (for the rare caller that needs to look inside).
-    pub fn to_value(&self) -> serde_json::Value {
-        serde_json::from_str(self.get()).unwrap_or(serde_json::Value::Null)
-    }
-
     /// `{"type":"object","properties":{}}`: the schema of a tool that declared none.
     pub fn empty_object_schema() -> Self {
         Self::from_literal(r#"{"type":"object","properties":{}}"#)
-    }
-
-    /// `{}`.
-    pub fn empty_object() -> Self {
-        Self::from_literal("{}")
     }
 
     #[expect(
@@ -38,11 +28,6 @@ impl RawJson {
     )]
     fn from_literal(text: &'static str) -> Self {
         RawJson(RawValue::from_string(text.to_owned()).expect("valid JSON literal"))
-    }
-
-    /// Whether the value is a JSON object.
-    pub fn is_object(&self) -> bool {
-        self.get().trim_start().starts_with('{')
     }
 }
 
@@ -91,9 +76,7 @@ impl JsonString {
         // Checked to be a JSON string when it was parsed, so decoding cannot fail.
         Cow::Owned(serde_json::from_str::<String>(self.raw()).unwrap_or_default())
     }
-}
 
-impl JsonString {
     /// The literal without its quotes (still escaped).
     fn inner(&self) -> &str {
         let literal = self.raw();
@@ -140,10 +123,10 @@ impl JsonString {
 
     /// The texts joined by `separator`, still as a literal: the escaped parts are put side by
     /// side, nothing is decoded.
-    pub fn join(parts: &[JsonString], separator: &str) -> JsonString {
+    pub fn join(parts: &[&JsonString], separator: &str) -> JsonString {
         match parts {
             [] => JsonString::from(""),
-            [one] => one.clone(),
+            [one] => (*one).clone(),
             _ => {
                 let separator = serde_json::to_string(separator).unwrap_or_default();
                 let separator = separator.trim_matches('"');
@@ -229,7 +212,8 @@ mod tests {
 
     #[test]
     fn joined_literals_decode_to_the_joined_texts() {
-        let parts = [string(r#""a\"\n""#), string(r#""\u00e9""#), string(r#""""#)];
+        let strings = [string(r#""a\"\n""#), string(r#""\u00e9""#), string(r#""""#)];
+        let parts: Vec<&JsonString> = strings.iter().collect();
         let joined = JsonString::join(&parts, "\n\n");
         assert_eq!(joined.text(), "a\"\n\n\né\n\n");
         assert_eq!(JsonString::join(&parts[..1], "-").raw(), parts[0].raw());

@@ -91,17 +91,6 @@ pub struct SystemBlock {
     pub cache_control: Option<CacheControl>,
 }
 
-impl System {
-    /// Every block's text in order, as escaped literals (the caller decides how to join and
-    /// what to skip).
-    pub fn texts(&self) -> Vec<JsonString> {
-        match self {
-            System::Text(text) => vec![JsonString::from(text.as_str())],
-            System::Blocks(blocks) => blocks.iter().map(|b| b.text.clone()).collect(),
-        }
-    }
-}
-
 /// A string or a list of blocks, told apart by the JSON type (serde's `untagged` would buffer
 /// the value first, which also rules out [`JsonString`] inside).
 impl<'de> Deserialize<'de> for System {

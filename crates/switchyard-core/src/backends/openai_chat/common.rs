@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::anthropic::{
-    ApiError, ContentBlock, DocumentBlock, ImageSource, JsonString, MessagesRequest,
+    ApiError, ContentBlock, DocumentBlock, ImageSource, JsonString, MessagesRequest, System,
     ToolResultBlock, ToolResultContent,
 };
 
@@ -22,18 +22,18 @@ pub(crate) const EMPTY_TOOL_RESULT: &str = "(no output)";
 /// The system prompt as one string: billing-header blocks dropped, the rest joined by a blank
 /// line. `None` when nothing is left. Kept escaped: the texts are forwarded, not read.
 pub(crate) fn system_text(req: &MessagesRequest) -> Option<JsonString> {
-    let texts: Vec<JsonString> = req
-        .system
-        .as_ref()
-        .map(|system| system.texts())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|text| {
-            let start = text.trimmed_prefix(BILLING_HEADER.len());
-            !start.is_empty() && start != BILLING_HEADER
-        })
-        .collect();
-    (!texts.is_empty()).then(|| JsonString::join(&texts, "\n\n"))
+    let kept = |text: &JsonString| {
+        let start = text.trimmed_prefix(BILLING_HEADER.len());
+        !start.is_empty() && start != BILLING_HEADER
+    };
+    match req.system.as_ref()? {
+        System::Text(text) => Some(JsonString::from(text.as_str())).filter(|t| kept(t)),
+        System::Blocks(blocks) => {
+            let texts: Vec<&JsonString> =
+                blocks.iter().map(|b| &b.text).filter(|t| kept(t)).collect();
+            (!texts.is_empty()).then(|| JsonString::join(&texts, "\n\n"))
+        }
+    }
 }
 
 /// A document's `source`, typed (the shared request type keeps it as raw JSON).
