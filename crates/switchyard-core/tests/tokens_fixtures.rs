@@ -111,7 +111,7 @@ mod tests {
             .find(|(name, ..)| name.contains("90kb"))
             .unwrap();
         let b = estimate_request_breakdown(&req);
-        assert_eq!(req.tools.as_ref().map(Vec::len), Some(12));
+        assert_eq!(req.tools.as_deref().map(Vec::len), Some(12));
         assert!(b.system > 5000 && b.tools > 5000, "{b:?}");
         assert!(b.total() > r.reference_total * 9 / 10);
     }

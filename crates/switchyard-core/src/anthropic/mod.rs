@@ -7,6 +7,7 @@ mod error;
 mod raw;
 mod request;
 mod response;
+mod reused;
 mod stream;
 
 pub use error::{ApiError, ErrorBody, ErrorEnvelope, ErrorType};
@@ -17,4 +18,5 @@ pub use request::{
     ThinkingConfig, Tool, ToolChoice, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
 pub use response::{MessagesResponse, StopReason, Usage, new_message_id, new_tool_use_id};
+pub use reused::{Derivation, ReuseCache, Reused};
 pub use stream::{Delta, MessageDelta, MessageDeltaUsage, StreamEvent};

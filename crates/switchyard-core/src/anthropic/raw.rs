@@ -17,6 +17,11 @@ impl RawJson {
         self.0.get()
     }
 
+    /// `value` encoded as JSON text.
+    pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(RawJson)
+    }
+
     /// `{"type":"object","properties":{}}`: the schema of a tool that declared none.
     pub fn empty_object_schema() -> Self {
         Self::from_literal(r#"{"type":"object","properties":{}}"#)

@@ -11,20 +11,39 @@
 
 use std::ops::Range;
 
-/// Where the values of the `wanted` top-level keys sit in `body` (`None` for a key that is
-/// absent). `None` overall: not an object the scan is sure about; ask serde.
-pub fn top_level_fields<const N: usize>(
+/// Where a JSON object's top-level values sit.
+#[derive(Debug)]
+pub struct TopLevel<const N: usize> {
+    /// Each wanted key's value (`None`: the key is absent).
+    pub found: [Option<Range<usize>>; N],
+    /// The values of all other keys.
+    pub others: Vec<Range<usize>>,
+}
+
+/// Where the values of the `wanted` top-level keys sit in `body`, and those of the other keys.
+/// `None`: not an object the scan is sure about; ask serde.
+#[cfg_attr(not(test), expect(dead_code, reason = "the request path passes hints"))]
+pub fn top_level_fields<const N: usize>(body: &[u8], wanted: [&str; N]) -> Option<TopLevel<N>> {
+    top_level_fields_with(body, wanted, |_, _| None)
+}
+
+/// [`top_level_fields`], with a hint: `known(slot, rest)` is the length of a value known to
+/// start `rest` (the value of `wanted[slot]`), when `rest` starts with bytes that were seen,
+/// whole and valid, before. The hint must be sure: its span is taken without a look inside.
+pub fn top_level_fields_with<const N: usize>(
     body: &[u8],
     wanted: [&str; N],
-) -> Option<[Option<Range<usize>>; N]> {
+    mut known: impl FnMut(usize, &[u8]) -> Option<usize>,
+) -> Option<TopLevel<N>> {
     let mut found: [Option<Range<usize>>; N] = std::array::from_fn(|_| None);
+    let mut others = Vec::new();
     let mut i = skip_ws(body, 0);
     if body.get(i) != Some(&b'{') {
         return None;
     }
     i = skip_ws(body, i + 1);
     if body.get(i) == Some(&b'}') {
-        return (skip_ws(body, i + 1) == body.len()).then_some(found);
+        return (skip_ws(body, i + 1) == body.len()).then_some(TopLevel { found, others });
     }
     loop {
         if body.get(i) != Some(&b'"') {
@@ -40,12 +59,15 @@ pub fn top_level_fields<const N: usize>(
             return None;
         }
         let start = skip_ws(body, i + 1);
-        let end = value_end(body, start)?;
-        if let Some(slot) = wanted.iter().position(|w| w.as_bytes() == key) {
-            if found[slot].is_some() {
-                return None;
-            }
-            found[slot] = Some(start..end);
+        let slot = wanted.iter().position(|w| w.as_bytes() == key);
+        let end = match slot.and_then(|slot| known(slot, &body[start..])) {
+            Some(len) => start + len,
+            None => value_end(body, start)?,
+        };
+        match slot {
+            Some(slot) if found[slot].is_some() => return None,
+            Some(slot) => found[slot] = Some(start..end),
+            None => others.push(start..end),
         }
         i = skip_ws(body, end);
         match body.get(i) {
@@ -54,7 +76,7 @@ pub fn top_level_fields<const N: usize>(
             _ => return None,
         }
     }
-    (skip_ws(body, i + 1) == body.len()).then_some(found)
+    (skip_ws(body, i + 1) == body.len()).then_some(TopLevel { found, others })
 }
 
 fn skip_ws(body: &[u8], mut i: usize) -> usize {
@@ -130,6 +152,7 @@ mod tests {
         let found = top_level_fields(body.as_bytes(), ["model", "stream", "messages"])?;
         Some(
             found
+                .found
                 .into_iter()
                 .map(|r| r.map(|r| body[r].to_owned()))
                 .collect(),
@@ -234,7 +257,14 @@ mod tests {
                     .expect("a valid object without escaped or duplicate keys");
                 let raw: std::collections::HashMap<&str, &serde_json::value::RawValue> =
                     serde_json::from_str(&body).unwrap();
-                for (key, range) in ["model", "stream", "messages"].iter().zip(found) {
+                let others: Vec<&str> = found.others.iter().map(|r| &body[r.clone()]).collect();
+                let expected_others: Vec<&str> = object
+                    .keys()
+                    .filter(|k| !["model", "stream", "messages"].contains(&k.as_str()))
+                    .map(|k| raw[k.as_str()].get())
+                    .collect();
+                prop_assert_eq!(others, expected_others);
+                for (key, range) in ["model", "stream", "messages"].iter().zip(found.found) {
                     prop_assert_eq!(range.map(|r| &body[r]), raw.get(key).map(|v| v.get()));
                 }
             }

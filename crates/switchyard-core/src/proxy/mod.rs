@@ -15,14 +15,14 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::HeaderMap;
 
-use crate::anthropic::{ApiError, ErrorType, MessagesRequest};
+use crate::anthropic::{ApiError, ErrorType};
 use crate::budget::{self, Scope};
 use crate::gateway::Gateway;
 use crate::routing::{plan, resolve};
 
 pub use count::count_tokens;
 pub use record::Recorder;
-pub use request::InboundRequest;
+pub use request::{InboundRequest, parse_request};
 use send::{Answer, Next, send};
 
 /// Silence after which a `ping` event is sent (Claude Code aborts streams silent for 300 s).
@@ -33,15 +33,6 @@ pub struct Inbound {
     pub headers: HeaderMap,
     /// The raw query string (`beta=true`), forwarded to pass-through backends.
     pub query: Option<String>,
-}
-
-/// Parse a Messages request with a message that says what is wrong and where.
-pub fn parse_request(body: &[u8]) -> Result<MessagesRequest, ApiError> {
-    serde_json::from_slice(body).map_err(|err| {
-        ApiError::invalid_request(format!(
-            "the request body is not a valid Messages API request: {err}"
-        ))
-    })
 }
 
 /// `POST /v1/messages`.

@@ -1,17 +1,116 @@
-//! The inbound Messages request, parsed only as far as the chosen backend needs: routing and
-//! the pass-through read a few top-level fields in one borrowing pass; the full typed request
-//! (every block and tool schema allocated) is built once, and only for translating backends.
+//! The inbound Messages request, parsed only as far as the chosen backend needs: one
+//! structural scan finds every top-level field (routing and the pass-through read a few small
+//! ones); the typed request is built only for translating backends, field by field from the
+//! same scan, with the tool definitions and the system prompt shared between requests that
+//! carry the same bytes (see [`ReuseCache`]).
 
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::value::RawValue;
 
-use super::head::top_level_fields;
-use crate::anthropic::{ApiError, MessagesRequest};
+use super::head::{TopLevel, top_level_fields_with};
+use crate::anthropic::{ApiError, MessagesRequest, ReuseCache, Reused, System, Tool};
 use crate::backends::anthropic::field_range;
+
+/// Every field of [`MessagesRequest`], in the order of [`Field`].
+const FIELDS: [&str; 14] = [
+    "model",
+    "max_tokens",
+    "stream",
+    "messages",
+    "system",
+    "tools",
+    "stop_sequences",
+    "temperature",
+    "top_p",
+    "top_k",
+    "tool_choice",
+    "thinking",
+    "metadata",
+    "output_config",
+];
+
+#[derive(Clone, Copy)]
+enum Field {
+    Model,
+    MaxTokens,
+    Stream,
+    Messages,
+    System,
+    Tools,
+    StopSequences,
+    Temperature,
+    TopP,
+    TopK,
+    ToolChoice,
+    Thinking,
+    Metadata,
+    OutputConfig,
+}
+
+static TOOLS: ReuseCache<Vec<Tool>> = ReuseCache::new();
+static SYSTEMS: ReuseCache<System> = ReuseCache::new();
+
+/// What the scan found: where each field sits, and the reusable parts it recognised.
+struct Scanned {
+    fields: TopLevel<14>,
+    tools: Option<Reused<Vec<Tool>>>,
+    system: Option<Reused<System>>,
+}
+
+/// The structural scan, told where the tool definitions and system prompt of recent requests
+/// end, so that a repeat of them is passed over with one hash instead of read.
+fn scan(body: &[u8]) -> Option<Scanned> {
+    let mut tools = None;
+    let mut system = None;
+    let fields = top_level_fields_with(body, FIELDS, |slot, rest| {
+        if slot == Field::Tools as usize {
+            let (len, part) = TOOLS.known(rest)?;
+            tools = Some(part);
+            Some(len)
+        } else if slot == Field::System as usize {
+            let (len, part) = SYSTEMS.known(rest)?;
+            system = Some(part);
+            Some(len)
+        } else {
+            None
+        }
+    })?;
+    Some(Scanned {
+        fields,
+        tools,
+        system,
+    })
+}
+
+impl Scanned {
+    fn span<'a>(&self, body: &'a [u8], field: Field) -> Option<&'a [u8]> {
+        self.fields.found[field as usize].clone().map(|r| &body[r])
+    }
+
+    /// The body is UTF-8: checked outside the recognised parts (which were when first seen).
+    fn check_utf8(&self, body: &[u8]) -> Result<(), ApiError> {
+        let mut known: Vec<Range<usize>> = [
+            (self.tools.is_some(), Field::Tools),
+            (self.system.is_some(), Field::System),
+        ]
+        .into_iter()
+        .filter(|(known, _)| *known)
+        .filter_map(|(_, field)| self.fields.found[field as usize].clone())
+        .collect();
+        known.sort_by_key(|r| r.start);
+        let mut at = 0;
+        for range in known {
+            as_text(&body[at..range.start])?;
+            at = range.end;
+        }
+        as_text(&body[at..]).map(|_| ())
+    }
+}
 
 /// A checked inbound request.
 pub struct InboundRequest {
@@ -20,6 +119,8 @@ pub struct InboundRequest {
     pub model_at: Range<usize>,
     pub stream: bool,
     pub body: Bytes,
+    /// The scan's result, when it was sure of the body (else serde reads it whole).
+    scanned: Option<Scanned>,
     full: OnceLock<Result<MessagesRequest, ApiError>>,
 }
 
@@ -42,24 +143,19 @@ struct HeadFields {
     stream: Option<bool>,
 }
 
-/// The fast path: a structural scan, then serde on the two small values only.
-fn scan_head(text: &str) -> Option<HeadFields> {
-    let [model, max_tokens, stream, messages] = top_level_fields(
-        text.as_bytes(),
-        ["model", "max_tokens", "stream", "messages"],
-    )?;
-    let small = |range: Option<Range<usize>>| range.map(|r| &text[r]);
+/// The fast path: the scan's spans, then serde on the two small values only.
+fn scan_head(body: &[u8], scanned: &Scanned) -> Option<HeadFields> {
     Some(HeadFields {
-        max_tokens: match small(max_tokens) {
+        max_tokens: match scanned.span(body, Field::MaxTokens) {
             None => None,
-            Some(raw) => serde_json::from_str::<Option<u32>>(raw).ok()?,
+            Some(raw) => serde_json::from_slice::<Option<u32>>(raw).ok()?,
         },
-        stream: match small(stream) {
+        stream: match scanned.span(body, Field::Stream) {
             None => None,
-            Some(raw) => serde_json::from_str::<Option<bool>>(raw).ok()?,
+            Some(raw) => serde_json::from_slice::<Option<bool>>(raw).ok()?,
         },
-        model,
-        messages,
+        model: scanned.fields.found[Field::Model as usize].clone(),
+        messages: scanned.fields.found[Field::Messages as usize].clone(),
     })
 }
 
@@ -80,16 +176,95 @@ fn invalid(err: serde_json::Error) -> ApiError {
     ))
 }
 
+fn as_text(body: &[u8]) -> Result<&str, ApiError> {
+    std::str::from_utf8(body)
+        .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))
+}
+
+/// The typed request from the scan's spans: each field parsed from its own text, the reusable
+/// parts shared with earlier requests that carried the same text. `None` on any error: serde
+/// then reads the whole body, so the message points at the right place in it.
+fn typed_from_fields(body: &[u8], scanned: &Scanned) -> Option<MessagesRequest> {
+    fn value<T: DeserializeOwned>(raw: Option<&[u8]>) -> Option<Option<T>> {
+        match raw {
+            None => Some(None),
+            Some(raw) => serde_json::from_slice::<Option<T>>(raw).ok(),
+        }
+    }
+    fn reused<T: DeserializeOwned + Send + Sync + 'static>(
+        cache: &ReuseCache<T>,
+        known: &Option<Reused<T>>,
+        raw: Option<&[u8]>,
+    ) -> Option<Option<Reused<T>>> {
+        match (known, raw) {
+            (Some(known), _) => Some(Some(known.clone())),
+            // `null` is as good as absent (and not worth a cache entry).
+            (None, None | Some(b"null")) => Some(None),
+            (None, Some(raw)) => cache
+                .get_or_parse(raw, |raw| serde_json::from_slice::<T>(raw))
+                .ok()
+                .map(Some),
+        }
+    }
+    // Unknown fields reach no backend, but a body that is not JSON is refused all the same.
+    for other in &scanned.fields.others {
+        serde_json::from_slice::<IgnoredAny>(&body[other.clone()]).ok()?;
+    }
+    let span = |field| scanned.span(body, field);
+    Some(MessagesRequest {
+        model: value(span(Field::Model))??,
+        max_tokens: value(span(Field::MaxTokens))?,
+        messages: value(span(Field::Messages))??,
+        system: reused(&SYSTEMS, &scanned.system, span(Field::System))?,
+        stream: value(span(Field::Stream))?,
+        stop_sequences: value(span(Field::StopSequences))?,
+        temperature: value(span(Field::Temperature))?,
+        top_p: value(span(Field::TopP))?,
+        top_k: value(span(Field::TopK))?,
+        tools: reused(&TOOLS, &scanned.tools, span(Field::Tools))?,
+        tool_choice: value(span(Field::ToolChoice))?,
+        thinking: value(span(Field::Thinking))?,
+        metadata: value(span(Field::Metadata))?,
+        output_config: value(span(Field::OutputConfig))?,
+    })
+}
+
+/// The whole body as a typed request (the body's UTF-8 already checked).
+fn typed(body: &[u8], scanned: Option<&Scanned>) -> Result<MessagesRequest, ApiError> {
+    match scanned.and_then(|scanned| typed_from_fields(body, scanned)) {
+        Some(req) => Ok(req),
+        None => serde_json::from_slice(body).map_err(invalid),
+    }
+}
+
+/// Parse a whole Messages request, with a message that says what is wrong and where.
+pub fn parse_request(body: &[u8]) -> Result<MessagesRequest, ApiError> {
+    let scanned = scan(body);
+    match &scanned {
+        Some(scanned) => scanned.check_utf8(body)?,
+        None => {
+            as_text(body)?;
+        }
+    }
+    typed(body, scanned.as_ref())
+}
+
 impl InboundRequest {
     /// Read and check the fields every backend needs (400 with a message naming the field).
     pub fn parse(body: Bytes) -> Result<Self, ApiError> {
-        let text = std::str::from_utf8(&body)
-            .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))?;
-        let head = match scan_head(text) {
+        let scanned = scan(&body);
+        let head = match &scanned {
+            Some(scanned) => {
+                scanned.check_utf8(&body)?;
+                scan_head(&body, scanned)
+            }
+            None => None,
+        };
+        let head = match head {
             Some(head) => head,
             // The scan was unsure (malformed body, escaped or duplicate keys, a field of the
             // wrong type): serde reads it, or says exactly what is wrong.
-            None => serde_head(text)?,
+            None => serde_head(as_text(&body)?)?,
         };
         if head.max_tokens.is_none() {
             return Err(ApiError::invalid_request("max_tokens: Field required"));
@@ -97,13 +272,12 @@ impl InboundRequest {
         let messages = head
             .messages
             .ok_or_else(|| ApiError::invalid_request("messages: Field required"))?;
-        let inner = text[messages].trim();
-        let Some(inner) = inner.strip_prefix('[') else {
+        let Some(inner) = body[messages].trim_ascii().strip_prefix(b"[") else {
             return Err(ApiError::invalid_request(
                 "messages: must be a list of messages",
             ));
         };
-        if inner.trim_start().starts_with(']') {
+        if inner.trim_ascii_start().starts_with(b"]") {
             return Err(ApiError::invalid_request(
                 "messages: at least one message is required",
             ));
@@ -111,7 +285,7 @@ impl InboundRequest {
         let model_at = head
             .model
             .ok_or_else(|| ApiError::invalid_request("model: Field required"))?;
-        let model = serde_json::from_str::<String>(&text[model_at.clone()])
+        let model = serde_json::from_slice::<String>(&body[model_at.clone()])
             .ok()
             .filter(|m| !m.trim().is_empty())
             .ok_or_else(|| ApiError::invalid_request("model: must name a model"))?;
@@ -119,6 +293,7 @@ impl InboundRequest {
             model,
             model_at,
             stream: head.stream.unwrap_or(false),
+            scanned,
             body,
             full: OnceLock::new(),
         })
@@ -127,7 +302,7 @@ impl InboundRequest {
     /// The whole request as typed structs, parsed on first use.
     pub fn full(&self) -> Result<&MessagesRequest, ApiError> {
         self.full
-            .get_or_init(|| serde_json::from_slice(&self.body).map_err(invalid))
+            .get_or_init(|| typed(&self.body, self.scanned.as_ref()))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -192,6 +367,26 @@ mod tests {
             assert_eq!(err.status(), 400, "{body}");
             assert!(err.message.contains(expected), "{body}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn the_field_by_field_parse_equals_serde_and_shares_repeated_parts() {
+        let body = r#"{"model":"m","max_tokens":9,"system":[{"type":"text","text":"You are a shared system prompt, long enough"}],"tools":[{"name":"Bash","description":"Run a shell command in the sandbox","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}],"temperature":0.5,"context_management":{"edits":[]}}"#;
+        let expected: MessagesRequest = serde_json::from_str(body).unwrap();
+        let first = parse(body).unwrap();
+        assert_eq!(first.full().unwrap(), &expected);
+        let second = parse(body).unwrap();
+        assert_eq!(second.full().unwrap(), &expected);
+        // The second request's tools come from the first one's parse, found by the scan.
+        assert!(second.scanned.as_ref().unwrap().tools.is_some());
+        // A different message list with the same tools still parses exactly.
+        let other = body.replace(r#""content":"hi""#, r#""content":"bye""#);
+        let expected: MessagesRequest = serde_json::from_str(&other).unwrap();
+        assert_eq!(parse(&other).unwrap().full().unwrap(), &expected);
+        // Garbage in an unknown field is refused, as serde refuses it.
+        let bad = body.replace(r#"{"edits":[]}"#, r#"{"edits":[1 2]}"#);
+        assert!(parse(&bad).unwrap().full().is_err());
+        assert!(parse_request(bad.as_bytes()).is_err());
     }
 
     #[test]

@@ -4,8 +4,8 @@ use serde_json::Value;
 use super::bpe::{count_json_string_tokens, count_raw_json_tokens, count_text_tokens};
 use super::image::image_source_tokens;
 use crate::anthropic::{
-    Content, ContentBlock, MessagesRequest, System, ToolResultBlock, ToolResultContent,
-    ToolUseBlock,
+    Content, ContentBlock, Derivation, MessagesRequest, System, Tool, ToolResultBlock,
+    ToolResultContent, ToolUseBlock,
 };
 
 /// Anthropic's documented tool-use system prompt added whenever `tools` is non-empty
@@ -54,13 +54,7 @@ pub fn estimate_request_breakdown(req: &MessagesRequest) -> TokenBreakdown {
         ..TokenBreakdown::default()
     };
     if let Some(system) = &req.system {
-        b.system = match system {
-            System::Text(text) => count_text_tokens(text),
-            System::Blocks(blocks) => blocks
-                .iter()
-                .map(|b| count_json_string_tokens(&b.text))
-                .sum(),
-        };
+        b.system = *system.derived::<SystemTokens>(system_tokens);
     }
     for message in &req.messages {
         b.overhead += MESSAGE_OVERHEAD_TOKENS;
@@ -73,23 +67,66 @@ pub fn estimate_request_breakdown(req: &MessagesRequest) -> TokenBreakdown {
             }
         }
     }
-    if let Some(tools) = req.tools.as_ref().filter(|t| !t.is_empty()) {
-        b.overhead += TOOLS_PREAMBLE_TOKENS + TOOL_OVERHEAD_TOKENS * tools.len() as u64;
-        for tool in tools {
-            b.tools += count_text_tokens(&tool.name);
-            if let Some(description) = &tool.description {
-                b.tools += count_json_string_tokens(description);
-            }
-            if let Some(schema) = &tool.input_schema {
-                b.tools += count_raw_json_tokens(schema);
-            }
-            if tool.is_server_tool() {
-                // Server tools are described by their versioned type and options.
-                b.tools += tool.kind.as_deref().map_or(0, count_text_tokens);
-            }
-        }
+    if let Some(tools) = &req.tools {
+        let counted = tools.derived::<ToolTokens>(|tools| tool_tokens(tools));
+        b.tools += counted.tools;
+        b.overhead += counted.overhead;
     }
     b
+}
+
+/// A system prompt's tokens, counted once per prompt.
+struct SystemTokens;
+
+impl Derivation<System> for SystemTokens {
+    type Output = u64;
+}
+
+fn system_tokens(system: &System) -> u64 {
+    match system {
+        System::Text(text) => count_text_tokens(text),
+        System::Blocks(blocks) => blocks
+            .iter()
+            .map(|b| count_json_string_tokens(&b.text))
+            .sum(),
+    }
+}
+
+/// A tool set's tokens, counted once per set.
+struct ToolTokens;
+
+#[derive(Default)]
+struct ToolCount {
+    tools: u64,
+    overhead: u64,
+}
+
+impl Derivation<Vec<Tool>> for ToolTokens {
+    type Output = ToolCount;
+}
+
+fn tool_tokens(tools: &[Tool]) -> ToolCount {
+    if tools.is_empty() {
+        return ToolCount::default();
+    }
+    let mut count = ToolCount {
+        tools: 0,
+        overhead: TOOLS_PREAMBLE_TOKENS + TOOL_OVERHEAD_TOKENS * tools.len() as u64,
+    };
+    for tool in tools {
+        count.tools += count_text_tokens(&tool.name);
+        if let Some(description) = &tool.description {
+            count.tools += count_json_string_tokens(description);
+        }
+        if let Some(schema) = &tool.input_schema {
+            count.tools += count_raw_json_tokens(schema);
+        }
+        if tool.is_server_tool() {
+            // Server tools are described by their versioned type and options.
+            count.tools += tool.kind.as_deref().map_or(0, count_text_tokens);
+        }
+    }
+    count
 }
 
 fn add_block(block: &ContentBlock, b: &mut TokenBreakdown) {

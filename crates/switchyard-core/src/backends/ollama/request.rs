@@ -38,7 +38,8 @@ pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Trans
         Some(ToolChoice::None) => Vec::new(),
         choice => req
             .tools
-            .iter()
+            .as_deref()
+            .into_iter()
             .flatten()
             .filter(|tool| !tool.is_server_tool())
             .filter(|tool| match choice {

@@ -1,11 +1,13 @@
 //! Request-side rules shared by the OpenAI and Ollama translators (Ollama reuses them through
 //! `pub(crate)`): system prompt, tool results, documents, token estimates, `max_tokens`.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use crate::anthropic::{
-    ApiError, ContentBlock, DocumentBlock, ImageSource, JsonString, MessagesRequest, System,
-    ToolResultBlock, ToolResultContent,
+    ApiError, ContentBlock, Derivation, DocumentBlock, ImageSource, JsonString, MessagesRequest,
+    System, ToolResultBlock, ToolResultContent,
 };
 
 /// Claude Code's attribution block: changes between versions, defeats prefix caches, and
@@ -20,13 +22,27 @@ pub(crate) const TOOL_ERROR_PREFIX: &str = "[tool error] ";
 pub(crate) const EMPTY_TOOL_RESULT: &str = "(no output)";
 
 /// The system prompt as one string: billing-header blocks dropped, the rest joined by a blank
-/// line. `None` when nothing is left. Kept escaped: the texts are forwarded, not read.
-pub(crate) fn system_text(req: &MessagesRequest) -> Option<JsonString> {
+/// line. `None` when nothing is left. Kept escaped: the texts are forwarded, not read. Shared
+/// by requests that carry the same prompt (it is joined once).
+pub(crate) fn system_text(req: &MessagesRequest) -> Option<Arc<JsonString>> {
+    let system = req.system.as_ref()?;
+    let joined = system.derived::<SystemText>(|system| joined_system_text(system).map(Arc::new));
+    Option::clone(&joined)
+}
+
+/// [`system_text`] as derived once per prompt.
+struct SystemText;
+
+impl Derivation<System> for SystemText {
+    type Output = Option<Arc<JsonString>>;
+}
+
+fn joined_system_text(system: &System) -> Option<JsonString> {
     let kept = |text: &JsonString| {
         let start = text.trimmed_prefix(BILLING_HEADER.len());
         !start.is_empty() && start != BILLING_HEADER
     };
-    match req.system.as_ref()? {
+    match system {
         System::Text(text) => Some(JsonString::from(text.as_str())).filter(|t| kept(t)),
         System::Blocks(blocks) => {
             let texts: Vec<&JsonString> =

@@ -59,6 +59,16 @@ impl NameMap {
         short
     }
 
+    /// Remember the names `other` shortened too.
+    pub fn extend(&mut self, other: &NameMap) {
+        self.originals.extend(
+            other
+                .originals
+                .iter()
+                .map(|(short, original)| (short.clone(), original.clone())),
+        );
+    }
+
     /// The client's name for an upstream name (unknown names are returned unchanged).
     pub fn client_name(&self, upstream: &str) -> String {
         self.originals

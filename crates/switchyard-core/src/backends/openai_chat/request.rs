@@ -1,9 +1,11 @@
 //! Anthropic request → Chat Completions request (§5.1-5.5). Built from an allowlist: nothing
 //! the client sent reaches the upstream unless a line below puts it there.
 
+use std::sync::Arc;
+
 use crate::anthropic::{
-    ApiError, ContentBlock, ImageSource, Message, MessagesRequest, RawJson, Role, ThinkingBlock,
-    ToolChoice,
+    ApiError, ContentBlock, Derivation, ErrorType, ImageSource, Message, MessagesRequest, RawJson,
+    Role, ThinkingBlock, Tool, ToolChoice,
 };
 use crate::backends::TargetContext;
 use crate::backends::events::recover_reasoning;
@@ -13,8 +15,8 @@ use super::dialect::{Dialect, reasoning_effort};
 use super::names::NameMap;
 use super::wire::{
     ChatFunction, ChatFunctionCall, ChatMessage, ChatRequest, ChatTool, ChatToolCall,
-    ChatToolChoice, ContentPart, ImageUrl, JsonSchemaFormat, NamedToolChoice, ResponseFormat,
-    StreamOptions, ToolName, UserContent,
+    ChatToolChoice, ChatTools, ContentPart, ImageUrl, JsonSchemaFormat, NamedToolChoice,
+    ResponseFormat, StreamOptions, ToolName, UserContent,
 };
 
 pub struct Translated {
@@ -37,29 +39,22 @@ pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Trans
     }
     let messages = merge_same_role(messages);
 
-    let tool_choice_none = matches!(req.tool_choice, Some(ToolChoice::None));
-    let tools: Vec<ChatTool> = if tool_choice_none {
+    let tools = match (&req.tools, &req.tool_choice) {
         // Safer than `"none"`: some servers ignore it and call tools anyway.
-        Vec::new()
-    } else {
-        req.tools
-            .iter()
-            .flatten()
-            .filter(|tool| !tool.is_server_tool())
-            .map(|tool| ChatTool {
-                kind: "function",
-                function: ChatFunction {
-                    name: names.upstream_name(&tool.name),
-                    description: tool.description.clone(),
-                    parameters: tool
-                        .input_schema
-                        .clone()
-                        .unwrap_or_else(RawJson::empty_object_schema),
-                },
-            })
-            .collect()
-    };
-    let tools_sent = !tools.is_empty();
+        (_, Some(ToolChoice::None)) | (None, _) => None,
+        (Some(tools), _) => {
+            let built = tools.derived::<ChatToolsOf>(|tools| chat_tools(tools));
+            match &*built {
+                Ok(built) => Some(built.clone()),
+                Err(err) => return Err(err.clone()),
+            }
+        }
+    }
+    .filter(|tools| tools.count > 0);
+    if let Some(tools) = &tools {
+        names.extend(&tools.names);
+    }
+    let tools_sent = tools.is_some();
     let (tool_choice, parallel_tool_calls) = if tools_sent {
         match &req.tool_choice {
             None => (None, None),
@@ -115,7 +110,7 @@ pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Trans
     let body = ChatRequest {
         model: ctx.upstream_model.to_owned(),
         messages,
-        tools: tools_sent.then_some(tools),
+        tools,
         tool_choice,
         parallel_tool_calls,
         max_tokens: max_tokens.filter(|_| !dialect.max_completion_tokens),
@@ -152,6 +147,43 @@ pub fn translate(req: &MessagesRequest, ctx: &TargetContext<'_>) -> Result<Trans
         estimated_prompt,
         tools_sent,
     })
+}
+
+/// A tool set as Chat Completions tools, encoded once per set (Claude Code sends the same
+/// set, tens of KB of descriptions and schemas, with every request of a session).
+struct ChatToolsOf;
+
+impl Derivation<Vec<Tool>> for ChatToolsOf {
+    type Output = Result<Arc<ChatTools>, ApiError>;
+}
+
+fn chat_tools(tools: &[Tool]) -> Result<Arc<ChatTools>, ApiError> {
+    let mut names = NameMap::default();
+    let list: Vec<ChatTool> = tools
+        .iter()
+        .filter(|tool| !tool.is_server_tool())
+        .map(|tool| ChatTool {
+            kind: "function",
+            function: ChatFunction {
+                name: names.upstream_name(&tool.name),
+                description: tool.description.clone(),
+                parameters: tool
+                    .input_schema
+                    .clone()
+                    .unwrap_or_else(RawJson::empty_object_schema),
+            },
+        })
+        .collect();
+    Ok(Arc::new(ChatTools {
+        count: list.len(),
+        json: RawJson::encode(&list).map_err(|err| {
+            ApiError::new(
+                ErrorType::ApiError,
+                format!("could not encode the tool definitions: {err}"),
+            )
+        })?,
+        names,
+    }))
 }
 
 fn parallel(disable: Option<bool>) -> Option<bool> {

@@ -2,6 +2,8 @@
 //! `None` (strict servers reject unknown or null keys); inbound structs default every field
 //! and tolerate `null` and unknown fields.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -19,7 +21,7 @@ pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<ChatMessage>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<ChatTool>>,
+    pub tools: Option<Arc<ChatTools>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ChatToolChoice>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,7 +71,7 @@ pub struct JsonSchemaFormat {
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum ChatMessage {
     System {
-        content: crate::anthropic::JsonString,
+        content: Arc<crate::anthropic::JsonString>,
     },
     User {
         content: UserContent,
@@ -122,6 +124,20 @@ pub struct ChatFunctionCall {
     pub name: String,
     /// A JSON string, not an object.
     pub arguments: String,
+}
+
+/// The `tools` array, encoded (once per tool set), with the names it shortened.
+#[derive(Debug, PartialEq)]
+pub struct ChatTools {
+    pub json: crate::anthropic::RawJson,
+    pub count: usize,
+    pub names: super::names::NameMap,
+}
+
+impl Serialize for ChatTools {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
