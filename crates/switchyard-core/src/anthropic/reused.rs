@@ -163,7 +163,7 @@ impl<T> Seen<T> {
 /// A cached part weighs the size of the text it was parsed from (its derived values are of
 /// the same order).
 #[derive(Clone)]
-pub struct TextBytes;
+struct TextBytes;
 
 impl<T> Weighter<u128, Reused<T>> for TextBytes {
     fn weight(&self, _key: &u128, value: &Reused<T>) -> u64 {
@@ -237,5 +237,55 @@ impl<T: Send + Sync + 'static> ReuseCache<T> {
 impl<T: Send + Sync + 'static> Default for ReuseCache<T> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Length;
+    impl Derivation<String> for Length {
+        type Output = usize;
+    }
+
+    #[test]
+    fn a_derived_value_is_built_once_per_part() {
+        let part = Reused::new("hello".to_owned());
+        let mut builds = 0;
+        let first = part.derived::<Length>(|s| {
+            builds += 1;
+            s.len()
+        });
+        let again = part.clone().derived::<Length>(|_| {
+            builds += 1;
+            0
+        });
+        assert_eq!((*first, *again, builds), (5, 5, 1));
+    }
+
+    #[test]
+    fn a_repeat_is_shared_and_recognised_only_when_its_bytes_are_the_same() {
+        let cache: ReuseCache<String> = ReuseCache::new();
+        let text = br#""a system prompt of some length""#;
+        let parse = |t: &[u8]| serde_json::from_slice::<String>(t);
+        let first = cache.get_or_parse(text, parse).unwrap();
+        let second = cache.get_or_parse(text, parse).unwrap();
+        assert!(Arc::ptr_eq(&first.0, &second.0));
+        let mut rest = text.to_vec();
+        rest.extend_from_slice(br#","tools":[]}"#);
+        assert_eq!(cache.known(&rest).map(|(len, _)| len), Some(text.len()));
+        // Same length, same edges, one byte different inside: not recognised.
+        let mut other = rest.clone();
+        other[20] = b'X';
+        assert!(cache.known(&other).is_none());
+        assert!(cache.known(&rest[..text.len() - 1]).is_none());
+        // A text that does not parse is neither kept nor recognised.
+        assert!(
+            cache
+                .get_or_parse(b"\"not closed ok ok ok ok", parse)
+                .is_err()
+        );
+        assert!(cache.known(b"\"not closed ok ok ok ok").is_none());
     }
 }

@@ -21,15 +21,10 @@ pub struct TopLevel<const N: usize> {
 }
 
 /// Where the values of the `wanted` top-level keys sit in `body`, and those of the other keys.
-/// `None`: not an object the scan is sure about; ask serde.
-#[cfg_attr(not(test), expect(dead_code, reason = "the request path passes hints"))]
-pub fn top_level_fields<const N: usize>(body: &[u8], wanted: [&str; N]) -> Option<TopLevel<N>> {
-    top_level_fields_with(body, wanted, |_, _| None)
-}
-
-/// [`top_level_fields`], with a hint: `known(slot, rest)` is the length of a value known to
-/// start `rest` (the value of `wanted[slot]`), when `rest` starts with bytes that were seen,
-/// whole and valid, before. The hint must be sure: its span is taken without a look inside.
+/// `None`: not an object the scan is sure about; ask serde. The hint `known(slot, rest)` is
+/// the length of a value known to start `rest` (the value of `wanted[slot]`), when `rest`
+/// starts with bytes that were seen, whole and valid, before; it must be sure, as its span is
+/// taken without a look inside.
 pub fn top_level_fields_with<const N: usize>(
     body: &[u8],
     wanted: [&str; N],
@@ -148,6 +143,10 @@ fn value_end(body: &[u8], start: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
+    fn top_level_fields<const N: usize>(body: &[u8], wanted: [&str; N]) -> Option<TopLevel<N>> {
+        top_level_fields_with(body, wanted, |_, _| None)
+    }
+
     fn fields(body: &str) -> Option<Vec<Option<String>>> {
         let found = top_level_fields(body.as_bytes(), ["model", "stream", "messages"])?;
         Some(
@@ -253,7 +252,7 @@ mod tests {
                 } else {
                     serde_json::to_string(&object).unwrap()
                 };
-                let found = super::super::top_level_fields(body.as_bytes(), ["model", "stream", "messages"])
+                let found = super::top_level_fields(body.as_bytes(), ["model", "stream", "messages"])
                     .expect("a valid object without escaped or duplicate keys");
                 let raw: std::collections::HashMap<&str, &serde_json::value::RawValue> =
                     serde_json::from_str(&body).unwrap();
