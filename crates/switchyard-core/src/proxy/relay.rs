@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -48,6 +49,14 @@ pub fn start(stream: UpstreamStream, recorder: Recorder, backend: &BackendConfig
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
+
+/// Upstream chunks gathered into one client write at most, so that a fast upstream cannot
+/// hold its events back from the client indefinitely.
+const MAX_GATHERED: usize = 64;
+
+/// Scheduler turns given to the upstream connection's task to hand over its next frame
+/// (measured: two, on tokio's multi-thread runtime, hyper 1, reqwest 0.12).
+const HANDOVER_TURNS: u32 = 3;
 
 enum End {
     Finished,
@@ -195,6 +204,7 @@ impl Relay {
 
     /// The next bytes for the client; `None` once the stream is over.
     async fn next(&mut self) -> Option<Bytes> {
+        // Sent as it is, with the response head: waiting for more would send the head alone.
         if let Some(first) = self.first.take().filter(|b| !b.is_empty()) {
             return Some(first);
         }
@@ -206,7 +216,9 @@ impl Relay {
                     Some(Ok(chunk)) => {
                         self.due.as_mut().reset(Instant::now() + self.idle);
                         self.started = true;
-                        let bytes = self.chunk_and_ready_ones(&chunk);
+                        let bytes = self.out.chunk(&chunk);
+                        let bytes =
+                            with_ready_ones(&mut self.rest, bytes, |c| self.out.chunk(c)).await;
                         if !bytes.is_empty() {
                             self.ping.as_mut().reset(Instant::now() + PING_EVERY);
                             return Some(bytes);
@@ -248,28 +260,6 @@ impl Relay {
         }
     }
 
-    /// The client's bytes for `chunk` and for the chunks already received after it: one
-    /// write per burst instead of one per event. (Peeked first: an error or the end stays
-    /// for the next turn.)
-    fn chunk_and_ready_ones(&mut self, chunk: &Bytes) -> Bytes {
-        let bytes = self.out.chunk(chunk);
-        let mut more = Vec::new();
-        while matches!(
-            Pin::new(&mut self.rest).peek().now_or_never(),
-            Some(Some(Ok(_)))
-        ) {
-            if let Some(Some(Ok(chunk))) = self.rest.next().now_or_never() {
-                more.push(self.out.chunk(&chunk));
-            }
-        }
-        if more.is_empty() {
-            return bytes;
-        }
-        let mut joined = BytesMut::from(&bytes[..]);
-        more.iter().for_each(|b| joined.extend_from_slice(b));
-        joined.freeze()
-    }
-
     /// The stream is over (its last bytes are on their way): record it, free the slot.
     fn finish(&mut self, end: End) {
         self.permit = None;
@@ -293,5 +283,136 @@ impl Drop for Relay {
     /// closes the upstream connection, so the backend stops generating too.
     fn drop(&mut self) {
         self.finish(End::Cancelled);
+    }
+}
+
+/// `first` (the client's bytes for one upstream chunk) followed by those `translate` makes
+/// of the chunks already received after it: one write per burst instead of one per event.
+/// (Peeked first: an error or the end stays in `rest` for the next turn.)
+async fn with_ready_ones<S, E>(
+    rest: &mut Peekable<S>,
+    first: Bytes,
+    mut translate: impl FnMut(&Bytes) -> Bytes,
+) -> Bytes
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut joined: Option<BytesMut> = None;
+    for _ in 0..MAX_GATHERED {
+        if !next_has_arrived(rest).await {
+            break;
+        }
+        if let Some(Some(Ok(chunk))) = rest.next().now_or_never() {
+            let bytes = translate(&chunk);
+            joined
+                .get_or_insert_with(|| BytesMut::from(&first[..]))
+                .extend_from_slice(&bytes);
+        }
+    }
+    joined.map_or(first, BytesMut::freeze)
+}
+
+/// Whether the next upstream item is a chunk the upstream has already sent.
+///
+/// The upstream connection's task hands its body over one frame at a time: it decodes the
+/// next only after this one is taken, and needs two scheduler turns to do it. So this gives
+/// it up to [`HANDOVER_TURNS`] turns (re-queuing this task behind it) before answering no. A
+/// burst the upstream wrote at once (a fast server, or any server under load) then costs the
+/// client one write and one wake-up instead of one per event; when nothing more has come,
+/// the wait is a few task polls, with no syscall and no timer.
+async fn next_has_arrived<S, E>(rest: &mut Peekable<S>) -> bool
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut turns = 0;
+    std::future::poll_fn(|cx| match Pin::new(&mut *rest).poll_peek(cx) {
+        Poll::Ready(Some(Ok(_))) => Poll::Ready(true),
+        Poll::Ready(_) => Poll::Ready(false),
+        Poll::Pending if turns < HANDOVER_TURNS => {
+            turns += 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Poll::Pending => Poll::Ready(false),
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Context;
+
+    /// Chunks that each become ready only after `delay` polls (waking itself meanwhile),
+    /// like hyper's client body; `None` for `delay` means the upstream went silent.
+    struct Handover {
+        chunks: Vec<&'static str>,
+        delay: Option<u32>,
+        polls: u32,
+    }
+
+    impl futures::Stream for Handover {
+        type Item = Result<Bytes, std::convert::Infallible>;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            if self.chunks.is_empty() {
+                return Poll::Ready(None);
+            }
+            match self.delay {
+                Some(delay) if self.polls >= delay => {
+                    self.polls = 0;
+                    let chunk = self.chunks.remove(0);
+                    Poll::Ready(Some(Ok(Bytes::from_static(chunk.as_bytes()))))
+                }
+                Some(_) => {
+                    self.polls += 1;
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                None => Poll::Pending,
+            }
+        }
+    }
+
+    fn upper(chunk: &Bytes) -> Bytes {
+        Bytes::from(chunk.to_ascii_uppercase())
+    }
+
+    #[tokio::test]
+    async fn a_burst_handed_over_in_two_turns_is_one_write() {
+        let mut rest = Handover {
+            chunks: vec!["b", "c", "d"],
+            delay: Some(2),
+            polls: 0,
+        }
+        .peekable();
+        let out = with_ready_ones(&mut rest, Bytes::from_static(b"A"), upper).await;
+        assert_eq!(&out[..], b"ABCD");
+        assert!(rest.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_silent_upstream_does_not_hold_back_what_arrived() {
+        let mut rest = Handover {
+            chunks: vec!["later"],
+            delay: None,
+            polls: 0,
+        }
+        .peekable();
+        let out = with_ready_ones(&mut rest, Bytes::from_static(b"A"), upper).await;
+        assert_eq!(&out[..], b"A");
+    }
+
+    #[tokio::test]
+    async fn a_slow_handover_is_left_for_the_next_write() {
+        let mut rest = Handover {
+            chunks: vec!["b"],
+            delay: Some(HANDOVER_TURNS + 1),
+            polls: 0,
+        }
+        .peekable();
+        let out = with_ready_ones(&mut rest, Bytes::from_static(b"A"), upper).await;
+        assert_eq!(&out[..], b"A");
+        let next = rest.next().await;
+        assert_eq!(next.map(|r| r.ok()), Some(Some(Bytes::from_static(b"b"))));
     }
 }
