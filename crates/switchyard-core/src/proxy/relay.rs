@@ -16,11 +16,11 @@ use http::{HeaderValue, header};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep, sleep_until};
 
-use super::send::{ByteStream, Decoder, UpstreamStream, encode_events};
+use super::send::{ByteStream, Decoder, UpstreamStream};
 use super::{PING_EVERY, Recorder};
 use crate::anthropic::{ApiError, ErrorType, StreamEvent, Usage};
 use crate::config::BackendConfig;
-use crate::sse::encode_event;
+use crate::sse::{encode_event, encode_events};
 
 /// Start relaying `stream` to the client; returns the response to send now.
 ///

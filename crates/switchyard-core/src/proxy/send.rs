@@ -16,7 +16,7 @@ use crate::backends::openai_chat::OpenAiExchange;
 use crate::backends::{StreamTranslator, TargetContext, UpstreamRequest, anthropic as passthrough};
 use crate::config::{BackendConfig, BackendKind};
 use crate::gateway::Gateway;
-use crate::sse::encode_event;
+use crate::sse::encode_events;
 
 /// Upstream error bodies are read up to this size (they are short; anything longer is noise).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -407,15 +407,6 @@ pub async fn send(
         permit,
         first_byte_deadline,
     }))
-}
-
-/// Anthropic events as SSE bytes.
-pub fn encode_events(events: &[StreamEvent]) -> Bytes {
-    let mut out = bytes::BytesMut::new();
-    for event in events {
-        out.extend_from_slice(&encode_event(event));
-    }
-    out.freeze()
 }
 
 async fn read_limited(response: reqwest::Response, limit: usize, deadline: Instant) -> Vec<u8> {

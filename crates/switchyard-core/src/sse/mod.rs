@@ -7,7 +7,7 @@ mod ndjson;
 
 use std::convert::Infallible;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use eventsource_stream::{EventStream, EventStreamError};
 use futures::channel::mpsc;
 use futures::{FutureExt, StreamExt};
@@ -102,16 +102,33 @@ pub fn encode(event: &str, data: &str) -> Bytes {
 
 /// An Anthropic stream event as SSE bytes.
 pub fn encode_event(event: &StreamEvent) -> Bytes {
-    match serde_json::to_string(event) {
-        Ok(json) => encode(event.name(), &json),
-        // Our own types always serialise; keep the stream well-formed regardless.
-        Err(err) => encode(
-            "error",
-            &format!(
-                r#"{{"type":"error","error":{{"type":"api_error","message":"could not encode event: {err}"}}}}"#
-            ),
-        ),
+    encode_events(std::slice::from_ref(event))
+}
+
+/// Anthropic stream events as SSE bytes, in one buffer: each event is serialised straight into
+/// it (no JSON string per event, no copy per event).
+pub fn encode_events(events: &[StreamEvent]) -> Bytes {
+    let mut out = BytesMut::with_capacity(events.len() * 128);
+    for event in events {
+        let start = out.len();
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(event.name().as_bytes());
+        out.extend_from_slice(b"\ndata: ");
+        match serde_json::to_writer((&mut out).writer(), event) {
+            Ok(()) => out.extend_from_slice(b"\n\n"),
+            // Our own types always serialise; keep the stream well-formed regardless.
+            Err(err) => {
+                out.truncate(start);
+                out.extend_from_slice(&encode(
+                    "error",
+                    &format!(
+                        r#"{{"type":"error","error":{{"type":"api_error","message":"could not encode event: {err}"}}}}"#
+                    ),
+                ));
+            }
+        }
     }
+    out.freeze()
 }
 
 #[cfg(test)]
@@ -162,6 +179,31 @@ mod tests {
                 data: r#"{"type":"ping"}"#.into()
             }]
         );
+    }
+
+    #[test]
+    fn several_events_in_one_buffer_parse_back_in_order() {
+        let events = [
+            StreamEvent::ContentBlockDelta {
+                index: 0,
+                delta: crate::anthropic::Delta::TextDelta {
+                    text: "line one\nline \"two\" \u{1F600}".into(),
+                },
+            },
+            StreamEvent::ContentBlockStop { index: 0 },
+            StreamEvent::MessageStop,
+        ];
+        let parsed = parse_in_chunks(&encode_events(&events), &[]);
+        let names: Vec<_> = parsed.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(
+            names,
+            ["content_block_delta", "content_block_stop", "message_stop"]
+        );
+        let back: Vec<StreamEvent> = parsed
+            .iter()
+            .map(|e| serde_json::from_str(&e.data).unwrap())
+            .collect();
+        assert_eq!(back, events);
     }
 
     proptest! {
