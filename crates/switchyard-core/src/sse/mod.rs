@@ -89,24 +89,17 @@ impl SseDecoder {
     }
 }
 
-/// `event: NAME\ndata: DATA\n\n`. `data` must be a single line (JSON is).
-pub fn encode(event: &str, data: &str) -> Bytes {
-    let mut out = String::with_capacity(event.len() + data.len() + 16);
-    out.push_str("event: ");
-    out.push_str(event);
-    out.push_str("\ndata: ");
-    out.push_str(data);
-    out.push_str("\n\n");
-    Bytes::from(out)
-}
+/// Sent in place of an event that could not be serialised: a valid `error` event whatever the
+/// cause (the cause goes to the log, not into hand-built JSON).
+const ENCODE_FAILED: &[u8] = b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Switchyard could not encode a stream event; see its log\"}}\n\n";
 
 /// An Anthropic stream event as SSE bytes.
 pub fn encode_event(event: &StreamEvent) -> Bytes {
     encode_events(std::slice::from_ref(event))
 }
 
-/// Anthropic stream events as SSE bytes, in one buffer: each event is serialised straight into
-/// it (no JSON string per event, no copy per event).
+/// Anthropic stream events as SSE bytes (`event: NAME\ndata: JSON\n\n` each), serialised
+/// straight into one buffer: no JSON string and no copy per event.
 pub fn encode_events(events: &[StreamEvent]) -> Bytes {
     let mut out = BytesMut::with_capacity(events.len() * 128);
     for event in events {
@@ -118,13 +111,9 @@ pub fn encode_events(events: &[StreamEvent]) -> Bytes {
             Ok(()) => out.extend_from_slice(b"\n\n"),
             // Our own types always serialise; keep the stream well-formed regardless.
             Err(err) => {
+                tracing::error!(event = event.name(), error = %err, "could not encode a stream event");
                 out.truncate(start);
-                out.extend_from_slice(&encode(
-                    "error",
-                    &format!(
-                        r#"{{"type":"error","error":{{"type":"api_error","message":"could not encode event: {err}"}}}}"#
-                    ),
-                ));
+                out.extend_from_slice(ENCODE_FAILED);
             }
         }
     }
@@ -204,6 +193,15 @@ mod tests {
             .map(|e| serde_json::from_str(&e.data).unwrap())
             .collect();
         assert_eq!(back, events);
+    }
+
+    #[test]
+    fn the_encode_failure_frame_is_a_valid_error_event() {
+        let parsed = parse_in_chunks(ENCODE_FAILED, &[]);
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].event, "error");
+        let event: StreamEvent = serde_json::from_str(&parsed[0].data).unwrap();
+        assert!(matches!(event, StreamEvent::Error { error } if error.kind == "api_error"));
     }
 
     proptest! {
