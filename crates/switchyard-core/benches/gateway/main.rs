@@ -13,6 +13,12 @@
 //! (`openai_fake`): direct is the same body posted to it, so the difference is what the
 //! gateway's translation both ways, token estimate and context guard cost.
 //!
+//! Each in-process row also gives the gateway's CPU time per request through it (its runtime's
+//! threads and the usage writer, from `/proc/self/task/*/schedstat`). At concurrency 16 the
+//! bench saturates the machine's two vCPUs, and a request then waits for the CPU work of the
+//! others: the added latency is about concurrency ÷ cores × that CPU time, so the CPU column
+//! says what the latency column will do on a quieter or a busier machine.
+//!
 //! `BENCH_SCALE` (default 1.0) multiplies the number of pairs; 0.1 gives a quick smoke run.
 
 use std::error::Error;
@@ -296,6 +302,32 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
+/// CPU time used so far by this process's threads whose name starts with one of `prefixes`,
+/// from `/proc/self/task/*/schedstat` (nanoseconds on a CPU, where `stat` counts 10 ms ticks).
+fn threads_cpu(prefixes: &[&str]) -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let mut total = 0u64;
+    for task in tasks.flatten() {
+        let path = task.path();
+        let Ok(comm) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if !prefixes.iter().any(|p| comm.starts_with(p)) {
+            continue;
+        }
+        let ns = std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+        total += ns.unwrap_or(0);
+    }
+    Duration::from_nanos(total)
+}
+
+/// The in-process gateway's threads: the engine's runtime and the usage writer.
+const GATEWAY_THREADS: &[&str] = &["bench-gateway", "switchyard-usag"];
+
 struct Row {
     label: String,
     concurrency: usize,
@@ -303,6 +335,8 @@ struct Row {
     direct_p50: f64,
     gateway_p50: f64,
     added: [f64; 3],
+    /// The gateway's CPU per request through it (`None` for a separate process).
+    gateway_cpu: Option<f64>,
 }
 
 fn summarize(label: String, concurrency: usize, samples: &[(Duration, Duration)]) -> Row {
@@ -325,6 +359,7 @@ fn summarize(label: String, concurrency: usize, samples: &[(Duration, Duration)]
             percentile(&added, 90.0),
             percentile(&added, 99.0),
         ],
+        gateway_cpu: None,
     }
 }
 
@@ -334,14 +369,17 @@ fn print_table(title: &str, rows: &[Row]) {
     }
     println!("\n{title}");
     println!(
-        "| case                        | conc | pairs | direct p50 | gateway p50 | added p50 | added p90 | added p99 |"
+        "| case                        | conc | pairs | direct p50 | gateway p50 | added p50 | added p90 | added p99 | gateway CPU/req |"
     );
     println!(
-        "|-----------------------------|-----:|------:|-----------:|------------:|----------:|----------:|----------:|"
+        "|-----------------------------|-----:|------:|-----------:|------------:|----------:|----------:|----------:|----------------:|"
     );
     for r in rows {
+        let cpu = r
+            .gateway_cpu
+            .map_or_else(|| "—".to_owned(), |us| format!("{us:.0} µs"));
         println!(
-            "| {:<27} | {:>4} | {:>5} | {:>7.0} µs | {:>8.0} µs | {:>6.0} µs | {:>6.0} µs | {:>6.0} µs |",
+            "| {:<27} | {:>4} | {:>5} | {:>7.0} µs | {:>8.0} µs | {:>6.0} µs | {:>6.0} µs | {:>6.0} µs | {:>15} |",
             r.label,
             r.concurrency,
             r.pairs,
@@ -349,7 +387,8 @@ fn print_table(title: &str, rows: &[Row]) {
             r.gateway_p50,
             r.added[0],
             r.added[1],
-            r.added[2]
+            r.added[2],
+            cpu
         );
     }
 }
@@ -414,6 +453,7 @@ fn run_cases(
             warmup,
             (pairs_for(case) / 10).max(3),
         ))?;
+        let cpu_before = threads_cpu(GATEWAY_THREADS);
         let samples = client_rt.block_on(measure(
             endpoints.clone(),
             client.clone(),
@@ -421,7 +461,13 @@ fn run_cases(
             case,
             pairs_for(case),
         ))?;
-        rows.push(summarize(case.label(bodies), case.concurrency, &samples));
+        let cpu = threads_cpu(GATEWAY_THREADS).saturating_sub(cpu_before);
+        let mut row = summarize(case.label(bodies), case.concurrency, &samples);
+        // Zero when the gateway is another process (`serve`): its threads are not ours.
+        if !cpu.is_zero() {
+            row.gateway_cpu = Some(micros(cpu) / samples.len() as f64);
+        }
+        rows.push(row);
     }
     Ok(rows)
 }
@@ -561,6 +607,10 @@ fn main() -> Result<(), BoxError> {
         },
         Arc::new(store),
     ))?;
+
+    // The engine builds the tokenizer's vocabulary on a blocking thread at start (a few
+    // hundred ms of CPU): wait for it, or a run of the translated rows alone would measure it.
+    switchyard_core::tokens::warm_up();
 
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
