@@ -53,16 +53,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         },
     );
     // What a translated request pays: the scan, then the typed request field by field, with
-    // the tool definitions and system prompt shared from the previous request's parse.
-    let body_bytes = bytes::Bytes::from(body.clone());
-    report(
-        "scan + typed parse of a repeat request (tools, system shared)",
-        body.len(),
-        || {
-            let inbound = InboundRequest::parse(black_box(body_bytes.clone())).ok();
-            black_box(inbound.as_ref().map(|r| r.full().is_ok()));
-        },
-    );
+    // the tool definitions and system prompt shared from the previous request's parse. Later
+    // in a session the conversation is most of the body and is parsed anew with every
+    // request: the same request after 40 tool calls, each answered with an 8 KB file.
+    let long = long_conversation(&body, 40)?;
+    for (what, bytes) in [
+        ("a repeat request", bytes::Bytes::from(body.clone())),
+        ("a 40-tool-call session", long.clone()),
+    ] {
+        report(
+            &format!("scan + typed parse of {what} (tools, system shared)"),
+            bytes.len(),
+            || {
+                let inbound = InboundRequest::parse(black_box(bytes.clone())).ok();
+                black_box(inbound.as_ref().map(|r| r.full().is_ok()));
+            },
+        );
+    }
     let backend: BackendConfig = toml::from_str(
         "id = \"b\"\nkind = \"openai_chat\"\nbase_url = \"http://127.0.0.1:1/v1\"\n",
     )?;
@@ -79,6 +86,14 @@ fn main() -> Result<(), Box<dyn Error>> {
             black_box(OpenAiExchange::prepare(black_box(&req), &ctx).ok());
         },
     );
+    let long_req: MessagesRequest = serde_json::from_slice(&long)?;
+    report(
+        "translation of the 40-tool-call session (incl. estimate)",
+        long.len(),
+        || {
+            black_box(OpenAiExchange::prepare(black_box(&long_req), &ctx).ok());
+        },
+    );
     // A 100 KB run without whitespace (minified file, repeated characters in a tool result):
     // the case that is quadratic without chunking.
     let run = "abcdefghij".repeat(10_000);
@@ -86,6 +101,27 @@ fn main() -> Result<(), Box<dyn Error>> {
         black_box(count_text_tokens(black_box(&run)));
     });
     Ok(())
+}
+
+/// `body` with `turns` more exchanges: an assistant turn calling `Read`, and the user's tool
+/// result holding an 8 KB source file (newlines, quotes and backslashes to escape).
+fn long_conversation(body: &str, turns: usize) -> Result<bytes::Bytes, Box<dyn Error>> {
+    let mut request: serde_json::Value = serde_json::from_str(body)?;
+    let file = "    let total = items.iter().map(|item| item.len()).sum::<usize>();\n    println!(\"total: {total} in C:\\\\data\");\n".repeat(75);
+    let messages = request["messages"]
+        .as_array_mut()
+        .ok_or("the fixture has no messages")?;
+    for turn in 0..turns {
+        let id = format!("toolu_{turn:04}");
+        messages.push(serde_json::json!({"role": "assistant", "content": [
+            {"type": "text", "text": "Let me read the next file."},
+            {"type": "tool_use", "id": id, "name": "Read", "input": {"file_path": format!("/src/file_{turn}.rs")}}
+        ]}));
+        messages.push(serde_json::json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": id, "content": file}
+        ]}));
+    }
+    Ok(bytes::Bytes::from(serde_json::to_vec(&request)?))
 }
 
 /// `BENCH_CASES` (optional): run only the measurements whose name contains it.

@@ -1,4 +1,5 @@
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -56,7 +57,7 @@ pub struct Message {
 }
 
 /// A message's content: a plain string is shorthand for one text block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Content {
     Text(String),
@@ -91,36 +92,65 @@ pub struct SystemBlock {
     pub cache_control: Option<CacheControl>,
 }
 
-/// A string or a list of blocks, told apart by the JSON type (serde's `untagged` would buffer
-/// the value first, which also rules out [`JsonString`] inside).
-impl<'de> Deserialize<'de> for System {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = System;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string or a list of text blocks")
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<System, E> {
-                Ok(System::Text(text.to_owned()))
-            }
-            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<System, E> {
-                Ok(System::Text(text))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<System, A::Error> {
-                let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(block) = seq.next_element()? {
-                    blocks.push(block);
-                }
-                Ok(System::Blocks(blocks))
-            }
+/// A JSON string or a list of blocks, told apart by the JSON type as it is read. serde's
+/// `untagged` would buffer the whole value first and try each variant in turn (at every level:
+/// a message, its tool results, their blocks), copying a conversation's file contents and
+/// command outputs several times per request; it also rules out [`JsonString`] inside.
+struct TextOrBlocks<T> {
+    expecting: &'static str,
+    blocks: PhantomData<T>,
+}
+
+enum Either<T> {
+    Text(String),
+    Blocks(Vec<T>),
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for TextOrBlocks<T> {
+    type Value = Either<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Either<T>, E> {
+        Ok(Either::Text(text.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Either<T>, E> {
+        Ok(Either::Text(text))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Either<T>, A::Error> {
+        let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(block) = seq.next_element()? {
+            blocks.push(block);
         }
-        deserializer.deserialize_any(Visitor)
+        Ok(Either::Blocks(blocks))
     }
 }
+
+/// `Deserialize` for an enum `{ Text(String), Blocks(Vec<_>) }` through [`TextOrBlocks`].
+macro_rules! text_or_blocks {
+    ($enum:ident, $expecting:literal) => {
+        impl<'de> Deserialize<'de> for $enum {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let visitor = TextOrBlocks {
+                    expecting: $expecting,
+                    blocks: PhantomData,
+                };
+                Ok(match deserializer.deserialize_any(visitor)? {
+                    Either::Text(text) => $enum::Text(text),
+                    Either::Blocks(blocks) => $enum::Blocks(blocks),
+                })
+            }
+        }
+    };
+}
+
+text_or_blocks!(Content, "a string or a list of content blocks");
+text_or_blocks!(System, "a string or a list of text blocks");
+text_or_blocks!(ToolResultContent, "a string or a list of content blocks");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CacheControl {
@@ -216,7 +246,7 @@ pub struct ToolResultBlock {
     pub cache_control: Option<CacheControl>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ToolResultContent {
     Text(String),
@@ -365,5 +395,61 @@ mod tests {
         assert!(back["tools"][0].get("defer_loading").is_none());
         assert_eq!(back["messages"], body["messages"]);
         assert_eq!(back["system"][1]["text"], body["system"][1]["text"]);
+    }
+
+    #[test]
+    fn a_string_or_blocks_at_every_level_and_a_wrong_type_named() {
+        let message: Message = serde_json::from_value(json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": "plain \"quoted\" é"},
+            {"type": "tool_result", "tool_use_id": "toolu_2", "content": [
+                {"type": "text", "text": "nested"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
+            ]}
+        ]}))
+        .unwrap();
+        let Content::Blocks(blocks) = &message.content else {
+            panic!("expected blocks: {message:?}")
+        };
+        let [
+            ContentBlock::ToolResult(first),
+            ContentBlock::ToolResult(second),
+        ] = &blocks[..]
+        else {
+            panic!("expected two tool results: {blocks:?}")
+        };
+        assert_eq!(
+            first.content,
+            Some(ToolResultContent::Text("plain \"quoted\" é".to_owned()))
+        );
+        let Some(ToolResultContent::Blocks(nested)) = &second.content else {
+            panic!("expected nested blocks: {second:?}")
+        };
+        assert_eq!(nested[0], ContentBlock::Text(TextBlock::new("nested")));
+        assert!(matches!(nested[1], ContentBlock::Image(_)));
+
+        let text: Message =
+            serde_json::from_value(json!({"role": "assistant", "content": "hi"})).unwrap();
+        assert_eq!(text.content, Content::Text("hi".to_owned()));
+
+        // A wrong type is named with what was expected (serde's untagged enums only say that
+        // no variant matched).
+        let err = serde_json::from_str::<Message>(r#"{"role": "user", "content": 5}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "invalid type: integer `5`, expected a string or a list of content blocks"
+            ),
+            "{err}"
+        );
+        let err = serde_json::from_str::<MessagesRequest>(
+            r#"{"model": "m", "messages": [], "system": {"text": "x"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("expected a string or a list of text blocks"),
+            "{err}"
+        );
     }
 }
