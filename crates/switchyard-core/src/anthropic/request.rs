@@ -93,9 +93,9 @@ pub struct SystemBlock {
 }
 
 /// A JSON string or a list of blocks, told apart by the JSON type as it is read. serde's
-/// `untagged` would buffer the whole value first and try each variant in turn (at every level:
-/// a message, its tool results, their blocks), copying a conversation's file contents and
-/// command outputs several times per request; it also rules out [`JsonString`] inside.
+/// `untagged` would buffer the whole value and then try each variant, for a message's content
+/// and again for each tool result inside it (a session's file contents and command outputs),
+/// and say only that no variant matched; it also rules out [`JsonString`] inside.
 struct TextOrBlocks<T> {
     expecting: &'static str,
     blocks: PhantomData<T>,
