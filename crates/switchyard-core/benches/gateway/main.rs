@@ -16,8 +16,8 @@
 //! Each in-process row also gives the gateway's CPU time per request through it (its runtime's
 //! threads and the usage writer, from `/proc/self/task/*/schedstat`). At concurrency 16 the
 //! bench saturates the machine's two vCPUs, and a request then waits for the CPU work of the
-//! others: the added latency is about concurrency ÷ cores × that CPU time, so the CPU column
-//! says what the latency column will do on a quieter or a busier machine.
+//! others: the added latency is up to about concurrency ÷ cores × that CPU time (measured:
+//! 4-7×), so the CPU column says what the latency column will do on a quieter or busier machine.
 //!
 //! `BENCH_SCALE` (default 1.0) multiplies the number of pairs; 0.1 gives a quick smoke run.
 
@@ -303,7 +303,8 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 }
 
 /// CPU time used so far by this process's threads whose name starts with one of `prefixes`,
-/// from `/proc/self/task/*/schedstat` (nanoseconds on a CPU, where `stat` counts 10 ms ticks).
+/// from `/proc/self/task/*/schedstat` (nanoseconds on a CPU; `/proc/*/stat` has only 10 ms
+/// ticks, too coarse for a few thousand requests).
 fn threads_cpu(prefixes: &[&str]) -> Duration {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return Duration::ZERO;

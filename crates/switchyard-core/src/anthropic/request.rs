@@ -399,13 +399,18 @@ mod tests {
 
     #[test]
     fn a_string_or_blocks_at_every_level_and_a_wrong_type_named() {
-        let message: Message = serde_json::from_value(json!({"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "toolu_1", "content": "plain \"quoted\" é"},
-            {"type": "tool_result", "tool_use_id": "toolu_2", "content": [
-                {"type": "text", "text": "nested"},
-                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
-            ]}
-        ]}))
+        // Parsed from text, as the gateway does: escaped strings, and tool results inside
+        // internally tagged blocks (read from serde's buffer, not from the text).
+        let message: Message = serde_json::from_str(
+            &json!({"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "plain \"quoted\" é"},
+                {"type": "tool_result", "tool_use_id": "toolu_2", "content": [
+                    {"type": "text", "text": "nested"},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
+                ]}
+            ]})
+            .to_string(),
+        )
         .unwrap();
         let Content::Blocks(blocks) = &message.content else {
             panic!("expected blocks: {message:?}")
@@ -428,7 +433,7 @@ mod tests {
         assert!(matches!(nested[1], ContentBlock::Image(_)));
 
         let text: Message =
-            serde_json::from_value(json!({"role": "assistant", "content": "hi"})).unwrap();
+            serde_json::from_str(r#"{"role": "assistant", "content": "hi"}"#).unwrap();
         assert_eq!(text.content, Content::Text("hi".to_owned()));
 
         // A wrong type is named with what was expected (serde's untagged enums only say that
