@@ -14,6 +14,7 @@ mod prefs;
 mod probe;
 pub mod state;
 pub mod tray;
+mod tray_text;
 
 pub(crate) mod engine {
     pub use switchyard_core::engine::{Engine, EngineError, EngineEvent, EngineOptions};

@@ -10,6 +10,7 @@ use tauri_specta::Event;
 use crate::commands::overview::status_of;
 use crate::events::StatusChanged;
 use crate::state::{AppState, SharedState};
+use crate::tray_text::TrayLang;
 
 const TRAY_ID: &str = "switchyard";
 const PROFILE_PREFIX: &str = "profile:";
@@ -76,26 +77,14 @@ fn icon_for(state: &AppState) -> Option<Image<'static>> {
     Image::from_bytes(bytes).ok()
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     let status = status_of(state);
+    let text = TrayLang::from_pref(&state.prefs().language);
     let menu = Menu::new(app)?;
     let line = if status.paused {
-        format!("Paused · {}", status.listen_addr)
+        text.paused_line(&status.listen_addr)
     } else {
-        format!(
-            "Listening on {} · {} request{} today",
-            status.listen_addr,
-            status.requests_today,
-            if status.requests_today == 1 { "" } else { "s" }
-        )
+        text.status_line(&status.listen_addr, status.requests_today)
     };
     menu.append(&MenuItem::with_id(
         app,
@@ -104,12 +93,11 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
         false,
         None::<&str>,
     )?)?;
-    if let Some(err) = &status.last_error {
-        let short: String = err.chars().take(60).collect();
+    if let Some(err) = state.engine.last_error() {
         menu.append(&MenuItem::with_id(
             app,
             TrayItem::LastError,
-            format!("Last error: {short}"),
+            text.last_error_line(err.backend.as_deref(), &err.message),
             false,
             None::<&str>,
         )?)?;
@@ -119,7 +107,7 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
         menu.append(&CheckMenuItem::with_id(
             app,
             TrayItem::Profile(name.clone()),
-            capitalise(name),
+            text.profile(name),
             true,
             *name == status.active_profile,
             None::<&str>,
@@ -129,21 +117,21 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     menu.append(&MenuItem::with_id(
         app,
         TrayItem::Open,
-        "Open Switchyard",
+        text.open(),
         true,
         None::<&str>,
     )?)?;
     menu.append(&MenuItem::with_id(
         app,
         TrayItem::CopyEnv,
-        "Copy Claude Code env",
+        text.copy_env(),
         true,
         None::<&str>,
     )?)?;
     menu.append(&CheckMenuItem::with_id(
         app,
         TrayItem::Pause,
-        "Pause gateway",
+        text.pause(),
         true,
         status.paused,
         None::<&str>,
@@ -152,7 +140,7 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     menu.append(&MenuItem::with_id(
         app,
         TrayItem::Quit,
-        "Quit",
+        text.quit(),
         true,
         None::<&str>,
     )?)?;

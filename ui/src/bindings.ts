@@ -71,7 +71,7 @@ async claudeCodeStatus() : Promise<Result<ClaudeCodeStatus, CommandError>> {
 /**
  * Writes the gateway's variables into the `env` block of `settings.json`, keeping a backup.
  */
-async configureClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
+async configureClaudeCode() : Promise<Result<ConfigureReport, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("configure_claude_code") };
 } catch (e) {
@@ -79,7 +79,7 @@ async configureClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async restoreClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
+async restoreClaudeCode() : Promise<Result<RestoreReport, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("restore_claude_code") };
 } catch (e) {
@@ -291,22 +291,78 @@ message: string; models: DiscoveredModel[] }
  * A backend as the window sees it. Never carries the key itself.
  */
 export type BackendView = { id: string; kind: Kind; base_url: string; api_key_env: string | null; key: KeySource; context_length: number | null; max_output_tokens: number | null; timeout_first_byte_s: number; max_in_flight: number; local: boolean }
+/**
+ * Whether Claude Code goes through the gateway, as the app's Overview and setup checklist
+ * show it.
+ */
 export type ClaudeCodeStatus = { settings_path: string; 
 /**
- * `settings.json` already points at this gateway.
+ * `settings.json` points `ANTHROPIC_BASE_URL` at this gateway.
  */
-configured: boolean; has_backup: boolean; conflicts: Conflict[] }
+configured: boolean; 
+/**
+ * A backup taken by Switchyard exists, so Restore can put the old file back.
+ */
+has_backup: boolean; 
+/**
+ * What would still override or break the setup, worded for people.
+ */
+conflicts: Conflict[] }
 export type ClaudeEnv = { vars: EnvVar[]; 
 /**
  * `export NAME=value` lines for a shell.
  */
 shell: string }
 export type CommandError = { kind: ErrorKind; message: string }
-export type Conflict = { name: string; 
 /**
- * What was found, where, and what to do.
+ * What "Configure Claude Code" did, for the sentence the app shows.
+ */
+export type ConfigureReport = { status: ClaudeCodeStatus; 
+/**
+ * Variables added or given a new value; empty when the file already pointed here.
+ */
+changed: string[]; 
+/**
+ * A non-empty `ANTHROPIC_API_KEY` in the file was set to "" (the backup keeps it).
+ */
+blanked_api_key: boolean; 
+/**
+ * The backup this call took of the previous file, if it took one.
+ */
+backup: string | null }
+export type Conflict = { kind: ConflictKind; 
+/**
+ * Human-readable: what was found, where, what it does, and what to do.
  */
 message: string }
+/**
+ * Something that would override or break the gateway setup.
+ */
+export type ConflictKind = 
+/**
+ * An Anthropic API key Claude Code would send instead of (or besides) the gateway token.
+ */
+"api_key_set" | 
+/**
+ * `apiKeyHelper` replaces the gateway token on every request.
+ */
+"api_key_helper" | 
+/**
+ * Claude Code is pointed at another endpoint.
+ */
+"base_url_elsewhere" | 
+/**
+ * The base URL ends in `/v1`; Claude Code appends `/v1/messages` itself.
+ */
+"base_url_has_v1" | 
+/**
+ * Bedrock/Vertex/Foundry mode ignores `ANTHROPIC_BASE_URL`.
+ */
+"cloud_provider_mode" | 
+/**
+ * An HTTP proxy variable may route loopback requests away.
+ */
+"http_proxy"
 export type DayPoint = { 
 /**
  * Start of the UTC day, Unix ms.
@@ -421,6 +477,14 @@ cloud_equivalent_usd: number | null;
  * Answered by a backend on this machine or the private network.
  */
 local: boolean }
+/**
+ * What "Restore" did.
+ */
+export type RestoreReport = { status: ClaudeCodeStatus; 
+/**
+ * Variables changed back to their value before Switchyard (or removed).
+ */
+reverted: string[] }
 export type RouteTestResult = { ok: boolean; profile: string; requested_model: string; backend: string | null; upstream_model: string | null; latency_ms: number; 
 /**
  * The start of the model's answer, or the gateway's error message.

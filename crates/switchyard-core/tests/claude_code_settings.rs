@@ -181,6 +181,20 @@ mod tests {
     }
 
     #[test]
+    fn blanking_a_real_api_key_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"env":{"ANTHROPIC_API_KEY":"sk-ant-real"}}"#).unwrap();
+        let outcome = configure(&path, &vars()).unwrap();
+        assert!(outcome.blanked_api_key);
+        // Already blank (or absent): nothing to tell.
+        let again = configure(&path, &vars()).unwrap();
+        assert!(!again.blanked_api_key);
+        let fresh = dir.path().join("fresh.json");
+        assert!(!configure(&fresh, &vars()).unwrap().blanked_api_key);
+    }
+
+    #[test]
     fn backup_and_restore_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.json");
@@ -188,7 +202,14 @@ mod tests {
         std::fs::write(&path, original).unwrap();
         configure(&path, &vars()).unwrap();
         assert_ne!(std::fs::read_to_string(&path).unwrap(), original);
-        assert_eq!(restore(&path).unwrap(), path);
+        let restored = restore(&path).unwrap();
+        assert_eq!(restored.path, path);
+        // What was undone, for the user: the variables Switchyard set (X kept its value).
+        let mut reverted = restored.reverted.clone();
+        reverted.sort();
+        let mut expected: Vec<String> = vars().into_iter().map(|(name, _)| name).collect();
+        expected.sort();
+        assert_eq!(reverted, expected);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
         assert!(!backup_path(&path).exists());
         // Nothing left to restore.

@@ -3,7 +3,7 @@
 // Never imported by the app itself.
 import type {
   BackendInput, BackendView, CommandError, GatewayStatus, ProfileView, RequestRow, Settings,
-  SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RowStatus, ClaudeCodeStatus, DiscoveredModel,
+  SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RowStatus, ClaudeCodeStatus, ConfigureReport, RestoreReport, DiscoveredModel,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
@@ -32,6 +32,18 @@ export interface FakeState {
   /** What "the keychain" received: tests assert the key went here and nowhere else. */
   keychain: Record<string, string>;
   calls: { cmd: string; args: unknown }[];
+  claudeConfigured: boolean;
+}
+
+function claudeStatus(s: FakeState): ClaudeCodeStatus {
+  return {
+    settings_path: "/home/dev/.claude/settings.json",
+    configured: s.claudeConfigured,
+    has_backup: s.claudeConfigured,
+    conflicts: s.scenario === "errors"
+      ? [{ kind: "api_key_set", message: "ANTHROPIC_API_KEY is set in your shell: Claude Code would send it as x-api-key. Add ANTHROPIC_API_KEY=\"\" to the settings env block or unset it in the shell." }]
+      : [],
+  };
 }
 
 function mkRow(now: number, i: number): RequestRow {
@@ -113,6 +125,7 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     token: "sy-local-7f3c9a1e5b2d4c6f8e0a1b3c5d7e9f21",
     keychain: {},
     calls: [],
+    claudeConfigured: false,
   };
 }
 
@@ -232,13 +245,16 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     case "copy_claude_code_env":
       return null;
     case "claude_code_status":
-      return { settings_path: "/home/dev/.claude/settings.json", configured: false, has_backup: false,
-        conflicts: s.scenario === "errors" ? [{ name: "ANTHROPIC_API_KEY", message: "ANTHROPIC_API_KEY is set in your shell; Claude Code may bypass the gateway." }] : [] } satisfies ClaudeCodeStatus;
-    case "configure_claude_code":
+      return claudeStatus(s);
+    case "configure_claude_code": {
       if (failing) throw err("io", "Could not write /home/dev/.claude/settings.json: permission denied");
-      return { settings_path: "/home/dev/.claude/settings.json", configured: true, has_backup: true, conflicts: [] } satisfies ClaudeCodeStatus;
+      const changed = s.claudeConfigured ? [] : ["ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"];
+      s.claudeConfigured = true;
+      return { status: claudeStatus(s), changed, blanked_api_key: s.scenario === "errors" && changed.length > 0, backup: changed.length > 0 ? "/home/dev/.claude/settings.json.switchyard-backup" : null } satisfies ConfigureReport;
+    }
     case "restore_claude_code":
-      return { settings_path: "/home/dev/.claude/settings.json", configured: false, has_backup: false, conflicts: [] };
+      s.claudeConfigured = false;
+      return { status: claudeStatus(s), reverted: ["ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"] } satisfies RestoreReport;
     case "list_backends":
       if (failing) throw err("io", "Could not read the config file: permission denied");
       return structuredClone(s.backends);

@@ -4,6 +4,7 @@ use super::settings::ClaudeSettings;
 
 /// Something that would override or break the gateway setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictKind {
     /// An Anthropic API key Claude Code would send instead of (or besides) the gateway token.
@@ -21,6 +22,7 @@ pub enum ConflictKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Conflict {
     pub kind: ConflictKind,
     /// Human-readable: what was found, where, what it does, and what to do.

@@ -77,6 +77,20 @@ pub struct ConfigureOutcome {
     pub backup_taken: Option<PathBuf>,
     /// Variables added or given a new value, in order.
     pub changed: Vec<String>,
+    /// The file set a non-empty `ANTHROPIC_API_KEY`, which this call blanked: Claude Code would
+    /// have sent it instead of the gateway token. The user should know their key is no longer
+    /// in Claude Code's settings (the backup still has it).
+    pub blanked_api_key: bool,
+}
+
+/// What [`restore`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreOutcome {
+    /// The file put back.
+    pub path: PathBuf,
+    /// `env` variables whose value the restore changed back (or removed), in order: what the
+    /// user gets told was undone.
+    pub reverted: Vec<String>,
 }
 
 impl ConfigureOutcome {
@@ -132,6 +146,13 @@ pub fn configure(
             });
         }
     };
+    let blanked_api_key = vars
+        .iter()
+        .any(|(name, value)| name == API_KEY_VAR && value.is_empty())
+        && env
+            .get(API_KEY_VAR)
+            .and_then(Value::as_str)
+            .is_some_and(|old| !old.is_empty());
     let mut changed = Vec::new();
     for (name, value) in vars {
         if env.get(name).and_then(Value::as_str) != Some(value.as_str()) {
@@ -145,6 +166,7 @@ pub fn configure(
             created: false,
             backup_taken: None,
             changed,
+            blanked_api_key: false,
         });
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -183,12 +205,15 @@ pub fn configure(
         created,
         backup_taken,
         changed,
+        blanked_api_key,
     })
 }
 
+const API_KEY_VAR: &str = "ANTHROPIC_API_KEY";
+
 /// Puts the backup taken by [`configure`] back in place (atomically) and removes it.
-/// Returns the path restored.
-pub fn restore(settings_path: &Path) -> Result<PathBuf, ClaudeSettingsError> {
+/// Says which `env` variables it changed back.
+pub fn restore(settings_path: &Path) -> Result<RestoreOutcome, ClaudeSettingsError> {
     let path = resolve_symlink(settings_path);
     let backup = backup_path(&path);
     let original = match std::fs::read(&backup) {
@@ -203,13 +228,39 @@ pub fn restore(settings_path: &Path) -> Result<PathBuf, ClaudeSettingsError> {
             });
         }
     };
+    // A file that no longer parses (edited by hand since) still gets restored: the backup is
+    // what the user asked for; only the report of what changed is lost.
+    let current_env = read_document(&path)
+        .ok()
+        .flatten()
+        .map(env_of)
+        .unwrap_or_default();
+    let backup_env = serde_json::from_slice::<Value>(&original)
+        .ok()
+        .and_then(|v| match v {
+            Value::Object(doc) => Some(env_of(doc)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let reverted = current_env
+        .iter()
+        .filter(|(name, value)| backup_env.get(*name) != Some(*value))
+        .map(|(name, _)| name.clone())
+        .collect();
     let permissions = std::fs::metadata(&path).ok().map(|m| m.permissions());
     write_atomically(&path, &original, permissions)?;
     std::fs::remove_file(&backup).map_err(|source| ClaudeSettingsError::Write {
         path: backup,
         source,
     })?;
-    Ok(path)
+    Ok(RestoreOutcome { path, reverted })
+}
+
+fn env_of(mut doc: Map<String, Value>) -> Map<String, Value> {
+    match doc.remove("env") {
+        Some(Value::Object(env)) => env,
+        _ => Map::new(),
+    }
 }
 
 /// Dotfile managers often make `settings.json` a symlink; renaming over the link would

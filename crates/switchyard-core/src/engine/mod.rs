@@ -1,6 +1,7 @@
 //! The engine facade: what the CLI and the desktop app start and talk to. It owns the config
 //! file, the local token, the gateway state and the HTTP server task.
 
+mod claude_code;
 mod error;
 
 use std::net::SocketAddr;
@@ -19,7 +20,8 @@ use crate::metrics::Metrics;
 use crate::secrets::{self, SecretStore, backend_account};
 use crate::usage::{DB_FILE_NAME, Pricer, UsageSink, UsageStore, UsageWriter, WriterOptions};
 
-pub use crate::gateway::EngineEvent;
+pub use crate::gateway::{EngineEvent, LastError};
+pub use claude_code::{ClaudeCodeError, ConfigureReport, RestoreReport};
 pub use error::EngineError;
 
 #[derive(Default)]
@@ -241,6 +243,11 @@ impl Engine {
 
     pub fn is_paused(&self) -> bool {
         self.inner.gateway.is_paused()
+    }
+
+    /// The latest failed request while nothing succeeded since (cleared by pause and resume).
+    pub fn last_error(&self) -> Option<LastError> {
+        self.inner.gateway.last_error()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {

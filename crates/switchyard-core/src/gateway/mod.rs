@@ -20,7 +20,7 @@ use crate::discovery::ContextLengths;
 use crate::metrics::Metrics;
 use crate::routing::Cooldowns;
 use crate::secrets::SecretStore;
-use crate::usage::{UsageRecord, UsageSink};
+use crate::usage::{RequestStatus, UsageRecord, UsageSink};
 
 /// Something that happened in the engine, for the desktop app and other observers.
 #[derive(Debug, Clone)]
@@ -48,7 +48,19 @@ pub struct Gateway {
     metrics: Arc<Metrics>,
     spend: Arc<SpendTotals>,
     paused: AtomicBool,
+    last_error: Mutex<Option<LastError>>,
     events: broadcast::Sender<EngineEvent>,
+}
+
+/// The latest failed request, while it is the latest news: a request that succeeds after it,
+/// or a pause or resume of the gateway, clears it (an error from yesterday is not a status).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LastError {
+    pub at_ms: i64,
+    pub requested_model: String,
+    pub backend: Option<String>,
+    pub message: String,
 }
 
 pub struct GatewayParts {
@@ -84,6 +96,7 @@ impl Gateway {
             metrics: parts.metrics,
             spend: parts.spend,
             paused: AtomicBool::new(false),
+            last_error: Mutex::new(None),
             events,
         })
     }
@@ -135,6 +148,7 @@ impl Gateway {
 
     pub fn set_paused(&self, paused: bool) {
         if self.paused.swap(paused, Ordering::Relaxed) != paused {
+            *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
             self.emit(EngineEvent::PausedChanged(paused));
         }
     }
@@ -159,10 +173,37 @@ impl Gateway {
     /// Report a finished request to the metrics, the usage sink and observers.
     pub fn record(&self, record: UsageRecord) {
         self.metrics.observe(&record);
+        self.note_outcome(&record);
         if self.events.receiver_count() > 0 {
             self.emit(EngineEvent::RequestFinished(Box::new(record.clone())));
         }
         self.sink.record(record);
+    }
+
+    fn note_outcome(&self, record: &UsageRecord) {
+        let next = match record.status {
+            RequestStatus::Ok => None,
+            RequestStatus::Error => Some(LastError {
+                at_ms: record.started_at_ms,
+                requested_model: record.requested_model.clone(),
+                backend: record.backend.clone(),
+                message: record.error_message.clone().unwrap_or_else(|| {
+                    format!("the request failed with HTTP {}", record.http_status)
+                }),
+            }),
+            // The client gave up: says nothing about the gateway or the backend.
+            RequestStatus::Cancelled => return,
+        };
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = next;
+    }
+
+    /// The latest failed request, unless something succeeded since (or the gateway was paused
+    /// or resumed).
+    pub fn last_error(&self) -> Option<LastError> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The HTTP client for a backend (one per connect timeout, sharing connection pools).

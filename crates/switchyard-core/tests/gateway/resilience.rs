@@ -355,3 +355,54 @@ async fn retries_the_same_backend_with_backoff_before_falling_back() {
         (2, Some("b0"))
     );
 }
+
+/// The app's "Last error" is news, not history: a success after a failure clears it, and so
+/// do pause and resume (it used to stay until the app restarted).
+#[tokio::test]
+async fn last_error_clears_after_a_success_and_on_pause() {
+    let down = closed_port().await;
+    let (up, fake) = fake_upstream().await;
+    let config = format!(
+        "active_profile = \"main\"\n[[backends]]\nid = \"down\"\nkind = \"anthropic\"\nbase_url = \"http://{down}\"\n[[backends]]\nid = \"up\"\nkind = \"anthropic\"\nbase_url = \"http://{up}\"\n[profiles.main]\n[[profiles.main.rules]]\nmatch = \"*broken*\"\ntargets = [{{ backend = \"down\" }}]\n[[profiles.main.rules]]\nmatch = \"*\"\ntargets = [{{ backend = \"up\" }}]\n"
+    );
+    let gw = Gateway::start(&config, &[]).await;
+    assert_eq!(gw.engine.last_error(), None);
+
+    let failed = gw
+        .post("/v1/messages")
+        .body(request("claude-broken-1", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 502);
+    gw.records.wait_for(1).await;
+    let last = gw
+        .engine
+        .last_error()
+        .expect("a failed request is the last error");
+    assert_eq!(last.requested_model, "claude-broken-1");
+    assert_eq!(last.backend.as_deref(), Some("down"));
+
+    fake.push(Reply::Json(200, message_json("fine")));
+    let ok = gw
+        .post("/v1/messages")
+        .body(request("claude-sonnet-4-5", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    gw.records.wait_for(2).await;
+    assert_eq!(gw.engine.last_error(), None, "a success clears it");
+
+    gw.post("/v1/messages")
+        .body(request("claude-broken-2", false))
+        .send()
+        .await
+        .unwrap();
+    gw.records.wait_for(3).await;
+    assert!(gw.engine.last_error().is_some());
+    gw.engine.set_paused(true);
+    assert_eq!(gw.engine.last_error(), None, "pausing clears it");
+    gw.engine.set_paused(false);
+    assert_eq!(gw.engine.last_error(), None);
+}
