@@ -15,6 +15,7 @@
 //! - [`engine`]: the facade the CLI and the desktop app start.
 //! - [`claude_code`]: Claude Code's environment and `settings.json`.
 //! - [`usage`]: usage history in SQLite (store, writer, queries, CSV).
+//! - [`setup`]: first-run suggestions (engines found, a mapping for opus/sonnet/haiku).
 //! - [`pricing`]: model prices and cost; [`budget`]: spend limits; [`metrics`]: `/metrics`.
 
 pub mod anthropic;
@@ -32,6 +33,7 @@ pub mod proxy;
 pub mod routing;
 pub mod secrets;
 pub mod server;
+pub mod setup;
 pub mod sse;
 pub mod tokens;
 pub mod usage;
