@@ -16,18 +16,30 @@ pub enum Language {
     ZhCn,
 }
 
+/// The window's colours. `System` follows the desktop's light/dark setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
 /// Unknown keys are ignored, so files written by older versions (which kept retention and a
 /// capture switch here) still load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 #[serde(default)]
 pub struct Prefs {
     pub language: Language,
+    pub theme: Theme,
 }
 
 impl Default for Prefs {
     fn default() -> Self {
         Self {
             language: Language::System,
+            theme: Theme::System,
         }
     }
 }

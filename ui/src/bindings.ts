@@ -511,8 +511,8 @@ export type Settings = { port: number; listen_addr: string; autostart: boolean;
  * Usage history older than this many days is deleted; `None` keeps it forever.
  * Stored in the config's `[usage]` section (shared with `switchyard serve`).
  */
-retention_days: number | null; language: Language; config_path: string }
-export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language }
+retention_days: number | null; language: Language; theme: Theme; config_path: string }
+export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language; theme: Theme }
 export type Slice = { label: string; 
 /**
  * For backends: whether it runs on this machine or the private network; `None` for models
@@ -528,6 +528,10 @@ export type TargetView = { backend: string;
  * `None`: send the requested model name unchanged.
  */
 model: string | null; weight: number | null }
+/**
+ * The window's colours. `System` follows the desktop's light/dark setting.
+ */
+export type Theme = "system" | "light" | "dark"
 /**
  * Sums over a set of requests.
  */

@@ -120,7 +120,7 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     rows: empty ? [] : Array.from({ length: 64 }, (_, i) => mkRow(now, i)),
     settings: {
       port: 4747, listen_addr: "127.0.0.1:4747", autostart: false,
-      retention_days: null, language: "system", config_path: "/home/dev/.config/switchyard/config.toml",
+      retention_days: null, language: "system", theme: "system", config_path: "/home/dev/.config/switchyard/config.toml",
     },
     token: "sy-local-7f3c9a1e5b2d4c6f8e0a1b3c5d7e9f21",
     keychain: {},
@@ -345,9 +345,9 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       return structuredClone(s.settings);
     case "save_settings": {
       const i = a.input as SettingsInput;
-      if (i.port < 1024) throw err("invalid_input", "Choose a port between 1024 and 65535 (lower ports need root)");
+      if (i.port < 1024) throw err("invalid_input", "Port must be 1024–65535 (lower ports need administrator rights).");
       if (i.retention_days !== null && (i.retention_days < 1 || i.retention_days > 3650))
-        throw err("invalid_input", "Retention must be between 1 and 3650 days, or keep forever");
+        throw err("invalid_input", "Retention must be 1–3650 days, or keep the history forever.");
       const restart = i.port !== s.settings.port;
       const old = s.settings.retention_days;
       let deleted: number | null = null;
@@ -356,7 +356,7 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
         deleted = s.rows.filter((r) => r.started_at_ms < cutoff).length;
         s.rows = s.rows.filter((r) => r.started_at_ms >= cutoff);
       }
-      s.settings = { ...s.settings, port: i.port, autostart: i.autostart, retention_days: i.retention_days, language: i.language };
+      s.settings = { ...s.settings, port: i.port, autostart: i.autostart, retention_days: i.retention_days, language: i.language, theme: i.theme };
       return { settings: structuredClone(s.settings), restart_needed: restart, retention_deleted: deleted };
     }
     case "get_local_token":

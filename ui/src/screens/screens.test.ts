@@ -143,8 +143,23 @@ describe("Settings", () => {
     expect(token.textContent).not.toContain("7f3c9a1e5b2d");
     const port = document.querySelector('input[name="port"]') as HTMLInputElement;
     await fireEvent.input(port, { target: { value: "80" } });
+    // The rule, under the field, as soon as it is broken; nothing is sent.
+    expect((await screen.findByTestId("port-error")).textContent).toBe("Port must be 1024–65535.");
+    expect(port.getAttribute("aria-invalid")).toBe("true");
     await fireEvent.click(screen.getByTestId("save-settings"));
-    expect((await screen.findByTestId("settings-error")).textContent).toContain("between 1024 and 65535");
+    expect(state.calls.some((c) => c.cmd === "save_settings")).toBe(false);
+    // Fixed: the message goes.
+    await fireEvent.input(port, { target: { value: "4800" } });
+    await waitFor(() => expect(screen.queryByTestId("port-error")).toBeNull());
+  });
+
+  it("applies the chosen theme to the window", async () => {
+    render(Settings, { props: { onlanguage: () => {} } });
+    const theme = (await screen.findByTestId("theme")) as HTMLSelectElement;
+    await fireEvent.change(theme, { target: { value: "dark" } });
+    await fireEvent.click(screen.getByTestId("save-settings"));
+    await waitFor(() => expect(document.documentElement.dataset.theme).toBe("dark"));
+    expect(state.settings.theme).toBe("dark");
   });
 
   it("saves retention to the engine and reports what it deleted", async () => {
@@ -161,6 +176,6 @@ describe("Settings", () => {
     await waitFor(() => expect(toasts.map((t) => t.text)).toContain(`Saved. Deleted ${old} requests older than 1 days.`));
     expect(state.settings.retention_days).toBe(1);
     const saved = state.calls.find((c) => c.cmd === "save_settings")!.args as { input: Record<string, unknown> };
-    expect(saved.input).toEqual({ port: 4747, autostart: false, retention_days: 1, language: "system" });
+    expect(saved.input).toEqual({ port: 4747, autostart: false, retention_days: 1, language: "system", theme: "system" });
   });
 });

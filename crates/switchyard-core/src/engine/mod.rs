@@ -3,6 +3,7 @@
 
 mod claude_code;
 mod error;
+mod settings;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +24,9 @@ use crate::usage::{DB_FILE_NAME, Pricer, UsageSink, UsageStore, UsageWriter, Wri
 pub use crate::gateway::{EngineEvent, LastError};
 pub use claude_code::{ClaudeCodeError, ConfigureReport, RestoreReport};
 pub use error::EngineError;
+pub use settings::{
+    GatewaySettings, SettingsApplied, SettingsError, SettingsField, validate as validate_settings,
+};
 
 #[derive(Default)]
 pub struct EngineOptions {
