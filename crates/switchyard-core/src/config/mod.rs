@@ -6,6 +6,7 @@ mod load;
 mod locate;
 mod save;
 mod schema;
+mod strategy;
 mod validate;
 
 pub use error::{ConfigError, Issue};
@@ -15,6 +16,7 @@ pub use schema::{
     BackendConfig, BackendKind, Config, DEFAULT_LISTEN, Profile, RouteSpec, Rule, TargetSpec,
     UsageConfig,
 };
+pub use strategy::Strategy;
 pub use validate::{is_loopback_host, validate};
 
 /// The commented config written on first run.

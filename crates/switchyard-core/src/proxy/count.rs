@@ -29,13 +29,12 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
         Err(err) => return err.into_response(),
     };
     let config = gateway.config();
-    let (targets, fallbacks) = match resolve(&config, &config.active_profile, &req.model) {
+    let route = match resolve(&config, &config.active_profile, &req.model) {
         Ok(route) => route,
         Err(err) => return err.into_response(),
     };
     let attempts = plan(
-        targets,
-        fallbacks,
+        &route,
         &req.model,
         &gateway.cooldowns,
         &mut rand::rng(),
