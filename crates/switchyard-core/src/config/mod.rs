@@ -1,6 +1,7 @@
 //! The config file: schema, loading with validation (errors name the field and the line),
 //! atomic saving. A file that fails validation is never overwritten.
 
+mod edit;
 mod error;
 mod load;
 mod locate;

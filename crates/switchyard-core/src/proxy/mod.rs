@@ -63,12 +63,7 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         Ok(route) => route,
         Err(err) => return fail(recorder, err),
     };
-    let attempts = plan(
-        &route,
-        &req.model,
-        &gateway.cooldowns,
-        &mut rand::rng(),
-    );
+    let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
     let mut last_error = None;
     'targets: for attempt in &attempts {
         let Some(backend) = config.backend(&attempt.backend) else {
