@@ -1,11 +1,13 @@
 //! The config file: schema, loading with validation (errors name the field and the line),
 //! atomic saving. A file that fails validation is never overwritten.
 
+mod edit;
 mod error;
 mod load;
 mod locate;
 mod save;
 mod schema;
+mod strategy;
 mod validate;
 
 pub use error::{ConfigError, Issue};
@@ -15,6 +17,7 @@ pub use schema::{
     BackendConfig, BackendKind, Config, DEFAULT_LISTEN, Profile, RouteSpec, Rule, TargetSpec,
     UsageConfig,
 };
+pub use strategy::Strategy;
 pub use validate::{is_loopback_host, validate};
 
 /// The commented config written on first run.

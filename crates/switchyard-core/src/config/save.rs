@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{Config, ConfigError, parse};
+use super::{Config, ConfigError, edit, parse};
 
 fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
     move |source| ConfigError::Write {
@@ -46,14 +46,69 @@ fn tempfile_in(
     Ok((tmp, file))
 }
 
-/// Save a whole config (from the GUI): validated first, so an invalid config is never written.
+/// Save a whole config (from the GUI) into the file, changing only what changed: comments,
+/// order and the defaults the file leaves out are kept (see `edit.rs`). The config is validated
+/// first, so an invalid config is never written; a file that no longer loads (a hand edit
+/// half done) is never overwritten either: its own error is returned. With no file yet, or
+/// should the edited text not mean exactly `config`, the whole config is written.
 pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
+    let current = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return write_atomic(path, &whole(path, config)?);
+        }
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let old = parse(&current, path)?;
+    if old == *config {
+        return Ok(());
+    }
+    let text = match edit::merge(&current, &old, config) {
+        Ok(merged) => match parse(&merged, path) {
+            Ok(meant) if meant == *config => merged,
+            Ok(_) => {
+                tracing::warn!(
+                    path = %path.display(),
+                    "the edited config file would not mean the saved settings; writing it whole instead (its comments are lost)"
+                );
+                whole(path, config)?
+            }
+            // Most likely the config itself is invalid: report it against the user's layout.
+            Err(err) => match whole(path, config) {
+                Ok(text) => {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "the edited config file does not load ({err}); writing it whole instead (its comments are lost)"
+                    );
+                    text
+                }
+                Err(_) => return Err(err),
+            },
+        },
+        Err(err) => {
+            tracing::warn!(
+                path = %path.display(),
+                "the config file cannot be edited in place ({err}); writing it whole instead (its comments are lost)"
+            );
+            whole(path, config)?
+        }
+    };
+    write_atomic(path, &text)
+}
+
+/// The whole config as TOML (every field written out), checked to load back.
+fn whole(path: &Path, config: &Config) -> Result<String, ConfigError> {
     let text = toml::to_string_pretty(config).map_err(|err| ConfigError::Write {
         path: path.to_owned(),
         source: std::io::Error::other(err),
     })?;
     parse(&text, path)?;
-    write_atomic(path, &text)
+    Ok(text)
 }
 
 /// Switch `active_profile` in the file, keeping its comments and layout. The file must be

@@ -3,6 +3,8 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
+use super::Strategy;
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4747";
 
 /// The whole config file. See `default.toml` for a commented example.
@@ -30,6 +32,7 @@ pub struct Config {
 }
 
 /// `[usage]`: the usage history.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UsageConfig {
@@ -64,6 +67,7 @@ impl Config {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackendKind {
@@ -85,6 +89,7 @@ impl BackendKind {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackendConfig {
@@ -121,6 +126,20 @@ pub struct BackendConfig {
     /// OpenAI-style backends: recover tool calls a model printed as text (`<tool_call>{..}`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub recover_text_tool_calls: bool,
+    /// Whether the backend runs on this machine or the private network (free, counted as
+    /// saved) or is a cloud API; absent: decided from `base_url`. A loopback proxy to a cloud
+    /// provider says `local = false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<bool>,
+}
+
+impl BackendConfig {
+    /// Local (priced at $0, served without a keychain) or cloud: `local` when the file says
+    /// so, otherwise what the URL suggests.
+    pub fn is_local(&self) -> bool {
+        self.local
+            .unwrap_or_else(|| crate::pricing::is_local_url(&self.base_url))
+    }
 }
 
 fn default_connect_s() -> u64 {
@@ -134,15 +153,20 @@ fn default_idle_s() -> u64 {
 }
 
 /// A profile maps requested model names to routes.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// How this profile's routes use their targets, unless a route says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<RouteSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
@@ -152,9 +176,13 @@ pub struct Rule {
     pub targets: Vec<TargetSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallbacks: Vec<TargetSpec>,
+    /// How the targets are used (the profile's strategy when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
 }
 
 /// A profile's default: one target written inline, or a full route.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RouteSpec {
@@ -162,10 +190,14 @@ pub enum RouteSpec {
         targets: Vec<TargetSpec>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         fallbacks: Vec<TargetSpec>,
+        /// How the targets are used (the profile's strategy when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        strategy: Option<Strategy>,
     },
     Target(TargetSpec),
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
@@ -173,7 +205,7 @@ pub struct TargetSpec {
     /// The upstream model; absent means "send the requested name unchanged".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// Share of traffic among a route's targets (default 1).
+    /// Share of traffic among a route's targets (default 1); only with `strategy = "weighted"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
 }

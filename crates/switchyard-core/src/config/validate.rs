@@ -2,7 +2,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use super::locate::{Step, line_of, render};
-use super::{Config, Issue, RouteSpec, TargetSpec};
+use super::{Config, Issue, RouteSpec, Strategy, TargetSpec};
 
 fn key(s: &str) -> Step {
     Step::Key(s.to_owned())
@@ -134,11 +134,22 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
         if let Some(default) = &profile.default {
             let mut path = base.clone();
             path.push(key("default"));
+            let ordered = default.strategy().or(profile.strategy) == Some(Strategy::Ordered);
             match default {
-                RouteSpec::Target(target) => check_target(&mut c, config, &path, target),
-                RouteSpec::Route { targets, fallbacks } => {
+                RouteSpec::Target(target) => {
+                    check_target(&mut c, config, &path, target);
+                    if ordered {
+                        check_no_weights(&mut c, &path, None, std::slice::from_ref(target));
+                    }
+                }
+                RouteSpec::Route {
+                    targets, fallbacks, ..
+                } => {
                     check_targets(&mut c, config, &path, "targets", targets, true);
                     check_targets(&mut c, config, &path, "fallbacks", fallbacks, false);
+                    if ordered {
+                        check_no_weights(&mut c, &path, Some("targets"), targets);
+                    }
                 }
             }
         }
@@ -152,6 +163,9 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
             }
             check_targets(&mut c, config, &path, "targets", &rule.targets, true);
             check_targets(&mut c, config, &path, "fallbacks", &rule.fallbacks, false);
+            if rule.strategy.or(profile.strategy) == Some(Strategy::Ordered) {
+                check_no_weights(&mut c, &path, Some("targets"), &rule.targets);
+            }
         }
     }
     check_usage_settings(&mut c, config);
@@ -252,6 +266,31 @@ fn check_target(c: &mut Checker<'_>, config: &Config, path: &[Step], target: &Ta
         let mut p = path.to_vec();
         p.push(key("weight"));
         c.issue(&p, "must be at least 1");
+    }
+}
+
+/// A route that is `ordered` (said on it or on its profile) tries its targets in the order
+/// written, so a weight there would mean nothing: refuse it rather than ignore it.
+/// `field` is `None` for a default written as one inline target.
+fn check_no_weights(
+    c: &mut Checker<'_>,
+    base: &[Step],
+    field: Option<&str>,
+    targets: &[TargetSpec],
+) {
+    for (i, target) in targets.iter().enumerate() {
+        if target.weight.is_none() {
+            continue;
+        }
+        let mut path = base.to_vec();
+        if let Some(field) = field {
+            path.extend([key(field), Step::Index(i)]);
+        }
+        path.push(key("weight"));
+        c.issue(
+            &path,
+            "weights only apply with strategy = \"weighted\"; this route is \"ordered\" (its targets are tried in the order written): remove the weight or set strategy = \"weighted\"",
+        );
     }
 }
 

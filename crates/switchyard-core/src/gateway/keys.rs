@@ -5,7 +5,6 @@ use secrecy::SecretString;
 
 use crate::anthropic::{ApiError, ErrorType};
 use crate::config::BackendConfig;
-use crate::pricing::is_local_url;
 use crate::secrets::{SecretError, SecretStore, backend_account};
 
 /// Provider keys read once from the keychain (each read is a D-Bus round trip) and kept in
@@ -57,7 +56,7 @@ impl KeyCache {
             // locked one, serve it without a key rather than failing every request. The
             // absence is cached like any other, so the keychain is asked once.
             Err(err @ (SecretError::Unavailable { .. } | SecretError::Locked { .. }))
-                if is_local_url(&backend.base_url) =>
+                if backend.is_local() =>
             {
                 tracing::warn!(
                     backend = %backend.id,
@@ -137,5 +136,16 @@ mod tests {
         assert_eq!(err.status(), 500);
         assert!(err.message.contains("\"deepseek\""), "{}", err.message);
         assert!(err.message.contains("api_key_env"), "{}", err.message);
+    }
+
+    /// A loopback proxy to a cloud provider (`local = false`) needs its key like any cloud.
+    #[tokio::test]
+    async fn a_loopback_backend_marked_not_local_needs_its_key() {
+        let store: Arc<dyn SecretStore> = Arc::new(NoKeychain);
+        let cache = KeyCache::default();
+        let mut proxy = backend("proxy", "http://127.0.0.1:8082/v1");
+        proxy.local = Some(false);
+        let err = cache.get(&proxy, &store).await.unwrap_err();
+        assert!(err.message.contains("\"proxy\""), "{}", err.message);
     }
 }

@@ -29,17 +29,11 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
         Err(err) => return err.into_response(),
     };
     let config = gateway.config();
-    let (targets, fallbacks) = match resolve(&config, &config.active_profile, &req.model) {
+    let route = match resolve(&config, &config.active_profile, &req.model) {
         Ok(route) => route,
         Err(err) => return err.into_response(),
     };
-    let attempts = plan(
-        targets,
-        fallbacks,
-        &req.model,
-        &gateway.cooldowns,
-        &mut rand::rng(),
-    );
+    let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
     // Only a pass-through backend can count with the real tokenizer; everything else (and a
     // pass-through without the endpoint) gets the local estimate.
     if let Some(attempt) = attempts.first()

@@ -59,17 +59,11 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     if let Some(refusal) = over_budget(Scope::Profile(&config.active_profile)) {
         return fail(recorder, refusal);
     }
-    let (targets, fallbacks) = match resolve(&config, &config.active_profile, &req.model) {
+    let route = match resolve(&config, &config.active_profile, &req.model) {
         Ok(route) => route,
         Err(err) => return fail(recorder, err),
     };
-    let attempts = plan(
-        targets,
-        fallbacks,
-        &req.model,
-        &gateway.cooldowns,
-        &mut rand::rng(),
-    );
+    let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
     let mut last_error = None;
     'targets: for attempt in &attempts {
         let Some(backend) = config.backend(&attempt.backend) else {

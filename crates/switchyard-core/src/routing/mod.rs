@@ -4,4 +4,4 @@ mod cooldown;
 mod resolve;
 
 pub use cooldown::Cooldowns;
-pub use resolve::{Attempt, plan, resolve};
+pub use resolve::{Attempt, Route, plan, resolve};

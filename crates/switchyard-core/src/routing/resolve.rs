@@ -2,9 +2,17 @@ use rand::Rng;
 use wildmatch::WildMatch;
 
 use crate::anthropic::{ApiError, ErrorType};
-use crate::config::{Config, Profile, RouteSpec, TargetSpec};
+use crate::config::{Config, Profile, Strategy, TargetSpec};
 
 use super::Cooldowns;
+
+/// What serves a request: the targets, the fallbacks and how the targets are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route<'c> {
+    pub targets: &'c [TargetSpec],
+    pub fallbacks: &'c [TargetSpec],
+    pub strategy: Strategy,
+}
 
 /// The route that serves `model` in `profile`: exact rules first, then globs in file order,
 /// then the profile's default.
@@ -12,7 +20,7 @@ pub fn resolve<'c>(
     config: &'c Config,
     profile_name: &str,
     model: &str,
-) -> Result<(&'c [TargetSpec], &'c [TargetSpec]), ApiError> {
+) -> Result<Route<'c>, ApiError> {
     let profile: &Profile = config.profiles.get(profile_name).ok_or_else(|| {
         ApiError::new(
             ErrorType::NotFoundError,
@@ -31,11 +39,18 @@ pub fn resolve<'c>(
             .find(|r| is_glob(&r.pattern) && WildMatch::new(&r.pattern).matches(model))
     };
     if let Some(rule) = exact.or_else(glob) {
-        return Ok((&rule.targets, &rule.fallbacks));
+        return Ok(Route {
+            targets: &rule.targets,
+            fallbacks: &rule.fallbacks,
+            strategy: profile.rule_strategy(rule),
+        });
     }
     match &profile.default {
-        Some(RouteSpec::Target(target)) => Ok((std::slice::from_ref(target), &[])),
-        Some(RouteSpec::Route { targets, fallbacks }) => Ok((targets, fallbacks)),
+        Some(route) => Ok(Route {
+            targets: route.targets(),
+            fallbacks: route.fallbacks(),
+            strategy: Strategy::effective(route.strategy(), profile.strategy, route.targets()),
+        }),
         None => Err(ApiError::new(
             ErrorType::NotFoundError,
             format!(
@@ -54,36 +69,41 @@ pub struct Attempt {
     pub is_fallback: bool,
 }
 
-/// The ordered attempts for a request: the route's targets, balanced by weight (a weighted
-/// random order), then its fallbacks in order. Backends cooling down after a failure go to
-/// the end, so they are tried only when everything else failed.
+/// The ordered attempts for a request: the route's targets (in the order written, or in a
+/// weighted random order for a `weighted` route), then its fallbacks in order. Backends
+/// cooling down after a failure go to the end, so they are tried only when everything else
+/// failed.
 pub fn plan(
-    targets: &[TargetSpec],
-    fallbacks: &[TargetSpec],
+    route: &Route<'_>,
     requested_model: &str,
     cooldowns: &Cooldowns,
     rng: &mut impl Rng,
 ) -> Vec<Attempt> {
-    let mut pool: Vec<&TargetSpec> = targets.iter().collect();
-    let mut ordered = Vec::with_capacity(targets.len() + fallbacks.len());
-    while !pool.is_empty() {
-        let total: u64 = pool.iter().map(|t| u64::from(t.weight.unwrap_or(1))).sum();
-        let mut pick = rng.random_range(0..total.max(1));
-        let index = pool
-            .iter()
-            .position(|t| {
-                let w = u64::from(t.weight.unwrap_or(1));
-                if pick < w {
-                    true
-                } else {
-                    pick -= w;
-                    false
-                }
-            })
-            .unwrap_or(0);
-        ordered.push((pool.remove(index), false));
+    let mut ordered = Vec::with_capacity(route.targets.len() + route.fallbacks.len());
+    match route.strategy {
+        Strategy::Ordered => ordered.extend(route.targets.iter().map(|t| (t, false))),
+        Strategy::Weighted => {
+            let mut pool: Vec<&TargetSpec> = route.targets.iter().collect();
+            while !pool.is_empty() {
+                let total: u64 = pool.iter().map(|t| u64::from(t.weight.unwrap_or(1))).sum();
+                let mut pick = rng.random_range(0..total.max(1));
+                let index = pool
+                    .iter()
+                    .position(|t| {
+                        let w = u64::from(t.weight.unwrap_or(1));
+                        if pick < w {
+                            true
+                        } else {
+                            pick -= w;
+                            false
+                        }
+                    })
+                    .unwrap_or(0);
+                ordered.push((pool.remove(index), false));
+            }
+        }
     }
-    ordered.extend(fallbacks.iter().map(|t| (t, true)));
+    ordered.extend(route.fallbacks.iter().map(|t| (t, true)));
     let attempt = |(t, is_fallback): (&TargetSpec, bool)| Attempt {
         backend: t.backend.clone(),
         model: t
@@ -101,7 +121,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse;
+    use crate::config::{ConfigError, parse};
     use rand::SeedableRng;
     use std::path::Path;
     use std::time::Duration;
@@ -116,6 +136,10 @@ base_url = "http://127.0.0.1:1"
 id = "b"
 kind = "anthropic"
 base_url = "http://127.0.0.1:2"
+[[backends]]
+id = "c"
+kind = "anthropic"
+base_url = "http://127.0.0.1:3"
 [profiles.local]
 default = { backend = "a", model = "default-model" }
 [[profiles.local.rules]]
@@ -125,6 +149,23 @@ fallbacks = [{ backend = "b" }]
 [[profiles.local.rules]]
 match = "claude-sonnet-4-5"
 targets = [{ backend = "b", model = "exact-model" }]
+[[profiles.local.rules]]
+match = "*opus*"
+targets = [{ backend = "c" }, { backend = "a" }, { backend = "b" }]
+[[profiles.local.rules]]
+match = "*haiku*"
+strategy = "weighted"
+targets = [{ backend = "a", weight = 3 }, { backend = "b" }]
+[[profiles.local.rules]]
+match = "old-weights"
+targets = [{ backend = "a", weight = 3 }, { backend = "b", weight = 1 }]
+[profiles.balanced]
+strategy = "weighted"
+default = { targets = [{ backend = "a" }, { backend = "b" }] }
+[[profiles.balanced.rules]]
+match = "pinned"
+strategy = "ordered"
+targets = [{ backend = "b" }, { backend = "a" }]
 [profiles.empty]
 "#;
 
@@ -133,12 +174,30 @@ targets = [{ backend = "b", model = "exact-model" }]
     }
 
     fn models(config: &Config, profile: &str, model: &str) -> Vec<String> {
-        let (t, f) = resolve(config, profile, model).unwrap();
+        let route = resolve(config, profile, model).unwrap();
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        plan(t, f, model, &Cooldowns::default(), &mut rng)
+        plan(&route, model, &Cooldowns::default(), &mut rng)
             .into_iter()
             .map(|a| format!("{}:{}", a.backend, a.model))
             .collect()
+    }
+
+    /// How often each backend comes first over `runs` plans of `model`'s route.
+    fn firsts(config: &Config, profile: &str, model: &str, runs: usize) -> Vec<(String, usize)> {
+        let route = resolve(config, profile, model).unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for _ in 0..runs {
+            let first = plan(&route, model, &Cooldowns::default(), &mut rng)[0]
+                .backend
+                .clone();
+            match counts.iter_mut().find(|(b, _)| *b == first) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((first, 1)),
+            }
+        }
+        counts.sort();
+        counts
     }
 
     #[test]
@@ -149,7 +208,7 @@ targets = [{ backend = "b", model = "exact-model" }]
             models(&c, "local", "claude-sonnet-4-6"),
             ["a:glob-model", "b:claude-sonnet-4-6"]
         );
-        assert_eq!(models(&c, "local", "claude-opus-4"), ["a:default-model"]);
+        assert_eq!(models(&c, "local", "gpt-5"), ["a:default-model"]);
     }
 
     #[test]
@@ -160,47 +219,110 @@ targets = [{ backend = "b", model = "exact-model" }]
         assert!(err.message.contains("\"empty\""));
     }
 
+    /// With no strategy anywhere and no weights, targets are a priority list: the first one
+    /// written is always tried first (it used to be a coin toss between them).
     #[test]
-    fn weights_balance_traffic() {
-        let targets = vec![
-            TargetSpec {
-                backend: "a".into(),
-                model: None,
-                weight: Some(3),
-            },
-            TargetSpec {
-                backend: "b".into(),
-                model: None,
-                weight: Some(1),
-            },
-        ];
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let firsts = (0..4000)
-            .filter(|_| plan(&targets, &[], "m", &Cooldowns::default(), &mut rng)[0].backend == "a")
-            .count();
-        // Expect 3/4 of 4000 = 3000; a fair tolerance for a seeded RNG.
-        assert!((2800..3200).contains(&firsts), "{firsts}");
+    fn targets_without_a_strategy_keep_their_order_every_time() {
+        let c = config();
+        let route = resolve(&c, "local", "claude-opus-4").unwrap();
+        assert_eq!(route.strategy, Strategy::Ordered);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        for _ in 0..500 {
+            let order: Vec<_> = plan(&route, "m", &Cooldowns::default(), &mut rng)
+                .into_iter()
+                .map(|a| a.backend)
+                .collect();
+            assert_eq!(order, ["c", "a", "b"]);
+        }
+    }
+
+    #[test]
+    fn a_weighted_rule_balances_by_weight() {
+        let c = config();
+        // Expect 3/4 of 4000 = 3000 first on "a"; a fair tolerance for a seeded RNG.
+        let counts = firsts(&c, "local", "claude-haiku-4-5", 4000);
+        assert_eq!(counts.len(), 2, "{counts:?}");
+        assert_eq!(counts[0].0, "a");
+        assert!((2800..3200).contains(&counts[0].1), "{counts:?}");
+    }
+
+    /// A file from before strategies existed, with weights and no strategy, keeps balancing.
+    #[test]
+    fn weights_without_a_strategy_still_balance() {
+        let c = config();
+        assert_eq!(
+            resolve(&c, "local", "old-weights").unwrap().strategy,
+            Strategy::Weighted
+        );
+        let counts = firsts(&c, "local", "old-weights", 4000);
+        assert_eq!(counts[0].0, "a");
+        assert!((2800..3200).contains(&counts[0].1), "{counts:?}");
+    }
+
+    /// A profile's strategy is the default of its routes; a rule's own strategy wins.
+    #[test]
+    fn the_profile_strategy_applies_unless_the_route_says_otherwise() {
+        let c = config();
+        let balanced = &c.profiles["balanced"];
+        assert_eq!(balanced.default_strategy(), Some(Strategy::Weighted));
+        assert_eq!(
+            balanced.rule_strategy(&balanced.rules[0]),
+            Strategy::Ordered
+        );
+        assert_eq!(c.profiles["empty"].default_strategy(), None);
+        let counts = firsts(&c, "balanced", "anything", 2000);
+        assert_eq!(counts.len(), 2, "{counts:?}");
+        assert!((900..1100).contains(&counts[0].1), "{counts:?}");
+        assert_eq!(models(&c, "balanced", "pinned"), ["b:pinned", "a:pinned"]);
+    }
+
+    #[test]
+    fn a_weight_on_an_ordered_route_is_refused_with_its_line() {
+        let text = TEXT.replace(
+            "match = \"pinned\"\nstrategy = \"ordered\"\ntargets = [{ backend = \"b\" }, { backend = \"a\" }]",
+            "match = \"pinned\"\nstrategy = \"ordered\"\ntargets = [{ backend = \"b\" },\n  { backend = \"a\", weight = 2 }]",
+        );
+        let text = text.replace(
+            "[profiles.empty]",
+            "[profiles.empty]\nstrategy = \"ordered\"\ndefault = { backend = \"a\", weight = 1 }",
+        );
+        let Err(ConfigError::Invalid { issues, .. }) = parse(&text, Path::new("t.toml")) else {
+            panic!("the weights should be refused");
+        };
+        let found: Vec<_> = issues.iter().map(|i| (i.field.as_str(), i.line)).collect();
+        assert_eq!(
+            found,
+            [
+                ("profiles.balanced.rules[0].targets[1].weight", Some(41)),
+                ("profiles.empty.default.weight", Some(44)),
+            ]
+        );
+        assert!(
+            issues[0]
+                .message
+                .starts_with("weights only apply with strategy = \"weighted\""),
+            "{}",
+            issues[0].message
+        );
     }
 
     #[test]
     fn cooling_backends_go_last() {
-        let targets = vec![TargetSpec {
-            backend: "a".into(),
-            model: None,
-            weight: None,
-        }];
-        let fallbacks = vec![TargetSpec {
-            backend: "b".into(),
-            model: None,
-            weight: None,
-        }];
+        let c = config();
         let cooldowns = Cooldowns::default();
         cooldowns.fail("a", Duration::from_secs(30));
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let order: Vec<_> = plan(&targets, &fallbacks, "m", &cooldowns, &mut rng)
+        let route = resolve(&c, "local", "claude-sonnet-4-6").unwrap();
+        let order: Vec<_> = plan(&route, "m", &cooldowns, &mut rng)
             .into_iter()
             .map(|a| a.backend)
             .collect();
         assert_eq!(order, ["b", "a"]);
+        let route = resolve(&c, "local", "claude-opus-4").unwrap();
+        let order: Vec<_> = plan(&route, "m", &cooldowns, &mut rng)
+            .into_iter()
+            .map(|a| a.backend)
+            .collect();
+        assert_eq!(order, ["c", "b", "a"]);
     }
 }

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use crate::config::Config;
-use crate::pricing::{PriceTable, cost, is_local_url};
+use crate::pricing::{PriceTable, cost};
 
 use super::UsageRecord;
 
@@ -39,7 +39,7 @@ impl Pricer {
             local: config
                 .backends
                 .iter()
-                .map(|b| (b.id.clone(), is_local_url(&b.base_url)))
+                .map(|b| (b.id.clone(), b.is_local()))
                 .collect(),
         }
     }
@@ -66,5 +66,56 @@ impl Pricer {
             cost_usd,
             cloud_equiv_usd,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anthropic::Usage;
+    use crate::config::parse;
+    use crate::usage::RequestStatus;
+    use std::path::Path;
+
+    fn record(backend: &str) -> UsageRecord {
+        UsageRecord {
+            started_at_ms: 0,
+            client: None,
+            session_id: None,
+            requested_model: "claude-sonnet-4-5".into(),
+            profile: "p".into(),
+            backend: Some(backend.into()),
+            backend_kind: Some("anthropic".into()),
+            upstream_model: Some("claude-sonnet-4-5".into()),
+            stream: false,
+            status: RequestStatus::Ok,
+            http_status: 200,
+            error_type: None,
+            error_message: None,
+            usage: Usage {
+                input_tokens: 1_000_000,
+                ..Usage::default()
+            },
+            ttft_ms: None,
+            latency_ms: 1,
+            attempts: 1,
+        }
+    }
+
+    /// A loopback proxy in front of a cloud provider says `local = false`: its requests cost
+    /// money and save nothing, while the same URL without the field counts as local.
+    #[test]
+    fn a_loopback_backend_marked_not_local_is_priced_as_cloud() {
+        let text = "active_profile = \"p\"\n[[backends]]\nid = \"proxy\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1:8082\"\nlocal = false\n[[backends]]\nid = \"engine\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1:8083\"\n[profiles.p]\ndefault = { backend = \"proxy\" }\n";
+        let pricer = Pricer::from_config(&parse(text, Path::new("t.toml")).unwrap());
+
+        let proxied = pricer.price(record("proxy"));
+        assert!(!proxied.local);
+        // Sonnet input is $3 per million tokens in the bundled table.
+        assert_eq!(proxied.cost_usd, Some(3.0));
+
+        let engine = pricer.price(record("engine"));
+        assert!(engine.local);
+        assert_eq!(engine.cost_usd, Some(0.0));
     }
 }
