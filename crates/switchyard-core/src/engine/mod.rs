@@ -3,6 +3,7 @@
 
 mod claude_code;
 mod error;
+mod profiles;
 mod settings;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use crate::usage::{DB_FILE_NAME, Pricer, UsageSink, UsageStore, UsageWriter, Wri
 pub use crate::gateway::{EngineEvent, LastError};
 pub use claude_code::{ClaudeCodeError, ConfigureReport, RestoreReport};
 pub use error::EngineError;
+pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
 pub use settings::{
     GatewaySettings, SettingsApplied, SettingsError, SettingsField, validate as validate_settings,
 };
