@@ -65,6 +65,7 @@ impl Config {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum BackendKind {
     /// Pass-through to any `/v1/messages` endpoint.

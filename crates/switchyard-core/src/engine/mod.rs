@@ -1,6 +1,11 @@
 //! The engine facade: what the CLI and the desktop app start and talk to. It owns the config
 //! file, the local token, the gateway state and the HTTP server task.
+//!
+//! - `backends`: backends as operations (save with rename, delete with its routes, keys,
+//!   checks); `backend_edits`: the pure config edits behind them.
 
+mod backend_edits;
+mod backends;
 mod error;
 
 use std::net::SocketAddr;
@@ -20,6 +25,10 @@ use crate::secrets::{self, SecretStore, backend_account};
 use crate::usage::{DB_FILE_NAME, Pricer, UsageSink, UsageStore, UsageWriter, WriterOptions};
 
 pub use crate::gateway::EngineEvent;
+pub use backend_edits::{Dependent, TargetRole};
+pub use backends::{
+    BackendDraft, BackendField, BackendInfo, BackendOpError, BackendRemoval, DeleteMode, KeySource,
+};
 pub use error::EngineError;
 
 #[derive(Default)]
