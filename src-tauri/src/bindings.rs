@@ -22,6 +22,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             claude::restore_claude_code,
             backends::list_backends,
             backends::save_backend,
+            backends::backend_dependents,
             backends::delete_backend,
             backends::set_backend_key,
             backends::delete_backend_key,

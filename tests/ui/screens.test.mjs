@@ -144,12 +144,15 @@ test("backends error states: unreachable backend, invalid URL, keychain locked",
   await page.locator('[data-preset="vllm"]').click();
   await page.getByTestId("save-backend").click();
   const vllm = page.locator('[data-backend="vllm"]');
-  await vllm.getByText(/connection refused/).waitFor(); // saving runs a test
+  await vllm.getByText("vllm is not running at http://127.0.0.1:8000/v1").waitFor(); // saving runs a test
+  assert.equal(await vllm.getByTestId("health").getAttribute("data-health"), "failed");
+  await vllm.getByTestId("toggle-details").click();
+  assert.match(await vllm.getByTestId("test-detail").innerText(), /connection refused/);
   await page.getByTestId("add-backend").click();
   await page.locator('input[name="id"]').fill("broken");
   await page.locator('input[name="base_url"]').fill("localhost:1234");
   await page.getByTestId("save-backend").click();
-  assert.match(await page.getByTestId("editor-error").innerText(), /must start with http:\/\//);
+  assert.match(await page.getByTestId("field-error-base_url").innerText(), /starts with http:\/\//);
   await shot(page, "backends-errors");
   await context.close();
 

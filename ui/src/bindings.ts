@@ -87,7 +87,7 @@ async restoreClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async listBackends() : Promise<Result<BackendView[], CommandError>> {
+async listBackends() : Promise<Result<BackendInfo[], CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_backends") };
 } catch (e) {
@@ -96,19 +96,31 @@ async listBackends() : Promise<Result<BackendView[], CommandError>> {
 }
 },
 /**
- * Creates a backend, or replaces the one called `original_id` (which may be renamed).
+ * Creates a backend, or replaces the one called `original_id` (which may be renamed: its
+ * routes and its key follow).
  */
-async saveBackend(input: BackendInput, originalId: string | null) : Promise<Result<BackendView, CommandError>> {
+async saveBackend(draft: BackendDraft, originalId: string | null) : Promise<Result<BackendInfo, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("save_backend", { input, originalId }) };
+    return { status: "ok", data: await TAURI_INVOKE("save_backend", { draft, originalId }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
 },
-async deleteBackend(id: string) : Promise<Result<null, CommandError>> {
+/**
+ * The routes that use a backend (shown before deleting it).
+ */
+async backendDependents(id: string) : Promise<Result<Dependent[], CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("delete_backend", { id }) };
+    return { status: "ok", data: await TAURI_INVOKE("backend_dependents", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async deleteBackend(id: string, mode: DeleteMode) : Promise<Result<BackendRemoval, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_backend", { id, mode }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -117,7 +129,7 @@ async deleteBackend(id: string) : Promise<Result<null, CommandError>> {
 /**
  * Stores the key in the OS keychain. The key never comes back over IPC.
  */
-async setBackendKey(id: string, key: string) : Promise<Result<BackendView, CommandError>> {
+async setBackendKey(id: string, key: string) : Promise<Result<BackendInfo, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_backend_key", { id, key }) };
 } catch (e) {
@@ -125,7 +137,7 @@ async setBackendKey(id: string, key: string) : Promise<Result<BackendView, Comma
     else return { status: "error", error: e  as any };
 }
 },
-async deleteBackendKey(id: string) : Promise<Result<BackendView, CommandError>> {
+async deleteBackendKey(id: string) : Promise<Result<BackendInfo, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("delete_backend_key", { id }) };
 } catch (e) {
@@ -134,9 +146,9 @@ async deleteBackendKey(id: string) : Promise<Result<BackendView, CommandError>> 
 }
 },
 /**
- * Probes a saved backend: reachability, auth, and the models it serves.
+ * Checks a saved backend with its key: reachable, key accepted, models offered.
  */
-async testBackend(id: string) : Promise<Result<BackendTestResult, CommandError>> {
+async testBackend(id: string) : Promise<Result<BackendCheck, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("test_backend", { id }) };
 } catch (e) {
@@ -144,7 +156,10 @@ async testBackend(id: string) : Promise<Result<BackendTestResult, CommandError>>
     else return { status: "error", error: e  as any };
 }
 },
-async discoverModels(id: string) : Promise<Result<DiscoveredModel[], CommandError>> {
+/**
+ * The models a backend offers, for the mapping's suggestions.
+ */
+async discoverModels(id: string) : Promise<Result<CheckedModel[], CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("discover_models", { id }) };
 } catch (e) {
@@ -279,18 +294,123 @@ usageChanged: "usage-changed"
 /** user-defined types **/
 
 /**
- * What the form sends to create or edit a backend.
+ * The result of checking one backend: the outcome, its sentence, and the raw facts behind it
+ * (shown only on request).
  */
-export type BackendInput = { id: string; kind: Kind; base_url: string; api_key_env: string | null; context_length: number | null; max_output_tokens: number | null }
-export type BackendTestResult = { ok: boolean; latency_ms: number; 
+export type BackendCheck = { backend: string; 
 /**
- * What happened, in one sentence the user can act on.
+ * The backend's base URL (the sentence names it; `detail` has the URL asked).
  */
-message: string; models: DiscoveredModel[] }
+url: string; outcome: CheckOutcome; ok: boolean; 
 /**
- * A backend as the window sees it. Never carries the key itself.
+ * [`CheckOutcome::message`], in English (the CLI prints it; the app words it itself).
  */
-export type BackendView = { id: string; kind: Kind; base_url: string; api_key_env: string | null; key: KeySource; context_length: number | null; max_output_tokens: number | null; timeout_first_byte_s: number; max_in_flight: number; local: boolean }
+message: string; 
+/**
+ * Raw facts: the request, the HTTP status and the start of the body, or the transport
+ * error. Never contains the key.
+ */
+detail: string; latency_ms: number }
+/**
+ * What the backend form sends to create or edit a backend. Settings the form does not show
+ * (timeouts, headers, ...) keep their values, or the config's defaults for a new backend.
+ */
+export type BackendDraft = { id: string; kind: BackendKind; base_url: string; api_key_env: string | null; context_length: number | null; max_output_tokens: number | null }
+/**
+ * A field of the backend form, so an error can be shown under it.
+ */
+export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key" | "context_length" | "max_output_tokens"
+/**
+ * A backend as the app shows it. Never carries the key.
+ */
+export type BackendInfo = { id: string; kind: BackendKind; base_url: string; api_key_env: string | null; key: KeySource; context_length: number | null; max_output_tokens: number | null; timeout_first_byte_s: number; max_in_flight: number; 
+/**
+ * On this machine or the private network (priced as free), rather than a cloud API.
+ */
+local: boolean }
+export type BackendKind = 
+/**
+ * Pass-through to any `/v1/messages` endpoint.
+ */
+"anthropic" | 
+/**
+ * Translation to OpenAI Chat Completions (`base_url` ends in `/v1`).
+ */
+"openai_chat" | 
+/**
+ * Translation to Ollama's native `/api/chat`.
+ */
+"ollama"
+/**
+ * What a deletion changed, so the app can say it.
+ */
+export type BackendRemoval = { id: string; 
+/**
+ * The routes that used the backend (now without it, or re-pointed).
+ */
+changed: Dependent[]; 
+/**
+ * Rules and defaults removed because no target was left.
+ */
+removed: Dependent[]; repointed_to: string | null; 
+/**
+ * Budgets that applied to the backend, removed with it.
+ */
+budgets_removed: string[]; 
+/**
+ * Whether a keychain entry was deleted.
+ */
+key_deleted: boolean }
+/**
+ * How a check ended. Every failure says what to do about it in [`CheckOutcome::message`].
+ */
+export type CheckOutcome = 
+/**
+ * It answered with a model list (with the key requests use).
+ */
+{ kind: "ok"; models: CheckedModel[] } | 
+/**
+ * An Anthropic-style API answered, but it has no model list (`GET /v1/models` is 404):
+ * reachable, nothing more is known.
+ */
+{ kind: "no_model_list" } | 
+/**
+ * 401/403 although a key was sent.
+ */
+{ kind: "key_rejected" } | 
+/**
+ * 401/403 and no key is stored or configured.
+ */
+{ kind: "key_missing" } | 
+/**
+ * The key could not be read (keychain locked, environment variable not set): nothing
+ * was sent.
+ */
+{ kind: "key_unreadable" } | 
+/**
+ * Connection refused: nothing listens there.
+ */
+{ kind: "not_running" } | 
+/**
+ * DNS, TLS or another failure before an answer.
+ */
+{ kind: "unreachable" } | { kind: "timed_out"; seconds: number } | 
+/**
+ * A 3xx: the check follows no redirect (a key must not travel to another host).
+ */
+{ kind: "redirected" } | 
+/**
+ * A 2xx that is not a model list (a web page, another API).
+ */
+{ kind: "not_a_model_server" } | { kind: "http_error"; status: number }
+/**
+ * A model a backend offers (for the Test result and the mapping's suggestions).
+ */
+export type CheckedModel = { id: string; 
+/**
+ * The window the server reports for it, or the backend's configured override.
+ */
+context_length: number | null }
 export type ClaudeCodeStatus = { settings_path: string; 
 /**
  * `settings.json` already points at this gateway.
@@ -301,7 +421,11 @@ export type ClaudeEnv = { vars: EnvVar[];
  * `export NAME=value` lines for a shell.
  */
 shell: string }
-export type CommandError = { kind: ErrorKind; message: string }
+export type CommandError = { kind: ErrorKind; message: string; 
+/**
+ * The form field at fault, so the window can show `message` under it.
+ */
+field?: BackendField | null }
 export type Conflict = { name: string; 
 /**
  * What was found, where, and what to do.
@@ -316,7 +440,34 @@ start_ms: number;
  * `YYYY-MM-DD` (UTC).
  */
 day: string; totals: Totals }
-export type DiscoveredModel = { id: string; context_length: number | null }
+/**
+ * What to do with the routes that use a backend being deleted.
+ */
+export type DeleteMode = 
+/**
+ * Delete only if no route uses it.
+ */
+"refuse_if_used" | 
+/**
+ * Remove it from every route (see `backend_edits::remove_targets`).
+ */
+"remove_targets" | 
+/**
+ * Point every route that uses it to this other backend.
+ */
+{ repoint_to: string }
+/**
+ * A route that sends requests to a backend.
+ */
+export type Dependent = { profile: string; 
+/**
+ * The rule's `match` pattern; `None` for the profile's default route.
+ */
+rule: string | null; 
+/**
+ * The rule's position in the profile (patterns may repeat); `None` for the default.
+ */
+rule_index: number | null; role: TargetRole }
 export type EnvVar = { name: string; value: string }
 export type ErrorKind = 
 /**
@@ -373,19 +524,18 @@ unpriced_today: number; last_error: string | null; config_path: string; version:
  * Whether a system tray is available (if not, closing the window quits).
  */
 tray_host: boolean }
+/**
+ * Where a backend's key comes from.
+ */
 export type KeySource = 
 /**
- * A key is stored in the OS keychain under this backend's id.
+ * Stored in the OS keychain under the backend's id.
  */
 "keychain" | 
 /**
- * The key is read from an environment variable (`api_key_env`).
+ * Read from the environment variable `api_key_env`.
  */
 "env" | "none"
-/**
- * Mirrors `switchyard_core::config::BackendKind` for the window.
- */
-export type Kind = "anthropic" | "openai_chat" | "ollama"
 export type Language = 
 /**
  * Follow the OS/webview language.
@@ -459,6 +609,10 @@ local: boolean | null; totals: Totals }
  * Something the Overview shows changed: profile, pause, counters.
  */
 export type StatusChanged = { status: GatewayStatus }
+/**
+ * Whether a backend is one of a route's targets or one of its fallbacks.
+ */
+export type TargetRole = "target" | "fallback"
 export type TargetView = { backend: string; 
 /**
  * `None`: send the requested model name unchanged.
