@@ -1,7 +1,7 @@
 //! Backends as engine operations, against a real engine on loopback and fake upstreams:
 //! checks that send the stored key, renames that keep it, deletions that handle the routes
 //! using the backend.
-#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
