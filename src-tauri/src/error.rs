@@ -3,6 +3,8 @@
 use serde::Serialize;
 use specta::Type;
 
+use switchyard_core::engine::{BackendField, BackendOpError, SettingsField};
+
 use crate::engine::EngineError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
@@ -28,6 +30,17 @@ pub enum ErrorKind {
 pub struct CommandError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The form field at fault, so the window can show `message` under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<FormField>,
+}
+
+/// A field of one of the window's forms (each form knows its own names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(untagged)]
+pub enum FormField {
+    Backend(BackendField),
+    Settings(SettingsField),
 }
 
 impl CommandError {
@@ -35,6 +48,7 @@ impl CommandError {
         Self {
             kind,
             message: message.into(),
+            field: None,
         }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -50,8 +64,14 @@ impl CommandError {
 
 impl From<EngineError> for CommandError {
     fn from(e: EngineError) -> Self {
+        Self::from_engine(&e)
+    }
+}
+
+impl CommandError {
+    pub(crate) fn from_engine(e: &EngineError) -> Self {
         use switchyard_core::config::ConfigError;
-        let kind = match &e {
+        let kind = match e {
             EngineError::Secret(_) => ErrorKind::Keychain,
             EngineError::Config(ConfigError::Read { .. } | ConfigError::Write { .. }) => {
                 ErrorKind::Io
@@ -60,6 +80,28 @@ impl From<EngineError> for CommandError {
             EngineError::TokenFromEnv => ErrorKind::Unavailable,
             EngineError::Bind { .. } => ErrorKind::Io,
             _ => ErrorKind::Engine,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<BackendOpError> for CommandError {
+    fn from(e: BackendOpError) -> Self {
+        let kind = match &e {
+            BackendOpError::Field { field, message } => {
+                return Self {
+                    kind: ErrorKind::InvalidInput,
+                    message: message.clone(),
+                    field: Some(FormField::Backend(*field)),
+                };
+            }
+            BackendOpError::NotFound(_) => ErrorKind::NotFound,
+            BackendOpError::InUse { .. } | BackendOpError::RepointToItself(_) => {
+                ErrorKind::InvalidInput
+            }
+            BackendOpError::KeyMove { .. } | BackendOpError::Keychain(_) => ErrorKind::Keychain,
+            BackendOpError::CheckFailed(_) => ErrorKind::Upstream,
+            BackendOpError::Engine(engine) => return CommandError::from_engine(engine),
         };
         Self::new(kind, e.to_string())
     }

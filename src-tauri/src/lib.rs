@@ -11,7 +11,6 @@ pub mod error;
 pub mod events;
 pub mod history;
 mod prefs;
-mod probe;
 pub mod state;
 pub mod tray;
 mod tray_text;

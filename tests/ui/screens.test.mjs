@@ -70,8 +70,8 @@ after(async () => {
 });
 
 /** A fresh page with the fake engine in `scenario`, the given UI language and colour scheme. */
-async function open(screen, { scenario = "default", fail, locale = "en-US", colorScheme = "light" } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale, colorScheme });
+async function open(screen, { scenario = "default", fail, locale = "en-US", colorScheme = "light", viewport = { width: 1280, height: 860 } } = {}) {
+  const context = await browser.newContext({ viewport, locale, colorScheme });
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -144,12 +144,15 @@ test("backends error states: unreachable backend, invalid URL, keychain locked",
   await page.locator('[data-preset="vllm"]').click();
   await page.getByTestId("save-backend").click();
   const vllm = page.locator('[data-backend="vllm"]');
-  await vllm.getByText(/connection refused/).waitFor(); // saving runs a test
+  await vllm.getByText("vllm is not running at http://127.0.0.1:8000/v1").waitFor(); // saving runs a test
+  assert.equal(await vllm.getByTestId("health").getAttribute("data-health"), "failed");
+  await vllm.getByTestId("toggle-details").click();
+  assert.match(await vllm.getByTestId("test-detail").innerText(), /connection refused/);
   await page.getByTestId("add-backend").click();
   await page.locator('input[name="id"]').fill("broken");
   await page.locator('input[name="base_url"]').fill("localhost:1234");
   await page.getByTestId("save-backend").click();
-  assert.match(await page.getByTestId("editor-error").innerText(), /must start with http:\/\//);
+  assert.match(await page.getByTestId("field-error-base_url").innerText(), /starts with http:\/\//);
   await shot(page, "backends-errors");
   await context.close();
 
@@ -157,6 +160,42 @@ test("backends error states: unreachable backend, invalid URL, keychain locked",
   await locked.page.getByRole("alert").first().waitFor();
   assert.match(await locked.page.locator("main").innerText(), /Could not read the config file/);
   await locked.context.close();
+});
+
+test("backends: deleting a used backend in a 900×600 window: dialog lists the rules, keyboard only, re-points", async () => {
+  const { page, context, errors } = await open("backends", { viewport: { width: 900, height: 600 } });
+  const card = page.locator('[data-backend="anthropic"]');
+  await card.waitFor();
+  await card.getByTestId("delete-backend").click();
+  const dialog = page.getByRole("dialog", { name: "Delete anthropic?" });
+  await dialog.waitFor();
+  assert.deepEqual(await dialog.getByTestId("dependents").locator("li").allInnerTexts(), [
+    "cloud · default route · target",
+    "local · rule *haiku* · fallback",
+  ]);
+  // Every button fits in the window, and Tab stays inside the dialog.
+  for (const name of ["Cancel", "Delete backend"]) {
+    const box = await dialog.getByRole("button", { name }).boundingBox();
+    assert.ok(box && box.y + box.height <= 600 && box.x + box.width <= 900, `${name} is outside the window`);
+  }
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press("Tab");
+    assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), "focus left the dialog");
+  }
+  await shot(page, "backends-delete-dialog");
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  assert.equal(await page.evaluate(() => window.__SY_MOCK.state.backends.length), 3);
+
+  await card.getByTestId("delete-backend").click();
+  await dialog.getByTestId("choice-repoint").check();
+  await dialog.getByTestId("repoint-to").selectOption("ollama");
+  await dialog.getByRole("button", { name: "Delete backend" }).click();
+  await dialog.waitFor({ state: "detached" });
+  await page.getByText("Deleted anthropic; its rules now use ollama").waitFor();
+  assert.equal(await page.evaluate(() => window.__SY_MOCK.state.profiles.cloud.default.targets[0].backend), "ollama");
+  assert.deepEqual(errors, []);
+  await context.close();
 });
 
 test("model mapping: add a rule, reorder, save, and test a model", async () => {

@@ -71,7 +71,7 @@ async claudeCodeStatus() : Promise<Result<ClaudeCodeStatus, CommandError>> {
 /**
  * Writes the gateway's variables into the `env` block of `settings.json`, keeping a backup.
  */
-async configureClaudeCode() : Promise<Result<ConfigureReport, CommandError>> {
+async configureClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("configure_claude_code") };
 } catch (e) {
@@ -79,7 +79,7 @@ async configureClaudeCode() : Promise<Result<ConfigureReport, CommandError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async restoreClaudeCode() : Promise<Result<RestoreReport, CommandError>> {
+async restoreClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("restore_claude_code") };
 } catch (e) {
@@ -87,7 +87,7 @@ async restoreClaudeCode() : Promise<Result<RestoreReport, CommandError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async listBackends() : Promise<Result<BackendView[], CommandError>> {
+async listBackends() : Promise<Result<BackendInfo[], CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_backends") };
 } catch (e) {
@@ -96,19 +96,31 @@ async listBackends() : Promise<Result<BackendView[], CommandError>> {
 }
 },
 /**
- * Creates a backend, or replaces the one called `original_id` (which may be renamed).
+ * Creates a backend, or replaces the one called `original_id` (which may be renamed: its
+ * routes and its key follow).
  */
-async saveBackend(input: BackendInput, originalId: string | null) : Promise<Result<BackendView, CommandError>> {
+async saveBackend(draft: BackendDraft, originalId: string | null) : Promise<Result<BackendInfo, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("save_backend", { input, originalId }) };
+    return { status: "ok", data: await TAURI_INVOKE("save_backend", { draft, originalId }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
 },
-async deleteBackend(id: string) : Promise<Result<null, CommandError>> {
+/**
+ * The routes that use a backend (shown before deleting it).
+ */
+async backendDependents(id: string) : Promise<Result<Dependent[], CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("delete_backend", { id }) };
+    return { status: "ok", data: await TAURI_INVOKE("backend_dependents", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async deleteBackend(id: string, mode: DeleteMode) : Promise<Result<BackendRemoval, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_backend", { id, mode }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -117,7 +129,7 @@ async deleteBackend(id: string) : Promise<Result<null, CommandError>> {
 /**
  * Stores the key in the OS keychain. The key never comes back over IPC.
  */
-async setBackendKey(id: string, key: string) : Promise<Result<BackendView, CommandError>> {
+async setBackendKey(id: string, key: string) : Promise<Result<BackendInfo, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_backend_key", { id, key }) };
 } catch (e) {
@@ -125,7 +137,7 @@ async setBackendKey(id: string, key: string) : Promise<Result<BackendView, Comma
     else return { status: "error", error: e  as any };
 }
 },
-async deleteBackendKey(id: string) : Promise<Result<BackendView, CommandError>> {
+async deleteBackendKey(id: string) : Promise<Result<BackendInfo, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("delete_backend_key", { id }) };
 } catch (e) {
@@ -134,9 +146,9 @@ async deleteBackendKey(id: string) : Promise<Result<BackendView, CommandError>> 
 }
 },
 /**
- * Probes a saved backend: reachability, auth, and the models it serves.
+ * Checks a saved backend with its key: reachable, key accepted, models offered.
  */
-async testBackend(id: string) : Promise<Result<BackendTestResult, CommandError>> {
+async testBackend(id: string) : Promise<Result<BackendCheck, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("test_backend", { id }) };
 } catch (e) {
@@ -144,7 +156,10 @@ async testBackend(id: string) : Promise<Result<BackendTestResult, CommandError>>
     else return { status: "error", error: e  as any };
 }
 },
-async discoverModels(id: string) : Promise<Result<DiscoveredModel[], CommandError>> {
+/**
+ * The models a backend offers, for the mapping's suggestions.
+ */
+async discoverModels(id: string) : Promise<Result<CheckedModel[], CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("discover_models", { id }) };
 } catch (e) {
@@ -279,90 +294,143 @@ usageChanged: "usage-changed"
 /** user-defined types **/
 
 /**
- * What the form sends to create or edit a backend.
+ * The result of checking one backend: the outcome, its sentence, and the raw facts behind it
+ * (shown only on request).
  */
-export type BackendInput = { id: string; kind: Kind; base_url: string; api_key_env: string | null; context_length: number | null; max_output_tokens: number | null }
-export type BackendTestResult = { ok: boolean; latency_ms: number; 
+export type BackendCheck = { backend: string; 
 /**
- * What happened, in one sentence the user can act on.
+ * The backend's base URL (the sentence names it; `detail` has the URL asked).
  */
-message: string; models: DiscoveredModel[] }
+url: string; outcome: CheckOutcome; ok: boolean; 
 /**
- * A backend as the window sees it. Never carries the key itself.
+ * [`CheckOutcome::message`], in English (the CLI prints it; the app words it itself).
  */
-export type BackendView = { id: string; kind: Kind; base_url: string; api_key_env: string | null; key: KeySource; context_length: number | null; max_output_tokens: number | null; timeout_first_byte_s: number; max_in_flight: number; local: boolean }
+message: string; 
 /**
- * Whether Claude Code goes through the gateway, as the app's Overview and setup checklist
- * show it.
+ * Raw facts: the request, the HTTP status and the start of the body, or the transport
+ * error. Never contains the key.
  */
+detail: string; latency_ms: number }
+/**
+ * What the backend form sends to create or edit a backend. Settings the form does not show
+ * (timeouts, headers, ...) keep their values, or the config's defaults for a new backend.
+ */
+export type BackendDraft = { id: string; kind: BackendKind; base_url: string; api_key_env: string | null; context_length: number | null; max_output_tokens: number | null }
+/**
+ * A field of the backend form, so an error can be shown under it.
+ */
+export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key" | "context_length" | "max_output_tokens"
+/**
+ * A backend as the app shows it. Never carries the key.
+ */
+export type BackendInfo = { id: string; kind: BackendKind; base_url: string; api_key_env: string | null; key: KeySource; context_length: number | null; max_output_tokens: number | null; timeout_first_byte_s: number; max_in_flight: number; 
+/**
+ * On this machine or the private network (priced as free), rather than a cloud API.
+ */
+local: boolean }
+export type BackendKind = 
+/**
+ * Pass-through to any `/v1/messages` endpoint.
+ */
+"anthropic" | 
+/**
+ * Translation to OpenAI Chat Completions (`base_url` ends in `/v1`).
+ */
+"openai_chat" | 
+/**
+ * Translation to Ollama's native `/api/chat`.
+ */
+"ollama"
+/**
+ * What a deletion changed, so the app can say it.
+ */
+export type BackendRemoval = { id: string; 
+/**
+ * The routes that used the backend (now without it, or re-pointed).
+ */
+changed: Dependent[]; 
+/**
+ * Rules and defaults removed because no target was left.
+ */
+removed: Dependent[]; repointed_to: string | null; 
+/**
+ * Budgets that applied to the backend, removed with it.
+ */
+budgets_removed: string[]; 
+/**
+ * Whether a keychain entry was deleted.
+ */
+key_deleted: boolean }
+/**
+ * How a check ended. Every failure says what to do about it in [`CheckOutcome::message`].
+ */
+export type CheckOutcome = 
+/**
+ * It answered with a model list (with the key requests use).
+ */
+{ kind: "ok"; models: CheckedModel[] } | 
+/**
+ * An Anthropic-style API answered, but it has no model list (`GET /v1/models` is 404):
+ * reachable, nothing more is known.
+ */
+{ kind: "no_model_list" } | 
+/**
+ * 401/403 although a key was sent.
+ */
+{ kind: "key_rejected" } | 
+/**
+ * 401/403 and no key is stored or configured.
+ */
+{ kind: "key_missing" } | 
+/**
+ * The key could not be read (keychain locked, environment variable not set): nothing
+ * was sent.
+ */
+{ kind: "key_unreadable" } | 
+/**
+ * Connection refused: nothing listens there.
+ */
+{ kind: "not_running" } | 
+/**
+ * DNS, TLS or another failure before an answer.
+ */
+{ kind: "unreachable" } | { kind: "timed_out"; seconds: number } | 
+/**
+ * A 3xx: the check follows no redirect (a key must not travel to another host).
+ */
+{ kind: "redirected" } | 
+/**
+ * A 2xx that is not a model list (a web page, another API).
+ */
+{ kind: "not_a_model_server" } | { kind: "http_error"; status: number }
+/**
+ * A model a backend offers (for the Test result and the mapping's suggestions).
+ */
+export type CheckedModel = { id: string; 
+/**
+ * The window the server reports for it, or the backend's configured override.
+ */
+context_length: number | null }
 export type ClaudeCodeStatus = { settings_path: string; 
 /**
- * `settings.json` points `ANTHROPIC_BASE_URL` at this gateway.
+ * `settings.json` already points at this gateway.
  */
-configured: boolean; 
-/**
- * A backup taken by Switchyard exists, so Restore can put the old file back.
- */
-has_backup: boolean; 
-/**
- * What would still override or break the setup, worded for people.
- */
-conflicts: Conflict[] }
+configured: boolean; has_backup: boolean; conflicts: Conflict[] }
 export type ClaudeEnv = { vars: EnvVar[]; 
 /**
  * `export NAME=value` lines for a shell.
  */
 shell: string }
-export type CommandError = { kind: ErrorKind; message: string }
+export type CommandError = { kind: ErrorKind; message: string; 
 /**
- * What "Configure Claude Code" did, for the sentence the app shows.
+ * The form field at fault, so the window can show `message` under it.
  */
-export type ConfigureReport = { status: ClaudeCodeStatus; 
+field?: BackendField | null }
+export type Conflict = { name: string; 
 /**
- * Variables added or given a new value; empty when the file already pointed here.
- */
-changed: string[]; 
-/**
- * A non-empty `ANTHROPIC_API_KEY` in the file was set to "" (the backup keeps it).
- */
-blanked_api_key: boolean; 
-/**
- * The backup this call took of the previous file, if it took one.
- */
-backup: string | null }
-export type Conflict = { kind: ConflictKind; 
-/**
- * Human-readable: what was found, where, what it does, and what to do.
+ * What was found, where, and what to do.
  */
 message: string }
-/**
- * Something that would override or break the gateway setup.
- */
-export type ConflictKind = 
-/**
- * An Anthropic API key Claude Code would send instead of (or besides) the gateway token.
- */
-"api_key_set" | 
-/**
- * `apiKeyHelper` replaces the gateway token on every request.
- */
-"api_key_helper" | 
-/**
- * Claude Code is pointed at another endpoint.
- */
-"base_url_elsewhere" | 
-/**
- * The base URL ends in `/v1`; Claude Code appends `/v1/messages` itself.
- */
-"base_url_has_v1" | 
-/**
- * Bedrock/Vertex/Foundry mode ignores `ANTHROPIC_BASE_URL`.
- */
-"cloud_provider_mode" | 
-/**
- * An HTTP proxy variable may route loopback requests away.
- */
-"http_proxy"
 export type DayPoint = { 
 /**
  * Start of the UTC day, Unix ms.
@@ -372,7 +440,34 @@ start_ms: number;
  * `YYYY-MM-DD` (UTC).
  */
 day: string; totals: Totals }
-export type DiscoveredModel = { id: string; context_length: number | null }
+/**
+ * What to do with the routes that use a backend being deleted.
+ */
+export type DeleteMode = 
+/**
+ * Delete only if no route uses it.
+ */
+"refuse_if_used" | 
+/**
+ * Remove it from every route (see `backend_edits::remove_targets`).
+ */
+"remove_targets" | 
+/**
+ * Point every route that uses it to this other backend.
+ */
+{ repoint_to: string }
+/**
+ * A route that sends requests to a backend.
+ */
+export type Dependent = { profile: string; 
+/**
+ * The rule's `match` pattern; `None` for the profile's default route.
+ */
+rule: string | null; 
+/**
+ * The rule's position in the profile (patterns may repeat); `None` for the default.
+ */
+rule_index: number | null; role: TargetRole }
 export type EnvVar = { name: string; value: string }
 export type ErrorKind = 
 /**
@@ -429,19 +524,18 @@ unpriced_today: number; last_error: string | null; config_path: string; version:
  * Whether a system tray is available (if not, closing the window quits).
  */
 tray_host: boolean }
+/**
+ * Where a backend's key comes from.
+ */
 export type KeySource = 
 /**
- * A key is stored in the OS keychain under this backend's id.
+ * Stored in the OS keychain under the backend's id.
  */
 "keychain" | 
 /**
- * The key is read from an environment variable (`api_key_env`).
+ * Read from the environment variable `api_key_env`.
  */
 "env" | "none"
-/**
- * Mirrors `switchyard_core::config::BackendKind` for the window.
- */
-export type Kind = "anthropic" | "openai_chat" | "ollama"
 export type Language = 
 /**
  * Follow the OS/webview language.
@@ -477,14 +571,6 @@ cloud_equivalent_usd: number | null;
  * Answered by a backend on this machine or the private network.
  */
 local: boolean }
-/**
- * What "Restore" did.
- */
-export type RestoreReport = { status: ClaudeCodeStatus; 
-/**
- * Variables changed back to their value before Switchyard (or removed).
- */
-reverted: string[] }
 export type RouteTestResult = { ok: boolean; profile: string; requested_model: string; backend: string | null; upstream_model: string | null; latency_ms: number; 
 /**
  * The start of the model's answer, or the gateway's error message.
@@ -511,8 +597,8 @@ export type Settings = { port: number; listen_addr: string; autostart: boolean;
  * Usage history older than this many days is deleted; `None` keeps it forever.
  * Stored in the config's `[usage]` section (shared with `switchyard serve`).
  */
-retention_days: number | null; language: Language; theme: Theme; config_path: string }
-export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language; theme: Theme }
+retention_days: number | null; language: Language; config_path: string }
+export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language }
 export type Slice = { label: string; 
 /**
  * For backends: whether it runs on this machine or the private network; `None` for models
@@ -523,15 +609,15 @@ local: boolean | null; totals: Totals }
  * Something the Overview shows changed: profile, pause, counters.
  */
 export type StatusChanged = { status: GatewayStatus }
+/**
+ * Whether a backend is one of a route's targets or one of its fallbacks.
+ */
+export type TargetRole = "target" | "fallback"
 export type TargetView = { backend: string; 
 /**
  * `None`: send the requested model name unchanged.
  */
 model: string | null; weight: number | null }
-/**
- * The window's colours. `System` follows the desktop's light/dark setting.
- */
-export type Theme = "system" | "light" | "dark"
 /**
  * Sums over a set of requests.
  */

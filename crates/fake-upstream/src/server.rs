@@ -1,4 +1,4 @@
-//! The HTTP side: `/v1/messages` (JSON or SSE), `/v1/messages/count_tokens`, and
+//! The HTTP side: `/v1/messages` (JSON or SSE), `/v1/messages/count_tokens`, `/v1/models`, and
 //! `/__fake/stats`, the counters a test reads to check what reached the upstream.
 
 use std::convert::Infallible;
@@ -14,6 +14,9 @@ use serde::Serialize;
 
 use crate::script::{self, Script};
 use crate::wire::{ErrorEnvelope, Request, TokenCount};
+
+/// The model ids `GET /v1/models` lists.
+pub const MODELS: &[&str] = &["claude-sonnet-4-5", "claude-haiku-4-5"];
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -64,6 +67,7 @@ pub fn router(options: Options) -> Router {
     Router::new()
         .route("/v1/messages", post(messages))
         .route("/v1/messages/count_tokens", post(count_tokens))
+        .route("/v1/models", get(models))
         .route("/__fake/stats", get(stats))
         .route("/", get(|| async { "fake-upstream" }))
         .with_state(shared)
@@ -108,18 +112,7 @@ fn check(
     if headers.contains_key(header::AUTHORIZATION) {
         stats.leaked_authorization += 1;
     }
-    if let Some(expected) = &shared.options.expect_key {
-        let got = headers.get("x-api-key").and_then(|v| v.to_str().ok());
-        if got != Some(expected.as_str()) {
-            stats.key_mismatches += 1;
-            let what = if got.is_some() { "wrong" } else { "missing" };
-            return Err(Box::new(error(
-                StatusCode::UNAUTHORIZED,
-                "authentication_error",
-                format!("{what} x-api-key"),
-            )));
-        }
-    }
+    check_key(&shared.options, &mut stats, headers)?;
     let req: Request = match serde_json::from_slice(body) {
         Ok(req) => req,
         Err(err) => {
@@ -145,6 +138,39 @@ fn check(
         )));
     }
     Ok(req)
+}
+
+/// Answers 401 unless `x-api-key` is the expected key (when one is expected).
+fn check_key(
+    options: &Options,
+    stats: &mut Stats,
+    headers: &HeaderMap,
+) -> Result<(), Box<Response>> {
+    if let Some(expected) = &options.expect_key {
+        let got = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+        if got != Some(expected.as_str()) {
+            stats.key_mismatches += 1;
+            let what = if got.is_some() { "wrong" } else { "missing" };
+            return Err(Box::new(error(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                format!("{what} x-api-key"),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `GET /v1/models`: [`MODELS`], behind the same key check as the messages.
+async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(response) = check_key(&shared.options, &mut shared.stats(), &headers) {
+        return *response;
+    }
+    let data: Vec<_> = MODELS
+        .iter()
+        .map(|id| serde_json::json!({ "type": "model", "id": id, "display_name": id }))
+        .collect();
+    axum::Json(serde_json::json!({ "data": data, "has_more": false })).into_response()
 }
 
 async fn messages(

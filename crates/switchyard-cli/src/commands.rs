@@ -239,14 +239,34 @@ pub async fn check(config_flag: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", "),
         cfg.active_profile
     );
-    let endpoints = discovery::configured_endpoints(&cfg.backends);
-    let report = discovery::discover(&endpoints, &discovery::ProbeSettings::default()).await;
-    print!("{}", discovery::render_report(&report));
-    let down: Vec<&str> = report
-        .endpoints
+    // The same check as the app's Test button: the key requests would send, the model list.
+    let store: Arc<dyn SecretStore> = Arc::new(KeychainStore::default());
+    let keys = switchyard_core::gateway::KeyCache::default();
+    let settings = discovery::CheckSettings::default();
+    let checks = futures::future::join_all(cfg.backends.iter().map(|backend| {
+        let (keys, store) = (&keys, &store);
+        async move {
+            let key = discovery::CheckKey::from(keys.get(backend, store).await);
+            discovery::check_backend(backend, key, &settings).await
+        }
+    }))
+    .await;
+    let width = checks.iter().map(|c| c.backend.len()).max().unwrap_or(0);
+    for check in &checks {
+        if check.ok {
+            println!(
+                "  ok    {:width$}  {} ({} ms)",
+                check.backend, check.message, check.latency_ms
+            );
+        } else {
+            println!("  FAIL  {:width$}  {}", check.backend, check.message);
+            println!("        {:width$}  {}", "", check.detail);
+        }
+    }
+    let down: Vec<&str> = checks
         .iter()
-        .filter(|e| e.status != discovery::EndpointStatus::Up)
-        .map(|e| e.name.as_str())
+        .filter(|c| !c.ok)
+        .map(|c| c.backend.as_str())
         .collect();
     if down.is_empty() {
         Ok(ExitCode::SUCCESS)

@@ -7,7 +7,7 @@ use switchyard_core::secrets::ExposeSecret;
 use tauri::State;
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::error::{CmdResult, CommandError, ErrorKind};
+use crate::error::{CmdResult, CommandError, ErrorKind, FormField};
 use crate::prefs::{self, Language, Prefs, Theme};
 use crate::state::SharedState;
 
@@ -136,7 +136,10 @@ impl From<SettingsError> for CommandError {
     fn from(e: SettingsError) -> Self {
         match e {
             SettingsError::Engine(e) => e.into(),
-            other => CommandError::invalid(other.to_string()),
+            other => CommandError {
+                field: other.field().map(FormField::Settings),
+                ..CommandError::invalid(other.to_string())
+            },
         }
     }
 }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use switchyard_core::config::Config;
-use switchyard_core::pricing::is_local_url;
 use switchyard_core::usage::{self, Bucket, Filter, GroupBy, UsageError, UsageStore};
 use tauri::State;
 
@@ -254,7 +253,7 @@ pub fn summary(
         .by(&filter, GroupBy::Backend)?
         .into_iter()
         .map(|g| Slice {
-            local: config.backend(&g.key).map(|b| is_local_url(&b.base_url)),
+            local: config.backend(&g.key).map(|b| b.is_local()),
             // Requests refused before any backend was chosen (no route, paused...).
             label: if g.key.is_empty() {
                 "(none)".into()

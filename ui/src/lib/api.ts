@@ -1,11 +1,14 @@
-import { commands, events, type CommandError, type ErrorKind, type Result } from "../bindings";
+import { commands, events, type BackendField, type CommandError, type ErrorKind, type Result } from "../bindings";
 
 /** A failed command, as thrown by `call`. `kind` lets screens pick a specific message. */
 export class AppError extends Error {
   readonly kind: ErrorKind;
+  /** The form field at fault, when the engine could tell. */
+  readonly field: BackendField | null;
   constructor(e: CommandError) {
     super(e.message);
     this.kind = e.kind;
+    this.field = e.field ?? null;
   }
 }
 

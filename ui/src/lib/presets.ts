@@ -1,4 +1,4 @@
-import type { Kind } from "../bindings";
+import type { BackendKind as Kind } from "../bindings";
 
 /** A preset fills the form: protocol + base URL + a suggested id. The user can edit all three. */
 export interface Preset {

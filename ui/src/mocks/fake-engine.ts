@@ -2,16 +2,17 @@
 // commands with the same types as src-tauri, from in-memory state seeded with realistic data.
 // Never imported by the app itself.
 import type {
-  BackendInput, BackendView, CommandError, GatewayStatus, ProfileView, RequestRow, Settings,
-  SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RowStatus, ClaudeCodeStatus, ConfigureReport, RestoreReport, DiscoveredModel,
+  BackendCheck, BackendDraft, BackendField, BackendInfo, CheckedModel, CommandError, DeleteMode, Dependent, GatewayStatus,
+  ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RowStatus, ClaudeCodeStatus,
+  ConfigureReport, RestoreReport, TargetView,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
 
 const DAY = 86_400_000;
 
-function err(kind: CommandError["kind"], message: string): CommandError {
-  return { kind, message };
+function err(kind: CommandError["kind"], message: string, field?: BackendField): CommandError {
+  return field ? { kind, message, field } : { kind, message };
 }
 
 function isLocalUrl(url: string): boolean {
@@ -22,7 +23,7 @@ export interface FakeState {
   scenario: Scenario;
   /** Commands that fail with their realistic error (all of them in the "errors" scenario). */
   fail: Set<string>;
-  backends: BackendView[];
+  backends: BackendInfo[];
   profiles: Record<string, { rules: ProfileView["rules"]; default: ProfileView["default"] }>;
   active: string;
   paused: boolean;
@@ -88,7 +89,7 @@ function mkRow(now: number, i: number): RequestRow {
 const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_backend_key", "test_route", "query_usage", "usage_summary", "export_usage_csv"];
 
 export function createState(scenario: Scenario = "default", now = Date.now(), fail?: string[]): FakeState {
-  const base: BackendView = {
+  const base: BackendInfo = {
     id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", api_key_env: null, key: "none",
     context_length: 32768, max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true,
   };
@@ -217,11 +218,78 @@ function summarize(s: FakeState, rows: RequestRow[]): UsageSummary {
   };
 }
 
-const MODELS: Record<string, DiscoveredModel[]> = {
+const MODELS: Record<string, CheckedModel[]> = {
   ollama: [{ id: "qwen2.5-coder:7b", context_length: 32768 }, { id: "qwen2.5-coder:1.5b", context_length: 32768 }, { id: "llama3.1:8b", context_length: 131072 }],
   llamacpp: [{ id: "smollm2", context_length: 8192 }],
   anthropic: [{ id: "claude-sonnet-4-5", context_length: 200000 }, { id: "claude-opus-4-1", context_length: 200000 }, { id: "claude-haiku-4-5", context_length: 200000 }],
 };
+
+/** Like the engine's check: a cloud backend without a stored key is told so; unknown ones are down. */
+function checkOf(s: FakeState, b: BackendInfo): BackendCheck {
+  const at = (kind: BackendCheck["outcome"], message: string, detail: string, ok = false): BackendCheck =>
+    ({ backend: b.id, url: b.base_url, outcome: kind, ok, message, detail, latency_ms: ok ? 42 : 3 });
+  const models = MODELS[b.id];
+  const modelsUrl = b.kind === "ollama" ? `${b.base_url}/api/tags` : b.kind === "anthropic" ? `${b.base_url}/v1/models` : `${b.base_url}/models`;
+  if (b.local && !models) return at({ kind: "not_running" }, `${b.id} is not running at ${b.base_url}`, `GET ${modelsUrl}: connection refused`);
+  if (!b.local && b.key === "none")
+    return at({ kind: "key_missing" }, `${b.id} needs a key: add one in the backend's settings`,
+      `GET ${modelsUrl} → HTTP 401: {"type":"error","error":{"type":"authentication_error","message":"x-api-key header is required"}}`);
+  if (!b.local && s.keychain[b.id] === "sk-wrong")
+    return at({ kind: "key_rejected" }, `Key rejected by ${b.id}`,
+      `GET ${modelsUrl} → HTTP 401: {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`);
+  const list = models ?? [];
+  return at({ kind: "ok", models: list }, `${b.id} is running and offers ${list.length} models`, `GET ${modelsUrl} → HTTP 200: {"data":[…]}`, true);
+}
+
+type Route = { targets: TargetView[]; fallbacks: TargetView[] };
+function routesOf(s: FakeState): { profile: string; rule: string | null; index: number | null; route: Route }[] {
+  const out = [];
+  for (const profile of Object.keys(s.profiles).sort()) {
+    const p = s.profiles[profile];
+    if (p.default) out.push({ profile, rule: null, index: null, route: p.default });
+    p.rules.forEach((r, i) => out.push({ profile, rule: r.pattern, index: i, route: r.route }));
+  }
+  return out;
+}
+
+function dependents(s: FakeState, id: string): Dependent[] {
+  const out: Dependent[] = [];
+  for (const r of routesOf(s)) {
+    if (r.route.targets.some((t) => t.backend === id)) out.push({ profile: r.profile, rule: r.rule, rule_index: r.index, role: "target" });
+    if (r.route.fallbacks.some((t) => t.backend === id)) out.push({ profile: r.profile, rule: r.rule, rule_index: r.index, role: "fallback" });
+  }
+  return out;
+}
+
+function repoint(s: FakeState, from: string, to: string) {
+  for (const r of routesOf(s)) for (const t of [...r.route.targets, ...r.route.fallbacks]) if (t.backend === from) t.backend = to;
+}
+
+function removeTargets(s: FakeState, id: string): Dependent[] {
+  const removed: Dependent[] = [];
+  const strip = (route: Route) => {
+    route.targets = route.targets.filter((t) => t.backend !== id);
+    route.fallbacks = route.fallbacks.filter((t) => t.backend !== id);
+    if (route.targets.length === 0) [route.targets, route.fallbacks] = [route.fallbacks, []];
+    return route.targets.length === 0;
+  };
+  for (const profile of Object.keys(s.profiles).sort()) {
+    const p = s.profiles[profile];
+    if (p.default && strip(p.default)) {
+      p.default = null;
+      removed.push({ profile, rule: null, rule_index: null, role: "target" });
+    }
+    p.rules = p.rules.filter((r, i) => {
+      const uses = [...r.route.targets, ...r.route.fallbacks].some((t) => t.backend === id);
+      if (uses && strip(r.route)) {
+        removed.push({ profile, rule: r.pattern, rule_index: i, role: "target" });
+        return false;
+      }
+      return true;
+    });
+  }
+  return removed;
+}
 
 /** Handles one command like src-tauri would. Throws a CommandError on failure. */
 export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): unknown {
@@ -259,28 +327,59 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       if (failing) throw err("io", "Could not read the config file: permission denied");
       return structuredClone(s.backends);
     case "save_backend": {
-      const input = a.input as BackendInput;
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(input.id)) throw err("invalid_input", "The id must be 1-64 characters: letters, digits, '-', '_' or '.'");
-      if (!/^https?:\/\/.{3,}/.test(input.base_url)) throw err("invalid_input", "The base URL must start with http:// or https://, e.g. http://127.0.0.1:11434");
-      if (s.backends.some((b) => b.id === input.id && b.id !== a.originalId)) throw err("invalid_input", `A backend called "${input.id}" already exists`);
+      // Same rules as the engine (config::validate), with the field they concern.
+      const draft = a.draft as BackendDraft;
+      const id = draft.id.trim();
+      const url = draft.base_url.trim().replace(/\/+$/, "");
+      if (s.backends.some((b) => b.id === id && b.id !== a.originalId))
+        throw err("invalid_input", `Another backend is already called ${id}: choose a different id`, "id");
+      if (!/^[A-Za-z0-9._-]+$/.test(id)) throw err("invalid_input", "Use only letters, digits, '-', '_' or '.' in the id, for example my-vllm", "id");
+      if (!/^https?:\/\/[^/\s]+/.test(url)) throw err("invalid_input", "Enter a URL that starts with http:// or https://, for example http://127.0.0.1:11434", "base_url");
       const prev = s.backends.find((b) => b.id === a.originalId);
-      const view: BackendView = {
-        id: input.id, kind: input.kind, base_url: input.base_url.replace(/\/+$/, ""), api_key_env: input.api_key_env,
-        key: prev?.key ?? "none", context_length: input.context_length, max_output_tokens: input.max_output_tokens,
-        timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(input.base_url),
+      const view: BackendInfo = {
+        id, kind: draft.kind, base_url: url, api_key_env: draft.api_key_env,
+        key: prev?.key ?? "none", context_length: draft.context_length, max_output_tokens: draft.max_output_tokens,
+        timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(url),
       };
       s.backends = prev ? s.backends.map((b) => (b.id === prev.id ? view : b)) : [...s.backends, view];
+      if (prev && prev.id !== id) {
+        // A rename: routes follow, and so does the key.
+        repoint(s, prev.id, id);
+        if (prev.id in s.keychain) {
+          s.keychain[id] = s.keychain[prev.id];
+          delete s.keychain[prev.id];
+        }
+      }
       return view;
     }
-    case "delete_backend":
+    case "backend_dependents":
+      return dependents(s, a.id);
+    case "delete_backend": {
+      if (!s.backends.some((b) => b.id === a.id)) throw err("not_found", `There is no backend called ${a.id}`);
+      const mode = a.mode as DeleteMode;
+      const used = dependents(s, a.id);
+      let removed: Dependent[] = [];
+      let repointed: string | null = null;
+      if (mode === "refuse_if_used") {
+        if (used.length > 0) throw err("invalid_input", `${a.id} is still used by ${used.length} route(s): remove it from them or point them to another backend first`);
+      } else if (mode === "remove_targets") {
+        removed = removeTargets(s, a.id);
+      } else {
+        if (!s.backends.some((b) => b.id === mode.repoint_to)) throw err("not_found", `There is no backend called ${mode.repoint_to}`);
+        repoint(s, a.id, mode.repoint_to);
+        repointed = mode.repoint_to;
+      }
       s.backends = s.backends.filter((b) => b.id !== a.id);
+      const keyDeleted = a.id in s.keychain;
       delete s.keychain[a.id];
-      return null;
+      return { id: a.id, changed: used, removed, repointed_to: repointed, budgets_removed: [], key_deleted: keyDeleted };
+    }
     case "set_backend_key": {
       const b = s.backends.find((x) => x.id === a.id);
       if (!b) throw err("not_found", `No backend called "${a.id}"`);
       if (failing) throw err("keychain", "The OS keychain is locked: unlock it (e.g. log in to your desktop session) and try again");
-      s.keychain[a.id] = a.key;
+      if (!String(a.key).trim()) throw err("invalid_input", "Paste a key, or leave the field empty to keep the current one", "api_key");
+      s.keychain[a.id] = String(a.key).trim();
       b.key = "keychain";
       return structuredClone(b);
     }
@@ -293,15 +392,15 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     }
     case "test_backend": {
       const b = s.backends.find((x) => x.id === a.id);
-      if (!b) throw err("not_found", `No backend called "${a.id}"`);
-      const models = MODELS[b.id];
-      if (!models) return { ok: false, latency_ms: 3, message: `Nothing is listening at ${b.base_url} (connection refused). Is the server running?`, models: [] };
-      return { ok: true, latency_ms: 42, message: `Reachable: ${models.length} model(s) available`, models };
+      if (!b) throw err("not_found", `There is no backend called ${a.id}`);
+      return checkOf(s, b);
     }
     case "discover_models": {
-      const models = MODELS[a.id];
-      if (!models) throw err("upstream", "connection refused");
-      return models;
+      const b = s.backends.find((x) => x.id === a.id);
+      if (!b) throw err("not_found", `There is no backend called ${a.id}`);
+      const check = checkOf(s, b);
+      if (!check.ok) throw err("upstream", check.message);
+      return check.outcome.kind === "ok" ? check.outcome.models : [];
     }
     case "list_profiles":
       return profileViews(s);

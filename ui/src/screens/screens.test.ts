@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { createState, handle, type FakeState } from "../mocks/fake-engine";
@@ -46,24 +46,103 @@ describe("Backends", () => {
     expect(document.body.innerHTML).not.toContain("sk-canary-123");
   });
 
-  it("shows the engine's validation message when saving fails", async () => {
+  it("shows the engine's rule under the field at fault and clears it once the field is edited", async () => {
     render(Backends);
     await screen.findByText("llamacpp");
     await fireEvent.click(screen.getByTestId("add-backend"));
+    await fireEvent.input(document.querySelector('input[name="id"]')!, { target: { value: "my-vllm" } });
     const url = document.querySelector('input[name="base_url"]') as HTMLInputElement;
     await fireEvent.input(url, { target: { value: "127.0.0.1:9999" } });
     await fireEvent.click(screen.getByTestId("save-backend"));
-    const alert = await screen.findByTestId("editor-error");
-    expect(alert.textContent).toContain("must start with http://");
+    const error = await screen.findByTestId("field-error-base_url");
+    expect(error.textContent).toContain("starts with http://");
+    // Under its field, tied to the input for screen readers; no generic error above the buttons.
+    expect(url.closest("label")!.contains(error)).toBe(true);
+    expect(url.getAttribute("aria-describedby")).toBe(error.id);
+    expect(screen.queryByTestId("editor-error")).toBeNull();
+    await fireEvent.input(url, { target: { value: "http://127.0.0.1:9999" } });
+    expect(screen.queryByTestId("field-error-base_url")).toBeNull();
+    expect(url.getAttribute("aria-invalid")).toBe("false");
   });
 
-  it("reports a failed test with the reason", async () => {
+  it("reports a failed test in one sentence, with the raw answer behind a Details toggle", async () => {
+    state.backends.push({ ...state.backends[2], id: "zai", base_url: "https://api.z.ai/api/anthropic", key: "none" });
+    render(Backends);
+    await screen.findByText("zai");
+    const card = document.querySelector('[data-backend="zai"]')!;
+    const dot = card.querySelector('[data-testid="health"]')!;
+    expect(dot.getAttribute("data-health")).toBe("unknown");
+    expect(dot.getAttribute("aria-label")).toBe("Not tested yet");
+    await fireEvent.click(card.querySelector('[data-testid="test-backend"]')!);
+    await waitFor(() => expect(card.querySelector('[data-testid="test-sentence"]')).not.toBeNull());
+    const sentence = card.querySelector('[data-testid="test-sentence"]')!;
+    expect(sentence.textContent).toContain("zai needs a key: add one in the backend's settings");
+    expect(card.textContent).not.toContain("authentication_error");
+    expect(dot.getAttribute("data-health")).toBe("failed");
+    expect(dot.getAttribute("aria-label")).toBe("Failing");
+    const toggle = card.querySelector('[data-testid="toggle-details"]') as HTMLButtonElement;
+    expect(toggle.tagName).toBe("BUTTON");
+    expect(toggle.getAttribute("aria-expanded")).toBe("false");
+    await fireEvent.click(toggle);
+    expect(toggle.getAttribute("aria-expanded")).toBe("true");
+    const detail = card.querySelector('[data-testid="test-detail"]')!;
+    expect(detail.textContent).toContain("HTTP 401");
+    expect(detail.textContent).toContain("authentication_error");
+  });
+
+  it("says a stopped local server is not running at its URL", async () => {
     state.backends.push({ ...state.backends[0], id: "vllm", base_url: "http://127.0.0.1:8000/v1", kind: "openai_chat" });
     render(Backends);
     await screen.findByText("vllm");
     const card = document.querySelector('[data-backend="vllm"]')!;
     await fireEvent.click(card.querySelector('[data-testid="test-backend"]')!);
-    await waitFor(() => expect(card.textContent).toContain("connection refused"));
+    await waitFor(() => expect(card.querySelector('[data-testid="test-sentence"]')?.textContent).toContain("vllm is not running at http://127.0.0.1:8000/v1"));
+  });
+
+  it("deleting a used backend lists the rules using it and re-points them, in an in-app dialog", async () => {
+    const confirmSpy = vi.spyOn(window, "confirm").mockReturnValue(true);
+    render(Backends);
+    await screen.findByText("anthropic");
+    const card = document.querySelector('[data-backend="anthropic"]')!;
+    await fireEvent.click(card.querySelector('[data-testid="delete-backend"]')!);
+    const dialog = await screen.findByTestId("delete-dialog");
+    expect(dialog.getAttribute("role")).toBe("dialog");
+    expect(dialog.getAttribute("aria-modal")).toBe("true");
+    expect(document.getElementById(dialog.getAttribute("aria-labelledby")!)?.textContent).toBe("Delete anthropic?");
+    const listed = [...dialog.querySelectorAll('[data-testid="dependents"] li')].map((li) => li.textContent);
+    expect(listed).toEqual(["cloud · default route · target", "local · rule *haiku* · fallback"]);
+    await fireEvent.click(screen.getByTestId("choice-repoint"));
+    await fireEvent.change(screen.getByTestId("repoint-to"), { target: { value: "llamacpp" } });
+    await fireEvent.click(screen.getByTestId("confirm-delete"));
+    await waitFor(() => expect(state.backends.map((b) => b.id)).toEqual(["ollama", "llamacpp"]));
+    expect(state.profiles.cloud.default!.targets[0].backend).toBe("llamacpp");
+    expect(state.profiles.local.rules[0].route.fallbacks[0].backend).toBe("llamacpp");
+    expect(state.calls.find((c) => c.cmd === "delete_backend")!.args).toEqual({ id: "anthropic", mode: { repoint_to: "llamacpp" } });
+    await waitFor(() => expect(screen.queryByTestId("delete-dialog")).toBeNull());
+    expect(toasts.map((t) => t.text)).toContain("Deleted anthropic; its rules now use llamacpp");
+    expect(confirmSpy).not.toHaveBeenCalled();
+    confirmSpy.mockRestore();
+  });
+
+  it("can remove a deleted backend from its rules instead, and Escape cancels the dialog", async () => {
+    render(Backends);
+    await screen.findByText("llamacpp");
+    const card = document.querySelector('[data-backend="llamacpp"]')!;
+    await fireEvent.click(card.querySelector('[data-testid="delete-backend"]')!);
+    let dialog = await screen.findByTestId("delete-dialog");
+    // Focus moves into the dialog; Escape closes it without deleting anything.
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    await fireEvent.keyDown(dialog, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByTestId("delete-dialog")).toBeNull());
+    expect(state.backends.some((b) => b.id === "llamacpp")).toBe(true);
+
+    await fireEvent.click(card.querySelector('[data-testid="delete-backend"]')!);
+    dialog = await screen.findByTestId("delete-dialog");
+    expect((screen.getByTestId("choice-remove") as HTMLInputElement).checked).toBe(true);
+    await fireEvent.click(screen.getByTestId("confirm-delete"));
+    await waitFor(() => expect(state.backends.some((b) => b.id === "llamacpp")).toBe(false));
+    // The *haiku* rule keeps its fallback, now its only target.
+    expect(state.profiles.local.rules[0].route.targets.map((t) => t.backend)).toEqual(["anthropic"]);
   });
 });
 

@@ -88,7 +88,7 @@ pub(crate) async fn fetch_json<T: DeserializeOwned>(
     })
 }
 
-fn classify(error: &reqwest::Error, total: Duration) -> ProbeError {
+pub(crate) fn classify(error: &reqwest::Error, total: Duration) -> ProbeError {
     if error.is_timeout() {
         return ProbeError::TimedOut(total);
     }

@@ -1,6 +1,11 @@
 //! The engine facade: what the CLI and the desktop app start and talk to. It owns the config
 //! file, the local token, the gateway state and the HTTP server task.
+//!
+//! - `backends`: backends as operations (save with rename, delete with its routes, keys,
+//!   checks); `backend_edits`: the pure config edits behind them.
 
+mod backend_edits;
+mod backends;
 mod claude_code;
 mod error;
 mod profiles;
@@ -23,6 +28,10 @@ use crate::secrets::{self, SecretStore, backend_account};
 use crate::usage::{DB_FILE_NAME, Pricer, UsageSink, UsageStore, UsageWriter, WriterOptions};
 
 pub use crate::gateway::{EngineEvent, LastError};
+pub use backend_edits::{Dependent, TargetRole};
+pub use backends::{
+    BackendDraft, BackendField, BackendInfo, BackendOpError, BackendRemoval, DeleteMode, KeySource,
+};
 pub use claude_code::{ClaudeCodeError, ConfigureReport, RestoreReport};
 pub use error::EngineError;
 pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};

@@ -279,7 +279,10 @@ targets = [{ backend = "ollama", weight = 3 }, { backend = "openrouter", weight 
         assert_eq!(v.rules[0].route.strategy, Strategy::Ordered);
         // Weights written without a strategy keep balancing, and the view says so.
         assert_eq!(v.rules[1].route.strategy, Strategy::Weighted);
-        assert_eq!(v.default.as_ref().map(|d| d.strategy), Some(Strategy::Ordered));
+        assert_eq!(
+            v.default.as_ref().map(|d| d.strategy),
+            Some(Strategy::Ordered)
+        );
     }
 
     #[test]

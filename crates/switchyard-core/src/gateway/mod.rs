@@ -3,6 +3,8 @@
 
 mod keys;
 
+pub use keys::KeyCache;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;

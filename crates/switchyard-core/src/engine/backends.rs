@@ -1,0 +1,535 @@
+//! Backends as operations of the engine: list, save (renames move the key), find the routes
+//! that use one, delete (refusing, removing it from routes, or re-pointing them), store or
+//! remove its key, and check it the way requests reach it.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::backend_edits::{self, Dependent};
+use super::{Engine, EngineError};
+use crate::config::{self, BackendConfig, BackendKind, Config};
+use crate::discovery::{self, BackendCheck, CheckKey, CheckSettings, CheckedModel};
+use crate::secrets::{ExposeSecret, SecretError, SecretString, backend_account};
+
+/// What the backend form sends to create or edit a backend. Settings the form does not show
+/// (timeouts, headers, ...) keep their values, or the config's defaults for a new backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BackendDraft {
+    pub id: String,
+    pub kind: BackendKind,
+    pub base_url: String,
+    pub api_key_env: Option<String>,
+    pub context_length: Option<u32>,
+    pub max_output_tokens: Option<u32>,
+}
+
+/// A field of the backend form, so an error can be shown under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum BackendField {
+    Id,
+    Kind,
+    BaseUrl,
+    ApiKeyEnv,
+    ApiKey,
+    ContextLength,
+    MaxOutputTokens,
+}
+
+impl BackendField {
+    /// The rule the field must follow, for a person (the checks are `config::validate`'s).
+    fn rule(self) -> &'static str {
+        match self {
+            BackendField::Id => {
+                "Use only letters, digits, '-', '_' or '.' in the id, for example my-vllm"
+            }
+            BackendField::Kind => "Choose one of the protocols in the list",
+            BackendField::BaseUrl => {
+                "Enter a URL that starts with http:// or https://, for example http://127.0.0.1:11434"
+            }
+            BackendField::ApiKeyEnv => {
+                "Enter the name of an environment variable, for example DEEPSEEK_API_KEY"
+            }
+            BackendField::ApiKey => "Paste a key, or leave the field empty to keep the current one",
+            BackendField::ContextLength | BackendField::MaxOutputTokens => {
+                "Enter a whole number of tokens above 0, or leave the field empty"
+            }
+        }
+    }
+
+    fn from_config_field(name: &str) -> Option<BackendField> {
+        Some(match name {
+            "id" => BackendField::Id,
+            "kind" => BackendField::Kind,
+            "base_url" => BackendField::BaseUrl,
+            "api_key_env" => BackendField::ApiKeyEnv,
+            "context_length" => BackendField::ContextLength,
+            "max_output_tokens" => BackendField::MaxOutputTokens,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a backend's key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// Stored in the OS keychain under the backend's id.
+    Keychain,
+    /// Read from the environment variable `api_key_env`.
+    Env,
+    None,
+}
+
+/// A backend as the app shows it. Never carries the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BackendInfo {
+    pub id: String,
+    pub kind: BackendKind,
+    pub base_url: String,
+    pub api_key_env: Option<String>,
+    pub key: KeySource,
+    pub context_length: Option<u32>,
+    pub max_output_tokens: Option<u32>,
+    pub timeout_first_byte_s: u64,
+    pub max_in_flight: u32,
+    /// On this machine or the private network (priced as free), rather than a cloud API.
+    pub local: bool,
+}
+
+/// What to do with the routes that use a backend being deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteMode {
+    /// Delete only if no route uses it.
+    RefuseIfUsed,
+    /// Remove it from every route (see `backend_edits::remove_targets`).
+    RemoveTargets,
+    /// Point every route that uses it to this other backend.
+    RepointTo(String),
+}
+
+/// What a deletion changed, so the app can say it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BackendRemoval {
+    pub id: String,
+    /// The routes that used the backend (now without it, or re-pointed).
+    pub changed: Vec<Dependent>,
+    /// Rules and defaults removed because no target was left.
+    pub removed: Vec<Dependent>,
+    pub repointed_to: Option<String>,
+    /// Budgets that applied to the backend, removed with it.
+    pub budgets_removed: Vec<String>,
+    /// Whether a keychain entry was deleted.
+    pub key_deleted: bool,
+}
+
+/// Why a backend operation failed; every message is one sentence for a person.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendOpError {
+    /// A form field breaks a rule; `message` says the rule.
+    #[error("{message}")]
+    Field {
+        field: BackendField,
+        message: String,
+    },
+    #[error("There is no backend called {0}")]
+    NotFound(String),
+    #[error("{id} is still used by {} route(s): remove it from them or point them to another backend first", dependents.len())]
+    InUse {
+        id: String,
+        dependents: Vec<Dependent>,
+    },
+    #[error("Choose a backend other than {0} to point its routes to")]
+    RepointToItself(String),
+    #[error("The key of {id} could not be moved to its new name, so nothing was changed: {source}")]
+    KeyMove { id: String, source: SecretError },
+    #[error(transparent)]
+    Keychain(#[from] SecretError),
+    /// `backend_models` of a backend whose check failed.
+    #[error("{}", .0.message)]
+    CheckFailed(Box<BackendCheck>),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl BackendOpError {
+    fn field(field: BackendField) -> Self {
+        BackendOpError::Field {
+            field,
+            message: field.rule().to_owned(),
+        }
+    }
+}
+
+impl BackendDraft {
+    /// Whitespace around values and a trailing `/` on the URL are not part of them.
+    fn normalized(mut self) -> Self {
+        self.id = self.id.trim().to_owned();
+        self.base_url = self.base_url.trim().trim_end_matches('/').to_owned();
+        self.api_key_env = self
+            .api_key_env
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        self
+    }
+
+    fn apply_to(&self, backend: &mut BackendConfig) {
+        backend.id.clone_from(&self.id);
+        backend.kind = self.kind;
+        backend.base_url.clone_from(&self.base_url);
+        backend.api_key_env.clone_from(&self.api_key_env);
+        backend.context_length = self.context_length;
+        backend.max_output_tokens = self.max_output_tokens;
+    }
+
+    /// A new backend with the config file's defaults for everything the draft does not set
+    /// (built through serde, so new schema fields get their defaults here too).
+    fn to_new_backend(&self) -> Result<BackendConfig, BackendOpError> {
+        let minimal = serde_json::json!({
+            "id": self.id,
+            "kind": self.kind,
+            "base_url": self.base_url,
+        });
+        let mut backend: BackendConfig = serde_json::from_value(minimal)
+            .map_err(|err| BackendOpError::Engine(EngineError::Internal(err.to_string())))?;
+        self.apply_to(&mut backend);
+        Ok(backend)
+    }
+}
+
+/// The first problem `config::validate` finds, as a form field when it is one of the
+/// backend at `index`.
+fn check_config(config: &Config, index: usize, path: &Path) -> Result<(), BackendOpError> {
+    let issues = config::validate(config, "");
+    let prefix = format!("backends[{index}].");
+    if let Some(field) = issues.iter().find_map(|issue| {
+        issue
+            .field
+            .strip_prefix(&prefix)
+            .and_then(BackendField::from_config_field)
+    }) {
+        return Err(BackendOpError::field(field));
+    }
+    if issues.is_empty() {
+        return Ok(());
+    }
+    Err(BackendOpError::Engine(EngineError::Config(
+        config::ConfigError::Invalid {
+            path: path.to_owned(),
+            issues,
+        },
+    )))
+}
+
+impl Engine {
+    fn backend_config(&self, id: &str) -> Result<BackendConfig, BackendOpError> {
+        self.config()
+            .backend(id)
+            .cloned()
+            .ok_or_else(|| BackendOpError::NotFound(id.to_owned()))
+    }
+
+    async fn read_key(&self, id: &str) -> Result<Option<SecretString>, SecretError> {
+        let store = self.gateway().secrets().clone();
+        let account = backend_account(id);
+        tokio::task::spawn_blocking(move || store.get(&account))
+            .await
+            .map_err(|err| SecretError::Other {
+                detail: err.to_string(),
+            })?
+    }
+
+    async fn write_key(&self, id: &str, key: SecretString) -> Result<(), SecretError> {
+        let store = self.gateway().secrets().clone();
+        let account = backend_account(id);
+        tokio::task::spawn_blocking(move || store.set(&account, &key))
+            .await
+            .map_err(|err| SecretError::Other {
+                detail: err.to_string(),
+            })?
+    }
+
+    async fn erase_key(&self, id: &str) -> Result<bool, SecretError> {
+        let store = self.gateway().secrets().clone();
+        let account = backend_account(id);
+        tokio::task::spawn_blocking(move || store.delete(&account))
+            .await
+            .map_err(|err| SecretError::Other {
+                detail: err.to_string(),
+            })?
+    }
+
+    async fn info_of(&self, backend: &BackendConfig) -> BackendInfo {
+        let key = if backend.api_key_env.is_some() {
+            KeySource::Env
+        } else if matches!(self.read_key(&backend.id).await, Ok(Some(_))) {
+            KeySource::Keychain
+        } else {
+            KeySource::None
+        };
+        BackendInfo {
+            id: backend.id.clone(),
+            kind: backend.kind,
+            base_url: backend.base_url.clone(),
+            api_key_env: backend.api_key_env.clone(),
+            key,
+            context_length: backend.context_length,
+            max_output_tokens: backend.max_output_tokens,
+            timeout_first_byte_s: backend.timeout_first_byte_s,
+            max_in_flight: backend.max_in_flight,
+            local: backend.is_local(),
+        }
+    }
+
+    /// Every backend, with where its key comes from.
+    pub async fn list_backends(&self) -> Vec<BackendInfo> {
+        let config = self.config();
+        let mut out = Vec::with_capacity(config.backends.len());
+        for backend in &config.backends {
+            out.push(self.info_of(backend).await);
+        }
+        out
+    }
+
+    pub async fn backend_info(&self, id: &str) -> Result<BackendInfo, BackendOpError> {
+        let backend = self.backend_config(id)?;
+        Ok(self.info_of(&backend).await)
+    }
+
+    /// Create a backend, or replace `original_id` (which may be renamed: its routes, budgets
+    /// and keychain key follow the new id). Validated with the config file's rules; a broken
+    /// field is named. A key that cannot be moved changes nothing.
+    pub async fn save_backend(
+        &self,
+        draft: BackendDraft,
+        original_id: Option<&str>,
+    ) -> Result<BackendConfig, BackendOpError> {
+        let draft = draft.normalized();
+        let mut config = (*self.config()).clone();
+        let existing = match original_id {
+            Some(id) => Some(
+                config
+                    .backends
+                    .iter()
+                    .position(|b| b.id == id)
+                    .ok_or_else(|| BackendOpError::NotFound(id.to_owned()))?,
+            ),
+            None => None,
+        };
+        if draft.id != original_id.unwrap_or_default() && config.backend(&draft.id).is_some() {
+            return Err(BackendOpError::Field {
+                field: BackendField::Id,
+                message: format!(
+                    "Another backend is already called {}: choose a different id",
+                    draft.id
+                ),
+            });
+        }
+        let index = match existing {
+            Some(i) => {
+                draft.apply_to(&mut config.backends[i]);
+                i
+            }
+            None => {
+                config.backends.push(draft.to_new_backend()?);
+                config.backends.len() - 1
+            }
+        };
+        let renamed_from = original_id.filter(|old| *old != draft.id);
+        if let Some(old) = renamed_from {
+            backend_edits::repoint(&mut config, old, &draft.id);
+        }
+        check_config(&config, index, &self.config_path())?;
+        let backend = config.backends[index].clone();
+
+        let moved = match renamed_from {
+            Some(old) => self.copy_key(old, &backend).await?,
+            None => false,
+        };
+        if let Err(err) = self.update_config(config).await {
+            if moved {
+                // Undo the copy: the config still names the old id, whose key is intact.
+                let _ = self.erase_key(&backend.id).await;
+            }
+            return Err(err.into());
+        }
+        if let (Some(old), true) = (renamed_from, moved)
+            && let Err(err) = self.erase_key(old).await
+        {
+            tracing::warn!(backend = %old, "the key under the old name stays in the keychain: {err}");
+        }
+        self.gateway().forget_keys();
+        Ok(backend)
+    }
+
+    /// Copy the keychain key of `old` to `backend`'s id; whether there was one. A keychain
+    /// that cannot be read only matters when the key could be there (not for a backend whose
+    /// key comes from the environment, nor a local one, which requests also serve keyless).
+    async fn copy_key(&self, old: &str, backend: &BackendConfig) -> Result<bool, BackendOpError> {
+        let key_move = |source| BackendOpError::KeyMove {
+            id: old.to_owned(),
+            source,
+        };
+        let key = match self.read_key(old).await {
+            Ok(key) => key,
+            Err(err @ (SecretError::Unavailable { .. } | SecretError::Locked { .. }))
+                if backend.api_key_env.is_some() || backend.is_local() =>
+            {
+                tracing::warn!(backend = %old, "renamed without looking for a keychain key: {err}");
+                None
+            }
+            Err(err) => return Err(key_move(err)),
+        };
+        let Some(key) = key else { return Ok(false) };
+        self.write_key(&backend.id, key).await.map_err(key_move)?;
+        Ok(true)
+    }
+
+    /// The routes that send requests to `id` (empty for an unknown backend).
+    pub fn backend_dependents(&self, id: &str) -> Vec<Dependent> {
+        backend_edits::dependents(&self.config(), id)
+    }
+
+    /// Delete a backend and its keychain key. Routes that use it are handled as `mode` says;
+    /// budgets on it go with it.
+    pub async fn delete_backend(
+        &self,
+        id: &str,
+        mode: DeleteMode,
+    ) -> Result<BackendRemoval, BackendOpError> {
+        let mut config = (*self.config()).clone();
+        let before = config.backends.len();
+        config.backends.retain(|b| b.id != id);
+        if config.backends.len() == before {
+            return Err(BackendOpError::NotFound(id.to_owned()));
+        }
+        let dependents = backend_edits::dependents(&config, id);
+        let mut removed = Vec::new();
+        let mut repointed_to = None;
+        match mode {
+            DeleteMode::RefuseIfUsed if !dependents.is_empty() => {
+                return Err(BackendOpError::InUse {
+                    id: id.to_owned(),
+                    dependents,
+                });
+            }
+            DeleteMode::RefuseIfUsed => {}
+            DeleteMode::RemoveTargets => removed = backend_edits::remove_targets(&mut config, id),
+            DeleteMode::RepointTo(to) => {
+                if to == id {
+                    return Err(BackendOpError::RepointToItself(to));
+                }
+                if config.backend(&to).is_none() {
+                    return Err(BackendOpError::NotFound(to));
+                }
+                backend_edits::repoint(&mut config, id, &to);
+                repointed_to = Some(to);
+            }
+        }
+        let budgets_removed = backend_edits::remove_budgets(&mut config, id);
+        self.update_config(config).await?;
+        let key_deleted = match self.erase_key(id).await {
+            Ok(deleted) => deleted,
+            Err(err) => {
+                tracing::warn!(backend = %id, "the deleted backend's key stays in the keychain: {err}");
+                false
+            }
+        };
+        self.gateway().forget_keys();
+        Ok(BackendRemoval {
+            id: id.to_owned(),
+            changed: dependents,
+            removed,
+            repointed_to,
+            budgets_removed,
+            key_deleted,
+        })
+    }
+
+    /// Store a backend's provider key in the keychain (used from the next request on).
+    pub async fn store_backend_key(
+        &self,
+        id: &str,
+        key: SecretString,
+    ) -> Result<BackendInfo, BackendOpError> {
+        let backend = self.backend_config(id)?;
+        let trimmed = key.expose_secret().trim();
+        if trimmed.is_empty() {
+            return Err(BackendOpError::field(BackendField::ApiKey));
+        }
+        let key = SecretString::from(trimmed.to_owned());
+        self.write_key(id, key).await?;
+        self.gateway().forget_keys();
+        Ok(self.info_of(&backend).await)
+    }
+
+    /// Remove a backend's key from the keychain.
+    pub async fn remove_backend_key(&self, id: &str) -> Result<BackendInfo, BackendOpError> {
+        let backend = self.backend_config(id)?;
+        self.erase_key(id).await?;
+        self.gateway().forget_keys();
+        Ok(self.info_of(&backend).await)
+    }
+
+    /// Check a backend as requests reach it: the same key (keychain or `api_key_env`, through
+    /// the gateway's cache), its model list, no redirect followed, a short timeout.
+    pub async fn check_backend(&self, id: &str) -> Result<BackendCheck, BackendOpError> {
+        let backend = self.backend_config(id)?;
+        let key = CheckKey::from(self.gateway().backend_key(&backend).await);
+        Ok(discovery::check_backend(&backend, key, &CheckSettings::default()).await)
+    }
+
+    /// The models a backend offers (suggestions for routes); a failed check is the error.
+    pub async fn backend_models(&self, id: &str) -> Result<Vec<CheckedModel>, BackendOpError> {
+        let check = self.check_backend(id).await?;
+        match check.ok {
+            true => Ok(check.models().to_vec()),
+            false => Err(BackendOpError::CheckFailed(Box::new(check))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_issues_become_form_fields() {
+        let text = "active_profile = \"p\"\n[profiles.p]\n[[backends]]\nid = \"ok\"\nkind = \"ollama\"\nbase_url = \"http://127.0.0.1:1\"\n";
+        let mut config = config::parse(text, std::path::Path::new("t.toml")).unwrap();
+        let draft = BackendDraft {
+            id: " has space ".into(),
+            kind: BackendKind::OpenaiChat,
+            base_url: "127.0.0.1:8000".into(),
+            api_key_env: Some("  ".into()),
+            context_length: None,
+            max_output_tokens: None,
+        }
+        .normalized();
+        assert_eq!(draft.id, "has space");
+        assert_eq!(draft.api_key_env, None);
+        config.backends.push(draft.to_new_backend().unwrap());
+        match check_config(&config, 1, Path::new("t.toml")) {
+            Err(BackendOpError::Field { field, message }) => {
+                assert_eq!(field, BackendField::Id);
+                assert!(message.contains("letters, digits"), "{message}");
+            }
+            other => panic!("expected a field error, got {other:?}"),
+        }
+        config.backends[1].id = "fine".into();
+        match check_config(&config, 1, Path::new("t.toml")) {
+            Err(BackendOpError::Field { field, .. }) => assert_eq!(field, BackendField::BaseUrl),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+        config.backends[1].base_url = "http://127.0.0.1:8000/v1".into();
+        assert!(check_config(&config, 1, Path::new("t.toml")).is_ok());
+    }
+}
