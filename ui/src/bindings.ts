@@ -31,7 +31,7 @@ async setPaused(paused: boolean) : Promise<Result<GatewayStatus, CommandError>> 
 }
 },
 /**
- * The latest requests from the usage database, newest first.
+ * The latest requests from the usage database, newest first (at most 500).
  */
 async recentRequests(limit: number) : Promise<Result<RequestRow[], CommandError>> {
     try {
@@ -191,7 +191,10 @@ async testRoute(model: string) : Promise<Result<RouteTestResult, CommandError>> 
     else return { status: "error", error: e  as any };
 }
 },
-async queryUsage(filter: UsageFilter, page: number, pageSize: number) : Promise<Result<UsagePage, CommandError>> {
+/**
+ * One page of the history, newest first (at most 500 rows).
+ */
+async queryUsage(filter: UsageFilter, page: number, pageSize: number) : Promise<Result<HistoryPage, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("query_usage", { filter, page, pageSize }) };
 } catch (e) {
@@ -208,12 +211,23 @@ async usageSummary(filter: UsageFilter) : Promise<Result<UsageSummary, CommandEr
 }
 },
 /**
- * Writes the history the filter selects (newest first) as CSV into the Downloads folder and
- * returns the file's path.
+ * Asks where to save an export (the native save dialog); `None` when the user cancels.
+ * Without a `default_name`, the name carries the date and time (UTC).
  */
-async exportUsageCsv(filter: UsageFilter) : Promise<Result<ExportResult, CommandError>> {
+async chooseExportPath(defaultName: string | null) : Promise<Result<string | null, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("export_usage_csv", { filter }) };
+    return { status: "ok", data: await TAURI_INVOKE("choose_export_path", { defaultName }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Writes the history the filter selects (newest first) as CSV to `path`.
+ */
+async exportUsageCsv(filter: UsageFilter, path: string) : Promise<Result<ExportResult, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_usage_csv", { filter, path }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -307,6 +321,9 @@ export type Conflict = { name: string;
  * What was found, where, and what to do.
  */
 message: string }
+/**
+ * One UTC day of a daily series.
+ */
 export type DayPoint = { 
 /**
  * Start of the UTC day, Unix ms.
@@ -373,6 +390,15 @@ unpriced_today: number; last_error: string | null; config_path: string; version:
  * Whether a system tray is available (if not, closing the window quits).
  */
 tray_host: boolean }
+/**
+ * One page of the history, newest first.
+ */
+export type HistoryPage = { rows: RequestRow[]; 
+/**
+ * Requests matching the filter. Without a text search it comes from the per-hour
+ * rollups, so a range starting inside an hour counts that whole hour.
+ */
+total: number; page: number; page_size: number }
 export type KeySource = 
 /**
  * A key is stored in the OS keychain under this backend's id.
@@ -402,13 +428,33 @@ rules: RuleView[]; default: RouteView | null }
  */
 export type RequestFinished = { row: RequestRow }
 /**
- * One request as the window shows it.
+ * One request, stored or just finished.
  */
 export type RequestRow = { 
 /**
  * The store's row id; `None` for a request announced live and not yet written.
  */
-id: number | null; started_at_ms: number; client: string | null; requested_model: string; profile: string; backend: string | null; backend_kind: string | null; upstream_model: string | null; stream: boolean; status: RowStatus; http_status: number; error_type: string | null; error_message: string | null; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; ttft_ms: number | null; latency_ms: number; attempts: number; 
+id: number | null; 
+/**
+ * Unix time in milliseconds when the request arrived.
+ */
+started_at_ms: number; 
+/**
+ * The client's `user-agent`.
+ */
+client: string | null; 
+/**
+ * Claude Code's session id.
+ */
+session_id: string | null; requested_model: string; profile: string; 
+/**
+ * The backend that answered (or the last one tried); `None` when none was chosen.
+ */
+backend: string | null; backend_kind: string | null; upstream_model: string | null; stream: boolean; status: RequestStatus; http_status: number; error_type: string | null; error_message: string | null; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; 
+/**
+ * Time to the first byte of the answer.
+ */
+ttft_ms: number | null; latency_ms: number; 
 /**
  * What the request cost (0 for local backends); `None` when the model's price is unknown.
  */
@@ -416,18 +462,26 @@ cost_usd: number | null;
 /**
  * What it would have cost at the requested (Claude) model's price; `None` when unknown.
  */
-cloud_equivalent_usd: number | null; 
+cloud_equiv_usd: number | null; 
 /**
  * Answered by a backend on this machine or the private network.
  */
-local: boolean }
+local: boolean; 
+/**
+ * Targets tried, the one that answered included (1 = no fallback).
+ */
+attempts: number }
+export type RequestStatus = "ok" | "error" | 
+/**
+ * The client went away before the answer was complete.
+ */
+"cancelled"
 export type RouteTestResult = { ok: boolean; profile: string; requested_model: string; backend: string | null; upstream_model: string | null; latency_ms: number; 
 /**
  * The start of the model's answer, or the gateway's error message.
  */
 detail: string }
 export type RouteView = { targets: TargetView[]; fallbacks: TargetView[] }
-export type RowStatus = "ok" | "error" | "cancelled"
 export type RuleView = { 
 /**
  * Exact model name or glob such as `*sonnet*`.
@@ -449,7 +503,14 @@ export type Settings = { port: number; listen_addr: string; autostart: boolean;
  */
 retention_days: number | null; language: Language; config_path: string }
 export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language }
-export type Slice = { label: string; 
+/**
+ * The totals of one model or backend.
+ */
+export type Slice = { 
+/**
+ * The model or backend; empty for requests refused before any backend was chosen.
+ */
+label: string; 
 /**
  * For backends: whether it runs on this machine or the private network; `None` for models
  * (a requested model may be served either way) and for backends no longer configured.
@@ -465,21 +526,21 @@ export type TargetView = { backend: string;
  */
 model: string | null; weight: number | null }
 /**
- * Sums over a set of requests.
+ * Sums over a set of requests. Counts read as 0 if the store holds a corrupt negative.
  */
 export type Totals = { requests: number; errors: number; cancelled: number; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; 
 /**
- * Spend on the requests whose price is known.
+ * Spend on requests with a known price.
  */
 cost_usd: number; 
 /**
- * Requests whose cost is unknown (no price for the model): `cost_usd` leaves them out.
+ * Requests whose cost is unknown (no price for the model).
  */
 unpriced: number; 
 /**
- * What the requests would have cost at the requested (Claude) models' prices.
+ * What the requests would have cost at the requested models' prices.
  */
-cloud_equivalent_usd: number; 
+cloud_equiv_usd: number; 
 /**
  * Cloud-equivalent minus actual cost, over requests where both are known.
  */
@@ -489,6 +550,9 @@ saved_usd: number; avg_latency_ms: number }
  * re-read.
  */
 export type UsageChanged = { status: GatewayStatus }
+/**
+ * What the Usage screen asks about; every field is optional.
+ */
 export type UsageFilter = { 
 /**
  * Inclusive lower bound, Unix ms.
@@ -499,22 +563,20 @@ since_ms: number | null;
  */
 until_ms: number | null; 
 /**
- * History table only: matched, ignoring case, against requested model, upstream model,
- * backend and client. Totals, charts and the CSV export read the store's per-hour rollups,
- * which do not keep those columns, so they ignore it.
+ * History only: matched, ignoring case, against requested model, upstream model, backend
+ * and client. Totals, charts and the CSV export read the per-hour rollups, which do not
+ * keep those columns, so they ignore it.
  */
-text: string | null; profile: string | null; backend: string | null; status: RowStatus | null }
-export type UsagePage = { rows: RequestRow[]; 
-/**
- * Requests matching the filter. Without a text search it comes from the per-hour
- * rollups, so a range starting inside an hour counts that whole hour.
- */
-total: number; page: number; page_size: number }
+text: string | null; profile: string | null; backend: string | null; status: RequestStatus | null }
 export type UsageSummary = { total: Totals; local: Totals; cloud: Totals; 
 /**
  * What routing saved against the requested models' prices (where both prices are known).
  */
-saved_usd: number; per_day: DayPoint[]; 
+saved_usd: number; 
+/**
+ * Every UTC day of the range, oldest first, days without requests included (zeros).
+ */
+per_day: DayPoint[]; 
 /**
  * By requested model, largest spend first.
  */

@@ -78,6 +78,15 @@ fn cells(r: &RequestRow) -> [String; 25] {
     ]
 }
 
+/// `switchyard-usage-2026-11-24-0930.csv` (UTC): a default name for an export made at
+/// `now_ms`, so exports on the same day do not collide.
+pub fn export_file_name(now_ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(now_ms) {
+        Ok(t) => t.strftime("switchyard-usage-%Y-%m-%d-%H%M.csv").to_string(),
+        Err(_) => "switchyard-usage.csv".to_owned(),
+    }
+}
+
 /// Write every request the filter selects (newest first) as CSV with a header row. Pages by
 /// id, so rows written meanwhile neither repeat nor shift the export.
 /// Returns the rows written.
@@ -143,6 +152,14 @@ pub fn export_csv(store: &UsageStore, filter: &Filter, path: &Path) -> Result<u6
 mod tests {
     use super::super::test_support::{NOV23, req, store_with};
     use super::*;
+
+    #[test]
+    fn default_names_carry_the_utc_date_and_minute() {
+        assert_eq!(
+            export_file_name(NOV23 + 9 * 3_600_000 + 5 * 60_000 + 59_000),
+            "switchyard-usage-2026-11-23-0905.csv"
+        );
+    }
 
     #[test]
     fn rows_have_iso_times_rounded_costs_and_text_status() {

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use crate::config::Config;
 
 use super::{
-    Filter, HistoryPage, RequestRow, Today, UsageError, UsageFilter, UsageStore, UsageSummary,
-    export_csv,
+    Filter, HistoryPage, MAX_PAGE_SIZE, RequestRow, Today, UsageError, UsageFilter, UsageStore,
+    UsageSummary, export_csv,
 };
 
 /// A lazily opened read-only connection to the usage database. One connection serves the
@@ -72,8 +72,9 @@ impl UsageReader {
             .await
     }
 
-    /// The latest `limit` requests, newest first.
+    /// The latest `limit` requests (at most [`MAX_PAGE_SIZE`]), newest first.
     pub async fn recent(self: &Arc<Self>, limit: u32) -> Result<Vec<RequestRow>, UsageError> {
+        let limit = limit.min(MAX_PAGE_SIZE);
         self.query(move |s| s.recent(&Filter::default(), limit, 0))
             .await
     }

@@ -15,6 +15,9 @@ use super::{Bucket, Filter, GroupBy, RequestRow, RequestStatus, Totals, UsageErr
 /// Store rows read per query while searching the history for a text.
 const SCAN_CHUNK: u32 = 2000;
 
+/// The largest page of history one query returns.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
 /// At most this many days in a daily series (ten years): a range starting in 1970 must not
 /// make the window draw twenty thousand empty days.
 const MAX_DAYS: usize = 3660;
@@ -141,12 +144,14 @@ impl Today {
 
 impl UsageStore {
     /// One page of the history (newest first), with the filter's text search applied.
+    /// `page_size` is kept within 1..=[`MAX_PAGE_SIZE`].
     pub fn history_page(
         &self,
         filter: &UsageFilter,
         page: u32,
         page_size: u32,
     ) -> Result<HistoryPage, UsageError> {
+        let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
         let store_filter = filter.store_filter();
         let offset = page.saturating_mul(page_size);
         let (rows, total) = match filter.needle() {
@@ -488,6 +493,8 @@ default = { backend = "ollama", model = "qwen" }
         let all = UsageFilter::default();
         let p0 = store.history_page(&all, 0, 3).unwrap();
         let p2 = store.history_page(&all, 2, 3).unwrap();
+        // A page size of 0 would show nothing: it reads as 1.
+        assert_eq!(store.history_page(&all, 0, 0).unwrap().rows.len(), 1);
         assert_eq!(p0.total, 7);
         let times: Vec<_> = p0.rows.iter().map(|r| r.started_at_ms - NOV23).collect();
         assert_eq!(times, [360_000, 300_000, 240_000]);
