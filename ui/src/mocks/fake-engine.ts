@@ -3,7 +3,7 @@
 // Never imported by the app itself.
 import type {
   BackendInput, BackendView, CommandError, GatewayStatus, ProfileView, RequestRow, Settings,
-  SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RowStatus, ClaudeCodeStatus, DiscoveredModel,
+  SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus, DiscoveredModel, DayPoint,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
@@ -50,6 +50,7 @@ function mkRow(now: number, i: number): RequestRow {
     id: 10_000 - i,
     started_at_ms: now - i * 47 * 60_000 - (i % 5) * 13_000,
     client: "claude-cli/2.1.30 (external, cli)",
+    session_id: "5b1c2d3e-session",
     requested_model: requested,
     profile: local ? "local" : "cloud",
     backend,
@@ -68,7 +69,7 @@ function mkRow(now: number, i: number): RequestRow {
     latency_ms: 900 + ((i * 37) % 40) * 110,
     attempts: error ? 3 : i % 13 === 4 ? 2 : 1,
     cost_usd: local ? 0 : unpriced ? null : cloudCost,
-    cloud_equivalent_usd: unpriced ? null : cloudCost,
+    cloud_equiv_usd: unpriced ? null : cloudCost,
     local,
   };
 }
@@ -159,7 +160,7 @@ function matches(r: RequestRow, f: UsageFilter): boolean {
 function zero(): Totals {
   return {
     requests: 0, errors: 0, cancelled: 0, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0,
-    cost_usd: 0, unpriced: 0, cloud_equivalent_usd: 0, saved_usd: 0, avg_latency_ms: 0,
+    cost_usd: 0, unpriced: 0, cloud_equiv_usd: 0, saved_usd: 0, avg_latency_ms: 0,
   };
 }
 function add(t: Totals, r: RequestRow) {
@@ -173,24 +174,44 @@ function add(t: Totals, r: RequestRow) {
   t.cache_write_tokens += r.cache_write_tokens;
   if (r.cost_usd === null) t.unpriced += 1;
   else t.cost_usd += r.cost_usd;
-  t.cloud_equivalent_usd += r.cloud_equivalent_usd ?? 0;
-  if (r.cost_usd !== null && r.cloud_equivalent_usd !== null) t.saved_usd += r.cloud_equivalent_usd - r.cost_usd;
+  t.cloud_equiv_usd += r.cloud_equiv_usd ?? 0;
+  if (r.cost_usd !== null && r.cloud_equiv_usd !== null) t.saved_usd += r.cloud_equiv_usd - r.cost_usd;
 }
-function summarize(s: FakeState, rows: RequestRow[]): UsageSummary {
-  const total = zero(), local = zero(), cloud = zero();
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Like the engine's `per_day`: every UTC day from the range's first day (or the first day with
+ *  data) to its last (or today), zeros included. */
+export function perDay(rows: RequestRow[], f: Pick<UsageFilter, "since_ms" | "until_ms">, now = Date.now()): DayPoint[] {
   const days = new Map<string, Totals>();
+  for (const r of rows) {
+    const day = isoDay(r.started_at_ms);
+    if (!days.has(day)) days.set(day, zero());
+    add(days.get(day)!, r);
+  }
+  const first = f.since_ms !== null ? isoDay(f.since_ms) : [...days.keys()].sort()[0];
+  if (first === undefined) return [];
+  const lastWanted = isoDay(f.until_ms !== null ? f.until_ms - 1 : now);
+  const lastData = [...days.keys()].sort().pop() ?? lastWanted;
+  const last = lastData > lastWanted ? lastData : lastWanted;
+  const out: DayPoint[] = [];
+  for (let t = Date.parse(`${first}T00:00:00Z`); isoDay(t) <= last; t += DAY) {
+    const day = isoDay(t);
+    out.push({ start_ms: t, day, totals: days.get(day) ?? zero() });
+  }
+  return out;
+}
+
+function summarize(s: FakeState, rows: RequestRow[], f: UsageFilter): UsageSummary {
+  const total = zero(), local = zero(), cloud = zero();
   const models = new Map<string, Slice>();
   const backends = new Map<string, Slice>();
   for (const r of rows) {
     add(total, r);
     add(r.local ? local : cloud, r);
-    const day = new Date(r.started_at_ms).toISOString().slice(0, 10);
-    if (!days.has(day)) days.set(day, zero());
-    add(days.get(day)!, r);
     const m = r.requested_model;
     if (!models.has(m)) models.set(m, { label: m, local: null, totals: zero() });
     add(models.get(m)!.totals, r);
-    const b = r.backend ?? "(none)";
+    const b = r.backend ?? "";
     if (!backends.has(b)) backends.set(b, { label: b, local: s.backends.find((x) => x.id === b)?.local ?? null, totals: zero() });
     add(backends.get(b)!.totals, r);
   }
@@ -198,7 +219,7 @@ function summarize(s: FakeState, rows: RequestRow[]): UsageSummary {
   return {
     total, local, cloud,
     saved_usd: total.saved_usd,
-    per_day: [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, totals]) => ({ start_ms: Date.parse(`${day}T00:00:00Z`), day, totals })),
+    per_day: perDay(rows, f),
     by_model: [...models.values()].sort(bySpend),
     by_backend: [...backends.values()].sort(bySpend),
   };
@@ -319,11 +340,14 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     case "usage_summary":
       if (failing) throw err("io", "The usage database is locked by another process");
       // Like the store: aggregates come from rollups, which the text search cannot narrow.
-      return summarize(s, s.rows.filter((r) => matches(r, { ...a.filter, text: null })));
+      return summarize(s, s.rows.filter((r) => matches(r, { ...a.filter, text: null })), a.filter);
+    case "choose_export_path":
+      // What the native save dialog returns when the user accepts the proposed name.
+      return `/home/dev/Documents/${a.defaultName ?? "switchyard-usage-2026-11-23-0905.csv"}`;
     case "export_usage_csv": {
-      if (failing) throw err("io", "Could not write /home/dev/Downloads/switchyard-usage-2026-11-23-0905.csv: No space left on device (os error 28)");
+      if (failing) throw err("io", `Cannot write the usage export to ${a.path}: No space left on device (os error 28)`);
       const text = !!a.filter.text?.trim();
-      return { path: "/home/dev/Downloads/switchyard-usage-2026-11-23-0905.csv", rows: s.rows.filter((r) => matches(r, { ...a.filter, text: null })).length, text_ignored: text };
+      return { path: a.path, rows: s.rows.filter((r) => matches(r, { ...a.filter, text: null })).length, text_ignored: text };
     }
     case "get_settings":
       return structuredClone(s.settings);
@@ -360,4 +384,4 @@ export function newRow(s: FakeState, partial: Partial<RequestRow> = {}): Request
   return row;
 }
 
-export type { RowStatus };
+export type { RequestStatus };
