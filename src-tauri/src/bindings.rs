@@ -35,6 +35,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             mapping::test_route,
             usage::query_usage,
             usage::usage_summary,
+            usage::choose_export_path,
             usage::export_usage_csv,
             settings::get_settings,
             settings::save_settings,

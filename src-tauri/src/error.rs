@@ -4,6 +4,7 @@ use serde::Serialize;
 use specta::Type;
 
 use switchyard_core::engine::{BackendField, BackendOpError, SettingsField};
+use switchyard_core::usage::UsageError;
 
 use crate::engine::EngineError;
 
@@ -113,4 +114,43 @@ impl From<std::io::Error> for CommandError {
     }
 }
 
+impl From<UsageError> for CommandError {
+    fn from(e: UsageError) -> Self {
+        let kind = match &e {
+            UsageError::TooNew { .. } | UsageError::NeedsUpgrade { .. } => ErrorKind::Unavailable,
+            UsageError::WriterStopped | UsageError::Task(_) => ErrorKind::Engine,
+            _ => ErrorKind::Io,
+        };
+        let message = e.to_string();
+        // Messages start lowercase in the engine; the window shows them as sentences.
+        let mut chars = message.chars();
+        let message = match chars.next() {
+            Some(c) => c.to_uppercase().chain(chars).collect(),
+            None => message,
+        };
+        Self::new(kind, message)
+    }
+}
+
 pub type CmdResult<T> = Result<T, CommandError>;
+
+#[cfg(test)]
+mod tests {
+    use switchyard_core::usage::UsageReader;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_missing_usage_database_is_a_readable_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let reader = UsageReader::new(dir.path().join("nope").join("usage.sqlite3"));
+        let err = CommandError::from(reader.today().await.unwrap_err());
+        assert_eq!(err.kind, ErrorKind::Io);
+        assert!(
+            err.message.starts_with("Usage database "),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("usage.sqlite3"), "{}", err.message);
+    }
+}

@@ -9,7 +9,6 @@ pub mod bindings;
 pub mod commands;
 pub mod error;
 pub mod events;
-pub mod history;
 mod prefs;
 pub mod state;
 pub mod tray;
@@ -24,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchyard_core::secrets::{KeychainStore, SecretStore};
-use switchyard_core::usage::{DB_FILE_NAME, Pricer};
+use switchyard_core::usage::{DB_FILE_NAME, Pricer, RequestRow, UsageReader};
 use tauri::{Manager, RunEvent, WindowEvent};
 use tauri_plugin_autostart::MacosLauncher;
 use tauri_specta::Event;
@@ -33,7 +32,6 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::commands::overview::{refresh_today, status_of};
 use crate::engine::{Engine, EngineEvent, EngineOptions};
 use crate::events::{RequestFinished, UsageChanged};
-use crate::history::{RequestRow, UsageReader};
 use crate::state::{AppState, SharedState};
 
 fn engine_options() -> EngineOptions {
@@ -57,7 +55,6 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
         loop {
             match rx.recv().await {
                 Ok(EngineEvent::RequestFinished(record)) => {
-                    state.note_error(record.error_message.as_deref());
                     // Priced as the writer will price it, so the live row and the stored one agree.
                     let row = RequestRow::from(
                         Pricer::from_config(&state.engine.config()).price(*record),
@@ -132,6 +129,8 @@ pub fn run() {
             None,
         ))
         .plugin(tauri_plugin_clipboard_manager::init())
+        // The save dialog for CSV exports (opened from Rust; the window cannot call it).
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(ipc.invoke_handler())
         .setup(move |app| {
             ipc.mount_events(app);
@@ -142,9 +141,9 @@ pub fn run() {
                 .map_err(|e| format!("Switchyard could not start its gateway: {e}"))?;
             // The same file the engine's writer (and `switchyard serve`) writes.
             let usage = match engine.usage_writer() {
-                Some(_) => Some(Arc::new(UsageReader::new(
+                Some(_) => Some(UsageReader::new(
                     switchyard_core::engine::data_dir(data_dir)?.join(DB_FILE_NAME),
-                ))),
+                )),
                 None => None,
             };
             let prefs = prefs::load(&prefs::prefs_path(&engine.config_path()));

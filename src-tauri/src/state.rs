@@ -5,33 +5,22 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use crate::engine::Engine;
-use crate::history::UsageReader;
-use crate::prefs::Prefs;
+use switchyard_core::usage::{Today, UsageReader};
 
-/// Today's totals from the usage database, cached so the tray can draw its status line
-/// without a query on the UI thread.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TodayCounts {
-    /// The (UTC) day these counts are for, Unix ms of its start.
-    pub day_start_ms: i64,
-    pub requests: u64,
-    pub errors: u64,
-    pub tokens: u64,
-    pub cost_usd: f64,
-    pub unpriced: u64,
-}
+use crate::engine::Engine;
+use crate::prefs::Prefs;
 
 pub struct AppState {
     pub engine: Engine,
     /// `None` when the engine records no usage (started with another sink).
     pub usage: Option<Arc<UsageReader>>,
-    pub today: Mutex<TodayCounts>,
+    /// Today's totals, cached so the tray can draw its status line without a query on the
+    /// UI thread.
+    pub today: Mutex<Today>,
     /// Poked for every finished request; the task waiting on it makes the writer commit,
     /// then tells the window the history changed.
     pub stored: Notify,
     pub prefs: Mutex<Prefs>,
-    pub last_error: Mutex<Option<String>>,
     pub tray_host: bool,
 }
 
@@ -47,23 +36,14 @@ impl AppState {
         Self {
             engine,
             usage,
-            today: Mutex::new(TodayCounts::default()),
+            today: Mutex::new(Today::default()),
             stored: Notify::new(),
             prefs: Mutex::new(prefs),
-            last_error: Mutex::new(None),
             tray_host,
         }
     }
 
-    pub fn note_error(&self, message: Option<&str>) {
-        if let Some(message) = message
-            && let Ok(mut last) = self.last_error.lock()
-        {
-            *last = Some(message.to_owned());
-        }
-    }
-
-    pub fn today(&self) -> TodayCounts {
+    pub fn today(&self) -> Today {
         self.today.lock().map(|t| t.clone()).unwrap_or_default()
     }
 

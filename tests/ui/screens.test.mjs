@@ -223,7 +223,7 @@ test("model mapping error states: empty pattern refused, gateway down", async ()
   await page.getByTestId("rule").first().waitFor();
   await page.getByTestId("rule").first().locator('[data-field="pattern"]').fill(" ");
   await page.getByTestId("save-mapping").click();
-  assert.match(await page.getByTestId("mapping-error").innerText(), /pattern is empty/);
+  assert.match(await page.getByTestId("mapping-error").innerText(), /type the model name or pattern it matches/);
   await context.close();
   const down = await open("mapping", { fail: ["test_route"] });
   await down.page.getByTestId("run-route-test").click();
@@ -278,13 +278,14 @@ test("settings: token masked/revealed/rotated, port validation, language switch 
   assert.ok(!(await token.innerText()).includes("7f3c9a1e5b2d"));
   await page.getByRole("button", { name: "Show" }).click();
   assert.match(await token.innerText(), /sy-local-7f3c9a1e5b2d/);
-  page.once("dialog", (d) => d.accept());
+  // An in-app dialog, never the webview's confirm().
+  page.once("dialog", () => assert.fail("a native JavaScript dialog was opened"));
   await page.getByTestId("rotate-token").click();
+  await page.getByTestId("confirm-rotate").click();
   await page.getByText("New token generated").waitFor();
   assert.ok(!(await token.innerText()).includes("7f3c9a1e5b2d"));
   await page.locator('input[name="port"]').fill("80");
-  await page.getByTestId("save-settings").click();
-  assert.match(await page.getByTestId("settings-error").innerText(), /between 1024 and 65535/);
+  assert.equal(await page.getByTestId("port-error").innerText(), "Port must be 1024–65535.");
   await page.getByTestId("keep-forever").uncheck();
   await page.locator('input[name="retention"]').fill("30");
   await page.locator('input[name="port"]').fill("4848");

@@ -31,7 +31,7 @@ async setPaused(paused: boolean) : Promise<Result<GatewayStatus, CommandError>> 
 }
 },
 /**
- * The latest requests from the usage database, newest first.
+ * The latest requests from the usage database, newest first (at most 500).
  */
 async recentRequests(limit: number) : Promise<Result<RequestRow[], CommandError>> {
     try {
@@ -71,7 +71,7 @@ async claudeCodeStatus() : Promise<Result<ClaudeCodeStatus, CommandError>> {
 /**
  * Writes the gateway's variables into the `env` block of `settings.json`, keeping a backup.
  */
-async configureClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
+async configureClaudeCode() : Promise<Result<ConfigureReport, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("configure_claude_code") };
 } catch (e) {
@@ -79,7 +79,7 @@ async configureClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async restoreClaudeCode() : Promise<Result<ClaudeCodeStatus, CommandError>> {
+async restoreClaudeCode() : Promise<Result<RestoreReport, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("restore_claude_code") };
 } catch (e) {
@@ -176,11 +176,19 @@ async listProfiles() : Promise<Result<ProfileView[], CommandError>> {
 }
 },
 /**
- * Creates or replaces a profile.
+ * Replaces an existing profile's rules and default route.
  */
 async saveProfile(profile: ProfileView) : Promise<Result<ProfileView, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("save_profile", { profile }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async createProfile(name: string) : Promise<Result<ProfileView, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_profile", { name }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -206,7 +214,10 @@ async testRoute(model: string) : Promise<Result<RouteTestResult, CommandError>> 
     else return { status: "error", error: e  as any };
 }
 },
-async queryUsage(filter: UsageFilter, page: number, pageSize: number) : Promise<Result<UsagePage, CommandError>> {
+/**
+ * One page of the history, newest first (at most 500 rows).
+ */
+async queryUsage(filter: UsageFilter, page: number, pageSize: number) : Promise<Result<HistoryPage, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("query_usage", { filter, page, pageSize }) };
 } catch (e) {
@@ -223,12 +234,23 @@ async usageSummary(filter: UsageFilter) : Promise<Result<UsageSummary, CommandEr
 }
 },
 /**
- * Writes the history the filter selects (newest first) as CSV into the Downloads folder and
- * returns the file's path.
+ * Asks where to save an export (the native save dialog); `None` when the user cancels.
+ * Without a `default_name`, the name carries the date and time (UTC).
  */
-async exportUsageCsv(filter: UsageFilter) : Promise<Result<ExportResult, CommandError>> {
+async chooseExportPath(defaultName: string | null) : Promise<Result<string | null, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("export_usage_csv", { filter }) };
+    return { status: "ok", data: await TAURI_INVOKE("choose_export_path", { defaultName }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Writes the history the filter selects (newest first) as CSV to `path`.
+ */
+async exportUsageCsv(filter: UsageFilter, path: string) : Promise<Result<ExportResult, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_usage_csv", { filter, path }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -411,11 +433,23 @@ export type CheckedModel = { id: string;
  * The window the server reports for it, or the backend's configured override.
  */
 context_length: number | null }
+/**
+ * Whether Claude Code goes through the gateway, as the app's Overview and setup checklist
+ * show it.
+ */
 export type ClaudeCodeStatus = { settings_path: string; 
 /**
- * `settings.json` already points at this gateway.
+ * `settings.json` points `ANTHROPIC_BASE_URL` at this gateway.
  */
-configured: boolean; has_backup: boolean; conflicts: Conflict[] }
+configured: boolean; 
+/**
+ * A backup taken by Switchyard exists, so Restore can put the old file back.
+ */
+has_backup: boolean; 
+/**
+ * What would still override or break the setup, worded for people.
+ */
+conflicts: Conflict[] }
 export type ClaudeEnv = { vars: EnvVar[]; 
 /**
  * `export NAME=value` lines for a shell.
@@ -425,12 +459,59 @@ export type CommandError = { kind: ErrorKind; message: string;
 /**
  * The form field at fault, so the window can show `message` under it.
  */
-field?: BackendField | null }
-export type Conflict = { name: string; 
+field?: FormField | null }
 /**
- * What was found, where, and what to do.
+ * What "Configure Claude Code" did, for the sentence the app shows.
+ */
+export type ConfigureReport = { status: ClaudeCodeStatus; 
+/**
+ * Variables added or given a new value; empty when the file already pointed here.
+ */
+changed: string[]; 
+/**
+ * A non-empty `ANTHROPIC_API_KEY` in the file was set to "" (the backup keeps it).
+ */
+blanked_api_key: boolean; 
+/**
+ * The backup this call took of the previous file, if it took one.
+ */
+backup: string | null }
+export type Conflict = { kind: ConflictKind; 
+/**
+ * Human-readable: what was found, where, what it does, and what to do.
  */
 message: string }
+/**
+ * Something that would override or break the gateway setup.
+ */
+export type ConflictKind = 
+/**
+ * An Anthropic API key Claude Code would send instead of (or besides) the gateway token.
+ */
+"api_key_set" | 
+/**
+ * `apiKeyHelper` replaces the gateway token on every request.
+ */
+"api_key_helper" | 
+/**
+ * Claude Code is pointed at another endpoint.
+ */
+"base_url_elsewhere" | 
+/**
+ * The base URL ends in `/v1`; Claude Code appends `/v1/messages` itself.
+ */
+"base_url_has_v1" | 
+/**
+ * Bedrock/Vertex/Foundry mode ignores `ANTHROPIC_BASE_URL`.
+ */
+"cloud_provider_mode" | 
+/**
+ * An HTTP proxy variable may route loopback requests away.
+ */
+"http_proxy"
+/**
+ * One UTC day of a daily series.
+ */
 export type DayPoint = { 
 /**
  * Start of the UTC day, Unix ms.
@@ -499,6 +580,10 @@ export type ExportResult = { path: string; rows: number;
  * The filter had a text search, which the export does not apply.
  */
 text_ignored: boolean }
+/**
+ * A field of one of the window's forms (each form knows its own names).
+ */
+export type FormField = BackendField | SettingsField
 export type GatewayStatus = { 
 /**
  * `127.0.0.1:4747`
@@ -519,11 +604,24 @@ cost_today_usd: number;
 /**
  * Requests today whose cost is unknown (not counted in `cost_today_usd`).
  */
-unpriced_today: number; last_error: string | null; config_path: string; version: string; 
+unpriced_today: number; 
+/**
+ * The latest failed request, until one succeeds or the gateway is paused or resumed.
+ */
+last_error: LastError | null; config_path: string; version: string; 
 /**
  * Whether a system tray is available (if not, closing the window quits).
  */
 tray_host: boolean }
+/**
+ * One page of the history, newest first.
+ */
+export type HistoryPage = { rows: RequestRow[]; 
+/**
+ * Requests matching the filter. Without a text search it comes from the per-hour
+ * rollups, so a range starting inside an hour counts that whole hour.
+ */
+total: number; page: number; page_size: number }
 /**
  * Where a backend's key comes from.
  */
@@ -541,9 +639,14 @@ export type Language =
  * Follow the OS/webview language.
  */
 "system" | "en" | "zh_cn"
+/**
+ * The latest failed request, while it is the latest news: a request that succeeds after it,
+ * or a pause or resume of the gateway, clears it (an error from yesterday is not a status).
+ */
+export type LastError = { at_ms: number; requested_model: string; backend: string | null; message: string }
 export type ProfileView = { name: string; active: boolean; 
 /**
- * Rules are tried in order; the first match wins.
+ * Tried in order; the first match wins.
  */
 rules: RuleView[]; default: RouteView | null }
 /**
@@ -552,13 +655,33 @@ rules: RuleView[]; default: RouteView | null }
  */
 export type RequestFinished = { row: RequestRow }
 /**
- * One request as the window shows it.
+ * One request, stored or just finished.
  */
 export type RequestRow = { 
 /**
  * The store's row id; `None` for a request announced live and not yet written.
  */
-id: number | null; started_at_ms: number; client: string | null; requested_model: string; profile: string; backend: string | null; backend_kind: string | null; upstream_model: string | null; stream: boolean; status: RowStatus; http_status: number; error_type: string | null; error_message: string | null; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; ttft_ms: number | null; latency_ms: number; attempts: number; 
+id: number | null; 
+/**
+ * Unix time in milliseconds when the request arrived.
+ */
+started_at_ms: number; 
+/**
+ * The client's `user-agent`.
+ */
+client: string | null; 
+/**
+ * Claude Code's session id.
+ */
+session_id: string | null; requested_model: string; profile: string; 
+/**
+ * The backend that answered (or the last one tried); `None` when none was chosen.
+ */
+backend: string | null; backend_kind: string | null; upstream_model: string | null; stream: boolean; status: RequestStatus; http_status: number; error_type: string | null; error_message: string | null; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; 
+/**
+ * Time to the first byte of the answer.
+ */
+ttft_ms: number | null; latency_ms: number; 
 /**
  * What the request cost (0 for local backends); `None` when the model's price is unknown.
  */
@@ -566,18 +689,38 @@ cost_usd: number | null;
 /**
  * What it would have cost at the requested (Claude) model's price; `None` when unknown.
  */
-cloud_equivalent_usd: number | null; 
+cloud_equiv_usd: number | null; 
 /**
  * Answered by a backend on this machine or the private network.
  */
-local: boolean }
+local: boolean; 
+/**
+ * Targets tried, the one that answered included (1 = no fallback).
+ */
+attempts: number }
+export type RequestStatus = "ok" | "error" | 
+/**
+ * The client went away before the answer was complete.
+ */
+"cancelled"
+/**
+ * What "Restore" did.
+ */
+export type RestoreReport = { status: ClaudeCodeStatus; 
+/**
+ * Variables changed back to their value before Switchyard (or removed).
+ */
+reverted: string[] }
 export type RouteTestResult = { ok: boolean; profile: string; requested_model: string; backend: string | null; upstream_model: string | null; latency_ms: number; 
 /**
  * The start of the model's answer, or the gateway's error message.
  */
 detail: string }
-export type RouteView = { targets: TargetView[]; fallbacks: TargetView[] }
-export type RowStatus = "ok" | "error" | "cancelled"
+/**
+ * A route as the app shows and edits it: targets in order, fallbacks, and how the targets
+ * are used (always spelled out, even where the file leaves it implicit).
+ */
+export type RouteView = { strategy: Strategy; targets: TargetSpec[]; fallbacks: TargetSpec[] }
 export type RuleView = { 
 /**
  * Exact model name or glob such as `*sonnet*`.
@@ -597,9 +740,20 @@ export type Settings = { port: number; listen_addr: string; autostart: boolean;
  * Usage history older than this many days is deleted; `None` keeps it forever.
  * Stored in the config's `[usage]` section (shared with `switchyard serve`).
  */
-retention_days: number | null; language: Language; config_path: string }
-export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language }
-export type Slice = { label: string; 
+retention_days: number | null; language: Language; theme: Theme; config_path: string }
+/**
+ * The settings field a problem is about, so the form can show it under that field.
+ */
+export type SettingsField = "port" | "retention_days"
+export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language; theme: Theme }
+/**
+ * The totals of one model or backend.
+ */
+export type Slice = { 
+/**
+ * The model or backend; empty for requests refused before any backend was chosen.
+ */
+label: string; 
 /**
  * For backends: whether it runs on this machine or the private network; `None` for models
  * (a requested model may be served either way) and for backends no longer configured.
@@ -610,30 +764,50 @@ local: boolean | null; totals: Totals }
  */
 export type StatusChanged = { status: GatewayStatus }
 /**
+ * `strategy = "ordered" | "weighted"` on a rule, a default route or a profile.
+ */
+export type Strategy = 
+/**
+ * The targets in the order written (the first that answers wins), then the fallbacks.
+ */
+"ordered" | 
+/**
+ * Traffic shared among the targets by their `weight` (default 1), then the fallbacks.
+ */
+"weighted"
+/**
  * Whether a backend is one of a route's targets or one of its fallbacks.
  */
 export type TargetRole = "target" | "fallback"
-export type TargetView = { backend: string; 
+export type TargetSpec = { backend: string; 
 /**
- * `None`: send the requested model name unchanged.
+ * The upstream model; absent means "send the requested name unchanged".
  */
-model: string | null; weight: number | null }
+model?: string | null; 
 /**
- * Sums over a set of requests.
+ * Share of traffic among a route's targets (default 1); only with `strategy = "weighted"`.
+ */
+weight?: number | null }
+/**
+ * The window's colours. `System` follows the desktop's light/dark setting.
+ */
+export type Theme = "system" | "light" | "dark"
+/**
+ * Sums over a set of requests. Counts read as 0 if the store holds a corrupt negative.
  */
 export type Totals = { requests: number; errors: number; cancelled: number; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; 
 /**
- * Spend on the requests whose price is known.
+ * Spend on requests with a known price.
  */
 cost_usd: number; 
 /**
- * Requests whose cost is unknown (no price for the model): `cost_usd` leaves them out.
+ * Requests whose cost is unknown (no price for the model).
  */
 unpriced: number; 
 /**
- * What the requests would have cost at the requested (Claude) models' prices.
+ * What the requests would have cost at the requested models' prices.
  */
-cloud_equivalent_usd: number; 
+cloud_equiv_usd: number; 
 /**
  * Cloud-equivalent minus actual cost, over requests where both are known.
  */
@@ -643,6 +817,9 @@ saved_usd: number; avg_latency_ms: number }
  * re-read.
  */
 export type UsageChanged = { status: GatewayStatus }
+/**
+ * What the Usage screen asks about; every field is optional.
+ */
 export type UsageFilter = { 
 /**
  * Inclusive lower bound, Unix ms.
@@ -653,22 +830,20 @@ since_ms: number | null;
  */
 until_ms: number | null; 
 /**
- * History table only: matched, ignoring case, against requested model, upstream model,
- * backend and client. Totals, charts and the CSV export read the store's per-hour rollups,
- * which do not keep those columns, so they ignore it.
+ * History only: matched, ignoring case, against requested model, upstream model, backend
+ * and client. Totals, charts and the CSV export read the per-hour rollups, which do not
+ * keep those columns, so they ignore it.
  */
-text: string | null; profile: string | null; backend: string | null; status: RowStatus | null }
-export type UsagePage = { rows: RequestRow[]; 
-/**
- * Requests matching the filter. Without a text search it comes from the per-hour
- * rollups, so a range starting inside an hour counts that whole hour.
- */
-total: number; page: number; page_size: number }
+text: string | null; profile: string | null; backend: string | null; status: RequestStatus | null }
 export type UsageSummary = { total: Totals; local: Totals; cloud: Totals; 
 /**
  * What routing saved against the requested models' prices (where both prices are known).
  */
-saved_usd: number; per_day: DayPoint[]; 
+saved_usd: number; 
+/**
+ * Every UTC day of the range, oldest first, days without requests included (zeros).
+ */
+per_day: DayPoint[]; 
 /**
  * By requested model, largest spend first.
  */

@@ -75,7 +75,7 @@ fn usd(value: Option<f64>) -> String {
     }
 }
 
-fn tokens(n: i64) -> String {
+fn tokens(n: u64) -> String {
     match n {
         n if n >= 1_000_000 => format!("{:.1}M", n as f64 / 1e6),
         n if n >= 10_000 => format!("{:.0}k", n as f64 / 1e3),

@@ -95,12 +95,19 @@ fn usage_prints_requests_totals_and_csv() {
     let only_haiku = run(dir.path(), &["--model", "claude-haiku-4-5", "--csv"]);
     let lines: Vec<_> = only_haiku.lines().collect();
     assert_eq!(lines.len(), 2, "{only_haiku}");
-    assert!(lines[0].starts_with("id,started_at_ms,"));
+    assert!(lines[0].starts_with("Request ID,Started (UTC),Started (Unix ms),"));
+    // ISO 8601 UTC beside Unix ms, and the cost to 6 decimals.
+    assert!(
+        lines[1].starts_with("2,2026-11-01T00:01:00.000Z,1793491260000,"),
+        "{}",
+        lines[1]
+    );
     assert!(
         lines[1].contains(",claude-haiku-4-5,main,cloud,"),
         "{}",
         lines[1]
     );
+    assert!(lines[1].contains(",2.000000,"), "{}", lines[1]);
 
     let since = run(dir.path(), &["--since", "2026-11-02"]);
     assert!(!since.contains("claude-sonnet-4-5"), "{since}");

@@ -156,5 +156,9 @@ fn sigkill_mid_write_leaves_a_sound_database_with_every_acknowledged_row() {
     let rows: i64 = conn
         .query_row("SELECT count(*) FROM requests", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(total, rows, "the rollup committed with its rows");
+    assert_eq!(
+        i64::try_from(total).ok(),
+        Some(rows),
+        "the rollup committed with its rows"
+    );
 }

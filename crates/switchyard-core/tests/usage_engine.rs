@@ -197,7 +197,7 @@ targets = [{{ backend = "ol", model = "local-model" }}]
     assert_eq!(tokens(&rows[0]), (25, 42, 100, 7));
     assert_eq!(tokens(&rows[1]), (100, 17, 20, 0));
     assert_eq!(tokens(&rows[2]), (30, 5, 0, 0));
-    assert_eq!(rows[3].status, "error");
+    assert_eq!(rows[3].status, RequestStatus::Error);
     assert_eq!(
         rows[3].input_tokens, 25,
         "tokens seen before the break are kept"
@@ -209,7 +209,7 @@ targets = [{{ backend = "ol", model = "local-model" }}]
         (&rows[1], "oa", "openai_chat"),
         (&rows[2], "ol", "ollama"),
     ] {
-        assert_eq!(row.status, "ok");
+        assert_eq!(row.status, RequestStatus::Ok);
         assert_eq!(row.backend.as_deref(), Some(backend));
         assert_eq!(row.backend_kind.as_deref(), Some(kind));
         assert!(row.stream);

@@ -219,10 +219,10 @@ fn rows_are_priced_cloud_local_unknown_and_cache() {
     // Unknown price: NULL cost, tokens kept, error kept.
     assert_eq!(rows[3].cost_usd, None);
     assert_eq!(rows[3].input_tokens, 50);
-    assert_eq!(rows[3].status, "error");
+    assert_eq!(rows[3].status, RequestStatus::Error);
     assert_eq!(rows[3].error_type.as_deref(), Some("api_error"));
     assert_eq!(rows[3].http_status, 500);
-    assert_eq!(rows[4].status, "cancelled");
+    assert_eq!(rows[4].status, RequestStatus::Cancelled);
     assert_eq!(rows[4].cache_read_tokens, 0);
     assert_eq!(rows[0].cache_read_tokens, 2000);
     assert_eq!(rows[0].cache_write_tokens, 400);
@@ -415,15 +415,31 @@ fn csv_export_has_a_header_and_every_row() {
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<_> = text.lines().collect();
     assert_eq!(lines.len(), 6);
-    assert!(lines[0].starts_with("id,started_at_ms,client,session_id,requested_model"));
-    // The unknown cost is an empty cell, not 0.
-    let error_line = lines
-        .iter()
-        .find(|l| l.contains("mystery/model-x"))
-        .unwrap();
+    assert_eq!(
+        lines[0],
+        "Request ID,Started (UTC),Started (Unix ms),Client,Session,Requested model,Profile,\
+         Backend,Backend kind,Upstream model,Streamed,Status,HTTP status,Error type,\
+         Error message,Input tokens,Output tokens,Cache read tokens,Cache write tokens,\
+         Time to first token (ms),Latency (ms),Cost (USD),Cloud equivalent (USD),Local,Attempts"
+    );
+    // Newest first; ISO 8601 UTC times beside Unix ms, status as text, and the unknown cost
+    // an empty cell, not 0.
+    assert_eq!(
+        lines[2],
+        "4,2026-11-02T02:00:00.000Z,1793584800000,claude-cli/2.0,s-1,claude-haiku-4-5,cloud,\
+         openrouter,anthropic,mystery/model-x,yes,error,500,api_error,boom,50,0,0,0,100,500,,\
+         0.000050,no,1"
+    );
+    // Costs rounded to 6 decimals.
     assert!(
-        error_line.contains(",500,api_error,boom,50,0,0,0,100,500,,"),
-        "{error_line}"
+        lines[3].starts_with("3,2026-11-02T00:05:00.000Z,1793577900000,"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[3].ends_with(",0.322000,1.500000,no,1"),
+        "{}",
+        lines[3]
     );
 
     let empty = tempfile::tempdir().unwrap();
@@ -435,7 +451,7 @@ fn csv_export_has_a_header_and_every_row() {
     assert!(
         String::from_utf8(out)
             .unwrap()
-            .starts_with("id,started_at_ms,")
+            .starts_with("Request ID,Started (UTC),")
     );
 }
 
@@ -453,7 +469,7 @@ fn retention_deletes_old_rows_and_their_hours() {
     let hourly = store
         .series(&Filter::default(), Bucket::Hour, None)
         .unwrap();
-    assert_eq!(hourly.iter().map(|p| p.totals.requests).sum::<i64>(), 3);
+    assert_eq!(hourly.iter().map(|p| p.totals.requests).sum::<u64>(), 3);
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }
 

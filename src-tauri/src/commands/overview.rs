@@ -2,12 +2,13 @@
 
 use serde::Serialize;
 use specta::Type;
-use switchyard_core::usage::Filter;
+use switchyard_core::engine::LastError;
+use switchyard_core::usage::{RequestRow, Today, now_ms};
 use tauri::State;
 
-use crate::error::{CmdResult, CommandError, ErrorKind};
-use crate::history::RequestRow;
-use crate::state::{AppState, SharedState, TodayCounts};
+use crate::commands::usage::reader;
+use crate::error::CmdResult;
+use crate::state::{AppState, SharedState};
 
 #[derive(Debug, Clone, Serialize, Type)]
 pub struct GatewayStatus {
@@ -26,19 +27,12 @@ pub struct GatewayStatus {
     pub cost_today_usd: f64,
     /// Requests today whose cost is unknown (not counted in `cost_today_usd`).
     pub unpriced_today: u64,
-    pub last_error: Option<String>,
+    /// The latest failed request, until one succeeds or the gateway is paused or resumed.
+    pub last_error: Option<LastError>,
     pub config_path: String,
     pub version: String,
     /// Whether a system tray is available (if not, closing the window quits).
     pub tray_host: bool,
-}
-
-pub(crate) fn start_of_today_ms() -> i64 {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    now_ms - now_ms.rem_euclid(86_400_000)
 }
 
 /// Re-read today's totals from the usage database (on the blocking pool).
@@ -46,24 +40,7 @@ pub async fn refresh_today(state: &SharedState) -> CmdResult<()> {
     let Some(reader) = state.usage.clone() else {
         return Ok(());
     };
-    let day_start_ms = start_of_today_ms();
-    let totals = reader
-        .query(move |s| {
-            s.totals(&Filter {
-                since_ms: Some(day_start_ms),
-                ..Filter::default()
-            })
-        })
-        .await?;
-    let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    let fresh = TodayCounts {
-        day_start_ms,
-        requests: count(totals.requests),
-        errors: count(totals.errors),
-        tokens: count(totals.input_tokens) + count(totals.output_tokens),
-        cost_usd: totals.cost_usd,
-        unpriced: count(totals.unpriced),
-    };
+    let fresh = reader.today().await?;
     if let Ok(mut today) = state.today.lock() {
         *today = fresh;
     }
@@ -76,10 +53,10 @@ pub fn status_of(state: &AppState) -> GatewayStatus {
     let addr = state.engine.listen_addr();
     let cached = state.today();
     // Counters cached yesterday say nothing about today; the next refresh fills them in.
-    let today = if cached.day_start_ms == start_of_today_ms() {
-        cached
+    let today = if cached.is_current(now_ms()) {
+        cached.totals
     } else {
-        TodayCounts::default()
+        Today::default().totals
     };
     GatewayStatus {
         listen_addr: addr.to_string(),
@@ -89,10 +66,10 @@ pub fn status_of(state: &AppState) -> GatewayStatus {
         paused: state.engine.is_paused(),
         requests_today: today.requests,
         errors_today: today.errors,
-        tokens_today: today.tokens,
+        tokens_today: today.input_tokens.saturating_add(today.output_tokens),
         cost_today_usd: today.cost_usd,
         unpriced_today: today.unpriced,
-        last_error: state.last_error.lock().ok().and_then(|e| e.clone()),
+        last_error: state.engine.last_error(),
         config_path: state.engine.config_path().display().to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         tray_host: state.tray_host,
@@ -130,24 +107,12 @@ pub async fn set_paused(
     Ok(status_of(&state))
 }
 
-/// The latest requests from the usage database, newest first.
+/// The latest requests from the usage database, newest first (at most 500).
 #[tauri::command]
 #[specta::specta]
 pub async fn recent_requests(
     state: State<'_, SharedState>,
     limit: u32,
 ) -> CmdResult<Vec<RequestRow>> {
-    if limit == 0 || limit > 1000 {
-        return Err(CommandError::invalid("limit must be between 1 and 1000"));
-    }
-    let Some(reader) = state.usage.clone() else {
-        return Err(CommandError::new(
-            ErrorKind::Unavailable,
-            "This engine keeps no usage history",
-        ));
-    };
-    let rows = reader
-        .query(move |s| s.recent(&Filter::default(), limit, 0))
-        .await?;
-    Ok(rows.into_iter().map(RequestRow::from).collect())
+    Ok(reader(&state)?.recent(limit).await?)
 }

@@ -1,10 +1,10 @@
-import { commands, events, type BackendField, type CommandError, type ErrorKind, type Result } from "../bindings";
+import { commands, events, type BackendField, type CommandError, type ErrorKind, type FormField, type Result } from "../bindings";
 
 /** A failed command, as thrown by `call`. `kind` lets screens pick a specific message. */
 export class AppError extends Error {
   readonly kind: ErrorKind;
   /** The form field at fault, when the engine could tell. */
-  readonly field: BackendField | null;
+  readonly field: FormField | null;
   constructor(e: CommandError) {
     super(e.message);
     this.kind = e.kind;
@@ -48,4 +48,11 @@ export function disposer(...pending: Promise<() => unknown>[]): () => void {
       });
     }
   };
+}
+
+const BACKEND_FIELDS: readonly string[] = ["id", "kind", "base_url", "api_key_env", "api_key", "context_length", "max_output_tokens"] satisfies BackendField[];
+
+/** Whether an engine error's field belongs to the backend form. */
+export function isBackendField(f: FormField): f is BackendField {
+  return BACKEND_FIELDS.includes(f);
 }

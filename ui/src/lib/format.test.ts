@@ -34,11 +34,14 @@ describe("format", () => {
     expect(masked).not.toContain("7f3c9a1e");
     expect(maskSecret("short")).toBe("•••••");
   });
-  it("computes range starts at local midnight", () => {
-    const now = new Date(2026, 10, 23, 15, 30).getTime();
-    const today = new Date(2026, 10, 23).getTime();
+  it("computes range starts at UTC midnight, the engine's day boundary", () => {
+    const now = Date.UTC(2026, 10, 23, 15, 30);
+    const today = Date.UTC(2026, 10, 23);
     expect(rangeStart("today", now)).toBe(today);
-    expect(rangeStart("7d", now)).toBe(today - 6 * 86_400_000);
+    expect(rangeStart("7d", now)).toBe(Date.UTC(2026, 10, 17));
+    expect(rangeStart("30d", now)).toBe(Date.UTC(2026, 9, 25));
+    // Just after midnight UTC is already the new day.
+    expect(rangeStart("today", Date.UTC(2026, 10, 24, 0, 0, 1))).toBe(Date.UTC(2026, 10, 24));
     expect(rangeStart("all", now)).toBeNull();
   });
   it("moves list items without mutating the input", () => {

@@ -50,20 +50,13 @@ export function maskSecret(s: string): string {
   return `${s.slice(0, 4)}${"•".repeat(Math.min(16, s.length - 8))}${s.slice(-4)}`;
 }
 
-/** Start of the range in Unix ms for the Usage filter. */
+/** Start of the range in Unix ms for the Usage filter: UTC midnight, like the engine's days, so
+ *  a 7-day range is exactly 7 days of the per-day chart (today included). */
 export function rangeStart(range: "today" | "7d" | "30d" | "all", now: number = Date.now()): number | null {
-  const startOfDay = new Date(now);
-  startOfDay.setHours(0, 0, 0, 0);
-  switch (range) {
-    case "today":
-      return startOfDay.getTime();
-    case "7d":
-      return startOfDay.getTime() - 6 * 86_400_000;
-    case "30d":
-      return startOfDay.getTime() - 29 * 86_400_000;
-    case "all":
-      return null;
-  }
+  if (range === "all") return null;
+  const daysBack = { today: 0, "7d": 6, "30d": 29 }[range];
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - daysBack);
 }
 
 /** Moves item `from` to index `to`, returning a new array (for reorderable rule lists). */

@@ -32,9 +32,25 @@ export function translate(lang: Lang, key: MessageKey, params?: Record<string, s
   );
 }
 
+/** The keys that come in plural forms: `<base>.one` and `<base>.other`, in every language
+ *  (Chinese uses the same text for both). */
+export type PluralKey = { [K in MessageKey]: K extends `${infer B}.one` ? B : never }[MessageKey];
+
+/** The message for a count `n` (English: "1 request", "2 requests"). `{n}` is the count, unless
+ *  `params` gives its own display for it (such as "34.5k"). */
+export function translatePlural(lang: Lang, key: PluralKey, n: number, params?: Record<string, string | number>): string {
+  const form = new Intl.PluralRules(lang).select(n) === "one" ? "one" : "other";
+  return translate(lang, `${key}.${form}` as MessageKey, { n, ...params });
+}
+
 /** Reactive in Svelte templates: reading `locale.lang` subscribes the caller. */
 export function t(key: MessageKey, params?: Record<string, string | number>): string {
   return translate(locale.lang, key, params);
+}
+
+/** `translatePlural` in the current language (reactive like `t`). */
+export function tn(key: PluralKey, n: number, params?: Record<string, string | number>): string {
+  return translatePlural(locale.lang, key, n, params);
 }
 
 export { en, zhCN, type MessageKey };

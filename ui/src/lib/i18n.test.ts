@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { en, zhCN, detectLang, translate } from "./i18n.svelte";
+import { en, zhCN, detectLang, translate, translatePlural } from "./i18n.svelte";
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -27,5 +27,20 @@ describe("i18n", () => {
     expect(translate("en", "backends.testOk", { ms: 42 })).toBe("Reachable in 42 ms");
     expect(translate("zh-CN", "backends.testOk", { ms: 42 })).toBe("可访问，用时 42 毫秒");
     expect(translate("en", "backends.testOk")).toBe("Reachable in {ms} ms");
+  });
+  it("says 1 request but 2 requests, in both languages", () => {
+    expect(translatePlural("en", "usage.requestCount", 1)).toBe("1 request");
+    expect(translatePlural("en", "usage.requestCount", 2)).toBe("2 requests");
+    expect(translatePlural("en", "usage.requestCount", 0)).toBe("0 requests");
+    expect(translatePlural("zh-CN", "usage.requestCount", 1)).toBe("1 个请求");
+    expect(translatePlural("zh-CN", "usage.requestCount", 2)).toBe("2 个请求");
+    // The form follows the count even when the figure is shown abbreviated.
+    expect(translatePlural("en", "usage.tokenCount", 1500, { n: "1.5k" })).toBe("1.5k tokens");
+    expect(translatePlural("en", "usage.tokenCount", 1)).toBe("1 token");
+  });
+  it("has both plural forms for every plural key", () => {
+    for (const key of Object.keys(en)) {
+      if (key.endsWith(".one")) expect(Object.keys(en), key).toContain(key.replace(/\.one$/, ".other"));
+    }
   });
 });

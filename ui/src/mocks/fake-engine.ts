@@ -3,8 +3,8 @@
 // Never imported by the app itself.
 import type {
   BackendCheck, BackendDraft, BackendField, BackendInfo, CheckedModel, CommandError, DeleteMode, Dependent, GatewayStatus,
-  ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RowStatus, ClaudeCodeStatus,
-  ConfigureReport, RestoreReport, TargetView,
+  ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus,
+  ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
@@ -34,6 +34,8 @@ export interface FakeState {
   keychain: Record<string, string>;
   calls: { cmd: string; args: unknown }[];
   claudeConfigured: boolean;
+  /** The engine's "last error": cleared by pause and resume, like the real one. */
+  lastError: LastError | null;
 }
 
 function claudeStatus(s: FakeState): ClaudeCodeStatus {
@@ -63,6 +65,7 @@ function mkRow(now: number, i: number): RequestRow {
     id: 10_000 - i,
     started_at_ms: now - i * 47 * 60_000 - (i % 5) * 13_000,
     client: "claude-cli/2.1.30 (external, cli)",
+    session_id: "5b1c2d3e-session",
     requested_model: requested,
     profile: local ? "local" : "cloud",
     backend,
@@ -81,7 +84,7 @@ function mkRow(now: number, i: number): RequestRow {
     latency_ms: 900 + ((i * 37) % 40) * 110,
     attempts: error ? 3 : i % 13 === 4 ? 2 : 1,
     cost_usd: local ? 0 : unpriced ? null : cloudCost,
-    cloud_equivalent_usd: unpriced ? null : cloudCost,
+    cloud_equiv_usd: unpriced ? null : cloudCost,
     local,
   };
 }
@@ -109,12 +112,12 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
         ? { rules: [], default: null }
         : {
             rules: [
-              { pattern: "*haiku*", route: { targets: [{ backend: "llamacpp", model: "qwen2.5-coder:1.5b", weight: null }], fallbacks: [{ backend: "anthropic", model: "claude-haiku-4-5", weight: null }] } },
-              { pattern: "*sonnet*", route: { targets: [{ backend: "ollama", model: "qwen2.5-coder:7b", weight: null }], fallbacks: [] } },
+              { pattern: "*haiku*", route: { strategy: "ordered", targets: [{ backend: "llamacpp", model: "qwen2.5-coder:1.5b", weight: null }], fallbacks: [{ backend: "anthropic", model: "claude-haiku-4-5", weight: null }] } },
+              { pattern: "*sonnet*", route: { strategy: "ordered", targets: [{ backend: "ollama", model: "qwen2.5-coder:7b", weight: null }], fallbacks: [] } },
             ],
-            default: { targets: [{ backend: "ollama", model: "qwen2.5-coder:7b", weight: null }], fallbacks: [] },
+            default: { strategy: "ordered", targets: [{ backend: "ollama", model: "qwen2.5-coder:7b", weight: null }], fallbacks: [] },
           },
-      cloud: { rules: [], default: empty ? null : { targets: [{ backend: "anthropic", model: null, weight: null }], fallbacks: [] } },
+      cloud: { rules: [], default: empty ? null : { strategy: "ordered", targets: [{ backend: "anthropic", model: null, weight: null }], fallbacks: [] } },
     },
     active: "local",
     paused: false,
@@ -127,6 +130,7 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     keychain: {},
     calls: [],
     claudeConfigured: false,
+    lastError: scenario === "empty" ? null : { at_ms: now - 5 * 60_000, requested_model: "claude-opus-4-1", backend: "anthropic", message: "Key rejected by anthropic (HTTP 401): invalid x-api-key" },
   };
 }
 
@@ -145,7 +149,7 @@ export function statusOf(s: FakeState): GatewayStatus {
     tokens_today: todays.reduce((a, r) => a + r.input_tokens + r.output_tokens, 0),
     cost_today_usd: todays.reduce((a, r) => a + (r.cost_usd ?? 0), 0),
     unpriced_today: todays.filter((r) => r.cost_usd === null).length,
-    last_error: s.rows.find((r) => r.error_message)?.error_message ?? null,
+    last_error: s.lastError,
     config_path: s.settings.config_path,
     version: "0.1.0",
     tray_host: true,
@@ -173,7 +177,7 @@ function matches(r: RequestRow, f: UsageFilter): boolean {
 function zero(): Totals {
   return {
     requests: 0, errors: 0, cancelled: 0, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0,
-    cost_usd: 0, unpriced: 0, cloud_equivalent_usd: 0, saved_usd: 0, avg_latency_ms: 0,
+    cost_usd: 0, unpriced: 0, cloud_equiv_usd: 0, saved_usd: 0, avg_latency_ms: 0,
   };
 }
 function add(t: Totals, r: RequestRow) {
@@ -187,24 +191,44 @@ function add(t: Totals, r: RequestRow) {
   t.cache_write_tokens += r.cache_write_tokens;
   if (r.cost_usd === null) t.unpriced += 1;
   else t.cost_usd += r.cost_usd;
-  t.cloud_equivalent_usd += r.cloud_equivalent_usd ?? 0;
-  if (r.cost_usd !== null && r.cloud_equivalent_usd !== null) t.saved_usd += r.cloud_equivalent_usd - r.cost_usd;
+  t.cloud_equiv_usd += r.cloud_equiv_usd ?? 0;
+  if (r.cost_usd !== null && r.cloud_equiv_usd !== null) t.saved_usd += r.cloud_equiv_usd - r.cost_usd;
 }
-function summarize(s: FakeState, rows: RequestRow[]): UsageSummary {
-  const total = zero(), local = zero(), cloud = zero();
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Like the engine's `per_day`: every UTC day from the range's first day (or the first day with
+ *  data) to its last (or today), zeros included. */
+export function perDay(rows: RequestRow[], f: Pick<UsageFilter, "since_ms" | "until_ms">, now = Date.now()): DayPoint[] {
   const days = new Map<string, Totals>();
+  for (const r of rows) {
+    const day = isoDay(r.started_at_ms);
+    if (!days.has(day)) days.set(day, zero());
+    add(days.get(day)!, r);
+  }
+  const first = f.since_ms !== null ? isoDay(f.since_ms) : [...days.keys()].sort()[0];
+  if (first === undefined) return [];
+  const lastWanted = isoDay(f.until_ms !== null ? f.until_ms - 1 : now);
+  const lastData = [...days.keys()].sort().pop() ?? lastWanted;
+  const last = lastData > lastWanted ? lastData : lastWanted;
+  const out: DayPoint[] = [];
+  for (let t = Date.parse(`${first}T00:00:00Z`); isoDay(t) <= last; t += DAY) {
+    const day = isoDay(t);
+    out.push({ start_ms: t, day, totals: days.get(day) ?? zero() });
+  }
+  return out;
+}
+
+function summarize(s: FakeState, rows: RequestRow[], f: UsageFilter): UsageSummary {
+  const total = zero(), local = zero(), cloud = zero();
   const models = new Map<string, Slice>();
   const backends = new Map<string, Slice>();
   for (const r of rows) {
     add(total, r);
     add(r.local ? local : cloud, r);
-    const day = new Date(r.started_at_ms).toISOString().slice(0, 10);
-    if (!days.has(day)) days.set(day, zero());
-    add(days.get(day)!, r);
     const m = r.requested_model;
     if (!models.has(m)) models.set(m, { label: m, local: null, totals: zero() });
     add(models.get(m)!.totals, r);
-    const b = r.backend ?? "(none)";
+    const b = r.backend ?? "";
     if (!backends.has(b)) backends.set(b, { label: b, local: s.backends.find((x) => x.id === b)?.local ?? null, totals: zero() });
     add(backends.get(b)!.totals, r);
   }
@@ -212,7 +236,7 @@ function summarize(s: FakeState, rows: RequestRow[]): UsageSummary {
   return {
     total, local, cloud,
     saved_usd: total.saved_usd,
-    per_day: [...days.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, totals]) => ({ start_ms: Date.parse(`${day}T00:00:00Z`), day, totals })),
+    per_day: perDay(rows, f),
     by_model: [...models.values()].sort(bySpend),
     by_backend: [...backends.values()].sort(bySpend),
   };
@@ -241,7 +265,7 @@ function checkOf(s: FakeState, b: BackendInfo): BackendCheck {
   return at({ kind: "ok", models: list }, `${b.id} is running and offers ${list.length} models`, `GET ${modelsUrl} → HTTP 200: {"data":[…]}`, true);
 }
 
-type Route = { targets: TargetView[]; fallbacks: TargetView[] };
+type Route = { targets: TargetSpec[]; fallbacks: TargetSpec[] };
 function routesOf(s: FakeState): { profile: string; rule: string | null; index: number | null; route: Route }[] {
   const out = [];
   for (const profile of Object.keys(s.profiles).sort()) {
@@ -304,7 +328,8 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       s.active = a.name;
       return statusOf(s);
     case "set_paused":
-      s.paused = a.paused;
+      if (s.paused !== a.paused) s.lastError = null;
+      s.paused = a.paused as boolean;
       return statusOf(s);
     case "recent_requests":
       return [...s.rows].sort((x, y) => y.started_at_ms - x.started_at_ms).slice(0, a.limit);
@@ -406,14 +431,23 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       return profileViews(s);
     case "save_profile": {
       const p = a.profile as ProfileView;
-      for (const r of p.rules) {
-        if (!r.pattern.trim()) throw err("invalid_input", "Rule: the model pattern is empty");
+      if (!s.profiles[p.name]) throw err("not_found", `There is no profile called “${p.name}”.`);
+      for (const [i, r] of p.rules.entries()) {
+        if (!r.pattern.trim()) throw err("invalid_input", `Rule ${i + 1}: type the model name or pattern it matches.`);
+        if (r.route.targets.length === 0) throw err("invalid_input", `Rule ${i + 1} (${r.pattern}): add at least one target.`);
         for (const t of [...r.route.targets, ...r.route.fallbacks]) {
-          if (!s.backends.some((b) => b.id === t.backend)) throw err("invalid_input", `Rule (${r.pattern}): backend "${t.backend}" does not exist`);
+          if (!s.backends.some((b) => b.id === t.backend)) throw err("invalid_input", `Rule ${i + 1} (${r.pattern}): there is no backend called “${t.backend}” any more; pick another.`);
         }
       }
       s.profiles[p.name] = { rules: structuredClone(p.rules), default: structuredClone(p.default) };
       return { ...structuredClone(p), active: p.name === s.active };
+    }
+    case "create_profile": {
+      const name = String(a.name).trim();
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw err("invalid_input", "A profile name uses letters, digits, '-' or '_' (for example “work-local”).");
+      if (s.profiles[name]) throw err("invalid_input", `There is already a profile called “${name}”.`);
+      s.profiles[name] = { rules: [], default: null };
+      return { name, active: false, rules: [], default: null } satisfies ProfileView;
     }
     case "delete_profile":
       delete s.profiles[a.name];
@@ -434,11 +468,14 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     case "usage_summary":
       if (failing) throw err("io", "The usage database is locked by another process");
       // Like the store: aggregates come from rollups, which the text search cannot narrow.
-      return summarize(s, s.rows.filter((r) => matches(r, { ...a.filter, text: null })));
+      return summarize(s, s.rows.filter((r) => matches(r, { ...a.filter, text: null })), a.filter);
+    case "choose_export_path":
+      // What the native save dialog returns when the user accepts the proposed name.
+      return `/home/dev/Documents/${a.defaultName ?? "switchyard-usage-2026-11-23-0905.csv"}`;
     case "export_usage_csv": {
-      if (failing) throw err("io", "Could not write /home/dev/Downloads/switchyard-usage-2026-11-23-0905.csv: No space left on device (os error 28)");
+      if (failing) throw err("io", `Cannot write the usage export to ${a.path}: No space left on device (os error 28)`);
       const text = !!a.filter.text?.trim();
-      return { path: "/home/dev/Downloads/switchyard-usage-2026-11-23-0905.csv", rows: s.rows.filter((r) => matches(r, { ...a.filter, text: null })).length, text_ignored: text };
+      return { path: a.path, rows: s.rows.filter((r) => matches(r, { ...a.filter, text: null })).length, text_ignored: text };
     }
     case "get_settings":
       return structuredClone(s.settings);
@@ -475,4 +512,4 @@ export function newRow(s: FakeState, partial: Partial<RequestRow> = {}): Request
   return row;
 }
 
-export type { RowStatus };
+export type { RequestStatus };

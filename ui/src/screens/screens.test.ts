@@ -205,6 +205,16 @@ describe("Usage", () => {
     expect((await screen.findByTestId("text-note")).textContent).toContain("table only");
   });
 
+  it("exports to the path chosen in the save dialog and says how many rows", async () => {
+    render(Usage);
+    await screen.findByTestId("kpi-requests");
+    await fireEvent.click(screen.getByTestId("export-csv"));
+    await waitFor(() => expect(state.calls.some((c) => c.cmd === "export_usage_csv")).toBe(true));
+    const call = state.calls.find((c) => c.cmd === "export_usage_csv")!.args as { path: string };
+    expect(call.path).toBe("/home/dev/Documents/switchyard-usage-2026-11-23-0905.csv");
+    await waitFor(() => expect(toasts.some((t) => /^Exported \d+ rows to \/home\/dev\/Documents\//.test(t.text))).toBe(true));
+  });
+
   it("shows a readable error when the history cannot be read", async () => {
     clearMocks();
     install("errors");

@@ -35,6 +35,13 @@ pub enum UsageError {
     },
     #[error("cannot write the CSV export: {0}")]
     Csv(#[from] csv::Error),
+    #[error("cannot write the usage export to {path}: {source}")]
+    Export {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("a usage query stopped unexpectedly: {0}")]
+    Task(#[from] tokio::task::JoinError),
     #[error("the usage writer has stopped")]
     WriterStopped,
 }

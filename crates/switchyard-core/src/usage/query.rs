@@ -6,7 +6,7 @@
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
-use super::store::status_str;
+use super::row::{REQUEST_COLUMNS, RequestRow, count, read_row};
 use super::{RequestStatus, UsageError, UsageStore};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -72,6 +72,7 @@ fn aggregate(filter: &Filter, hourly: bool, select: &str, tail: &str) -> (String
 
 /// Which requests a query is about; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Filter {
     /// From this Unix time (ms), inclusive.
     pub since_ms: Option<i64>,
@@ -84,49 +85,21 @@ pub struct Filter {
     pub status: Option<RequestStatus>,
 }
 
-/// One stored request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RequestRow {
-    pub id: i64,
-    pub started_at_ms: i64,
-    pub client: Option<String>,
-    pub session_id: Option<String>,
-    pub requested_model: String,
-    pub profile: String,
-    pub backend: Option<String>,
-    pub backend_kind: Option<String>,
-    pub upstream_model: Option<String>,
-    pub stream: bool,
-    pub status: String,
-    pub http_status: u16,
-    pub error_type: Option<String>,
-    pub error_message: Option<String>,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cache_read_tokens: i64,
-    pub cache_write_tokens: i64,
-    pub ttft_ms: Option<i64>,
-    pub latency_ms: i64,
-    pub cost_usd: Option<f64>,
-    pub cloud_equiv_usd: Option<f64>,
-    pub local: bool,
-    pub attempts: u32,
-}
-
-/// Sums over a set of requests.
+/// Sums over a set of requests. Counts read as 0 if the store holds a corrupt negative.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Totals {
-    pub requests: i64,
-    pub errors: i64,
-    pub cancelled: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cache_read_tokens: i64,
-    pub cache_write_tokens: i64,
+    pub requests: u64,
+    pub errors: u64,
+    pub cancelled: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
     /// Spend on requests with a known price.
     pub cost_usd: f64,
     /// Requests whose cost is unknown (no price for the model).
-    pub unpriced: i64,
+    pub unpriced: u64,
     /// What the requests would have cost at the requested models' prices.
     pub cloud_equiv_usd: f64,
     /// Cloud-equivalent minus actual cost, over requests where both are known.
@@ -173,40 +146,6 @@ pub struct Savings {
     pub saved_usd: f64,
 }
 
-const REQUEST_COLUMNS: &str = "id, started_at_ms, client, session_id, requested_model, profile,
-    backend, backend_kind, upstream_model, stream, status, http_status, error_type,
-    error_message, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, ttft_ms,
-    latency_ms, cost_usd, cloud_equiv_usd, local, attempts";
-
-fn request_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
-    Ok(RequestRow {
-        id: row.get(0)?,
-        started_at_ms: row.get(1)?,
-        client: row.get(2)?,
-        session_id: row.get(3)?,
-        requested_model: row.get(4)?,
-        profile: row.get(5)?,
-        backend: row.get(6)?,
-        backend_kind: row.get(7)?,
-        upstream_model: row.get(8)?,
-        stream: row.get(9)?,
-        status: row.get(10)?,
-        http_status: row.get(11)?,
-        error_type: row.get(12)?,
-        error_message: row.get(13)?,
-        input_tokens: row.get(14)?,
-        output_tokens: row.get(15)?,
-        cache_read_tokens: row.get(16)?,
-        cache_write_tokens: row.get(17)?,
-        ttft_ms: row.get(18)?,
-        latency_ms: row.get(19)?,
-        cost_usd: row.get(20)?,
-        cloud_equiv_usd: row.get(21)?,
-        local: row.get(22)?,
-        attempts: row.get(23)?,
-    })
-}
-
 /// `WHERE` clause and parameters for `filter`; `time` is the time column.
 fn where_clause(filter: &Filter, time: &str) -> (String, Vec<Value>) {
     let mut clauses = Vec::new();
@@ -231,7 +170,7 @@ fn where_clause(filter: &Filter, time: &str) -> (String, Vec<Value>) {
     }
     if let Some(status) = filter.status {
         clauses.push("status = ?".to_owned());
-        values.push(Value::Text(status_str(status).to_owned()));
+        values.push(Value::Text(status.as_str().to_owned()));
     }
     if clauses.is_empty() {
         (String::new(), values)
@@ -247,8 +186,9 @@ const SUMS: &str = "sum(requests), sum(CASE WHEN status = 'error' THEN requests 
 
 /// Reads the 12 `SUMS` columns starting at `at`.
 fn totals_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Totals> {
-    let int =
-        |i: usize| -> rusqlite::Result<i64> { Ok(row.get::<_, Option<i64>>(at + i)?.unwrap_or(0)) };
+    let int = |i: usize| -> rusqlite::Result<u64> {
+        Ok(count(row.get::<_, Option<i64>>(at + i)?.unwrap_or(0)))
+    };
     let real = |i: usize| -> rusqlite::Result<f64> {
         Ok(row.get::<_, Option<f64>>(at + i)?.unwrap_or(0.0))
     };
@@ -299,7 +239,7 @@ impl UsageStore {
              ORDER BY started_at_ms DESC, id DESC LIMIT ? OFFSET ?"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_map(rusqlite::params_from_iter(values), request_row)
+        stmt.query_map(rusqlite::params_from_iter(values), read_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }
@@ -328,7 +268,7 @@ impl UsageStore {
         let sql =
             format!("SELECT {REQUEST_COLUMNS} FROM requests {clause} ORDER BY id DESC LIMIT ?");
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_map(rusqlite::params_from_iter(values), request_row)
+        stmt.query_map(rusqlite::params_from_iter(values), read_row)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }

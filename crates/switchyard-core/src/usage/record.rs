@@ -3,12 +3,40 @@ use serde::{Deserialize, Serialize};
 use crate::anthropic::Usage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RequestStatus {
     Ok,
     Error,
     /// The client went away before the answer was complete.
     Cancelled,
+}
+
+impl RequestStatus {
+    /// The text the store keeps (and the CSV export shows).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Ok => "ok",
+            RequestStatus::Error => "error",
+            RequestStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads the store's text; anything unexpected (a newer writer's status) reads as an
+    /// error rather than being hidden.
+    pub fn from_stored(text: &str) -> Self {
+        match text {
+            "ok" => RequestStatus::Ok,
+            "cancelled" => RequestStatus::Cancelled,
+            _ => RequestStatus::Error,
+        }
+    }
+}
+
+impl std::fmt::Display for RequestStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// What the gateway knows about one finished request.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, params};
 
 use super::schema::{self, SCHEMA_VERSION, sqlite};
-use super::{PricedRecord, RequestStatus, UsageError};
+use super::{PricedRecord, UsageError};
 
 /// The database's file name inside the data directory.
 pub const DB_FILE_NAME: &str = "usage.sqlite3";
@@ -32,14 +32,6 @@ const ROLLUP_UPSERT: &str = "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?1
 pub struct UsageStore {
     pub(super) conn: Connection,
     path: PathBuf,
-}
-
-pub(super) fn status_str(status: RequestStatus) -> &'static str {
-    match status {
-        RequestStatus::Ok => "ok",
-        RequestStatus::Error => "error",
-        RequestStatus::Cancelled => "cancelled",
-    }
 }
 
 impl UsageStore {
@@ -130,7 +122,7 @@ impl UsageStore {
                         r.backend_kind,
                         r.upstream_model,
                         r.stream,
-                        status_str(r.status),
+                        r.status.as_str(),
                         r.http_status,
                         r.error_type,
                         r.error_message,
@@ -151,7 +143,7 @@ impl UsageStore {
                     model: &r.requested_model,
                     backend: r.backend.as_deref().unwrap_or(""),
                     profile: &r.profile,
-                    status: status_str(r.status),
+                    status: r.status.as_str(),
                     local: row.local,
                 };
                 hourly.entry(key).or_default().add(row);
