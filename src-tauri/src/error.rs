@@ -6,7 +6,7 @@ use specta::Type;
 use switchyard_core::engine::{BackendField, BackendOpError, SettingsField};
 use switchyard_core::usage::UsageError;
 
-use crate::engine::EngineError;
+use switchyard_core::engine::EngineError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
 #[serde(rename_all = "snake_case")]

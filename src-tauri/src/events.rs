@@ -4,7 +4,7 @@ use serde::Serialize;
 use specta::Type;
 use switchyard_core::usage::RequestRow;
 
-use crate::commands::overview::GatewayStatus;
+use switchyard_core::engine::GatewayStatus;
 
 /// A request went through the gateway (ok or not), announced as soon as it finished; its row
 /// reaches the usage database a moment later ([`UsageChanged`]).

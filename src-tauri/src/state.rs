@@ -7,8 +7,10 @@ use tokio::sync::Notify;
 
 use switchyard_core::usage::{Today, UsageReader};
 
-use crate::engine::Engine;
+use crate::error::CmdResult;
 use crate::prefs::Prefs;
+use switchyard_core::engine::Engine;
+use switchyard_core::engine::GatewayStatus;
 
 pub struct AppState {
     pub engine: Engine,
@@ -41,6 +43,24 @@ impl AppState {
             prefs: Mutex::new(prefs),
             tray_host,
         }
+    }
+
+    /// The gateway's status with the cached counters (no I/O: the tray calls this on the UI
+    /// thread).
+    pub fn status(&self) -> GatewayStatus {
+        self.engine.status(&self.today())
+    }
+
+    /// Re-reads today's totals from the usage database (on the blocking pool).
+    pub async fn refresh_today(&self) -> CmdResult<()> {
+        let Some(reader) = self.usage.clone() else {
+            return Ok(());
+        };
+        let fresh = reader.today().await?;
+        if let Ok(mut today) = self.today.lock() {
+            *today = fresh;
+        }
+        Ok(())
     }
 
     pub fn today(&self) -> Today {

@@ -7,7 +7,6 @@ use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_specta::Event;
 
-use crate::commands::overview::status_of;
 use crate::events::StatusChanged;
 use crate::state::{AppState, SharedState};
 use crate::tray_text::TrayLang;
@@ -78,7 +77,7 @@ fn icon_for(state: &AppState) -> Option<Image<'static>> {
 }
 
 fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
-    let status = status_of(state);
+    let status = state.status();
     let text = TrayLang::from_pref(&state.prefs().language);
     let menu = Menu::new(app)?;
     let line = if status.paused {
@@ -176,7 +175,7 @@ pub fn refresh(app: &AppHandle, state: &AppState) {
         }
     }
     let _ = StatusChanged {
-        status: status_of(state),
+        status: state.status(),
     }
     .emit(app);
 }

@@ -203,8 +203,8 @@ async deleteProfile(name: string) : Promise<Result<null, CommandError>> {
 }
 },
 /**
- * Sends a tiny request for `model` through the real gateway (active profile) and reports
- * which backend answered. This is the Rust side talking to the gateway, not the webview.
+ * Sends a tiny request for `model` through the running gateway (active profile) and
+ * reports which backend answered it.
  */
 async testRoute(model: string) : Promise<Result<RouteTestResult, CommandError>> {
     try {
@@ -608,11 +608,7 @@ unpriced_today: number;
 /**
  * The latest failed request, until one succeeds or the gateway is paused or resumed.
  */
-last_error: LastError | null; config_path: string; version: string; 
-/**
- * Whether a system tray is available (if not, closing the window quits).
- */
-tray_host: boolean }
+last_error: LastError | null }
 /**
  * One page of the history, newest first.
  */
@@ -711,7 +707,18 @@ export type RestoreReport = { status: ClaudeCodeStatus;
  * Variables changed back to their value before Switchyard (or removed).
  */
 reverted: string[] }
-export type RouteTestResult = { ok: boolean; profile: string; requested_model: string; backend: string | null; upstream_model: string | null; latency_ms: number; 
+/**
+ * What a route test found.
+ */
+export type RouteTestResult = { ok: boolean; profile: string; requested_model: string; 
+/**
+ * The backend that answered (or the last one tried).
+ */
+backend: string | null; upstream_model: string | null; 
+/**
+ * Targets tried, the one that answered included.
+ */
+attempts: number; latency_ms: number; 
 /**
  * The start of the model's answer, or the gateway's error message.
  */

@@ -53,17 +53,15 @@ pub async fn serve(
         )
         .with_writer(std::io::stderr)
         .init();
-    let engine = Engine::start(
-        EngineOptions {
-            config_path: Some(config_path(config)?),
-            listen,
-            allow_non_loopback,
-            token: env_token(),
-            ..Default::default()
-        },
-        Arc::new(KeychainStore::default()),
-    )
-    .await?;
+    // Flags win over the environment (SWITCHYARD_CONFIG, SWITCHYARD_LISTEN, SWITCHYARD_TOKEN, ...).
+    let from_env = EngineOptions::from_env()?;
+    let options = EngineOptions {
+        config_path: Some(config_path(config.or(from_env.config_path.clone()))?),
+        listen: listen.or(from_env.listen),
+        allow_non_loopback,
+        ..from_env
+    };
+    let engine = Engine::start(options, Arc::new(KeychainStore::default())).await?;
     let cfg = engine.config();
     println!("listening on http://{}", engine.listen_addr());
     println!(

@@ -80,7 +80,7 @@ pub async fn save_settings(
         })
         .await?;
     if applied.retention_deleted.is_some() {
-        crate::commands::overview::refresh_today(&state).await?;
+        state.refresh_today().await?;
     }
     let autolaunch = app.autolaunch();
     let enabled = autolaunch.is_enabled().unwrap_or(false);

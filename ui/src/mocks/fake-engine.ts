@@ -150,9 +150,6 @@ export function statusOf(s: FakeState): GatewayStatus {
     cost_today_usd: todays.reduce((a, r) => a + (r.cost_usd ?? 0), 0),
     unpriced_today: todays.filter((r) => r.cost_usd === null).length,
     last_error: s.lastError,
-    config_path: s.settings.config_path,
-    version: "0.1.0",
-    tray_host: true,
   };
 }
 
@@ -457,8 +454,8 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       const p = s.profiles[s.active];
       const rule = p.rules.find((r) => new RegExp(`^${r.pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(a.model));
       const target = rule?.route.targets[0] ?? p.default?.targets[0];
-      if (!target) return { ok: false, profile: s.active, requested_model: a.model, backend: null, upstream_model: null, latency_ms: 4, detail: `No route for model "${a.model}" in profile "${s.active}"` };
-      return { ok: true, profile: s.active, requested_model: a.model, backend: target.backend, upstream_model: target.model ?? a.model, latency_ms: 312, detail: "ok" };
+      if (!target) return { ok: false, profile: s.active, requested_model: a.model, backend: null, upstream_model: null, attempts: 0, latency_ms: 4, detail: `No route for model "${a.model}" in profile "${s.active}"` };
+      return { ok: true, profile: s.active, requested_model: a.model, backend: target.backend, upstream_model: target.model ?? a.model, attempts: 1, latency_ms: 312, detail: "ok" };
     }
     case "query_usage": {
       if (failing) throw err("io", "The usage database is locked by another process");

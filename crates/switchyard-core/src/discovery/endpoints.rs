@@ -1,6 +1,6 @@
 use serde::Serialize;
 
-use super::report::EngineKind;
+use super::kind::EngineKind;
 use crate::config::{BackendConfig, BackendKind};
 
 /// One URL to probe.

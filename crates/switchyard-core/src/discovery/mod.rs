@@ -14,6 +14,7 @@ mod check;
 mod context;
 mod endpoints;
 mod http;
+mod kind;
 mod probe;
 mod report;
 mod wire;
@@ -23,7 +24,6 @@ pub use context::{ContextLengths, OLLAMA_NUM_CTX_CAP};
 pub use endpoints::{
     Endpoint, EndpointSource, configured_endpoints, default_endpoints, endpoints_to_probe,
 };
+pub use kind::EngineKind;
 pub use probe::{ProbeSettings, discover};
-pub use report::{
-    DiscoveredModel, DiscoveryReport, EndpointReport, EndpointStatus, EngineKind, render_report,
-};
+pub use report::{DiscoveredModel, DiscoveryReport, EndpointReport, EndpointStatus, render_report};

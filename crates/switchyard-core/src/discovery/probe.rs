@@ -5,7 +5,8 @@ use futures::StreamExt as _;
 use super::context::ollama_window;
 use super::endpoints::{Endpoint, root_url};
 use super::http::{ProbeError, client, fetch_json, is_loopback_url};
-use super::report::{DiscoveredModel, DiscoveryReport, EndpointReport, EndpointStatus, EngineKind};
+use super::kind::EngineKind;
+use super::report::{DiscoveredModel, DiscoveryReport, EndpointReport, EndpointStatus};
 use super::wire::{
     LlamaCppProps, LmStudioModels, OllamaShow, OllamaShowRequest, OllamaTags, OpenAiModels,
     VersionResponse, to_u32,

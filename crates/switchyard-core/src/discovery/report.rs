@@ -3,31 +3,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::endpoints::EndpointSource;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EngineKind {
-    Ollama,
-    Vllm,
-    LlamaCpp,
-    LmStudio,
-    Sglang,
-    /// Answers an OpenAI model list but did not say which engine it is.
-    OpenaiCompatible,
-}
-
-impl EngineKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            EngineKind::Ollama => "Ollama",
-            EngineKind::Vllm => "vLLM",
-            EngineKind::LlamaCpp => "llama.cpp",
-            EngineKind::LmStudio => "LM Studio",
-            EngineKind::Sglang => "SGLang",
-            EngineKind::OpenaiCompatible => "OpenAI-compatible",
-        }
-    }
-}
+use super::kind::EngineKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -33,6 +33,17 @@ pub enum EngineError {
     NoDataDir,
     #[error("an internal task failed: {0}")]
     Internal(String),
+    #[error("SWITCHYARD_LISTEN is {0:?}, which is not an address and port such as 127.0.0.1:4747")]
+    BadListenVar(String),
+}
+
+impl From<crate::gateway::SwitchProfileError> for EngineError {
+    fn from(e: crate::gateway::SwitchProfileError) -> Self {
+        match e {
+            crate::gateway::SwitchProfileError::Config(e) => EngineError::Config(e),
+            crate::gateway::SwitchProfileError::Task(e) => EngineError::Internal(e),
+        }
+    }
 }
 
 impl EngineError {

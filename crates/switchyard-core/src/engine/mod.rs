@@ -9,7 +9,9 @@ mod backends;
 mod claude_code;
 mod error;
 mod profiles;
+mod route_test;
 mod settings;
+mod status;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,7 +27,9 @@ use crate::config::{self, Config};
 use crate::gateway::{Gateway, GatewayParts};
 use crate::metrics::Metrics;
 use crate::secrets::{self, SecretStore, backend_account};
-use crate::usage::{DB_FILE_NAME, Pricer, UsageSink, UsageStore, UsageWriter, WriterOptions};
+use crate::usage::{
+    DB_FILE_NAME, Pricer, UsageReader, UsageSink, UsageStore, UsageWriter, WriterOptions,
+};
 
 pub use crate::gateway::{EngineEvent, LastError};
 pub use backend_edits::{Dependent, TargetRole};
@@ -35,9 +39,11 @@ pub use backends::{
 pub use claude_code::{ClaudeCodeError, ConfigureReport, RestoreReport};
 pub use error::EngineError;
 pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
+pub use route_test::{RouteTestError, RouteTestResult};
 pub use settings::{
     GatewaySettings, SettingsApplied, SettingsError, SettingsField, validate as validate_settings,
 };
+pub use status::GatewayStatus;
 
 #[derive(Default)]
 pub struct EngineOptions {
@@ -65,7 +71,32 @@ struct Inner {
     gateway: Arc<Gateway>,
     token_from_env: bool,
     server: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
-    usage: Option<Arc<UsageWriter>>,
+    /// The usage writer and the database file it writes.
+    usage: Option<(Arc<UsageWriter>, PathBuf)>,
+}
+
+impl EngineOptions {
+    /// The options a user sets through the environment: `SWITCHYARD_CONFIG`,
+    /// `SWITCHYARD_DATA_DIR`, `SWITCHYARD_TOKEN` (pin the local token instead of the keychain's:
+    /// headless machines and tests) and `SWITCHYARD_LISTEN` (an address instead of the
+    /// config's `listen`). Empty values count as unset.
+    pub fn from_env() -> Result<Self, EngineError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let listen = match var("SWITCHYARD_LISTEN") {
+            Some(text) => Some(
+                text.parse()
+                    .map_err(|_| EngineError::BadListenVar(text.clone()))?,
+            ),
+            None => None,
+        };
+        Ok(EngineOptions {
+            config_path: var("SWITCHYARD_CONFIG").map(PathBuf::from),
+            data_dir: var("SWITCHYARD_DATA_DIR").map(PathBuf::from),
+            token: var("SWITCHYARD_TOKEN").map(SecretString::from),
+            listen,
+            ..EngineOptions::default()
+        })
+    }
 }
 
 /// `data_dir`, else `SWITCHYARD_DATA_DIR`, else the OS data directory.
@@ -142,6 +173,7 @@ impl Engine {
             Some(sink) => (sink, None),
             None => {
                 let path = data_dir(opts.data_dir)?.join(DB_FILE_NAME);
+                let db = path.clone();
                 let options = WriterOptions {
                     retention_days: config.usage.retention_days,
                     ..Default::default()
@@ -153,7 +185,7 @@ impl Engine {
                 })
                 .await
                 .map_err(EngineError::join)??;
-                (writer.clone(), Some(writer))
+                (writer.clone(), Some((writer, db)))
             }
         };
         let gateway = Gateway::new(GatewayParts {
@@ -167,7 +199,7 @@ impl Engine {
             metrics,
             spend,
         });
-        if let Some(writer) = &usage {
+        if let Some((writer, _)) = &usage {
             follow_config(&gateway, writer.clone());
         }
         let app = crate::server::router(gateway.clone());
@@ -227,7 +259,7 @@ impl Engine {
     }
 
     pub async fn set_active_profile(&self, name: &str) -> Result<(), EngineError> {
-        switch_profile(&self.inner.gateway, name).await
+        Ok(self.inner.gateway.switch_profile(name).await?)
     }
 
     pub fn local_token(&self) -> SecretString {
@@ -304,7 +336,16 @@ impl Engine {
 
     /// The usage writer, when the engine records to its database.
     pub fn usage_writer(&self) -> Option<&Arc<UsageWriter>> {
-        self.inner.usage.as_ref()
+        self.inner.usage.as_ref().map(|(writer, _)| writer)
+    }
+
+    /// A read-only view of the usage database this engine writes (the app's screens read
+    /// through it); `None` when the engine records elsewhere.
+    pub fn usage_reader(&self) -> Option<Arc<UsageReader>> {
+        self.inner
+            .usage
+            .as_ref()
+            .map(|(_, db)| UsageReader::new(db.clone()))
     }
 
     /// Stop accepting connections, let in-flight requests finish, stop the server task, then
@@ -315,7 +356,7 @@ impl Engine {
             let _ = stop.send(());
             let _ = task.await;
         }
-        if let Some(writer) = self.inner.usage.clone() {
+        if let Some(writer) = self.usage_writer().cloned() {
             let _ = tokio::task::spawn_blocking(move || writer.shutdown()).await;
         }
     }
@@ -339,16 +380,4 @@ fn follow_config(gateway: &Arc<Gateway>, writer: Arc<UsageWriter>) {
             }
         }
     });
-}
-
-/// Switch the active profile: persisted in the config file (comments kept), then applied.
-pub async fn switch_profile(gateway: &Gateway, name: &str) -> Result<(), EngineError> {
-    let path = gateway.config_path().to_owned();
-    let name_owned = name.to_owned();
-    let config =
-        tokio::task::spawn_blocking(move || config::set_active_profile(&path, &name_owned))
-            .await
-            .map_err(EngineError::join)??;
-    gateway.set_config(config);
-    Ok(())
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use secrecy::SecretString;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, oneshot};
 
 use crate::budget::SpendTotals;
 use crate::config::{BackendConfig, Config};
@@ -51,8 +51,22 @@ pub struct Gateway {
     spend: Arc<SpendTotals>,
     paused: AtomicBool,
     last_error: Mutex<Option<LastError>>,
+    /// Route tests waiting for the record of their request (by the id they sent in
+    /// [`ROUTE_TEST_HEADER`]), so a test learns which backend answered *its* request.
+    route_tests: Mutex<HashMap<String, oneshot::Sender<UsageRecord>>>,
     events: broadcast::Sender<EngineEvent>,
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchProfileError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("an internal task failed: {0}")]
+    Task(String),
+}
+
+/// The header a route test sends its id in (see [`Gateway::expect_route_test`]).
+pub const ROUTE_TEST_HEADER: &str = "x-switchyard-route-test";
 
 /// The latest failed request, while it is the latest news: a request that succeeds after it,
 /// or a pause or resume of the gateway, clears it (an error from yesterday is not a status).
@@ -99,6 +113,7 @@ impl Gateway {
             spend: parts.spend,
             paused: AtomicBool::new(false),
             last_error: Mutex::new(None),
+            route_tests: Mutex::new(HashMap::new()),
             events,
         })
     }
@@ -122,6 +137,18 @@ impl Gateway {
         if profile_changed {
             self.emit(EngineEvent::ProfileChanged(profile));
         }
+    }
+
+    /// Switch the active profile: persisted in the config file (comments kept), then applied.
+    pub async fn switch_profile(&self, name: &str) -> Result<(), SwitchProfileError> {
+        let path = self.config_path.clone();
+        let name = name.to_owned();
+        let config =
+            tokio::task::spawn_blocking(move || crate::config::set_active_profile(&path, &name))
+                .await
+                .map_err(|e| SwitchProfileError::Task(e.to_string()))??;
+        self.set_config(config);
+        Ok(())
     }
 
     pub fn listen(&self) -> SocketAddr {
@@ -206,6 +233,37 @@ impl Gateway {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Registers a route test: the record of the request that carries `id` in
+    /// [`ROUTE_TEST_HEADER`] is sent to the returned receiver. Unknown ids are ignored, so a
+    /// client cannot use the header for anything.
+    pub fn expect_route_test(&self, id: &str) -> oneshot::Receiver<UsageRecord> {
+        let (tx, rx) = oneshot::channel();
+        self.route_tests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned(), tx);
+        rx
+    }
+
+    /// Forget a route test that gave up waiting.
+    pub fn forget_route_test(&self, id: &str) {
+        self.route_tests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    pub(crate) fn finish_route_test(&self, id: &str, record: &UsageRecord) {
+        let waiting = self
+            .route_tests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        if let Some(tx) = waiting {
+            let _ = tx.send(record.clone());
+        }
     }
 
     /// The HTTP client for a backend (one per connect timeout, sharing connection pools).

@@ -4,7 +4,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use http::HeaderMap;
 
 use crate::anthropic::{ApiError, Usage};
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, ROUTE_TEST_HEADER};
 use crate::usage::{RequestStatus, UsageRecord};
 
 /// Builds the usage record of one request as it goes, and reports it exactly once.
@@ -12,6 +12,8 @@ pub struct Recorder {
     gateway: Arc<Gateway>,
     record: UsageRecord,
     started: Instant,
+    /// The id of a route test (the app's "Test" button), whose waiter gets this record.
+    route_test: Option<String>,
 }
 
 impl Recorder {
@@ -48,6 +50,7 @@ impl Recorder {
                 attempts: 0,
             },
             started: Instant::now(),
+            route_test: header(ROUTE_TEST_HEADER),
         }
     }
 
@@ -100,6 +103,9 @@ impl Recorder {
         if let Some(error) = error {
             self.record.error_type = Some(error.kind.as_str().to_owned());
             self.record.error_message = Some(error.message.chars().take(500).collect());
+        }
+        if let Some(id) = &self.route_test {
+            self.gateway.finish_route_test(id, &self.record);
         }
         self.gateway.record(self.record);
     }

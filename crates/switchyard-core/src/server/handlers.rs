@@ -182,7 +182,7 @@ pub async fn switch_profile(
     State(gateway): State<Arc<Gateway>>,
     Json(switch): Json<ProfileSwitch>,
 ) -> Response {
-    match crate::engine::switch_profile(&gateway, &switch.profile).await {
+    match gateway.switch_profile(&switch.profile).await {
         Ok(()) => status(State(gateway)).await.into_response(),
         Err(err) => ApiError::invalid_request(err.to_string()).into_response(),
     }

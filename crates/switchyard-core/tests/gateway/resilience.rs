@@ -406,3 +406,35 @@ async fn last_error_clears_after_a_success_and_on_pause() {
     gw.engine.set_paused(false);
     assert_eq!(gw.engine.last_error(), None);
 }
+
+/// The app's "Test a model" reports what answered *its* request (by id, not by model name):
+/// here the first target is down and the fallback answers.
+#[tokio::test]
+async fn route_test_reports_the_backend_that_answered_its_request() {
+    let down = closed_port().await;
+    let (up, fake) = fake_upstream().await;
+    fake.push(Reply::Json(200, message_json("ok")));
+    let gw = Gateway::start(&passthrough_config(&[down, up], ""), &[]).await;
+    let result = gw.engine.test_route("claude-sonnet-4-5").await.unwrap();
+    assert!(result.ok, "{result:?}");
+    assert_eq!(result.profile, "main");
+    assert_eq!(result.backend.as_deref(), Some("b1"));
+    assert_eq!(result.upstream_model.as_deref(), Some("claude-sonnet-4-5"));
+    assert_eq!(result.attempts, 2);
+    assert_eq!(result.detail, "ok");
+    // The test went through the real gateway: it is in the usage history like any request.
+    let records = gw.records.wait_for(1).await;
+    assert!(
+        records[0]
+            .client
+            .as_deref()
+            .is_some_and(|c| c.starts_with("switchyard-route-test/"))
+    );
+
+    // Nothing answers: a failed test with the gateway's own message, not a panic or a hang.
+    let gw = Gateway::start(&passthrough_config(&[down], ""), &[]).await;
+    let failed = gw.engine.test_route("claude-sonnet-4-5").await.unwrap();
+    assert!(!failed.ok);
+    assert_eq!(failed.backend.as_deref(), Some("b0"));
+    assert!(failed.detail.contains("b0"), "{}", failed.detail);
+}
