@@ -45,10 +45,18 @@ pub enum FormField {
 }
 
 impl CommandError {
+    /// Engine messages often start lower-case (they are also log lines); the window shows
+    /// them as sentences.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        let mut chars = message.chars();
+        let message = match chars.next() {
+            Some(first) if first.is_lowercase() => first.to_uppercase().chain(chars).collect(),
+            _ => message,
+        };
         Self {
             kind,
-            message: message.into(),
+            message,
             field: None,
         }
     }
@@ -121,14 +129,7 @@ impl From<UsageError> for CommandError {
             UsageError::WriterStopped | UsageError::Task(_) => ErrorKind::Engine,
             _ => ErrorKind::Io,
         };
-        let message = e.to_string();
-        // Messages start lowercase in the engine; the window shows them as sentences.
-        let mut chars = message.chars();
-        let message = match chars.next() {
-            Some(c) => c.to_uppercase().chain(chars).collect(),
-            None => message,
-        };
-        Self::new(kind, message)
+        Self::new(kind, e.to_string())
     }
 }
 

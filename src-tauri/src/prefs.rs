@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
+use switchyard_core::config::ConfigError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
@@ -55,15 +56,13 @@ pub fn load(path: &Path) -> Prefs {
         .unwrap_or_default()
 }
 
-/// Writes atomically (temp file + rename) so a crash never leaves half a file.
-pub fn save(path: &Path, prefs: &Prefs) -> std::io::Result<()> {
-    let body = serde_json::to_vec_pretty(prefs).map_err(std::io::Error::other)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, body)?;
-    std::fs::rename(tmp, path)
+/// Written like the config file (unique temp file, synced, renamed): never half a file.
+pub fn save(path: &Path, prefs: &Prefs) -> Result<(), ConfigError> {
+    let text = serde_json::to_string_pretty(prefs).map_err(|e| ConfigError::Write {
+        path: path.to_owned(),
+        source: std::io::Error::other(e),
+    })?;
+    switchyard_core::config::write_atomic(path, &text)
 }
 
 #[cfg(test)]

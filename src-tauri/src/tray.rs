@@ -79,70 +79,39 @@ fn icon_for(state: &AppState) -> Option<Image<'static>> {
 fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     let status = state.status();
     let text = TrayLang::from_pref(&state.prefs().language);
+    let item = |id: TrayItem, label: String, enabled: bool| {
+        MenuItem::with_id(app, id, label, enabled, None::<&str>)
+    };
+    let check = |id: TrayItem, label: String, checked: bool| {
+        CheckMenuItem::with_id(app, id, label, true, checked, None::<&str>)
+    };
+    let separator = || PredefinedMenuItem::separator(app);
     let menu = Menu::new(app)?;
     let line = if status.paused {
         text.paused_line(&status.listen_addr)
     } else {
         text.status_line(&status.listen_addr, status.requests_today)
     };
-    menu.append(&MenuItem::with_id(
-        app,
-        TrayItem::Status,
-        line,
-        false,
-        None::<&str>,
-    )?)?;
-    if let Some(err) = state.engine.last_error() {
-        menu.append(&MenuItem::with_id(
-            app,
-            TrayItem::LastError,
-            text.last_error_line(err.backend.as_deref(), &err.message),
-            false,
-            None::<&str>,
-        )?)?;
+    menu.append(&item(TrayItem::Status, line, false)?)?;
+    if let Some(err) = &status.last_error {
+        let line = text.last_error_line(err.backend.as_deref(), &err.message);
+        menu.append(&item(TrayItem::LastError, line, false)?)?;
     }
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&separator()?)?;
     for name in &status.profiles {
-        menu.append(&CheckMenuItem::with_id(
-            app,
+        let active = *name == status.active_profile;
+        menu.append(&check(
             TrayItem::Profile(name.clone()),
             text.profile(name),
-            true,
-            *name == status.active_profile,
-            None::<&str>,
+            active,
         )?)?;
     }
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        TrayItem::Open,
-        text.open(),
-        true,
-        None::<&str>,
-    )?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        TrayItem::CopyEnv,
-        text.copy_env(),
-        true,
-        None::<&str>,
-    )?)?;
-    menu.append(&CheckMenuItem::with_id(
-        app,
-        TrayItem::Pause,
-        text.pause(),
-        true,
-        status.paused,
-        None::<&str>,
-    )?)?;
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        TrayItem::Quit,
-        text.quit(),
-        true,
-        None::<&str>,
-    )?)?;
+    menu.append(&separator()?)?;
+    menu.append(&item(TrayItem::Open, text.open().into(), true)?)?;
+    menu.append(&item(TrayItem::CopyEnv, text.copy_env().into(), true)?)?;
+    menu.append(&check(TrayItem::Pause, text.pause().into(), status.paused)?)?;
+    menu.append(&separator()?)?;
+    menu.append(&item(TrayItem::Quit, text.quit().into(), true)?)?;
     Ok(menu)
 }
 

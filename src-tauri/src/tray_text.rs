@@ -1,5 +1,5 @@
 //! The tray menu's words in the app's language (the window has its own i18n; the tray is
-//! drawn by Rust, so its few strings live here).
+//! drawn by Rust, so its few strings live here). `{…}` marks what is filled in.
 
 use crate::prefs::Language;
 
@@ -9,6 +9,51 @@ pub enum TrayLang {
     ZhCn,
 }
 
+struct Words {
+    listening: &'static str,
+    one_request: &'static str,
+    requests: &'static str,
+    paused: &'static str,
+    last_error: &'static str,
+    last_error_from: &'static str,
+    local: &'static str,
+    cloud: &'static str,
+    open: &'static str,
+    copy_env: &'static str,
+    pause: &'static str,
+    quit: &'static str,
+}
+
+const EN: Words = Words {
+    listening: "Listening on {addr} · {n} {requests} today",
+    one_request: "request",
+    requests: "requests",
+    paused: "Paused · {addr}",
+    last_error: "Last error: {message}",
+    last_error_from: "Last error ({backend}): {message}",
+    local: "Local",
+    cloud: "Cloud",
+    open: "Open Switchyard",
+    copy_env: "Copy Claude Code env",
+    pause: "Pause gateway",
+    quit: "Quit",
+};
+
+const ZH_CN: Words = Words {
+    listening: "正在监听 {addr} · 今日 {n} 个{requests}",
+    one_request: "请求",
+    requests: "请求",
+    paused: "已暂停 · {addr}",
+    last_error: "最近错误：{message}",
+    last_error_from: "最近错误（{backend}）：{message}",
+    local: "本地",
+    cloud: "云端",
+    open: "打开 Switchyard",
+    copy_env: "复制 Claude Code 环境变量",
+    pause: "暂停网关",
+    quit: "退出",
+};
+
 impl TrayLang {
     /// The app's language setting; "System" follows the locale variables the way glibc does
     /// (`LC_ALL`, then `LC_MESSAGES`, then `LANG`).
@@ -16,14 +61,13 @@ impl TrayLang {
         match pref {
             Language::En => TrayLang::En,
             Language::ZhCn => TrayLang::ZhCn,
-            Language::System => {
-                let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            Language::System => Self::from_locale(
+                &["LC_ALL", "LC_MESSAGES", "LANG"]
                     .iter()
                     .filter_map(|v| std::env::var(v).ok())
                     .find(|v| !v.is_empty())
-                    .unwrap_or_default();
-                Self::from_locale(&locale)
-            }
+                    .unwrap_or_default(),
+            ),
         }
     }
 
@@ -35,69 +79,60 @@ impl TrayLang {
         }
     }
 
-    pub fn status_line(self, addr: &str, requests_today: u64) -> String {
+    fn words(self) -> &'static Words {
         match self {
-            TrayLang::En => format!(
-                "Listening on {addr} · {requests_today} request{} today",
-                if requests_today == 1 { "" } else { "s" }
-            ),
-            TrayLang::ZhCn => format!("正在监听 {addr} · 今日 {requests_today} 个请求"),
+            TrayLang::En => &EN,
+            TrayLang::ZhCn => &ZH_CN,
         }
     }
 
+    pub fn status_line(self, addr: &str, requests_today: u64) -> String {
+        let w = self.words();
+        let noun = if requests_today == 1 {
+            w.one_request
+        } else {
+            w.requests
+        };
+        w.listening
+            .replace("{addr}", addr)
+            .replace("{n}", &requests_today.to_string())
+            .replace("{requests}", noun)
+    }
+
     pub fn paused_line(self, addr: &str) -> String {
-        match self {
-            TrayLang::En => format!("Paused · {addr}"),
-            TrayLang::ZhCn => format!("已暂停 · {addr}"),
-        }
+        self.words().paused.replace("{addr}", addr)
     }
 
     /// One short line: the menu is as wide as its widest item, and a long upstream error made
     /// it span the screen. The whole message is in the window's Overview.
     pub fn last_error_line(self, backend: Option<&str>, message: &str) -> String {
-        let short = shorten(message, 40);
-        match (self, backend) {
-            (TrayLang::En, Some(b)) => format!("Last error ({b}): {short}"),
-            (TrayLang::En, None) => format!("Last error: {short}"),
-            (TrayLang::ZhCn, Some(b)) => format!("最近错误（{b}）：{short}"),
-            (TrayLang::ZhCn, None) => format!("最近错误：{short}"),
-        }
+        let w = self.words();
+        let line = match backend {
+            Some(b) => w.last_error_from.replace("{backend}", b),
+            None => w.last_error.to_owned(),
+        };
+        line.replace("{message}", &shorten(message, 40))
     }
 
     pub fn profile(self, name: &str) -> String {
-        match (self, name) {
-            (TrayLang::ZhCn, "local") => "本地".to_owned(),
-            (TrayLang::ZhCn, "cloud") => "云端".to_owned(),
-            _ => capitalise(name),
+        match name {
+            "local" => self.words().local.to_owned(),
+            "cloud" => self.words().cloud.to_owned(),
+            _ => name.to_owned(),
         }
     }
 
     pub fn open(self) -> &'static str {
-        match self {
-            TrayLang::En => "Open Switchyard",
-            TrayLang::ZhCn => "打开 Switchyard",
-        }
+        self.words().open
     }
-
     pub fn copy_env(self) -> &'static str {
-        match self {
-            TrayLang::En => "Copy Claude Code env",
-            TrayLang::ZhCn => "复制 Claude Code 环境变量",
-        }
+        self.words().copy_env
     }
-
     pub fn pause(self) -> &'static str {
-        match self {
-            TrayLang::En => "Pause gateway",
-            TrayLang::ZhCn => "暂停网关",
-        }
+        self.words().pause
     }
-
     pub fn quit(self) -> &'static str {
-        match self {
-            TrayLang::En => "Quit",
-            TrayLang::ZhCn => "退出",
-        }
+        self.words().quit
     }
 }
 
@@ -109,14 +144,6 @@ fn shorten(text: &str, max_chars: usize) -> String {
     let mut short: String = line.chars().take(max_chars - 1).collect();
     short.push('…');
     short
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

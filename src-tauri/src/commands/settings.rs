@@ -101,7 +101,8 @@ pub async fn save_settings(
         language: input.language,
         theme: input.theme,
     };
-    prefs::save(&prefs::prefs_path(&state.engine.config_path()), &new_prefs)?;
+    prefs::save(&prefs::prefs_path(&state.engine.config_path()), &new_prefs)
+        .map_err(|e| CommandError::new(ErrorKind::Io, e.to_string()))?;
     if let Ok(mut p) = state.prefs.lock() {
         *p = new_prefs;
     }
