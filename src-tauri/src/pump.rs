@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use switchyard_core::usage::{Pricer, RequestRow};
 use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -26,10 +25,7 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
         loop {
             match rx.recv().await {
                 Ok(EngineEvent::RequestFinished(record)) => {
-                    // Priced as the writer will price it, so the live row and the stored one agree.
-                    let row = RequestRow::from(
-                        Pricer::from_config(&state.engine.config()).price(*record),
-                    );
+                    let row = state.engine.live_row(*record);
                     let _ = RequestFinished { row }.emit(&app);
                     state.stored.notify_one();
                 }
@@ -58,10 +54,7 @@ fn follow_usage(app: tauri::AppHandle, state: SharedState) {
     tauri::async_runtime::spawn(async move {
         let mut ours = true;
         loop {
-            if ours
-                && let Some(writer) = state.engine.usage_writer().cloned()
-                && let Ok(Err(err)) = tokio::task::spawn_blocking(move || writer.flush()).await
-            {
+            if ours && let Err(err) = state.engine.flush_usage().await {
                 tracing::warn!(%err, "the usage writer did not flush");
             }
             let before = state.today();

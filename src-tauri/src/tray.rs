@@ -186,7 +186,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         }
         TrayItem::CopyEnv => {
             tauri::async_runtime::spawn(async move {
-                let env = crate::commands::claude::env_of(&state);
+                let env = state.engine.claude_env();
                 if let Err(e) = app.clipboard().write_text(env.shell) {
                     tracing::warn!("clipboard: {e}");
                 }

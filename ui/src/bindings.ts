@@ -450,9 +450,12 @@ has_backup: boolean;
  * What would still override or break the setup, worded for people.
  */
 conflicts: Conflict[] }
+/**
+ * The variables Claude Code needs, as a list and as shell exports to paste.
+ */
 export type ClaudeEnv = { vars: EnvVar[]; 
 /**
- * `export NAME=value` lines for a shell.
+ * `export NAME='value'` lines for a POSIX shell.
  */
 shell: string }
 export type CommandError = { kind: ErrorKind; message: string; 

@@ -1,38 +1,12 @@
 //! Claude Code integration: adapters over the engine's `claude_code_*` operations.
 
-use serde::Serialize;
-use specta::Type;
-use switchyard_core::claude_code::{ClaudeCodeStatus, render_shell_exports};
-use switchyard_core::engine::{ClaudeCodeError, ConfigureReport, RestoreReport};
+use switchyard_core::claude_code::ClaudeCodeStatus;
+use switchyard_core::engine::{ClaudeCodeError, ClaudeEnv, ConfigureReport, RestoreReport};
 use tauri::State;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::error::{CmdResult, CommandError, ErrorKind};
-use crate::state::{AppState, SharedState};
-
-#[derive(Debug, Clone, Serialize, Type)]
-pub struct EnvVar {
-    pub name: String,
-    pub value: String,
-}
-
-#[derive(Debug, Clone, Serialize, Type)]
-pub struct ClaudeEnv {
-    pub vars: Vec<EnvVar>,
-    /// `export NAME=value` lines for a shell.
-    pub shell: String,
-}
-
-pub fn env_of(state: &AppState) -> ClaudeEnv {
-    let vars = state.engine.claude_code_env();
-    ClaudeEnv {
-        shell: render_shell_exports(&vars),
-        vars: vars
-            .into_iter()
-            .map(|(name, value)| EnvVar { name, value })
-            .collect(),
-    }
-}
+use crate::state::SharedState;
 
 impl From<ClaudeCodeError> for CommandError {
     fn from(e: ClaudeCodeError) -> Self {
@@ -47,7 +21,7 @@ impl From<ClaudeCodeError> for CommandError {
 #[tauri::command]
 #[specta::specta]
 pub async fn claude_code_env(state: State<'_, SharedState>) -> CmdResult<ClaudeEnv> {
-    Ok(env_of(&state))
+    Ok(state.engine.claude_env())
 }
 
 /// Copies the shell exports to the clipboard from the Rust side (also used by the tray).
@@ -58,7 +32,7 @@ pub async fn copy_claude_code_env(
     state: State<'_, SharedState>,
 ) -> CmdResult<()> {
     app.clipboard()
-        .write_text(env_of(&state).shell)
+        .write_text(state.engine.claude_env().shell)
         .map_err(|e| {
             CommandError::new(
                 ErrorKind::Unavailable,

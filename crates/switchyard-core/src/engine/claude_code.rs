@@ -9,6 +9,22 @@ use serde::Serialize;
 use super::{Engine, EngineError};
 use crate::claude_code::{self, ClaudeCodeStatus, ClaudeSettingsError, EnvOptions};
 
+/// The variables Claude Code needs, as a list and as shell exports to paste.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ClaudeEnv {
+    pub vars: Vec<EnvVar>,
+    /// `export NAME='value'` lines for a POSIX shell.
+    pub shell: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
 /// What "Configure Claude Code" did, for the sentence the app shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -56,6 +72,18 @@ impl Engine {
             self.local_token().expose_secret(),
             &EnvOptions::default(),
         )
+    }
+
+    /// The same variables, for the app's "Copy env" and the window.
+    pub fn claude_env(&self) -> ClaudeEnv {
+        let vars = self.claude_code_env();
+        ClaudeEnv {
+            shell: claude_code::render_shell_exports(&vars),
+            vars: vars
+                .into_iter()
+                .map(|(name, value)| EnvVar { name, value })
+                .collect(),
+        }
     }
 
     pub async fn claude_code_status(&self) -> Result<ClaudeCodeStatus, ClaudeCodeError> {

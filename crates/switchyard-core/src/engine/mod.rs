@@ -28,7 +28,8 @@ use crate::gateway::{Gateway, GatewayParts};
 use crate::metrics::Metrics;
 use crate::secrets::{self, SecretStore, backend_account};
 use crate::usage::{
-    DB_FILE_NAME, Pricer, UsageReader, UsageSink, UsageStore, UsageWriter, WriterOptions,
+    DB_FILE_NAME, Pricer, RequestRow, UsageReader, UsageRecord, UsageSink, UsageStore, UsageWriter,
+    WriterOptions,
 };
 
 pub use crate::gateway::{EngineEvent, LastError};
@@ -36,7 +37,7 @@ pub use backend_edits::{Dependent, TargetRole};
 pub use backends::{
     BackendDraft, BackendField, BackendInfo, BackendOpError, BackendRemoval, DeleteMode, KeySource,
 };
-pub use claude_code::{ClaudeCodeError, ConfigureReport, RestoreReport};
+pub use claude_code::{ClaudeCodeError, ClaudeEnv, ConfigureReport, EnvVar, RestoreReport};
 pub use error::EngineError;
 pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
 pub use route_test::{RouteTestError, RouteTestResult};
@@ -337,6 +338,23 @@ impl Engine {
     /// The usage writer, when the engine records to its database.
     pub fn usage_writer(&self) -> Option<&Arc<UsageWriter>> {
         self.inner.usage.as_ref().map(|(writer, _)| writer)
+    }
+
+    /// The row a just-finished request will have in the usage history, priced the way the
+    /// writer prices it, so a live view and the stored history agree.
+    pub fn live_row(&self, record: UsageRecord) -> RequestRow {
+        RequestRow::from(Pricer::from_config(&self.config()).price(record))
+    }
+
+    /// Has the usage writer commit what it holds (it batches for up to 250 ms), so a read right
+    /// after sees the requests that just finished. Nothing to do without a writer.
+    pub async fn flush_usage(&self) -> Result<(), EngineError> {
+        if let Some(writer) = self.usage_writer().cloned() {
+            tokio::task::spawn_blocking(move || writer.flush())
+                .await
+                .map_err(EngineError::join)??;
+        }
+        Ok(())
     }
 
     /// A read-only view of the usage database this engine writes (the app's screens read
