@@ -337,7 +337,12 @@ detail: string; latency_ms: number }
  * What the backend form sends to create or edit a backend. Settings the form does not show
  * (timeouts, headers, ...) keep their values, or the config's defaults for a new backend.
  */
-export type BackendDraft = { id: string; kind: BackendKind; base_url: string; api_key_env: string | null; context_length: number | null; max_output_tokens: number | null }
+export type BackendDraft = { id: string; kind: BackendKind; base_url: string; api_key_env: string | null; context_length: number | null; max_output_tokens: number | null; 
+/**
+ * Whether it runs on this machine or the private network (free) or is a cloud API
+ * (priced); `None` decides from the URL, which a loopback proxy to a cloud gets wrong.
+ */
+local?: boolean | null }
 /**
  * A field of the backend form, so an error can be shown under it.
  */
@@ -349,7 +354,11 @@ export type BackendInfo = { id: string; kind: BackendKind; base_url: string; api
 /**
  * On this machine or the private network (priced as free), rather than a cloud API.
  */
-local: boolean }
+local: boolean; 
+/**
+ * What the config says about it (`local = true|false`); `None`: decided from the URL.
+ */
+local_declared: boolean | null }
 export type BackendKind = 
 /**
  * Pass-through to any `/v1/messages` endpoint.

@@ -268,6 +268,7 @@ async fn renaming_moves_the_key_and_requests_still_authenticate() {
         api_key_env: None,
         context_length: None,
         max_output_tokens: None,
+        local: None,
     };
     let saved = running
         .engine
@@ -314,6 +315,7 @@ async fn form_errors_name_the_field() {
         api_key_env: None,
         context_length: None,
         max_output_tokens: None,
+        local: None,
     };
     match running.engine.save_backend(draft.clone(), None).await {
         Err(BackendOpError::Field { field, message }) => {
@@ -428,4 +430,27 @@ async fn repointing_leaves_a_valid_config() {
             .await,
         Err(BackendOpError::RepointToItself(_))
     ));
+}
+
+/// A loopback proxy to a cloud provider is a cloud backend when the user says so: the form's
+/// choice reaches the file, and the app then shows (and the usage writer prices) it as cloud.
+#[tokio::test]
+async fn a_backend_can_say_it_is_a_cloud_behind_a_loopback_address() {
+    let cloud = anthropic_upstream().await;
+    let running = start(&two_backends(cloud, closed_port().await), &[]).await;
+    let proxy = BackendDraft {
+        id: "litellm-proxy".into(),
+        kind: BackendKind::Anthropic,
+        base_url: "http://127.0.0.1:4000".into(),
+        api_key_env: None,
+        context_length: None,
+        max_output_tokens: None,
+        local: Some(false),
+    };
+    running.engine.save_backend(proxy, None).await.unwrap();
+    let info = running.engine.backend_info("litellm-proxy").await.unwrap();
+    assert!(!info.local, "declared cloud despite the loopback URL");
+    assert_eq!(info.local_declared, Some(false));
+    let on_disk = config::load(&running.path).unwrap();
+    assert_eq!(on_disk.backend("litellm-proxy").unwrap().local, Some(false));
 }

@@ -94,7 +94,7 @@ const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_b
 export function createState(scenario: Scenario = "default", now = Date.now(), fail?: string[]): FakeState {
   const base: BackendInfo = {
     id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", api_key_env: null, key: "none",
-    context_length: 32768, max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true,
+    context_length: 32768, max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true, local_declared: null,
   };
   const empty = scenario === "empty";
   return {
@@ -361,7 +361,7 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       const view: BackendInfo = {
         id, kind: draft.kind, base_url: url, api_key_env: draft.api_key_env,
         key: prev?.key ?? "none", context_length: draft.context_length, max_output_tokens: draft.max_output_tokens,
-        timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(url),
+        timeout_first_byte_s: 300, max_in_flight: 0, local: draft.local ?? isLocalUrl(url), local_declared: draft.local ?? null,
       };
       s.backends = prev ? s.backends.map((b) => (b.id === prev.id ? view : b)) : [...s.backends, view];
       if (prev && prev.id !== id) {

@@ -23,6 +23,10 @@ pub struct BackendDraft {
     pub api_key_env: Option<String>,
     pub context_length: Option<u32>,
     pub max_output_tokens: Option<u32>,
+    /// Whether it runs on this machine or the private network (free) or is a cloud API
+    /// (priced); `None` decides from the URL, which a loopback proxy to a cloud gets wrong.
+    #[serde(default)]
+    pub local: Option<bool>,
 }
 
 /// A field of the backend form, so an error can be shown under it.
@@ -100,6 +104,8 @@ pub struct BackendInfo {
     pub max_in_flight: u32,
     /// On this machine or the private network (priced as free), rather than a cloud API.
     pub local: bool,
+    /// What the config says about it (`local = true|false`); `None`: decided from the URL.
+    pub local_declared: Option<bool>,
 }
 
 /// What to do with the routes that use a backend being deleted.
@@ -188,6 +194,7 @@ impl BackendDraft {
         backend.api_key_env.clone_from(&self.api_key_env);
         backend.context_length = self.context_length;
         backend.max_output_tokens = self.max_output_tokens;
+        backend.local = self.local;
     }
 
     /// A new backend with the config file's defaults for everything the draft does not set
@@ -286,6 +293,7 @@ impl Engine {
             timeout_first_byte_s: backend.timeout_first_byte_s,
             max_in_flight: backend.max_in_flight,
             local: backend.is_local(),
+            local_declared: backend.local,
         }
     }
 
@@ -512,6 +520,7 @@ mod tests {
             api_key_env: Some("  ".into()),
             context_length: None,
             max_output_tokens: None,
+            local: None,
         }
         .normalized();
         assert_eq!(draft.id, "has space");
