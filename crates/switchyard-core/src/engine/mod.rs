@@ -10,6 +10,7 @@ mod claude_code;
 mod error;
 mod profiles;
 mod settings;
+mod setup;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
 pub use settings::{
     GatewaySettings, SettingsApplied, SettingsError, SettingsField, validate as validate_settings,
 };
+pub use setup::{FoundEngine, SetupError};
 
 #[derive(Default)]
 pub struct EngineOptions {
@@ -54,6 +56,9 @@ pub struct EngineOptions {
     /// Where finished requests are reported instead of the usage database (tests, tools).
     /// Budgets then see no spend: the usage writer is what keeps their totals.
     pub usage_sink: Option<Arc<dyn UsageSink>>,
+    /// Base URLs probed for engines besides the usual local ports; default:
+    /// `SWITCHYARD_DISCOVER_URLS` (comma-separated).
+    pub discover_urls: Option<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -66,6 +71,9 @@ struct Inner {
     token_from_env: bool,
     server: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
     usage: Option<Arc<UsageWriter>>,
+    /// This start wrote the default config: the app greets a new user.
+    first_run: bool,
+    discover_urls: Vec<String>,
 }
 
 /// `data_dir`, else `SWITCHYARD_DATA_DIR`, else the OS data directory.
@@ -195,6 +203,10 @@ impl Engine {
                 token_from_env,
                 server: Mutex::new(Some((stop_tx, task))),
                 usage,
+                first_run: created,
+                discover_urls: opts
+                    .discover_urls
+                    .unwrap_or_else(setup::discover_urls_from_env),
             }),
         })
     }
