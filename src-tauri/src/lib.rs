@@ -44,6 +44,13 @@ fn engine_options() -> EngineOptions {
             .ok()
             .filter(|t| !t.is_empty())
             .map(secrecy::SecretString::from),
+        // Tests (and a second instance) pick the gateway's address without a config file.
+        listen: std::env::var("SWITCHYARD_LISTEN").ok().and_then(|addr| {
+            addr.trim()
+                .parse()
+                .inspect_err(|_| tracing::warn!(%addr, "SWITCHYARD_LISTEN is not an address such as 127.0.0.1:4747; using the config's"))
+                .ok()
+        }),
         ..EngineOptions::default()
     }
 }
@@ -154,8 +161,9 @@ pub fn run() {
             pump_events(app.handle().clone(), state.clone());
             follow_usage(app.handle().clone(), state);
             // Without a tray host the tray icon is invisible: the window is the only way in.
+            // A first run opens it too, so a new user sees the setup checklist.
             let force = std::env::var_os("SWITCHYARD_SHOW_WINDOW").is_some();
-            if !tray_host || force {
+            if !tray_host || force || app.state::<SharedState>().engine.first_run() {
                 tray::show_main(app.handle());
             }
             Ok(())
