@@ -33,6 +33,8 @@ describe("Setup checklist", () => {
     expect((await within(engine).findByTestId("engine-added")).textContent).toBe("Added as ollama");
     expect(state.backends.map((b) => [b.id, b.kind, b.base_url])).toEqual([["ollama", "ollama", "http://127.0.0.1:11500"]]);
     expect(state.calls.filter((c) => c.cmd === "add_found_engine")).toHaveLength(1);
+    // The health line checks the new backend too.
+    await waitFor(() => expect(screen.getByTestId("health-ollama").textContent).toBe("ollama · working"));
   });
 
   it("prefills opus, sonnet and haiku with the engine's suggestion and applies them", async () => {
