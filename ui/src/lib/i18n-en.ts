@@ -70,6 +70,7 @@ export const en = {
   "overview.health.ok": "working",
   "overview.health.down": "not running",
   "overview.health.key": "needs a key",
+  "overview.health.unreachable": "not reachable",
   "overview.health.failed": "not working",
   "overview.health.checking": "checking…",
   "overview.health.unknown": "not checked",

@@ -71,6 +71,7 @@ export const zhCN: Record<MessageKey, string> = {
   "overview.health.ok": "正常",
   "overview.health.down": "未运行",
   "overview.health.key": "需要密钥",
+  "overview.health.unreachable": "无法连接",
   "overview.health.failed": "不可用",
   "overview.health.checking": "检查中…",
   "overview.health.unknown": "未检查",
