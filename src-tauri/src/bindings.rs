@@ -5,7 +5,7 @@
 use specta_typescript::{BigIntExportBehavior, Typescript};
 use tauri_specta::{collect_commands, collect_events};
 
-use crate::commands::{backends, claude, mapping, overview, settings, usage};
+use crate::commands::{backends, claude, mapping, overview, settings, setup, usage};
 use crate::events::{RequestFinished, StatusChanged, UsageChanged};
 
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -41,6 +41,9 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             settings::save_settings,
             settings::get_local_token,
             settings::rotate_local_token,
+            setup::setup_state,
+            setup::add_found_engine,
+            setup::map_families,
         ])
         .events(collect_events![
             RequestFinished,

@@ -33,12 +33,14 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     let prefs = prefs::load(&prefs::prefs_path(&engine.config_path()));
     let tray_host = tray::tray_host_present();
     let usage = engine.usage_reader();
+    let first_run = engine.first_run();
     let state: SharedState = Arc::new(AppState::new(engine, usage, prefs, tray_host));
     app.manage(state.clone());
     tray::create(app.handle(), &state)?;
     pump::start(app.handle(), &state);
     // Without a tray host the tray icon is invisible: the window is the only way in.
-    if !tray_host || std::env::var_os("SWITCHYARD_SHOW_WINDOW").is_some() {
+    // On a first run too: the setup checklist greets a new user.
+    if !tray_host || first_run || std::env::var_os("SWITCHYARD_SHOW_WINDOW").is_some() {
         tray::show_main(app.handle());
     }
     Ok(())

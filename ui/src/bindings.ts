@@ -293,6 +293,36 @@ async rotateLocalToken() : Promise<Result<string, CommandError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async setupState() : Promise<Result<SetupState, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("setup_state") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds a found engine as a backend in one click.
+ */
+async addFoundEngine(baseUrl: string, engine: EngineKind) : Promise<Result<BackendInfo, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_found_engine", { baseUrl, engine }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Points the profile's opus / sonnet / haiku rules at one backend's models.
+ */
+async mapFamilies(profile: string, backend: string, models: FamilyModels) : Promise<Result<ProfileView, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("map_families", { profile, backend, models }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -561,6 +591,11 @@ rule: string | null;
  * The rule's position in the profile (patterns may repeat); `None` for the default.
  */
 rule_index: number | null; role: TargetRole }
+export type EngineKind = "ollama" | "vllm" | "llama_cpp" | "lm_studio" | "sglang" | 
+/**
+ * Answers an OpenAI model list but did not say which engine it is.
+ */
+"openai_compatible"
 export type EnvVar = { name: string; value: string }
 export type ErrorKind = 
 /**
@@ -593,9 +628,29 @@ export type ExportResult = { path: string; rows: number;
  */
 text_ignored: boolean }
 /**
+ * A model for each Claude family, as suggested (or chosen by the user).
+ */
+export type FamilyModels = { opus: string | null; sonnet: string | null; haiku: string | null }
+/**
  * A field of one of the window's forms (each form knows its own names).
  */
 export type FormField = BackendField | SettingsField
+/**
+ * A local engine that answered with a model list.
+ */
+export type FoundEngine = { engine: EngineKind; 
+/**
+ * The engine's usual name ("Ollama", "LM Studio", ...).
+ */
+label: string; base_url: string; models: string[]; 
+/**
+ * The configured backend that already points here, if any.
+ */
+backend_id: string | null; 
+/**
+ * What to map opus / sonnet / haiku to among `models`.
+ */
+suggested: FamilyModels }
 export type GatewayStatus = { 
 /**
  * `127.0.0.1:4747`
@@ -765,6 +820,22 @@ retention_days: number | null; language: Language; theme: Theme; config_path: st
  */
 export type SettingsField = "port" | "retention_days"
 export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language; theme: Theme }
+/**
+ * What the checklist shows when it opens.
+ */
+export type SetupState = { 
+/**
+ * This start wrote the default config.
+ */
+first_run: boolean; 
+/**
+ * Engines that answered, each with a suggested opus / sonnet / haiku mapping.
+ */
+engines: FoundEngine[]; 
+/**
+ * The base URLs that were probed (shown when none answered).
+ */
+tried: string[] }
 /**
  * The totals of one model or backend.
  */

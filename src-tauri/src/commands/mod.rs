@@ -5,4 +5,5 @@ pub mod claude;
 pub mod mapping;
 pub mod overview;
 pub mod settings;
+pub mod setup;
 pub mod usage;

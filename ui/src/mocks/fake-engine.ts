@@ -4,7 +4,7 @@
 import type {
   BackendCheck, BackendDraft, BackendField, BackendInfo, CheckedModel, CommandError, DeleteMode, Dependent, GatewayStatus,
   ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus,
-  ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError,
+  ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError, FoundEngine, FamilyModels, SetupState,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
@@ -36,7 +36,22 @@ export interface FakeState {
   claudeConfigured: boolean;
   /** The engine's "last error": cleared by pause and resume, like the real one. */
   lastError: LastError | null;
+  /** This start wrote the default config (the setup checklist opens). */
+  firstRun: boolean;
+  /** Engines that answer discovery (only those at a URL no backend points to are "new"). */
+  found: FoundEngine[];
+  /** Models of backends added from `found`, answered by their check. */
+  addedModels: Record<string, CheckedModel[]>;
 }
+
+/** Like the engine's `add_found_engine`: the engine's name, lower-case, made unique. */
+function uniqueId(label: string, taken: string[]): string {
+  const base = label.toLowerCase().replace(/[^a-z0-9._]+/g, "-").replace(/^-+|-+$/g, "");
+  if (!taken.includes(base)) return base;
+  for (let n = 2; ; n++) if (!taken.includes(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+const rootUrl = (u: string) => u.trim().replace(/\/+$/, "").replace(/\/v1$/, "");
 
 function claudeStatus(s: FakeState): ClaudeCodeStatus {
   return {
@@ -130,6 +145,13 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     keychain: {},
     calls: [],
     claudeConfigured: false,
+    firstRun: scenario === "empty",
+    addedModels: {},
+    found: [{
+      engine: "ollama", label: "Ollama", base_url: "http://127.0.0.1:11500", backend_id: null,
+      models: ["qwen2.5-coder:1.5b", "qwen2.5-coder:14b"],
+      suggested: { opus: "qwen2.5-coder:14b", sonnet: "qwen2.5-coder:14b", haiku: "qwen2.5-coder:1.5b" },
+    }],
     lastError: scenario === "empty" ? null : { at_ms: now - 5 * 60_000, requested_model: "claude-opus-4-1", backend: "anthropic", message: "Key rejected by anthropic (HTTP 401): invalid x-api-key" },
   };
 }
@@ -249,7 +271,7 @@ const MODELS: Record<string, CheckedModel[]> = {
 function checkOf(s: FakeState, b: BackendInfo): BackendCheck {
   const at = (kind: BackendCheck["outcome"], message: string, detail: string, ok = false): BackendCheck =>
     ({ backend: b.id, url: b.base_url, outcome: kind, ok, message, detail, latency_ms: ok ? 42 : 3 });
-  const models = MODELS[b.id];
+  const models = s.addedModels[b.id] ?? MODELS[b.id];
   const modelsUrl = b.kind === "ollama" ? `${b.base_url}/api/tags` : b.kind === "anthropic" ? `${b.base_url}/v1/models` : `${b.base_url}/models`;
   if (b.local && !models) return at({ kind: "not_running" }, `${b.id} is not running at ${b.base_url}`, `GET ${modelsUrl}: connection refused`);
   if (!b.local && b.key === "none")
@@ -473,6 +495,38 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       if (failing) throw err("io", `Cannot write the usage export to ${a.path}: No space left on device (os error 28)`);
       const text = !!a.filter.text?.trim();
       return { path: a.path, rows: s.rows.filter((r) => matches(r, { ...a.filter, text: null })).length, text_ignored: text };
+    }
+    case "setup_state": {
+      const found = s.found.map((f) => ({ ...structuredClone(f), backend_id: s.backends.find((b) => rootUrl(b.base_url) === rootUrl(f.base_url))?.id ?? null }));
+      return { first_run: s.firstRun, engines: found, tried: ["http://127.0.0.1:11434", "http://127.0.0.1:1234", "http://127.0.0.1:8000", "http://127.0.0.1:8080", "http://127.0.0.1:30000"] } satisfies SetupState;
+    }
+    case "add_found_engine": {
+      const f = s.found.find((x) => rootUrl(x.base_url) === rootUrl(a.baseUrl));
+      const root = rootUrl(a.baseUrl);
+      const ollama = a.engine === "ollama";
+      const info: BackendInfo = {
+        id: uniqueId(f?.label ?? "OpenAI-compatible", s.backends.map((b) => b.id)), kind: ollama ? "ollama" : "openai_chat",
+        base_url: ollama ? root : `${root}/v1`, api_key_env: null, key: "none", context_length: null, max_output_tokens: null,
+        timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(root), local_declared: null,
+      };
+      s.backends.push(info);
+      if (f) s.addedModels[info.id] = f.models.map((id) => ({ id, context_length: null }) as CheckedModel);
+      return structuredClone(info);
+    }
+    case "map_families": {
+      const p = s.profiles[a.profile];
+      if (!p) throw err("not_found", `There is no profile called “${a.profile}”.`);
+      const models = a.models as FamilyModels;
+      const missing: ProfileView["rules"] = [];
+      for (const [pattern, model] of [["*opus*", models.opus], ["*sonnet*", models.sonnet], ["*haiku*", models.haiku]] as const) {
+        if (!model) continue;
+        const route = { strategy: "ordered" as const, targets: [{ backend: a.backend, model, weight: null }], fallbacks: [] };
+        const rule = p.rules.find((r) => r.pattern === pattern);
+        if (rule) rule.route = route;
+        else missing.push({ pattern, route });
+      }
+      p.rules = [...missing, ...p.rules];
+      return { name: a.profile, active: a.profile === s.active, rules: structuredClone(p.rules), default: structuredClone(p.default) } satisfies ProfileView;
     }
     case "get_settings":
       return structuredClone(s.settings);

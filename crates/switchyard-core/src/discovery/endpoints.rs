@@ -83,7 +83,7 @@ pub fn endpoints_to_probe(backends: &[BackendConfig]) -> Vec<Endpoint> {
 }
 
 /// `localhost` and `127.0.0.1` name the same engine.
-fn same_host_form(url: &str) -> String {
+pub(crate) fn same_host_form(url: &str) -> String {
     url.to_ascii_lowercase()
         .replace("://localhost", "://127.0.0.1")
 }

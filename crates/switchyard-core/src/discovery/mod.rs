@@ -24,6 +24,7 @@ pub use context::{ContextLengths, OLLAMA_NUM_CTX_CAP};
 pub use endpoints::{
     Endpoint, EndpointSource, configured_endpoints, default_endpoints, endpoints_to_probe,
 };
+pub(crate) use endpoints::{root_url, same_host_form};
 pub use kind::EngineKind;
 pub use probe::{ProbeSettings, discover};
 pub use report::{DiscoveredModel, DiscoveryReport, EndpointReport, EndpointStatus, render_report};

@@ -11,6 +11,7 @@ mod error;
 mod profiles;
 mod route_test;
 mod settings;
+mod setup;
 mod status;
 
 use std::net::SocketAddr;
@@ -44,6 +45,7 @@ pub use route_test::{RouteTestError, RouteTestResult};
 pub use settings::{
     GatewaySettings, SettingsApplied, SettingsError, SettingsField, validate as validate_settings,
 };
+pub use setup::{FoundEngine, SetupError};
 pub use status::GatewayStatus;
 
 #[derive(Default)]
@@ -61,6 +63,9 @@ pub struct EngineOptions {
     /// Where finished requests are reported instead of the usage database (tests, tools).
     /// Budgets then see no spend: the usage writer is what keeps their totals.
     pub usage_sink: Option<Arc<dyn UsageSink>>,
+    /// Base URLs probed for engines besides the usual local ports; default:
+    /// `SWITCHYARD_DISCOVER_URLS` (comma-separated).
+    pub discover_urls: Option<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -74,6 +79,9 @@ struct Inner {
     server: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
     /// The usage writer and the database file it writes.
     usage: Option<(Arc<UsageWriter>, PathBuf)>,
+    /// This start wrote the default config: the app greets a new user.
+    first_run: bool,
+    discover_urls: Vec<String>,
 }
 
 impl EngineOptions {
@@ -228,6 +236,10 @@ impl Engine {
                 token_from_env,
                 server: Mutex::new(Some((stop_tx, task))),
                 usage,
+                first_run: created,
+                discover_urls: opts
+                    .discover_urls
+                    .unwrap_or_else(setup::discover_urls_from_env),
             }),
         })
     }
