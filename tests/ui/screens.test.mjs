@@ -312,3 +312,39 @@ test("follows the OS: dark theme and Chinese locale without any setting", async 
     await context.close();
   }
 });
+
+test("keyboard: every control shows where the focus is, on every screen, light and dark", async () => {
+  for (const colorScheme of ["light", "dark"]) {
+    for (const screen of ["overview", "backends", "mapping", "usage", "settings"]) {
+      const { page, context } = await open(screen, { colorScheme, viewport: { width: 900, height: 600 } });
+      await page.locator("main h1").waitFor();
+      await page.waitForTimeout(300);
+      const unmarked = [];
+      // Tab through the page (bounded) and look at each focused control's outline.
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press("Tab");
+        const seen = await page.evaluate(() => {
+          const el = document.activeElement;
+          if (!el || el === document.body) return null;
+          const s = getComputedStyle(el);
+          let visible = (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none";
+          // A ring drawn outside the element is cut off by a parent that clips its overflow.
+          const clipped = el.parentElement && getComputedStyle(el.parentElement).overflow === "hidden";
+          if (clipped && parseFloat(s.outlineOffset) >= 0 && s.boxShadow === "none") visible = false;
+          return { visible, what: `${el.tagName.toLowerCase()} ${(el.getAttribute("aria-label") || el.textContent || "").trim().slice(0, 30)}` };
+        });
+        if (seen && !seen.visible) unmarked.push(seen.what);
+      }
+      assert.deepEqual(unmarked, [], `${screen} (${colorScheme}): focus not visible on ${unmarked.join(", ")}`);
+      if (colorScheme === "dark") {
+        // Native selects follow the dark palette (the webview would draw them light).
+        const light = await page.evaluate(() => [...document.querySelectorAll("select")].filter((s) => {
+          const [r, g, b] = getComputedStyle(s).backgroundColor.match(/\d+/g).map(Number);
+          return r + g + b > 3 * 128;
+        }).length);
+        assert.equal(light, 0, `${screen}: a select is drawn light in the dark theme`);
+      }
+      await context.close();
+    }
+  }
+});
