@@ -317,6 +317,8 @@ def screenshot_matrix(gui: Gui) -> None:
                 and gui.first_text('[data-nav="overview"]').strip() == overview_label,
                 f"{language} {theme} applied",
             )
+            # The "Saved" toast would cover the corner of the first shots.
+            gui.d.execute_script("document.querySelectorAll('.toasts button').forEach(b => b.click())")
             for w, h in SIZES:
                 gui.d.set_window_size(w, h)
                 gui.wait(lambda: gui.d.execute_script("return window.innerWidth") <= w, f"window at {w}x{h}")
