@@ -286,6 +286,57 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
     gui.one('[data-testid="token"]')
     gui.shot("settings")
 
+    screenshot_matrix(gui)
+
+
+SCREENS = ("overview", "backends", "mapping", "usage", "settings")
+LANGS = (("en", "en", "Overview"), ("zh_cn", "zh-CN", "概览"))
+THEMES = ("light", "dark")
+SIZES = ((1280, 800), (900, 600))
+
+
+def choose_settings(gui: Gui, language: str, theme: str) -> None:
+    gui.nav("settings")
+    Select(gui.one('[data-testid="language"]')).select_by_value(language)
+    Select(gui.one('[data-testid="theme"]')).select_by_value(theme)
+    gui.click('[data-testid="save-settings"]')
+
+
+def screenshot_matrix(gui: Gui) -> None:
+    """Every screen in both languages, both themes and at both window sizes, for people to look at;
+    at the 900x600 minimum nothing may overflow sideways."""
+    log("screenshots: every screen x language x theme x size")
+    started = time.time()
+    overflows = []
+    for language, html_lang, overview_label in LANGS:
+        for theme in THEMES:
+            choose_settings(gui, language, theme)
+            gui.wait(
+                lambda: gui.d.execute_script("return document.documentElement.dataset.theme") == theme
+                and gui.d.execute_script("return document.documentElement.lang") == html_lang
+                and gui.first_text('[data-nav="overview"]').strip() == overview_label,
+                f"{language} {theme} applied",
+            )
+            # The "Saved" toast would cover the corner of the first shots.
+            gui.d.execute_script("document.querySelectorAll('.toasts button').forEach(b => b.click())")
+            for w, h in SIZES:
+                gui.d.set_window_size(w, h)
+                gui.wait(lambda: gui.d.execute_script("return window.innerWidth") <= w, f"window at {w}x{h}")
+                for screen in SCREENS:
+                    gui.nav(screen)
+                    time.sleep(0.4)  # charts and lists load; WebDriver can also return a stale frame
+                    gui.d.save_screenshot(str(ARTIFACTS / f"{screen}-{language}-{theme}-{w}x{h}.png"))
+                    if (w, h) == (900, 600):
+                        sizes = gui.d.execute_script("const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]")
+                        if sizes[0] > sizes[1] + 1:
+                            overflows.append(f"{screen} ({language}, {theme}): main is {sizes[0]}px wide in {sizes[1]}px")
+                    assert gui.d.execute_script("return document.documentElement.dataset.theme") == theme, f"{screen} lost the {theme} theme"
+    gui.d.set_window_size(1280, 800)
+    choose_settings(gui, "en", "system")
+    gui.wait(lambda: gui.first_text('[data-nav="overview"]').strip() == "Overview", "English restored")
+    log(f"screenshots took {time.time() - started:.0f}s")
+    assert not overflows, "screens overflow sideways at 900x600: " + "; ".join(overflows)
+
 
 def check_canary() -> None:
     log("canary: in the keychain, nowhere else")
