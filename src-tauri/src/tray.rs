@@ -1,5 +1,7 @@
 //! The tray: profile switch, status line, open, copy env, pause, quit. Menu ids are typed.
 
+use std::sync::Mutex;
+
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuId, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -76,9 +78,65 @@ fn icon_for(state: &AppState) -> Option<Image<'static>> {
     Image::from_bytes(bytes).ok()
 }
 
-fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
+/// What the menu's structure depends on; anything else (the status line's counts, the error's
+/// text, which profile is checked, pause) is updated in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shape {
+    lang: TrayLang,
+    profiles: Vec<String>,
+    has_error: bool,
+}
+
+/// The menu as built. Replacing a tray menu closes it under the user's pointer, and a busy
+/// Claude Code finishes a request every few seconds: so a refresh that keeps the shape only
+/// changes the items' texts and checks.
+struct Built {
+    shape: Shape,
+    status: MenuItem<Wry>,
+    last_error: Option<MenuItem<Wry>>,
+    profiles: Vec<CheckMenuItem<Wry>>,
+    pause: CheckMenuItem<Wry>,
+}
+
+#[derive(Default)]
+struct TrayMenu(Mutex<Option<Built>>);
+
+/// The texts and checks of the moment.
+struct Now {
+    shape: Shape,
+    text: TrayLang,
+    status_line: String,
+    error_line: Option<String>,
+    active: String,
+    paused: bool,
+}
+
+fn now(state: &AppState) -> Now {
     let status = state.status();
     let text = TrayLang::from_pref(&state.prefs().language);
+    Now {
+        status_line: if status.paused {
+            text.paused_line(&status.listen_addr)
+        } else {
+            text.status_line(&status.listen_addr, status.requests_today)
+        },
+        error_line: status
+            .last_error
+            .as_ref()
+            .map(|e| text.last_error_line(e.backend.as_deref(), &e.message)),
+        shape: Shape {
+            lang: text,
+            has_error: status.last_error.is_some(),
+            profiles: status.profiles,
+        },
+        text,
+        active: status.active_profile,
+        paused: status.paused,
+    }
+}
+
+fn build_menu(app: &AppHandle, now: &Now) -> tauri::Result<(Menu<Wry>, Built)> {
+    let text = now.text;
     let item = |id: TrayItem, label: String, enabled: bool| {
         MenuItem::with_id(app, id, label, enabled, None::<&str>)
     };
@@ -87,36 +145,58 @@ fn build_menu(app: &AppHandle, state: &AppState) -> tauri::Result<Menu<Wry>> {
     };
     let separator = || PredefinedMenuItem::separator(app);
     let menu = Menu::new(app)?;
-    let line = if status.paused {
-        text.paused_line(&status.listen_addr)
-    } else {
-        text.status_line(&status.listen_addr, status.requests_today)
+    let status = item(TrayItem::Status, now.status_line.clone(), false)?;
+    menu.append(&status)?;
+    let last_error = match &now.error_line {
+        Some(line) => Some(item(TrayItem::LastError, line.clone(), false)?),
+        None => None,
     };
-    menu.append(&item(TrayItem::Status, line, false)?)?;
-    if let Some(err) = &status.last_error {
-        let line = text.last_error_line(err.backend.as_deref(), &err.message);
-        menu.append(&item(TrayItem::LastError, line, false)?)?;
+    if let Some(line) = &last_error {
+        menu.append(line)?;
     }
     menu.append(&separator()?)?;
-    for name in &status.profiles {
-        let active = *name == status.active_profile;
-        menu.append(&check(
+    let mut profiles = Vec::with_capacity(now.shape.profiles.len());
+    for name in &now.shape.profiles {
+        let radio = check(
             TrayItem::Profile(name.clone()),
             text.profile(name),
-            active,
-        )?)?;
+            *name == now.active,
+        )?;
+        menu.append(&radio)?;
+        profiles.push(radio);
     }
     menu.append(&separator()?)?;
     menu.append(&item(TrayItem::Open, text.open().into(), true)?)?;
     menu.append(&item(TrayItem::CopyEnv, text.copy_env().into(), true)?)?;
-    menu.append(&check(TrayItem::Pause, text.pause().into(), status.paused)?)?;
+    let pause = check(TrayItem::Pause, text.pause().into(), now.paused)?;
+    menu.append(&pause)?;
     menu.append(&separator()?)?;
     menu.append(&item(TrayItem::Quit, text.quit().into(), true)?)?;
-    Ok(menu)
+    let built = Built {
+        shape: now.shape.clone(),
+        status,
+        last_error,
+        profiles,
+        pause,
+    };
+    Ok((menu, built))
+}
+
+/// Brings an already built menu up to date without replacing it.
+fn update(built: &Built, now: &Now) -> tauri::Result<()> {
+    built.status.set_text(&now.status_line)?;
+    if let (Some(item), Some(line)) = (&built.last_error, &now.error_line) {
+        item.set_text(line)?;
+    }
+    for (item, name) in built.profiles.iter().zip(&now.shape.profiles) {
+        item.set_checked(*name == now.active)?;
+    }
+    built.pause.set_checked(now.paused)
 }
 
 pub fn create(app: &AppHandle, state: &AppState) -> tauri::Result<()> {
-    let menu = build_menu(app, state)?;
+    let (menu, built) = build_menu(app, &now(state))?;
+    app.manage(TrayMenu(Mutex::new(Some(built))));
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .menu(&menu)
         .tooltip("Switchyard")
@@ -128,16 +208,21 @@ pub fn create(app: &AppHandle, state: &AppState) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Rebuilds the menu and icon from the engine's state and tells the window.
+/// Brings the menu and icon up to date with the engine and tells the window.
 pub fn refresh(app: &AppHandle, state: &AppState) {
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        match build_menu(app, state) {
-            Ok(menu) => {
-                if let Err(e) = tray.set_menu(Some(menu)) {
-                    tracing::warn!("tray menu update failed: {e}");
-                }
-            }
-            Err(e) => tracing::warn!("tray menu build failed: {e}"),
+    if let (Some(tray), Some(menus)) = (app.tray_by_id(TRAY_ID), app.try_state::<TrayMenu>()) {
+        let now = now(state);
+        let mut current = menus.0.lock().unwrap_or_else(|e| e.into_inner());
+        let updated = match current.as_ref() {
+            Some(built) if built.shape == now.shape => update(built, &now),
+            _ => build_menu(app, &now).and_then(|(menu, built)| {
+                tray.set_menu(Some(menu))?;
+                *current = Some(built);
+                Ok(())
+            }),
+        };
+        if let Err(e) = updated {
+            tracing::warn!("tray menu update failed: {e}");
         }
         if let Err(e) = tray.set_icon(icon_for(state)) {
             tracing::warn!("tray icon update failed: {e}");

@@ -41,6 +41,8 @@ LISTEN = os.environ["SY_LISTEN"]
 HOME = Path(os.environ["HOME"])
 CANARY = f"sk-canary-{uuid.uuid4().hex}"
 STEP_TIMEOUT = 20
+# A comment of the user's own: every save from the app (backend, mapping, settings) keeps it.
+USER_COMMENT = "beta is the team's Anthropic proxy: do not delete (a comment the app must keep)"
 
 
 def log(msg: str) -> None:
@@ -53,6 +55,7 @@ def write_config(beta_url: str) -> None:
         f"""listen = "{LISTEN}"
 active_profile = "local"
 
+# {USER_COMMENT}
 [[backends]]
 id = "beta"
 kind = "anthropic"
@@ -268,6 +271,25 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
     gui.nav("usage")
     gui.wait(lambda: any("alpha" in t and "claude-sonnet-4-5" in t for t in gui.row_texts()), "usage row for alpha")
     gui.shot("usage")
+
+    log("rename alpha in the app: its key moves with it and requests still authenticate")
+    gui.nav("backends")
+    gui.one('[data-backend="alpha"]')
+    gui.d.execute_script(
+        "[...document.querySelector('[data-backend=alpha]').querySelectorAll('button')]"
+        ".find(b => b.innerText.trim() === 'Edit').click()"
+    )
+    gui.fill(gui.one('input[name="id"]'), "alpha-renamed")
+    gui.click('[data-testid="save-backend"]')
+    gui.wait(lambda: "Key stored in keychain" in gui.first_text('[data-backend="alpha-renamed"]'), "renamed backend keeps its key")
+    reply = gateway_request("claude-sonnet-4-5")
+    assert reply["content"][0]["text"] == "hello from alpha", reply
+    renamed_key = alpha.messages()[-1]["headers"].get("x-api-key") or alpha.messages()[-1]["headers"].get("X-Api-Key")
+    assert renamed_key == CANARY, "after a rename the key must still reach the upstream"
+    saved_text = CONFIG.read_text()
+    assert USER_COMMENT in saved_text, f"the app's saves dropped the user's comment:\n{saved_text}"
+    assert 'id = "alpha-renamed"' in saved_text and 'backend = "alpha-renamed"' in saved_text, saved_text
+    assert "timeout_connect_s" not in saved_text, f"the app wrote defaults out:\n{saved_text}"
 
     log("switch to cloud from the tray")
     open_tray_menu_and_pick_cloud()

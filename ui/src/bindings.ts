@@ -497,7 +497,7 @@ export type ClaudeEnv = { vars: EnvVar[];
  * `export NAME='value'` lines for a POSIX shell.
  */
 shell: string }
-export type CommandError = { kind: ErrorKind; message: string; 
+export type CommandError = { kind: ProblemKind; message: string; 
 /**
  * The form field at fault, so the window can show `message` under it.
  */
@@ -597,31 +597,6 @@ export type EngineKind = "ollama" | "vllm" | "llama_cpp" | "lm_studio" | "sglang
  */
 "openai_compatible"
 export type EnvVar = { name: string; value: string }
-export type ErrorKind = 
-/**
- * The user typed something the engine refuses (bad URL, duplicate id, ...).
- */
-"invalid_input" | "not_found" | 
-/**
- * The OS keychain is missing, locked or refused the operation.
- */
-"keychain" | 
-/**
- * A backend or the gateway answered with an error or did not answer.
- */
-"upstream" | 
-/**
- * Reading or writing a file failed.
- */
-"io" | 
-/**
- * The feature is not available in this build or on this machine.
- */
-"unavailable" | 
-/**
- * Anything else from the engine.
- */
-"engine"
 export type ExportResult = { path: string; rows: number; 
 /**
  * The filter had a text search, which the export does not apply.
@@ -632,7 +607,7 @@ text_ignored: boolean }
  */
 export type FamilyModels = { opus: string | null; sonnet: string | null; haiku: string | null }
 /**
- * A field of one of the window's forms (each form knows its own names).
+ * A field of one of the app's forms (each form knows its own names).
  */
 export type FormField = BackendField | SettingsField
 /**
@@ -707,6 +682,31 @@ export type Language =
  * or a pause or resume of the gateway, clears it (an error from yesterday is not a status).
  */
 export type LastError = { at_ms: number; requested_model: string; backend: string | null; message: string }
+export type ProblemKind = 
+/**
+ * The user typed something the engine refuses (bad URL, duplicate id, ...).
+ */
+"invalid_input" | "not_found" | 
+/**
+ * The OS keychain is missing, locked or refused the operation.
+ */
+"keychain" | 
+/**
+ * A backend or the gateway answered with an error or did not answer.
+ */
+"upstream" | 
+/**
+ * Reading or writing a file failed.
+ */
+"io" | 
+/**
+ * The feature is not available in this build or on this machine.
+ */
+"unavailable" | 
+/**
+ * Anything else from the engine.
+ */
+"engine"
 export type ProfileView = { name: string; active: boolean; 
 /**
  * Tried in order; the first match wins.

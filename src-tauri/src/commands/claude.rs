@@ -1,22 +1,12 @@
 //! Claude Code integration: adapters over the engine's `claude_code_*` operations.
 
 use switchyard_core::claude_code::ClaudeCodeStatus;
-use switchyard_core::engine::{ClaudeCodeError, ClaudeEnv, ConfigureReport, RestoreReport};
+use switchyard_core::engine::{ClaudeEnv, ConfigureReport, RestoreReport};
 use tauri::State;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::error::{CmdResult, CommandError, ErrorKind};
 use crate::state::SharedState;
-
-impl From<ClaudeCodeError> for CommandError {
-    fn from(e: ClaudeCodeError) -> Self {
-        match e {
-            ClaudeCodeError::Engine(e) => e.into(),
-            ClaudeCodeError::NoSettingsPath => Self::new(ErrorKind::Unavailable, e.to_string()),
-            ClaudeCodeError::Settings(_) => Self::new(ErrorKind::Io, e.to_string()),
-        }
-    }
-}
 
 #[tauri::command]
 #[specta::specta]

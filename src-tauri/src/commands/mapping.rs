@@ -1,22 +1,11 @@
 //! Model mapping screen: adapters over the engine's profile operations, and a live test
 //! through the gateway.
 
-use switchyard_core::engine::{ProfileError, ProfileView, RouteTestError, RouteTestResult};
+use switchyard_core::engine::{ProfileView, RouteTestResult};
 use tauri::State;
 
-use crate::error::{CmdResult, CommandError, ErrorKind};
+use crate::error::CmdResult;
 use crate::state::SharedState;
-
-impl From<ProfileError> for CommandError {
-    fn from(e: ProfileError) -> Self {
-        let kind = match &e {
-            ProfileError::Engine(e) => return CommandError::from_engine(e),
-            ProfileError::NotFound(_) => ErrorKind::NotFound,
-            _ => ErrorKind::InvalidInput,
-        };
-        CommandError::new(kind, e.to_string())
-    }
-}
 
 #[tauri::command]
 #[specta::specta]
@@ -47,16 +36,6 @@ pub async fn create_profile(state: State<'_, SharedState>, name: String) -> CmdR
 pub async fn delete_profile(state: State<'_, SharedState>, name: String) -> CmdResult<()> {
     state.engine.delete_profile(&name).await?;
     Ok(())
-}
-
-impl From<RouteTestError> for CommandError {
-    fn from(e: RouteTestError) -> Self {
-        let kind = match &e {
-            RouteTestError::NoModel => ErrorKind::InvalidInput,
-            RouteTestError::Gateway { .. } => ErrorKind::Upstream,
-        };
-        CommandError::new(kind, e.to_string())
-    }
 }
 
 /// Sends a tiny request for `model` through the running gateway (active profile) and

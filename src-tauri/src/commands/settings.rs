@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
-use switchyard_core::engine::{GatewaySettings, SettingsError};
+use switchyard_core::engine::GatewaySettings;
 use switchyard_core::secrets::ExposeSecret;
 use tauri::State;
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::error::{CmdResult, CommandError, ErrorKind, FormField};
+use crate::error::{CmdResult, CommandError, ErrorKind};
 use crate::prefs::{self, Language, Prefs, Theme};
 use crate::state::SharedState;
 
@@ -101,8 +101,7 @@ pub async fn save_settings(
         language: input.language,
         theme: input.theme,
     };
-    prefs::save(&prefs::prefs_path(&state.engine.config_path()), &new_prefs)
-        .map_err(|e| CommandError::new(ErrorKind::Io, e.to_string()))?;
+    prefs::save(&prefs::prefs_path(&state.engine.config_path()), &new_prefs)?;
     if let Ok(mut p) = state.prefs.lock() {
         *p = new_prefs;
     }
@@ -131,16 +130,4 @@ pub async fn rotate_local_token(state: State<'_, SharedState>) -> CmdResult<Stri
         .await?
         .expose_secret()
         .to_string())
-}
-
-impl From<SettingsError> for CommandError {
-    fn from(e: SettingsError) -> Self {
-        match e {
-            SettingsError::Engine(e) => e.into(),
-            other => CommandError {
-                field: other.field().map(FormField::Settings),
-                ..CommandError::invalid(other.to_string())
-            },
-        }
-    }
 }

@@ -4,11 +4,11 @@
 use serde::Serialize;
 use specta::Type;
 use switchyard_core::discovery::EngineKind;
-use switchyard_core::engine::{BackendInfo, FoundEngine, ProfileView, SetupError};
+use switchyard_core::engine::{BackendInfo, FoundEngine, ProfileView};
 use switchyard_core::setup::FamilyModels;
 use tauri::State;
 
-use crate::error::{CmdResult, CommandError};
+use crate::error::CmdResult;
 use crate::state::SharedState;
 
 /// What the checklist shows when it opens.
@@ -20,15 +20,6 @@ pub struct SetupState {
     pub engines: Vec<FoundEngine>,
     /// The base URLs that were probed (shown when none answered).
     pub tried: Vec<String>,
-}
-
-impl From<SetupError> for CommandError {
-    fn from(e: SetupError) -> Self {
-        match e {
-            SetupError::Backend(e) => e.into(),
-            SetupError::Profile(e) => e.into(),
-        }
-    }
 }
 
 #[tauri::command]

@@ -1,8 +1,8 @@
-import { commands, events, type BackendField, type CommandError, type ErrorKind, type FormField, type Result } from "../bindings";
+import { commands, events, type BackendField, type CommandError, type ProblemKind, type FormField, type Result } from "../bindings";
 
 /** A failed command, as thrown by `call`. `kind` lets screens pick a specific message. */
 export class AppError extends Error {
-  readonly kind: ErrorKind;
+  readonly kind: ProblemKind;
   /** The form field at fault, when the engine could tell. */
   readonly field: FormField | null;
   constructor(e: CommandError) {

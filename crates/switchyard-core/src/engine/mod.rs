@@ -8,6 +8,7 @@ mod backend_edits;
 mod backends;
 mod claude_code;
 mod error;
+mod problem;
 mod profiles;
 mod route_test;
 mod settings;
@@ -40,6 +41,7 @@ pub use backends::{
 };
 pub use claude_code::{ClaudeCodeError, ClaudeEnv, ConfigureReport, EnvVar, RestoreReport};
 pub use error::EngineError;
+pub use problem::{FormField, Problem, ProblemKind};
 pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
 pub use route_test::{RouteTestError, RouteTestResult};
 pub use settings::{
