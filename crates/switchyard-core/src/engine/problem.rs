@@ -174,7 +174,7 @@ mod tests {
             Some(FormField::Backend(BackendField::BaseUrl))
         );
         assert_eq!(
-            SettingsError::Port.field(),
+            Problem::field(&SettingsError::Port),
             Some(FormField::Settings(SettingsField::Port))
         );
         assert_eq!(
