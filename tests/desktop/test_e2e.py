@@ -26,10 +26,11 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_upstream import FakeUpstream  # noqa: E402
+from webgui import Gui, wait_http  # noqa: E402
 
 APP = os.environ["SY_APP"]
 DRIVER = os.environ["SY_TAURI_DRIVER"]
@@ -40,7 +41,6 @@ TOKEN = os.environ["SWITCHYARD_TOKEN"]
 LISTEN = os.environ["SY_LISTEN"]
 HOME = Path(os.environ["HOME"])
 CANARY = f"sk-canary-{uuid.uuid4().hex}"
-STEP_TIMEOUT = 20
 # A comment of the user's own: every save from the app (backend, mapping, settings) keeps it.
 USER_COMMENT = "beta is the team's Anthropic proxy: do not delete (a comment the app must keep)"
 
@@ -82,68 +82,6 @@ def gateway_request(model: str) -> dict:
             return json.loads(resp.read())
     except urllib.error.HTTPError as e:
         raise AssertionError(f"gateway answered {e.code}: {e.read()[:500]!r}") from e
-
-
-def wait_http(url: str, seconds: float) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return  # something answers
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} not reachable after {seconds}s")
-
-
-class Gui:
-    def __init__(self, driver: webdriver.Remote) -> None:
-        self.d = driver
-
-    def wait(self, cond, what: str, timeout: float = STEP_TIMEOUT):
-        try:
-            return WebDriverWait(self.d, timeout, poll_frequency=0.2).until(lambda d: cond())
-        except Exception as e:  # noqa: BLE001
-            self.shot(f"FAILED-{what.replace(' ', '-')}")
-            raise AssertionError(f"timed out waiting for {what}") from e
-
-    def css(self, sel: str):
-        return self.d.find_elements(By.CSS_SELECTOR, sel)
-
-    def one(self, sel: str, what: str | None = None):
-        return self.wait(lambda: (self.css(sel) or [None])[0], what or sel)
-
-    def click(self, sel: str) -> None:
-        self.one(sel).click()
-
-    def text(self) -> str:
-        # WebKitWebDriver's element-text endpoint can fail on a changing DOM; innerText does not.
-        return self.d.execute_script("return document.body.innerText")
-
-    def txt(self, el) -> str:
-        return self.d.execute_script("return arguments[0].innerText", el)
-
-    def first_text(self, sel: str) -> str:
-        return self.d.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", sel)
-
-    def wait_text(self, needle: str, timeout: float = STEP_TIMEOUT) -> None:
-        self.wait(lambda: needle in self.text(), f"text {needle!r}", timeout)
-
-    def row_texts(self) -> list[str]:
-        return self.d.execute_script("return [...document.querySelectorAll('[data-testid=request-table] tbody tr')].map(r => r.innerText)")
-
-    def nav(self, screen: str) -> None:
-        self.click(f'[data-nav="{screen}"]')
-        self.one("main h1")
-
-    def shot(self, name: str) -> None:
-        time.sleep(1)  # WebDriver screenshots can show a stale frame otherwise
-        self.d.save_screenshot(str(ARTIFACTS / f"{name}.png"))
-
-    def fill(self, el, value: str) -> None:
-        el.clear()
-        el.send_keys(value)
 
 
 def screen_shot(name: str) -> None:
@@ -203,7 +141,7 @@ def main() -> int:
             opts.set_capability("tauri:options", {"application": APP})
             d = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
             try:
-                gui = Gui(d)
+                gui = Gui(d, ARTIFACTS)
                 run_flow(gui, alpha, beta)
             finally:
                 try:

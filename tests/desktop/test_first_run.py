@@ -20,14 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-import urllib.error
-import urllib.request
-
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, str(Path(__file__).parent))
+from webgui import Gui, wait_http  # noqa: E402
 
 APP = os.environ["SY_APP"]
 DRIVER = os.environ["SY_TAURI_DRIVER"]
@@ -38,71 +37,10 @@ CONFIG = Path(os.environ["XDG_CONFIG_HOME"]) / "switchyard" / "config.toml"
 FAKE_LLM = Path(__file__).resolve().parent.parent / "e2e" / "fake_llm.py"
 
 
-STEP_TIMEOUT = 20
 
 
 def log(msg: str) -> None:
     print(f"[first-run] {msg}", flush=True)
-
-
-def wait_http(url: str, seconds: float) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return  # something answers
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} not reachable after {seconds}s")
-
-
-class Gui:
-    """The few WebDriver steps this flow needs (innerText through scripts: WebKitWebDriver's
-    element-text endpoint can fail on a changing DOM)."""
-
-    def __init__(self, driver: webdriver.Remote) -> None:
-        self.d = driver
-
-    def wait(self, cond, what: str, timeout: float = STEP_TIMEOUT):
-        try:
-            return WebDriverWait(self.d, timeout, poll_frequency=0.2).until(lambda d: cond())
-        except Exception as e:  # noqa: BLE001
-            self.shot(f"first-run-FAILED-{what.replace(' ', '-')}")
-            raise AssertionError(f"timed out waiting for {what}") from e
-
-    def css(self, sel: str):
-        return self.d.find_elements(By.CSS_SELECTOR, sel)
-
-    def one(self, sel: str, what: str | None = None):
-        return self.wait(lambda: (self.css(sel) or [None])[0], what or sel)
-
-    def click(self, sel: str) -> None:
-        self.one(sel).click()
-
-    def text(self) -> str:
-        return self.d.execute_script("return document.body.innerText")
-
-    def txt(self, el) -> str:
-        return self.d.execute_script("return arguments[0].innerText", el)
-
-    def first_text(self, sel: str) -> str:
-        return self.d.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", sel)
-
-    def wait_text(self, needle: str, timeout: float = STEP_TIMEOUT) -> None:
-        self.wait(lambda: needle in self.text(), f"text {needle!r}", timeout)
-
-    def row_texts(self) -> list[str]:
-        return self.d.execute_script("return [...document.querySelectorAll('[data-testid=request-table] tbody tr')].map(r => r.innerText)")
-
-    def nav(self, screen: str) -> None:
-        self.click(f'[data-nav="{screen}"]')
-        self.one("main h1")
-
-    def shot(self, name: str) -> None:
-        time.sleep(1)  # WebDriver screenshots can show a stale frame otherwise
-        self.d.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
 
 def start_fake_ollama(record: Path) -> tuple[subprocess.Popen, str]:
@@ -117,7 +55,7 @@ def start_fake_ollama(record: Path) -> tuple[subprocess.Popen, str]:
 
 
 def shot(gui: Gui, name: str) -> None:
-    gui.shot(f"first-run-{name}")
+    gui.shot(name)
 
 
 def run_flow(gui: Gui, ollama_url: str, record: Path) -> None:
@@ -193,7 +131,7 @@ def main() -> int:
         opts.set_capability("tauri:options", {"application": APP})
         d = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
         try:
-            run_flow(Gui(d), ollama_url, record)
+            run_flow(Gui(d, ARTIFACTS, prefix="first-run-"), ollama_url, record)
         finally:
             try:
                 d.quit()
