@@ -24,26 +24,19 @@ pub struct CommandError {
 }
 
 impl CommandError {
-    /// Engine messages often start lower-case (they are also log lines); the window shows
-    /// them as sentences.
     pub fn new(kind: ProblemKind, message: impl Into<String>) -> Self {
-        let message: String = message.into();
-        let mut chars = message.chars();
-        let message = match chars.next() {
-            Some(first) if first.is_lowercase() => first.to_uppercase().chain(chars).collect(),
-            _ => message,
-        };
         Self {
             kind,
-            message,
+            message: message.into(),
             field: None,
         }
     }
 
     fn of(problem: &impl Problem) -> Self {
         Self {
+            kind: problem.kind(),
+            message: problem.sentence(),
             field: problem.field(),
-            ..Self::new(problem.kind(), problem.to_string())
         }
     }
 }

@@ -32,9 +32,12 @@ fn setup(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("Switchyard could not start its gateway: {e}"))?;
     let prefs = prefs::load(&prefs::prefs_path(&engine.config_path()));
     let tray_host = tray::tray_host_present();
-    let usage = engine.usage_reader();
     let first_run = engine.first_run();
-    let state: SharedState = Arc::new(AppState::new(engine, usage, prefs, tray_host));
+    let state: SharedState = Arc::new(AppState {
+        engine,
+        prefs: prefs.into(),
+        tray_host,
+    });
     app.manage(state.clone());
     tray::create(app.handle(), &state)?;
     pump::start(app.handle(), &state);

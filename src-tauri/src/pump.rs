@@ -1,8 +1,5 @@
-//! Keeps the tray and the window in step with the engine: engine events refresh the tray and
-//! go to the window; finished requests have the usage writer commit, then today's counters are
-//! re-read and the window told.
-
-use std::time::Duration;
+//! Keeps the tray and the window in step with the engine: its events refresh the tray and go
+//! to the window.
 
 use tauri_specta::Event;
 use tokio::sync::broadcast::error::RecvError;
@@ -12,22 +9,23 @@ use crate::state::SharedState;
 use crate::tray;
 use switchyard_core::engine::EngineEvent;
 
-/// Starts both loops for the app's lifetime.
+/// Follows the engine's events for the app's lifetime.
 pub fn start(app: &tauri::AppHandle, state: &SharedState) {
-    pump_events(app.clone(), state.clone());
-    follow_usage(app.clone(), state.clone());
-}
-
-/// Forwards engine events to the tray and the window.
-fn pump_events(app: tauri::AppHandle, state: SharedState) {
+    let (app, state) = (app.clone(), state.clone());
     let mut rx = state.engine.subscribe();
     tauri::async_runtime::spawn(async move {
+        // The tray's status line shows today's counters.
+        state.engine.follow_today();
         loop {
             match rx.recv().await {
                 Ok(EngineEvent::RequestFinished(record)) => {
                     let row = state.engine.live_row(*record);
                     let _ = RequestFinished { row }.emit(&app);
-                    state.stored.notify_one();
+                }
+                Ok(EngineEvent::UsageStored) => {
+                    tray::refresh(&app, &state);
+                    let status = state.engine.status();
+                    let _ = UsageChanged { status }.emit(&app);
                 }
                 Ok(
                     EngineEvent::ProfileChanged(_)
@@ -36,41 +34,10 @@ fn pump_events(app: tauri::AppHandle, state: SharedState) {
                 ) => tray::refresh(&app, &state),
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!("missed {n} engine events");
-                    state.stored.notify_one();
+                    tray::refresh(&app, &state);
                 }
                 Err(RecvError::Closed) => break,
             }
-        }
-    });
-}
-
-/// How often today's counters are re-read without a request of ours: the day rolls over, and
-/// another process (`switchyard serve` on the same data dir) may be writing too.
-const USAGE_POLL: Duration = Duration::from_secs(60);
-
-/// After requests finish: have the writer commit them (it batches for up to 250 ms), re-read
-/// today's counters, then tell the tray and the window. A burst of requests is one pass.
-fn follow_usage(app: tauri::AppHandle, state: SharedState) {
-    tauri::async_runtime::spawn(async move {
-        let mut ours = true;
-        loop {
-            if ours && let Err(err) = state.engine.flush_usage().await {
-                tracing::warn!(%err, "the usage writer did not flush");
-            }
-            let before = state.today();
-            if let Err(err) = state.refresh_today().await {
-                tracing::warn!(%err, "could not read today's usage");
-            }
-            if ours || state.today() != before {
-                tray::refresh(&app, &state);
-                let _ = UsageChanged {
-                    status: state.status(),
-                }
-                .emit(&app);
-            }
-            ours = tokio::time::timeout(USAGE_POLL, state.stored.notified())
-                .await
-                .is_ok();
         }
     });
 }

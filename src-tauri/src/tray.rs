@@ -2,6 +2,7 @@
 
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuId, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -14,10 +15,11 @@ use crate::state::{AppState, SharedState};
 use crate::tray_text::TrayLang;
 
 const TRAY_ID: &str = "switchyard";
-const PROFILE_PREFIX: &str = "profile:";
 
-/// Every item of the tray menu. Profiles are dynamic, so they carry their name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every item of the tray menu; its menu id is its JSON form (profiles are dynamic, so they
+/// carry their name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum TrayItem {
     Status,
     LastError,
@@ -28,40 +30,16 @@ pub enum TrayItem {
     Quit,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("unknown tray menu id {0:?}")]
-pub struct UnknownMenuId(String);
-
 impl From<TrayItem> for MenuId {
     fn from(item: TrayItem) -> MenuId {
-        MenuId::new(match item {
-            TrayItem::Status => "status".to_string(),
-            TrayItem::LastError => "last-error".to_string(),
-            TrayItem::Profile(name) => format!("{PROFILE_PREFIX}{name}"),
-            TrayItem::Open => "open".to_string(),
-            TrayItem::CopyEnv => "copy-env".to_string(),
-            TrayItem::Pause => "pause".to_string(),
-            TrayItem::Quit => "quit".to_string(),
-        })
+        MenuId::new(serde_json::to_string(&item).unwrap_or_default())
     }
 }
 
 impl TryFrom<&MenuId> for TrayItem {
-    type Error = UnknownMenuId;
+    type Error = serde_json::Error;
     fn try_from(id: &MenuId) -> Result<Self, Self::Error> {
-        let s = id.as_ref();
-        Ok(match s {
-            "status" => TrayItem::Status,
-            "last-error" => TrayItem::LastError,
-            "open" => TrayItem::Open,
-            "copy-env" => TrayItem::CopyEnv,
-            "pause" => TrayItem::Pause,
-            "quit" => TrayItem::Quit,
-            _ => match s.strip_prefix(PROFILE_PREFIX) {
-                Some(name) if !name.is_empty() => TrayItem::Profile(name.to_string()),
-                _ => return Err(UnknownMenuId(s.to_string())),
-            },
-        })
+        serde_json::from_str(id.as_ref())
     }
 }
 
@@ -104,7 +82,6 @@ struct TrayMenu(Mutex<Option<Built>>);
 /// The texts and checks of the moment.
 struct Now {
     shape: Shape,
-    text: TrayLang,
     status_line: String,
     error_line: Option<String>,
     active: String,
@@ -112,7 +89,7 @@ struct Now {
 }
 
 fn now(state: &AppState) -> Now {
-    let status = state.status();
+    let status = state.engine.status();
     let text = TrayLang::from_pref(&state.prefs().language);
     Now {
         status_line: if status.paused {
@@ -129,14 +106,14 @@ fn now(state: &AppState) -> Now {
             has_error: status.last_error.is_some(),
             profiles: status.profiles,
         },
-        text,
         active: status.active_profile,
         paused: status.paused,
     }
 }
 
 fn build_menu(app: &AppHandle, now: &Now) -> tauri::Result<(Menu<Wry>, Built)> {
-    let text = now.text;
+    let text = now.shape.lang;
+    let words = text.words();
     let item = |id: TrayItem, label: String, enabled: bool| {
         MenuItem::with_id(app, id, label, enabled, None::<&str>)
     };
@@ -166,12 +143,12 @@ fn build_menu(app: &AppHandle, now: &Now) -> tauri::Result<(Menu<Wry>, Built)> {
         profiles.push(radio);
     }
     menu.append(&separator()?)?;
-    menu.append(&item(TrayItem::Open, text.open().into(), true)?)?;
-    menu.append(&item(TrayItem::CopyEnv, text.copy_env().into(), true)?)?;
-    let pause = check(TrayItem::Pause, text.pause().into(), now.paused)?;
+    menu.append(&item(TrayItem::Open, words.open.into(), true)?)?;
+    menu.append(&item(TrayItem::CopyEnv, words.copy_env.into(), true)?)?;
+    let pause = check(TrayItem::Pause, words.pause.into(), now.paused)?;
     menu.append(&pause)?;
     menu.append(&separator()?)?;
-    menu.append(&item(TrayItem::Quit, text.quit().into(), true)?)?;
+    menu.append(&item(TrayItem::Quit, words.quit.into(), true)?)?;
     let built = Built {
         shape: now.shape.clone(),
         status,
@@ -229,7 +206,7 @@ pub fn refresh(app: &AppHandle, state: &AppState) {
         }
     }
     let _ = StatusChanged {
-        status: state.status(),
+        status: state.engine.status(),
     }
     .emit(app);
 }
@@ -246,7 +223,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
     let item = match TrayItem::try_from(event.id()) {
         Ok(item) => item,
         Err(e) => {
-            tracing::warn!("{e}");
+            tracing::warn!("unknown tray menu id {:?}: {e}", event.id());
             return;
         }
     };
@@ -352,6 +329,7 @@ mod tests {
     #[test]
     fn unknown_ids_are_rejected() {
         assert!(TrayItem::try_from(&MenuId::new("nope")).is_err());
-        assert!(TrayItem::try_from(&MenuId::new("profile:")).is_err());
+        assert!(TrayItem::try_from(&MenuId::new(r#""reboot""#)).is_err());
+        assert!(TrayItem::try_from(&MenuId::new(r#"{"open":1}"#)).is_err());
     }
 }

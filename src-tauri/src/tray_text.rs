@@ -9,7 +9,7 @@ pub enum TrayLang {
     ZhCn,
 }
 
-struct Words {
+pub struct Words {
     listening: &'static str,
     one_request: &'static str,
     requests: &'static str,
@@ -18,10 +18,10 @@ struct Words {
     last_error_from: &'static str,
     local: &'static str,
     cloud: &'static str,
-    open: &'static str,
-    copy_env: &'static str,
-    pause: &'static str,
-    quit: &'static str,
+    pub open: &'static str,
+    pub copy_env: &'static str,
+    pub pause: &'static str,
+    pub quit: &'static str,
 }
 
 const EN: Words = Words {
@@ -79,7 +79,7 @@ impl TrayLang {
         }
     }
 
-    fn words(self) -> &'static Words {
+    pub fn words(self) -> &'static Words {
         match self {
             TrayLang::En => &EN,
             TrayLang::ZhCn => &ZH_CN,
@@ -121,19 +121,6 @@ impl TrayLang {
             _ => name.to_owned(),
         }
     }
-
-    pub fn open(self) -> &'static str {
-        self.words().open
-    }
-    pub fn copy_env(self) -> &'static str {
-        self.words().copy_env
-    }
-    pub fn pause(self) -> &'static str {
-        self.words().pause
-    }
-    pub fn quit(self) -> &'static str {
-        self.words().quit
-    }
 }
 
 fn shorten(text: &str, max_chars: usize) -> String {
@@ -155,7 +142,7 @@ mod tests {
         assert_eq!(TrayLang::from_locale("zh_CN.UTF-8"), TrayLang::ZhCn);
         assert_eq!(TrayLang::from_locale("en_US.UTF-8"), TrayLang::En);
         assert_eq!(TrayLang::from_locale(""), TrayLang::En);
-        assert_eq!(TrayLang::from_pref(&Language::ZhCn).quit(), "退出");
+        assert_eq!(TrayLang::from_pref(&Language::ZhCn).words().quit, "退出");
         assert_eq!(TrayLang::ZhCn.profile("local"), "本地");
         assert_eq!(TrayLang::En.profile("cloud"), "Cloud");
     }

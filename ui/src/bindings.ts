@@ -821,7 +821,7 @@ retention_days: number | null; language: Language; theme: Theme; config_path: st
 export type SettingsField = "port" | "retention_days"
 export type SettingsInput = { port: number; autostart: boolean; retention_days: number | null; language: Language; theme: Theme }
 /**
- * What the checklist shows when it opens.
+ * What the setup checklist shows when it opens.
  */
 export type SetupState = { 
 /**

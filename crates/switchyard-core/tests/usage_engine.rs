@@ -433,3 +433,46 @@ async fn metrics_need_the_token() {
     assert_eq!(response.status(), 401);
     engine.shutdown().await;
 }
+
+/// The tray's counters: followed by the engine, they count a request once the writer has
+/// committed it (announced by `UsageStored`), and a write by another process (`switchyard
+/// serve` on the same data dir) shows at the next refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn todays_counters_follow_finished_requests() {
+    use switchyard_core::engine::EngineEvent;
+
+    let (up, fake) = fake_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = start(&harness::passthrough_config(&[up], ""), dir.path()).await;
+    let mut events = engine.subscribe();
+    engine.follow_today();
+    assert_eq!(engine.status().requests_today, 0);
+
+    fake.push(Reply::Json(200, harness::message_json("hi")));
+    let response = post(&engine, request("claude-sonnet-4-5", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Bounded: the writer commits within 250 ms; the follower re-reads right after.
+    let counted = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(EngineEvent::UsageStored) = events.recv().await
+                && engine.status().requests_today == 1
+            {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(counted.is_ok(), "status: {:?}", engine.status());
+    assert!(engine.status().tokens_today > 0);
+
+    seed_spend(dir.path());
+    assert_eq!(engine.status().requests_today, 1);
+    engine.refresh_today().await.unwrap();
+    let status = engine.status();
+    assert_eq!(status.requests_today, 2);
+    assert!(status.cost_today_usd >= 3.0, "{status:?}");
+    engine.shutdown().await;
+}

@@ -79,9 +79,6 @@ pub async fn save_settings(
             retention_days: input.retention_days,
         })
         .await?;
-    if applied.retention_deleted.is_some() {
-        state.refresh_today().await?;
-    }
     let autolaunch = app.autolaunch();
     let enabled = autolaunch.is_enabled().unwrap_or(false);
     if input.autostart != enabled {

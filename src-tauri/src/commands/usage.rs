@@ -2,13 +2,10 @@
 //! (`switchyard_core::usage`); these commands only pass arguments and translate errors.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde::Serialize;
 use specta::Type;
-use switchyard_core::usage::{
-    HistoryPage, UsageFilter, UsageReader, UsageSummary, export_file_name, now_ms,
-};
+use switchyard_core::usage::{HistoryPage, UsageFilter, UsageSummary, export_file_name, now_ms};
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
@@ -23,15 +20,6 @@ pub struct ExportResult {
     pub text_ignored: bool,
 }
 
-pub(crate) fn reader(state: &SharedState) -> CmdResult<Arc<UsageReader>> {
-    state.usage.clone().ok_or_else(|| {
-        CommandError::new(
-            ErrorKind::Unavailable,
-            "This engine keeps no usage history (it was started without a usage database)",
-        )
-    })
-}
-
 /// One page of the history, newest first (at most 500 rows).
 #[tauri::command]
 #[specta::specta]
@@ -41,7 +29,9 @@ pub async fn query_usage(
     page: u32,
     page_size: u32,
 ) -> CmdResult<HistoryPage> {
-    Ok(reader(&state)?
+    Ok(state
+        .engine
+        .usage_history()?
         .history_page(filter, page, page_size)
         .await?)
 }
@@ -53,7 +43,11 @@ pub async fn usage_summary(
     filter: UsageFilter,
 ) -> CmdResult<UsageSummary> {
     let config = state.engine.config();
-    Ok(reader(&state)?.summary(filter, config).await?)
+    Ok(state
+        .engine
+        .usage_history()?
+        .summary(filter, config)
+        .await?)
 }
 
 /// Asks where to save an export (the native save dialog); `None` when the user cancels.
@@ -95,7 +89,9 @@ pub async fn export_usage_csv(
     path: String,
 ) -> CmdResult<ExportResult> {
     let text_ignored = filter.needle().is_some();
-    let rows = reader(&state)?
+    let rows = state
+        .engine
+        .usage_history()?
         .export_csv(filter, PathBuf::from(&path))
         .await?;
     Ok(ExportResult {
@@ -107,8 +103,10 @@ pub async fn export_usage_csv(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
     use switchyard_core::anthropic::Usage;
-    use switchyard_core::usage::{RequestStatus, UsageRecord};
+
+    use switchyard_core::usage::{RequestStatus, UsageReader, UsageRecord};
 
     use super::*;
 

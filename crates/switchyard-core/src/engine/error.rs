@@ -31,6 +31,8 @@ pub enum EngineError {
         "no data directory could be determined for this user; set SWITCHYARD_DATA_DIR to where the usage history should live"
     )]
     NoDataDir,
+    #[error("this engine keeps no usage history (it was started without a usage database)")]
+    NoUsageHistory,
     #[error("an internal task failed: {0}")]
     Internal(String),
     #[error("SWITCHYARD_LISTEN is {0:?}, which is not an address and port such as 127.0.0.1:4747")]

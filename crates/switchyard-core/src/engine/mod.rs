@@ -14,6 +14,7 @@ mod route_test;
 mod settings;
 mod setup;
 mod status;
+mod today;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,7 +48,7 @@ pub use route_test::{RouteTestError, RouteTestResult};
 pub use settings::{
     GatewaySettings, SettingsApplied, SettingsError, SettingsField, validate as validate_settings,
 };
-pub use setup::{FoundEngine, SetupError};
+pub use setup::{FoundEngine, SetupError, SetupState};
 pub use status::GatewayStatus;
 
 #[derive(Default)]
@@ -79,8 +80,9 @@ struct Inner {
     gateway: Arc<Gateway>,
     token_from_env: bool,
     server: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
-    /// The usage writer and the database file it writes.
-    usage: Option<(Arc<UsageWriter>, PathBuf)>,
+    /// The usage writer and a reader of the database it writes.
+    usage: Option<(Arc<UsageWriter>, Arc<UsageReader>)>,
+    today: today::TodayCache,
     /// This start wrote the default config: the app greets a new user.
     first_run: bool,
     discover_urls: Vec<String>,
@@ -196,7 +198,7 @@ impl Engine {
                 })
                 .await
                 .map_err(EngineError::join)??;
-                (writer.clone(), Some((writer, db)))
+                (writer.clone(), Some((writer, UsageReader::new(db))))
             }
         };
         let gateway = Gateway::new(GatewayParts {
@@ -239,6 +241,7 @@ impl Engine {
                 server: Mutex::new(Some((stop_tx, task))),
                 usage,
                 first_run: created,
+                today: Default::default(),
                 discover_urls: opts
                     .discover_urls
                     .unwrap_or_else(setup::discover_urls_from_env),
@@ -374,10 +377,12 @@ impl Engine {
     /// A read-only view of the usage database this engine writes (the app's screens read
     /// through it); `None` when the engine records elsewhere.
     pub fn usage_reader(&self) -> Option<Arc<UsageReader>> {
-        self.inner
-            .usage
-            .as_ref()
-            .map(|(_, db)| UsageReader::new(db.clone()))
+        self.inner.usage.as_ref().map(|(_, reader)| reader.clone())
+    }
+
+    /// [`Engine::usage_reader`] for a screen that needs the history: an error without one.
+    pub fn usage_history(&self) -> Result<Arc<UsageReader>, EngineError> {
+        self.usage_reader().ok_or(EngineError::NoUsageHistory)
     }
 
     /// Stop accepting connections, let in-flight requests finish, stop the server task, then

@@ -38,12 +38,21 @@ pub enum FormField {
     Settings(SettingsField),
 }
 
-/// An engine error as the user meets it: its kind and, for a form, the field at fault (its
-/// `Display` is the sentence).
+/// An engine error as the user meets it: its kind, for a form the field at fault, and the
+/// sentence to show.
 pub trait Problem: std::fmt::Display {
     fn kind(&self) -> ProblemKind;
     fn field(&self) -> Option<FormField> {
         None
+    }
+    /// `Display` as a sentence: engine messages start lower-case (they are log lines too).
+    fn sentence(&self) -> String {
+        let message = self.to_string();
+        let mut chars = message.chars();
+        match chars.next() {
+            Some(first) if first.is_lowercase() => first.to_uppercase().chain(chars).collect(),
+            _ => message,
+        }
     }
 }
 
@@ -56,7 +65,9 @@ impl Problem for EngineError {
             EngineError::Config(_) | EngineError::NonLoopback(_) | EngineError::BadListenVar(_) => {
                 ProblemKind::InvalidInput
             }
-            EngineError::TokenFromEnv | EngineError::NoDataDir => ProblemKind::Unavailable,
+            EngineError::TokenFromEnv | EngineError::NoDataDir | EngineError::NoUsageHistory => {
+                ProblemKind::Unavailable
+            }
             EngineError::Usage(e) => e.kind(),
             EngineError::Internal(_) => ProblemKind::Engine,
         }
@@ -184,6 +195,10 @@ mod tests {
         // Wrapped engine errors keep the engine's kind.
         let wrapped = ProfileError::Engine(EngineError::TokenFromEnv);
         assert_eq!(wrapped.kind(), ProblemKind::Unavailable);
+        // Shown as a sentence; the log line keeps its lower case.
+        assert!(wrapped.to_string().starts_with("the local token"));
+        assert!(wrapped.sentence().starts_with("The local token comes from"));
+        assert_eq!(field.sentence(), field.to_string());
         assert_eq!(wrapped.field(), None);
         // The window gets `"base_url"`, the name its form uses, not a tagged enum.
         assert_eq!(

@@ -108,6 +108,7 @@ impl Engine {
                     .await
                     .map_err(EngineError::join)?
                     .map_err(EngineError::from)?;
+                self.refresh_today().await?;
                 Some(deleted)
             }
             _ => None,

@@ -30,6 +30,18 @@ pub struct FoundEngine {
     pub suggested: FamilyModels,
 }
 
+/// What the setup checklist shows when it opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SetupState {
+    /// This start wrote the default config.
+    pub first_run: bool,
+    /// Engines that answered, each with a suggested opus / sonnet / haiku mapping.
+    pub engines: Vec<FoundEngine>,
+    /// The base URLs that were probed (shown when none answered).
+    pub tried: Vec<String>,
+}
+
 /// Why a setup operation failed; each message is one sentence for a person.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -126,6 +138,15 @@ impl Engine {
     /// Whether this start wrote the default config (nothing was set up before).
     pub fn first_run(&self) -> bool {
         self.inner.first_run
+    }
+
+    /// The checklist's state: first run or not, the engines that answer, what was probed.
+    pub async fn setup_state(&self) -> SetupState {
+        SetupState {
+            first_run: self.first_run(),
+            engines: self.discover_engines().await,
+            tried: self.discovery_urls(),
+        }
     }
 
     /// The base URLs [`Engine::discover_engines`] probes: the usual local ports, then the

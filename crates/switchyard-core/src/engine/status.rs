@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{Engine, LastError};
-use crate::usage::{Today, now_ms};
+use crate::usage::now_ms;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -28,12 +28,12 @@ pub struct GatewayStatus {
 }
 
 impl Engine {
-    /// The status with `today`'s counters (read from the usage database by the caller, who
-    /// may cache them: the tray draws this on the UI thread, without I/O). Counters from an
-    /// earlier day count as none.
-    pub fn status(&self, today: &Today) -> GatewayStatus {
+    /// The status with today's counters as last read (no I/O: the tray draws this on the UI
+    /// thread; see [`Engine::follow_today`]). Counters from an earlier day count as none.
+    pub fn status(&self) -> GatewayStatus {
         let config = self.config();
         let addr = self.listen_addr();
+        let today = self.inner.today.get();
         let totals = if today.is_current(now_ms()) {
             today.totals.clone()
         } else {

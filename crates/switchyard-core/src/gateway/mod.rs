@@ -31,6 +31,9 @@ pub enum EngineEvent {
     ProfileChanged(String),
     ConfigChanged,
     PausedChanged(bool),
+    /// Today's counters changed (see `Engine::follow_today`): requests were committed to the
+    /// usage database, or another process wrote to it, or the day rolled over.
+    UsageStored,
 }
 
 pub struct Gateway {
