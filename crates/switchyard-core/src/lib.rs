@@ -28,6 +28,7 @@ pub mod engine;
 pub mod gateway;
 mod json_text;
 pub mod metrics;
+pub mod net;
 pub mod pricing;
 pub mod proxy;
 pub mod routing;

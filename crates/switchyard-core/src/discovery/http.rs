@@ -48,12 +48,11 @@ pub(crate) fn seconds(d: Duration) -> String {
 pub(crate) fn client(connect: Duration, total: Duration, local: bool) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(connect)
-        .timeout(total)
-        .redirect(reqwest::redirect::Policy::none());
+        .timeout(total);
     if local {
         builder = builder.no_proxy();
     }
-    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+    crate::net::client(builder)
 }
 
 pub(crate) fn is_loopback_url(url: &str) -> bool {
@@ -74,7 +73,11 @@ pub(crate) async fn fetch_json<T: DeserializeOwned>(
 ) -> Result<T, ProbeError> {
     let response = request.send().await.map_err(|e| classify(&e, total))?;
     let status = response.status().as_u16();
-    let body = response.bytes().await.map_err(|e| classify(&e, total))?;
+    // Large enough for OpenRouter's model list (~2 MB); a longer answer is cut and fails to
+    // parse rather than filling memory.
+    let body = crate::net::read_bounded(response, 16 << 20)
+        .await
+        .map_err(|e| classify(&e, total))?;
     if !(200..300).contains(&status) {
         return Err(ProbeError::Status {
             status,

@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use super::{Inbound, parse_request};
-use crate::anthropic::MessagesRequest;
+use crate::anthropic::{ApiError, ErrorType, MessagesRequest};
 use crate::backends::anthropic as passthrough;
 use crate::config::{BackendConfig, BackendKind};
 use crate::gateway::Gateway;
@@ -76,20 +76,35 @@ async fn forward(
         .post(url)
         .headers(headers)
         .body(body);
-    let response = tokio::time::timeout(std::time::Duration::from_secs(10), request.send())
+    // One deadline for the whole exchange: headers and body alike.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let response = tokio::time::timeout_at(deadline, request.send())
         .await
         .ok()?
         .ok()?;
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = crate::net::location(response.headers());
+        let message = crate::net::redirect_message(&backend.id, status, location.as_deref());
+        return Some(
+            ApiError::new(ErrorType::ApiError, message)
+                .with_status(502)
+                .into_response(),
+        );
+    }
     if matches!(status, 404 | 405 | 501) || status >= 500 {
         return None;
     }
     let mut stream = response.bytes_stream();
     let mut out = Vec::new();
-    while let Some(Ok(chunk)) = stream.next().await {
-        out.extend_from_slice(&chunk);
-        if out.len() > 1024 * 1024 {
-            return None;
+    // A cut or late answer is no count: the local estimate answers instead.
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) if out.len() + chunk.len() <= 1024 * 1024 => {
+                out.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            _ => return None,
         }
     }
     if status != 200 {

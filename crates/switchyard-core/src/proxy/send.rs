@@ -274,6 +274,15 @@ pub async fn send(
     };
 
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        let location = crate::net::location(response.headers());
+        let message = crate::net::redirect_message(&backend.id, status, location.as_deref());
+        // The backend is misconfigured, not down: no retry, but another target may serve.
+        return Err(Failure {
+            error: ApiError::new(ErrorType::ApiError, message).with_status(502),
+            next: Next::Skip,
+        });
+    }
     if !response.status().is_success() {
         let retry_after = response
             .headers()
@@ -423,6 +432,10 @@ async fn read_limited(response: reqwest::Response, limit: usize, deadline: Insta
     out
 }
 
+/// The most a non-streaming answer may hold: a real one is a few hundred KiB at most, and
+/// without a cap a 1 GiB body took the gateway to 1.3 GiB of memory.
+pub const MAX_RESPONSE_BODY: usize = 64 << 20;
+
 async fn read_all(stream: &mut ByteStream, backend: &BackendConfig) -> Result<Bytes, Failure> {
     let idle = Duration::from_secs(backend.timeout_idle_s);
     let mut out = Vec::new();
@@ -439,6 +452,16 @@ async fn read_all(stream: &mut ByteStream, backend: &BackendConfig) -> Result<By
             }
             Ok(None) => return Ok(Bytes::from(out)),
             Ok(Some(Err(err))) => return Err(Failure::retry(connect_error(backend, &err))),
+            Ok(Some(Ok(chunk))) if out.len() + chunk.len() > MAX_RESPONSE_BODY => {
+                return Err(Failure::fatal(ApiError::new(
+                    ErrorType::ApiError,
+                    format!(
+                        "backend {:?} sent an answer larger than {} MiB; Switchyard stopped reading it",
+                        backend.id,
+                        MAX_RESPONSE_BODY >> 20
+                    ),
+                )));
+            }
             Ok(Some(Ok(chunk))) => out.extend_from_slice(&chunk),
         }
     }

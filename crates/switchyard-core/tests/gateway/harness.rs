@@ -44,6 +44,10 @@ pub enum Reply {
     StreamThenHang(Vec<Bytes>),
     /// Wait this long before answering anything.
     Delay(Duration, Box<Reply>),
+    /// A redirect (status, `Location`).
+    Redirect(u16, String),
+    /// A 200 JSON answer of this many bytes (a body far larger than any real answer).
+    Huge(usize),
 }
 
 #[derive(Clone, Default)]
@@ -124,6 +128,20 @@ fn respond(
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send + '_>> {
     Box::pin(async move {
         match reply {
+            Reply::Redirect(status, location) => Response::builder()
+                .status(StatusCode::from_u16(status).unwrap())
+                .header("location", location)
+                .body(Body::empty())
+                .unwrap(),
+            Reply::Huge(len) => {
+                let chunk = Bytes::from(vec![b' '; 1 << 20]);
+                let chunks =
+                    (0..len.div_ceil(1 << 20)).map(move |_| Ok::<_, Infallible>(chunk.clone()));
+                Response::builder()
+                    .header("content-type", "application/json")
+                    .body(Body::from_stream(futures::stream::iter(chunks)))
+                    .unwrap()
+            }
             Reply::Json(status, body) => Response::builder()
                 .status(StatusCode::from_u16(status).unwrap())
                 .header("content-type", "application/json")

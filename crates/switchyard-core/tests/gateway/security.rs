@@ -188,3 +188,46 @@ async fn unmapped_models_are_404_naming_model_and_profile() {
         "{message}"
     );
 }
+
+/// A backend that redirects must not get the provider key and the prompt to another host:
+/// no redirect is followed (messages and count_tokens alike), and the error names the backend
+/// and where it pointed.
+#[tokio::test]
+async fn redirects_are_not_followed_and_name_the_location() {
+    let (up, fake) = fake_upstream().await;
+    let (elsewhere, thief) = fake_upstream().await;
+    let gw = Gateway::start(&passthrough_config(&[up], ""), &["b0"]).await;
+    let location = format!("http://{elsewhere}/v1/messages");
+    for path in ["/v1/messages", "/v1/messages/count_tokens"] {
+        fake.push(Reply::Redirect(307, location.clone()));
+        let response = gw
+            .post(path)
+            .body(request("claude-sonnet-4-5", false))
+            .send()
+            .await
+            .unwrap();
+        let (status, _, message) = error_of(response).await;
+        assert_eq!(status, 502, "{path}");
+        assert!(message.contains("\"b0\" redirects to"), "{message}");
+        assert!(message.contains(&location), "{message}");
+    }
+    assert!(thief.seen().is_empty(), "the redirect target got a request");
+    assert_eq!(fake.seen().len(), 2);
+}
+
+/// A non-streaming answer far larger than any real one is refused without holding it all.
+#[tokio::test]
+async fn a_huge_answer_is_refused() {
+    let (up, fake) = fake_upstream().await;
+    let gw = Gateway::start(&passthrough_config(&[up], ""), &[]).await;
+    fake.push(Reply::Huge(80 << 20));
+    let response = gw
+        .post("/v1/messages")
+        .body(request("claude-sonnet-4-5", false))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, message) = error_of(response).await;
+    assert!(status >= 500, "{status}");
+    assert!(message.contains("larger than 64 MiB"), "{message}");
+}

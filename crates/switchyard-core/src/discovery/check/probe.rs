@@ -85,7 +85,7 @@ pub async fn check_backend(
         }
     };
     let status = response.status().as_u16();
-    let body = match read_bounded(response, settings.body_limit).await {
+    let body = match crate::net::read_bounded(response, settings.body_limit).await {
         Ok(body) => body,
         Err(err) => {
             let failure = classify(&err, settings.total_timeout);
@@ -137,20 +137,4 @@ fn headers(
         }
     }
     Ok(headers)
-}
-
-/// At most `limit` bytes of the body; the rest is left unread.
-async fn read_bounded(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = limit.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= limit {
-            break;
-        }
-    }
-    Ok(body)
 }
