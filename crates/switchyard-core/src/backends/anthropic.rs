@@ -219,6 +219,9 @@ pub struct UsageTap {
     pub started: bool,
     pub stopped: bool,
     pub error: Option<ApiError>,
+    /// The stream itself could not be read (an event past the size limit, invalid UTF-8):
+    /// the relay tells the client with an `error` event and relays nothing more.
+    pub unreadable: Option<ApiError>,
     /// Whether the bytes relayed so far end on an event boundary (a `ping` may be inserted).
     pub at_boundary: bool,
 }
@@ -242,7 +245,7 @@ impl UsageTap {
                 }
             }
             Err(err) => {
-                self.error = Some(ApiError::new(ErrorType::ApiError, err.to_string()));
+                self.unreadable = Some(ApiError::new(ErrorType::ApiError, err.to_string()));
             }
         }
     }

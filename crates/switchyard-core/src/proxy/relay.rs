@@ -74,9 +74,15 @@ impl Output {
     /// Bytes for the client from one upstream chunk.
     fn chunk(&mut self, chunk: &Bytes) -> Bytes {
         match &mut self.decoder {
+            Decoder::Passthrough(_) if self.sent_error.is_some() => Bytes::new(),
             Decoder::Passthrough(tap) => {
                 tap.feed(chunk);
-                chunk.clone()
+                match tap.unreadable.clone() {
+                    // The chunk that broke the limit is not relayed: the event it belongs to
+                    // is cut off by the error event instead.
+                    Some(error) => self.error_bytes(error),
+                    None => chunk.clone(),
+                }
             }
             Decoder::Translate(translator) => {
                 let events = translator.feed(chunk);
@@ -99,7 +105,7 @@ impl Output {
     fn finish(&mut self, backend_id: &str) -> Bytes {
         match &mut self.decoder {
             Decoder::Passthrough(tap) => {
-                if tap.stopped || tap.error.is_some() {
+                if tap.stopped || tap.error.is_some() || self.sent_error.is_some() {
                     return Bytes::new();
                 }
                 let error = ApiError::new(

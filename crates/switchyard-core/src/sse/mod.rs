@@ -1,16 +1,12 @@
 //! Server-sent events and NDJSON, both directions.
 //!
-//! Parsing uses the `eventsource-stream` crate, driven by pushing bytes in as they arrive, so that
-//! translators and the pass-through usage tap stay synchronous: `feed(bytes) -> events`.
+//! Parsing is pushed bytes as they arrive, so that translators and the pass-through usage tap
+//! stay synchronous: `feed(bytes) -> events`. Every decoder resumes where it stopped and
+//! refuses an event or line past [`MAX_EVENT_BYTES`]: upstreams are not trusted.
 
 mod ndjson;
 
-use std::convert::Infallible;
-
 use bytes::{BufMut, Bytes, BytesMut};
-use eventsource_stream::{EventStream, EventStreamError};
-use futures::channel::mpsc;
-use futures::{FutureExt, StreamExt};
 
 use crate::anthropic::StreamEvent;
 
@@ -26,18 +22,33 @@ pub struct SseEvent {
 #[derive(Debug, thiserror::Error)]
 pub enum SseError {
     #[error("the upstream stream is not valid UTF-8: {0}")]
-    Utf8(#[from] std::string::FromUtf8Error),
-    #[error("the upstream stream could not be parsed as server-sent events: {0}")]
-    Parse(String),
+    Utf8(#[from] std::str::Utf8Error),
+    #[error(
+        "the upstream sent a stream event larger than {} MiB; Switchyard stopped reading it",
+        .0 >> 20
+    )]
+    TooLarge(usize),
 }
 
-type Chunk = Result<Bytes, Infallible>;
+/// The largest event (or NDJSON line) read from an upstream. Real events are a few KiB; a
+/// line that never ends must not grow without limit.
+pub const MAX_EVENT_BYTES: usize = 16 << 20;
 
-/// An incremental SSE parser: feed it bytes split anywhere (UTF-8 sequences included), get
-/// back every event completed so far.
+/// An incremental SSE parser (the WHATWG event-stream rules: `\n`, `\r\n` or `\r` line ends,
+/// `:` comments, `event` and `data` fields, an event per blank line): feed it bytes split
+/// anywhere, get back every event completed so far. Each byte is scanned once, and an event
+/// past `max` bytes is an error (then nothing more is read). `eventsource-stream`, used before,
+/// re-scanned its whole buffer for every chunk and had no bound.
 pub struct SseDecoder {
-    tx: Option<mpsc::UnboundedSender<Chunk>>,
-    events: EventStream<mpsc::UnboundedReceiver<Chunk>>,
+    /// Bytes of the line being read (no line end yet).
+    line: Vec<u8>,
+    event: String,
+    data: String,
+    /// The last chunk ended with `\r`: a `\n` starting the next one belongs to it.
+    after_cr: bool,
+    at_start: bool,
+    max: usize,
+    failed: bool,
 }
 
 impl Default for SseDecoder {
@@ -48,44 +59,98 @@ impl Default for SseDecoder {
 
 impl SseDecoder {
     pub fn new() -> Self {
-        let (tx, rx) = mpsc::unbounded();
+        Self::with_limit(MAX_EVENT_BYTES)
+    }
+
+    pub fn with_limit(max: usize) -> Self {
         SseDecoder {
-            tx: Some(tx),
-            events: EventStream::new(rx),
+            line: Vec::new(),
+            event: String::new(),
+            data: String::new(),
+            after_cr: false,
+            at_start: true,
+            max,
+            failed: false,
         }
     }
 
     /// Push `chunk` and return the events it completed.
-    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, SseError> {
-        if let Some(tx) = &self.tx {
-            // The receiver lives as long as `self`, so the send cannot fail.
-            let _ = tx.unbounded_send(Ok(Bytes::copy_from_slice(chunk)));
-        }
-        self.drain()
-    }
-
-    /// The upstream ended: return any event still pending.
-    pub fn finish(&mut self) -> Result<Vec<SseEvent>, SseError> {
-        self.tx = None;
-        self.drain()
-    }
-
-    fn drain(&mut self) -> Result<Vec<SseEvent>, SseError> {
+    pub fn feed(&mut self, mut chunk: &[u8]) -> Result<Vec<SseEvent>, SseError> {
         let mut out = Vec::new();
-        // The channel is always ready or empty, never waiting on I/O, so polling once
-        // without a real waker is enough: `None` from `now_or_never` means "needs more bytes".
-        while let Some(Some(item)) = self.events.next().now_or_never() {
-            match item {
-                Ok(event) => out.push(SseEvent {
-                    event: event.event,
-                    data: event.data,
-                }),
-                Err(EventStreamError::Utf8(err)) => return Err(SseError::Utf8(err)),
-                Err(EventStreamError::Parser(err)) => return Err(SseError::Parse(err.to_string())),
-                Err(EventStreamError::Transport(never)) => match never {},
+        if self.failed {
+            return Ok(out);
+        }
+        if self.after_cr && !chunk.is_empty() {
+            self.after_cr = false;
+            chunk = chunk.strip_prefix(b"\n").unwrap_or(chunk);
+        }
+        while let Some(end) = chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+            self.line.extend_from_slice(&chunk[..end]);
+            self.end_line(&mut out)
+                .inspect_err(|_| self.failed = true)?;
+            let crlf = chunk[end] == b'\r' && chunk.get(end + 1) == Some(&b'\n');
+            if chunk[end] == b'\r' && end + 1 == chunk.len() {
+                self.after_cr = true;
             }
+            chunk = &chunk[end + if crlf { 2 } else { 1 }..];
+        }
+        self.line.extend_from_slice(chunk);
+        if self.line.len() + self.data.len() > self.max {
+            self.failed = true;
+            self.line = Vec::new();
+            self.data = String::new();
+            return Err(SseError::TooLarge(self.max));
         }
         Ok(out)
+    }
+
+    /// The upstream ended: an event still missing its blank line counts (some servers end
+    /// with `data: [DONE]\n`).
+    pub fn finish(&mut self) -> Result<Vec<SseEvent>, SseError> {
+        let mut out = Vec::new();
+        if !self.failed {
+            if !self.line.is_empty() {
+                self.end_line(&mut out)?;
+            }
+            self.end_line(&mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn end_line(&mut self, out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        let bytes = std::mem::take(&mut self.line);
+        let mut line = std::str::from_utf8(&bytes)?;
+        if self.at_start {
+            self.at_start = false;
+            line = line.strip_prefix('\u{feff}').unwrap_or(line);
+        }
+        if line.is_empty() {
+            if !self.data.is_empty() {
+                self.data.pop();
+                out.push(SseEvent {
+                    event: std::mem::take(&mut self.event),
+                    data: std::mem::take(&mut self.data),
+                });
+            }
+            self.event.clear();
+        } else if !line.starts_with(':') {
+            let (field, value) = line.split_once(':').unwrap_or((line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "event" => value.clone_into(&mut self.event),
+                "data" => {
+                    if self.data.len() + value.len() > self.max {
+                        return Err(SseError::TooLarge(self.max));
+                    }
+                    self.data.push_str(value);
+                    self.data.push('\n');
+                }
+                _ => {}
+            }
+        }
+        self.line = bytes;
+        self.line.clear();
+        Ok(())
     }
 }
 
@@ -202,6 +267,63 @@ mod tests {
         assert_eq!(parsed[0].event, "error");
         let event: StreamEvent = serde_json::from_str(&parsed[0].data).unwrap();
         assert!(matches!(event, StreamEvent::Error { error } if error.kind == "api_error"));
+    }
+
+    #[test]
+    fn all_line_ends_and_a_bom_parse_alike() {
+        let lf = "event: a\ndata: 1\ndata: 2\n\n";
+        for text in [
+            lf.to_owned(),
+            lf.replace('\n', "\r\n"),
+            lf.replace('\n', "\r"),
+            format!("\u{feff}{lf}"),
+        ] {
+            // Cut between every pair of bytes, `\r` | `\n` included.
+            for cut in 0..=text.len() {
+                let events = parse_in_chunks(text.as_bytes(), &[cut]);
+                assert_eq!(
+                    events,
+                    vec![SseEvent {
+                        event: "a".into(),
+                        data: "1\n2".into()
+                    }],
+                    "{text:?} cut at {cut}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_that_never_ends_is_refused_past_the_limit() {
+        let mut decoder = SseDecoder::with_limit(1024);
+        assert!(decoder.feed(b"data: ").unwrap().is_empty());
+        let mut refused = false;
+        for _ in 0..100 {
+            if decoder.feed(&[b'x'; 100]).is_err() {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "a 10 KB line passed a 1 KB limit");
+        // Nothing more is read or held after the error.
+        assert!(decoder.feed(b"\n\ndata: {}\n\n").unwrap().is_empty());
+        assert!(decoder.line.capacity() < 2048 && decoder.data.is_empty());
+        // Many data lines of one event count together.
+        let mut decoder = SseDecoder::with_limit(1024);
+        let lines = "data: 0123456789\n".repeat(200);
+        assert!(matches!(
+            decoder.feed(lines.as_bytes()),
+            Err(SseError::TooLarge(1024))
+        ));
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error() {
+        let mut decoder = SseDecoder::new();
+        assert!(matches!(
+            decoder.feed(b"data: \xff\xfe\n\n"),
+            Err(SseError::Utf8(_))
+        ));
     }
 
     proptest! {

@@ -192,6 +192,46 @@ async fn an_upstream_failure_mid_stream_becomes_an_error_event() {
     );
 }
 
+/// An event that never ends (17 MiB without a blank line) is cut off by an error event once
+/// past 16 MiB; the gateway holds none of it and relays nothing more.
+#[tokio::test]
+async fn an_endless_event_is_cut_off_with_an_error_event() {
+    let (a, fake_a) = fake_upstream().await;
+    let events = sse_events();
+    let mut chunks = vec![
+        (Duration::ZERO, Bytes::from(events[0].clone())),
+        (
+            Duration::ZERO,
+            Bytes::from_static(b"event: content_block_delta\ndata: "),
+        ),
+    ];
+    chunks.extend((0..17).map(|_| (Duration::ZERO, Bytes::from(vec![b'x'; 1 << 20]))));
+    chunks.push((Duration::ZERO, Bytes::from(events[1].clone())));
+    fake_a.push(Reply::Stream(chunks));
+    let gw = Gateway::start(&passthrough_config(&[a], ""), &[]).await;
+    let text = body_of(
+        gw.post("/v1/messages")
+            .body(request("m", true))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(text.starts_with(&events[0]), "the start is relayed as is");
+    assert!(text.len() < 17 << 20, "{} bytes relayed", text.len());
+    let tail = &text[text.len().saturating_sub(400)..];
+    assert!(
+        tail.contains("\n\nevent: error\ndata: ") && tail.contains("larger than 16 MiB"),
+        "{tail}"
+    );
+    assert!(
+        !text.contains("content_block_start"),
+        "nothing after the error"
+    );
+    let records = gw.records.wait_for(1).await;
+    assert_eq!(records[0].status, RequestStatus::Error);
+}
+
 #[tokio::test]
 async fn a_stream_that_ends_early_gets_an_error_event() {
     let (a, fake_a) = fake_upstream().await;

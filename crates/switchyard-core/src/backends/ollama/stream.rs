@@ -137,8 +137,13 @@ impl StreamTranslator for OllamaStream {
     /// The first call (even with no bytes) emits `message_start`.
     fn feed(&mut self, chunk: &[u8]) -> Vec<StreamEvent> {
         self.builder.start();
-        for line in self.lines.feed(chunk) {
-            self.on_line(&line);
+        match self.lines.feed(chunk) {
+            Ok(lines) => lines.iter().for_each(|line| self.on_line(line)),
+            Err(err) if !self.builder.is_done() => self.builder.fail(&ApiError::new(
+                ErrorType::ApiError,
+                format!("Ollama's stream could not be read: {err}"),
+            )),
+            Err(_) => {}
         }
         self.builder.drain()
     }
