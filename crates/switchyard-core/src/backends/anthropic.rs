@@ -224,6 +224,8 @@ pub struct UsageTap {
     pub unreadable: Option<ApiError>,
     /// Whether the bytes relayed so far end on an event boundary (a `ping` may be inserted).
     pub at_boundary: bool,
+    /// Complete events seen: the idle timeout waits for events, not bytes.
+    pub events: u64,
 }
 
 impl UsageTap {
@@ -240,6 +242,7 @@ impl UsageTap {
         }
         match self.decoder.feed(chunk) {
             Ok(events) => {
+                self.events += events.len() as u64;
                 for event in events {
                     self.observe(&event.event, &event.data);
                 }

@@ -66,6 +66,8 @@ enum End {
 
 struct Output {
     decoder: Decoder,
+    /// Complete events from the upstream so far (translated streams count what they made).
+    events: u64,
     /// Whether an error event was already sent to the client.
     sent_error: Option<ApiError>,
 }
@@ -86,8 +88,16 @@ impl Output {
             }
             Decoder::Translate(translator) => {
                 let events = translator.feed(chunk);
+                self.events += events.len() as u64;
                 self.encode(&events)
             }
+        }
+    }
+
+    fn events(&self) -> u64 {
+        match &self.decoder {
+            Decoder::Passthrough(tap) => tap.events,
+            Decoder::Translate(_) => self.events,
         }
     }
 
@@ -193,6 +203,7 @@ impl Relay {
             rest: rest.peekable(),
             out: Output {
                 decoder,
+                events: 0,
                 sent_error: None,
             },
             first: Some(first),
@@ -216,15 +227,37 @@ impl Relay {
         }
         loop {
             self.recorder.as_ref()?;
+            // Timers first: an upstream trickling bytes that never complete an event keeps
+            // `rest` always ready, and a data-first select never looked at them.
             tokio::select! {
                 biased;
+                () = &mut self.due => {
+                    let message = if self.started {
+                        format!("backend {:?} sent no complete event for {} s (timeout_idle_s)", self.backend_id, self.idle.as_secs())
+                    } else {
+                        format!("backend {:?} did not start answering in time (timeout_first_byte_s)", self.backend_id)
+                    };
+                    let error = ApiError::new(ErrorType::TimeoutError, message);
+                    let bytes = self.out.error_bytes(error.clone());
+                    self.finish(End::Failed(error));
+                    return Some(bytes);
+                }
+                () = &mut self.ping => {
+                    self.ping.as_mut().reset(Instant::now() + PING_EVERY);
+                    if self.out.can_ping() {
+                        return Some(encode_event(&StreamEvent::Ping));
+                    }
+                }
                 next = self.rest.next() => match next {
                     Some(Ok(chunk)) => {
-                        self.due.as_mut().reset(Instant::now() + self.idle);
+                        let events = self.out.events();
                         self.started = true;
                         let bytes = self.out.chunk(&chunk);
                         let bytes =
                             with_ready_ones(&mut self.rest, bytes, |c| self.out.chunk(c)).await;
+                        if self.out.events() != events {
+                            self.due.as_mut().reset(Instant::now() + self.idle);
+                        }
                         if !bytes.is_empty() {
                             self.ping.as_mut().reset(Instant::now() + PING_EVERY);
                             return Some(bytes);
@@ -245,23 +278,6 @@ impl Relay {
                         return (!tail.is_empty()).then_some(tail);
                     }
                 },
-                () = &mut self.due => {
-                    let message = if self.started {
-                        format!("backend {:?} sent nothing for {} s (timeout_idle_s)", self.backend_id, self.idle.as_secs())
-                    } else {
-                        format!("backend {:?} did not start answering in time (timeout_first_byte_s)", self.backend_id)
-                    };
-                    let error = ApiError::new(ErrorType::TimeoutError, message);
-                    let bytes = self.out.error_bytes(error.clone());
-                    self.finish(End::Failed(error));
-                    return Some(bytes);
-                }
-                () = &mut self.ping => {
-                    self.ping.as_mut().reset(Instant::now() + PING_EVERY);
-                    if self.out.can_ping() {
-                        return Some(encode_event(&StreamEvent::Ping));
-                    }
-                }
             }
         }
     }

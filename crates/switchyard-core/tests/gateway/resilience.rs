@@ -285,6 +285,44 @@ async fn silence_gets_pings_and_then_the_idle_timeout() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
+/// Bytes that never complete an event are no sign of life: the idle timeout fires anyway
+/// (it used to be reset by every byte, and the select never looked at the timers while bytes
+/// kept coming).
+#[tokio::test]
+async fn a_trickle_without_events_still_times_out() {
+    let (a, fake_a) = fake_upstream().await;
+    let events = sse_events();
+    let mut chunks = vec![
+        (Duration::ZERO, Bytes::from(events[0].clone())),
+        (
+            Duration::ZERO,
+            Bytes::from_static(b"event: content_block_delta\ndata: "),
+        ),
+    ];
+    // 8 s of one byte every 50 ms, never a blank line.
+    chunks.extend((0..160).map(|_| (Duration::from_millis(50), Bytes::from_static(b"x"))));
+    fake_a.push(Reply::Stream(chunks));
+    let gw = Gateway::start(&passthrough_config(&[a], "timeout_idle_s = 2"), &[]).await;
+    let started = std::time::Instant::now();
+    let text = body_of(
+        gw.post("/v1/messages")
+            .body(request("m", true))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        text.contains("\"timeout_error\"") && text.contains("no complete event for 2 s"),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the timeout waited for the trickle to end: {:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn a_client_that_goes_away_cancels_the_upstream() {
     let (a, fake_a) = fake_upstream().await;
