@@ -71,9 +71,18 @@ pub async fn serve(
     );
     std::io::stdout().flush().ok();
     wait_for_signal().await;
-    tracing::info!("shutting down");
-    engine.shutdown().await;
-    Ok(ExitCode::SUCCESS)
+    tracing::info!(
+        "shutting down (waiting up to {} s for running requests; a second Ctrl-C or SIGTERM exits now)",
+        switchyard_core::server::DRAIN_DEADLINE.as_secs()
+    );
+    tokio::select! {
+        () = engine.shutdown() => Ok(ExitCode::SUCCESS),
+        () = wait_for_signal() => {
+            // The usage writer's last batch may be lost; the user asked to stop now.
+            eprintln!("stopped without waiting for running requests");
+            Ok(ExitCode::from(130))
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -211,3 +211,28 @@ fn sigkill_under_load_keeps_a_sound_database_and_the_committed_rows() {
         due.len()
     );
 }
+
+/// A half-sent request cannot hold `serve` up: SIGTERM drains for a bounded time, and a
+/// second signal exits at once (it used to wait forever, second signal or not).
+#[test]
+fn a_second_signal_exits_at_once_even_with_a_half_sent_request() {
+    use std::io::Write;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let upstream = start_upstream(&rt);
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), upstream);
+    let addr = served
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1/messages")
+        .to_owned();
+    let mut half = std::net::TcpStream::connect(&addr).unwrap();
+    half.write_all(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    signal(&served.child, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&served.child, "INT");
+    let second = Instant::now();
+    wait_exit(&mut served.child, Duration::from_secs(2));
+    assert!(second.elapsed() < Duration::from_secs(2));
+}

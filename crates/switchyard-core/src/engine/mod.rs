@@ -20,7 +20,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use secrecy::SecretString;
 use tokio::sync::{Mutex, broadcast, oneshot};
 use tokio::task::JoinHandle;
@@ -143,6 +142,12 @@ impl Engine {
         if created {
             tracing::info!(path = %config_path.display(), "wrote the default config");
         }
+        // Each connection and upstream socket is a file: the usual soft limit of 1,024 is
+        // reached by a few hundred streams. The hard limit is the OS's to set.
+        match rlimit::increase_nofile_limit(u64::MAX) {
+            Ok(limit) => tracing::debug!(limit, "open-file limit"),
+            Err(err) => tracing::debug!(%err, "cannot raise the open-file limit"),
+        }
         let listen = opts.listen.unwrap_or(config.listen);
         if !listen.ip().is_loopback() {
             if !opts.allow_non_loopback {
@@ -217,23 +222,7 @@ impl Engine {
         }
         let app = crate::server::router(gateway.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            // Without TCP_NODELAY, Nagle holds each small SSE event until the client's
-            // delayed ACK: 20-45 ms added per streamed chunk.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!(%err, "cannot set TCP_NODELAY on an accepted socket");
-                }
-            });
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stop_rx.await;
-                })
-                .await;
-            if let Err(err) = served {
-                tracing::error!(%err, "the gateway stopped");
-            }
-        });
+        let task = tokio::spawn(crate::server::serve(listener, app, stop_rx));
         Ok(Engine {
             inner: Arc::new(Inner {
                 gateway,

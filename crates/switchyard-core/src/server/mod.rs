@@ -6,6 +6,7 @@
 mod error;
 mod guard;
 mod handlers;
+mod listen;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use axum::routing::{get, post, put};
 use crate::gateway::Gateway;
 
 pub use handlers::Status;
+pub use listen::{DRAIN_DEADLINE, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, serve};
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()

@@ -1,3 +1,7 @@
+use std::time::Duration;
+
+use bytes::Bytes;
+
 use crate::harness::*;
 
 async fn error_of(response: reqwest::Response) -> (u16, String, String) {
@@ -230,4 +234,62 @@ async fn a_huge_answer_is_refused() {
     let (status, _, message) = error_of(response).await;
     assert!(status >= 500, "{status}");
     assert!(message.contains("larger than 64 MiB"), "{message}");
+}
+
+/// A client that never finishes its request head is closed once the header-read timeout
+/// passes (it used to hold its socket forever, token or not).
+#[tokio::test]
+async fn a_half_sent_request_is_closed_after_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (up, _fake) = fake_upstream().await;
+    let gw = Gateway::start(&passthrough_config(&[up], ""), &[]).await;
+    let mut tcp = tokio::net::TcpStream::connect(gw.engine.listen_addr())
+        .await
+        .unwrap();
+    tcp.write_all(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let bound = switchyard_core::server::HEADER_READ_TIMEOUT + Duration::from_secs(3);
+    let read = tokio::time::timeout(bound, tcp.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "still open after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= switchyard_core::server::HEADER_READ_TIMEOUT - Duration::from_secs(1)
+    );
+}
+
+/// Shutdown waits for running requests, but not forever: a stream that never ends and a
+/// half-sent request are closed at the drain deadline.
+#[tokio::test]
+async fn shutdown_drains_for_a_bounded_time() {
+    use tokio::io::AsyncWriteExt;
+    let (up, fake) = fake_upstream().await;
+    fake.push(Reply::StreamThenHang(vec![Bytes::from(
+        sse_events()[0].clone(),
+    )]));
+    let gw = Gateway::start(&passthrough_config(&[up], "timeout_idle_s = 3600"), &[]).await;
+    let response = gw
+        .post("/v1/messages")
+        .body(request("m", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut half = tokio::net::TcpStream::connect(gw.engine.listen_addr())
+        .await
+        .unwrap();
+    half.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let bound = switchyard_core::server::DRAIN_DEADLINE + Duration::from_secs(5);
+    assert!(
+        tokio::time::timeout(bound, gw.engine.shutdown())
+            .await
+            .is_ok(),
+        "shutdown still waiting after {:?}",
+        started.elapsed()
+    );
+    // The stream was cut, not left hanging.
+    let rest = tokio::time::timeout(Duration::from_secs(5), response.text()).await;
+    assert!(rest.is_ok(), "the client's stream is still open");
 }
