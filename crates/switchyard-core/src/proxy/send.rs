@@ -267,7 +267,20 @@ pub async fn send(
         .post(&prepared.url)
         .headers(headers)
         .body(prepared.body);
-    let response = match timeout_at(deadline, request.send()).await {
+    let mut pending = Box::pin(request.send());
+    // A translated stream is committed after PING_EVERY even before the upstream's headers:
+    // Ollama sends none until its first token, and a long prompt takes minutes to process.
+    let commit_at = match (&prepared.exchange, req.stream) {
+        (Some(_), true) => deadline.min(Instant::now() + super::PING_EVERY),
+        _ => deadline,
+    };
+    let response = match timeout_at(commit_at, &mut pending).await {
+        Err(_) if Instant::now() < deadline => {
+            if let Some(exchange) = &prepared.exchange {
+                return Ok(commit_before_headers(exchange, pending, permit, deadline));
+            }
+            return Err(Failure::retry(first_byte_timeout(backend)));
+        }
         Err(_) => return Err(Failure::retry(first_byte_timeout(backend))),
         Ok(Err(err)) => return Err(Failure::retry(connect_error(backend, &err))),
         Ok(Ok(response)) => response,
@@ -430,6 +443,30 @@ async fn read_limited(response: reqwest::Response, limit: usize, deadline: Insta
         }
     }
     out
+}
+
+/// A translated stream answered before the upstream's headers: our own `message_start` now,
+/// pings while the backend works, the body when it comes. Whatever the backend then answers
+/// goes through the translator, which reads an error body (any status) as an error event.
+fn commit_before_headers(
+    exchange: &Exchange,
+    pending: Pin<Box<impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static>>,
+    permit: Option<OwnedSemaphorePermit>,
+    deadline: Instant,
+) -> Answer {
+    let rest: ByteStream = Box::pin(futures::stream::once(pending).flat_map(|sent| match sent {
+        Ok(response) => response.bytes_stream().left_stream(),
+        Err(err) => futures::stream::once(async move { Err(err) }).right_stream(),
+    }));
+    let mut translator = exchange.stream();
+    let first = encode_events(&translator.feed(&[]));
+    Answer::Stream(UpstreamStream {
+        first,
+        rest,
+        decoder: Decoder::Translate(translator),
+        permit,
+        first_byte_deadline: Some(deadline),
+    })
 }
 
 /// The most a non-streaming answer may hold: a real one is a few hundred KiB at most, and

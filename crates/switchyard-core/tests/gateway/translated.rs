@@ -332,3 +332,87 @@ async fn ollama_num_ctx_comes_from_the_engine_and_covers_the_prompt() {
     );
     assert!(num_predict < 32000);
 }
+
+/// Ollama sends no headers until its first token: the client still gets `message_start` (and
+/// then pings) within the ping interval of the request, not of the headers; then the answer; an
+/// error the backend sends after that arrives as an `error` event.
+#[tokio::test]
+async fn a_translated_stream_is_committed_before_the_upstream_headers() {
+    let (up, fake) = fake_upstream().await;
+    let lines = [
+        r#"{"model":"local-model","message":{"role":"assistant","content":"Late"},"done":false}"#,
+        r#"{"model":"local-model","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":30,"eval_count":5}"#,
+    ];
+    let late = Duration::from_secs(13);
+    fake.push(Reply::Delay(
+        late,
+        Box::new(Reply::Stream(
+            lines
+                .iter()
+                .map(|l| (Duration::ZERO, Bytes::from(format!("{l}\n"))))
+                .collect(),
+        )),
+    ));
+    fake.push(Reply::Delay(
+        late,
+        Box::new(Reply::Json(
+            404,
+            r#"{"error":"model 'local-model' not found"}"#.into(),
+        )),
+    ));
+    let gw = Gateway::start(
+        &config(
+            "ollama",
+            &format!("http://{up}"),
+            "context_length = 4096\ntimeout_first_byte_s = 60",
+        ),
+        &[],
+    )
+    .await;
+    let (ok, failed) = tokio::join!(
+        async {
+            let started = std::time::Instant::now();
+            let response = gw
+                .post("/v1/messages")
+                .body(request("claude-sonnet-4-5", true))
+                .send()
+                .await
+                .unwrap();
+            let headers_after = started.elapsed();
+            (headers_after, response.text().await.unwrap())
+        },
+        async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let response = gw
+                .post("/v1/messages")
+                .body(request("claude-sonnet-4-5", true))
+                .send()
+                .await
+                .unwrap();
+            response.text().await.unwrap()
+        }
+    );
+    let (headers_after, text) = ok;
+    assert!(
+        headers_after < late,
+        "answered only after {headers_after:?}"
+    );
+    let events = events(&text);
+    assert_eq!(events[0].0, "message_start", "{text}");
+    let answer: String = events
+        .iter()
+        .filter_map(|(_, d)| d["delta"]["text"].as_str())
+        .collect();
+    assert_eq!(answer, "Late");
+    assert_eq!(events.last().unwrap().0, "message_stop");
+    let events = self::events(&failed);
+    let (name, data) = events.last().unwrap();
+    assert_eq!(name, "error", "{failed}");
+    assert!(
+        data["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found"),
+        "{failed}"
+    );
+}
