@@ -7,7 +7,7 @@ mod translation_support;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use switchyard_core::anthropic::StreamEvent;
+use switchyard_core::anthropic::{ContentBlock, MessagesResponse, StopReason, StreamEvent};
 use switchyard_core::backends::TargetContext;
 use switchyard_core::backends::events::into_response;
 use switchyard_core::backends::ollama::OllamaExchange;
@@ -151,4 +151,84 @@ proptest! {
         check_invariants(&chunked);
         prop_assert_eq!(chunked, whole);
     }
+}
+
+/// NDJSON lines.
+fn ndjson(lines: &[Value]) -> Vec<u8> {
+    lines
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn call_line(id: &str, name: &str, arguments: Value) -> Value {
+    json!({"model": "qwen3", "message": {"role": "assistant", "content": "",
+        "tool_calls": [{"id": id, "function": {"name": name, "arguments": arguments}}]}, "done": false})
+}
+
+fn done_line(reason: &str) -> Value {
+    json!({"model": "qwen3", "message": {"role": "assistant", "content": ""}, "done": true,
+        "done_reason": reason, "prompt_eval_count": 20, "eval_count": 100})
+}
+
+/// The message a stream accumulates to, checked against the invariants and for chunking
+/// independence (cut at every byte) on the way.
+fn streamed_message(bytes: &[u8]) -> MessagesResponse {
+    let exchange = property_exchange();
+    let events = stream_events(&exchange, bytes, &[]);
+    check_invariants(&events);
+    let cuts: Vec<usize> = (1..bytes.len()).collect();
+    assert_eq!(stream_events(&exchange, bytes, &cuts), events);
+    into_response(&events).unwrap()
+}
+
+fn tool_inputs(message: &MessagesResponse) -> Vec<Value> {
+    message
+        .content
+        .iter()
+        .filter_map(|block| match block {
+            ContentBlock::ToolUse(tool) => Some(tool.input.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn done_reason_length_with_a_cut_tool_call_ends_max_tokens_without_that_call() {
+    let bytes = ndjson(&[
+        call_line("call_1", "Bash", json!({"command": "pwd"})),
+        // Arguments as a string (tolerated), cut mid-way.
+        call_line("call_2", "Bash", json!("{\"command\": \"rm -rf /tmp/bu")),
+        done_line("length"),
+    ]);
+    let message = streamed_message(&bytes);
+    assert_eq!(message.stop_reason, Some(StopReason::MaxTokens));
+    assert_eq!(tool_inputs(&message), [json!({"command": "pwd"})]);
+
+    // The non-streaming answer: one line, `done` included.
+    let body = json!({"model": "qwen3", "message": {"role": "assistant", "content": "",
+        "tool_calls": [{"function": {"name": "Bash", "arguments": "{\"command\": \"ec"}}]},
+        "done": true, "done_reason": "length", "eval_count": 100});
+    let message = property_exchange()
+        .response(body.to_string().as_bytes())
+        .unwrap();
+    assert_eq!(message.stop_reason, Some(StopReason::MaxTokens));
+    assert!(tool_inputs(&message).is_empty(), "{:?}", message.content);
+}
+
+#[test]
+fn done_reason_stop_with_tool_calls_still_ends_tool_use() {
+    let bytes = ndjson(&[
+        call_line("call_1", "Bash", json!({"command": "pwd"})),
+        // A string missing its last brace, in a finished answer: repaired as before.
+        call_line("call_2", "Bash", json!("{\"command\": \"ls\"")),
+        done_line("stop"),
+    ]);
+    let message = streamed_message(&bytes);
+    assert_eq!(message.stop_reason, Some(StopReason::ToolUse));
+    assert_eq!(
+        tool_inputs(&message),
+        [json!({"command": "pwd"}), json!({"command": "ls"})]
+    );
 }

@@ -7,7 +7,7 @@ mod translation_support;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use switchyard_core::anthropic::{ErrorType, StreamEvent};
+use switchyard_core::anthropic::{ErrorType, MAX_TOKENS_PER_COUNT, StopReason, StreamEvent};
 use switchyard_core::backends::TargetContext;
 use switchyard_core::backends::openai_chat::OpenAiExchange;
 use translation_support::{
@@ -161,4 +161,133 @@ proptest! {
         check_invariants(&chunked);
         prop_assert_eq!(chunked, whole);
     }
+}
+
+/// `data: ` lines, then `[DONE]`.
+fn sse(chunks: &[Value]) -> Vec<u8> {
+    let mut out = String::new();
+    for chunk in chunks {
+        out.push_str(&format!("data: {chunk}\n\n"));
+    }
+    out.push_str("data: [DONE]\n\n");
+    out.into_bytes()
+}
+
+fn tool_delta(index: u32, id: Option<&str>, name: Option<&str>, arguments: &str) -> Value {
+    let mut call = json!({"index": index, "function": {"arguments": arguments}});
+    if let Some(id) = id {
+        call["id"] = json!(id);
+        call["type"] = json!("function");
+    }
+    if let Some(name) = name {
+        call["function"]["name"] = json!(name);
+    }
+    json!({"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]})
+}
+
+fn finish(reason: &str) -> Value {
+    json!({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})
+}
+
+/// The message a stream accumulates to, checked against the invariants and for chunking
+/// independence (cut at every byte) on the way.
+fn streamed_message(bytes: &[u8]) -> switchyard_core::anthropic::MessagesResponse {
+    let exchange = property_exchange();
+    let events = stream_events(&exchange, bytes, &[]);
+    check_invariants(&events);
+    let cuts: Vec<usize> = (1..bytes.len()).collect();
+    assert_eq!(stream_events(&exchange, bytes, &cuts), events);
+    switchyard_core::backends::events::into_response(&events).unwrap()
+}
+
+fn tool_inputs(message: &switchyard_core::anthropic::MessagesResponse) -> Vec<Value> {
+    message
+        .content
+        .iter()
+        .filter_map(|block| match block {
+            switchyard_core::anthropic::ContentBlock::ToolUse(tool) => Some(tool.input.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_stream_cut_by_length_inside_a_tool_call_ends_max_tokens_without_that_call() {
+    let bytes = sse(&[
+        json!({"choices": [{"index": 0, "delta": {"content": "Looking."}}]}),
+        tool_delta(0, Some("call_a"), Some("Bash"), "{\"command\": \"pwd\"}"),
+        tool_delta(
+            1,
+            Some("call_b"),
+            Some("Bash"),
+            "{\"command\": \"rm -rf /tmp/bu",
+        ),
+        finish("length"),
+    ]);
+    let message = streamed_message(&bytes);
+    assert_eq!(message.stop_reason, Some(StopReason::MaxTokens));
+    assert_eq!(
+        tool_inputs(&message),
+        [json!({"command": "pwd"})],
+        "the whole call is kept, the cut one is not repaired into a call"
+    );
+    assert_eq!(
+        serde_json::to_value(&message.content).unwrap()[0]["text"],
+        "Looking."
+    );
+}
+
+#[test]
+fn a_complete_answer_cut_by_length_inside_a_tool_call_ends_max_tokens_without_it() {
+    let body = json!({
+        "choices": [{"index": 0, "finish_reason": "length", "message": {
+            "role": "assistant", "content": "Writing the file.",
+            "tool_calls": [{"id": "call_a", "type": "function",
+                "function": {"name": "Bash", "arguments": "{\"command\": \"cat > a.rs <<EOF\\nfn ma"}}]
+        }}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 100}
+    });
+    let message = property_exchange()
+        .response(body.to_string().as_bytes())
+        .unwrap();
+    assert_eq!(message.stop_reason, Some(StopReason::MaxTokens));
+    assert!(tool_inputs(&message).is_empty(), "{:?}", message.content);
+    assert_eq!(message.usage.output_tokens, 100);
+}
+
+#[test]
+fn finish_reason_tool_calls_with_whole_arguments_still_ends_tool_use() {
+    let bytes = sse(&[
+        tool_delta(0, Some("call_a"), Some("Read"), "{\"file_path\":"),
+        tool_delta(0, None, None, " \"a.rs\"}"),
+        finish("tool_calls"),
+    ]);
+    let message = streamed_message(&bytes);
+    assert_eq!(message.stop_reason, Some(StopReason::ToolUse));
+    assert_eq!(tool_inputs(&message), [json!({"file_path": "a.rs"})]);
+
+    let body = json!({
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": null,
+            "tool_calls": [{"id": "call_a", "type": "function",
+                "function": {"name": "Read", "arguments": "{\"file_path\": \"a.rs\"}"}}]
+        }}]
+    });
+    let message = property_exchange()
+        .response(body.to_string().as_bytes())
+        .unwrap();
+    assert_eq!(message.stop_reason, Some(StopReason::ToolUse));
+    assert_eq!(tool_inputs(&message), [json!({"file_path": "a.rs"})]);
+}
+
+#[test]
+fn absurd_upstream_token_counts_reach_the_client_capped() {
+    let bytes = sse(&[
+        json!({"choices": [{"index": 0, "delta": {"content": "Hi"}}]}),
+        finish("stop"),
+        json!({"choices": [], "usage": {"prompt_tokens": u64::MAX, "completion_tokens": u64::MAX - 1}}),
+    ]);
+    let message = streamed_message(&bytes);
+    assert_eq!(message.usage.input_tokens, MAX_TOKENS_PER_COUNT);
+    assert_eq!(message.usage.output_tokens, MAX_TOKENS_PER_COUNT);
 }

@@ -476,3 +476,63 @@ async fn todays_counters_follow_finished_requests() {
     assert!(status.cost_today_usd >= 3.0, "{status:?}");
     engine.shutdown().await;
 }
+
+/// An upstream reporting counts near `u64::MAX`: every request is recorded with its counts
+/// capped, so the metrics do not wrap and the store's sums (history, summary, today) work.
+#[tokio::test]
+async fn absurd_upstream_token_counts_are_capped_in_metrics_and_the_store() {
+    use switchyard_core::anthropic::MAX_TOKENS_PER_COUNT;
+    use switchyard_core::usage::UsageFilter;
+
+    let (up, fake) = fake_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = harness::passthrough_config(&[up], "");
+    let engine = start(&config, dir.path()).await;
+    let huge = format!(
+        r#"{{"id":"msg_1","type":"message","role":"assistant","model":"upstream-model","content":[{{"type":"text","text":"hi"}}],"stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":{max},"output_tokens":{max},"cache_creation_input_tokens":{near},"cache_read_input_tokens":{max}}}}}"#,
+        max = u64::MAX,
+        near = u64::MAX - 7,
+    );
+    for _ in 0..2 {
+        fake.push(Reply::Json(200, huge.clone()));
+        let response = post(&engine, request("claude-sonnet-4-5", false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap();
+    }
+    // Recorded as the body ends: a bounded wait for the second request.
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = engine.gateway().metrics().render();
+        if text.contains("switchyard_requests_total{backend=\"b0\",status=\"ok\"} 2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let twice = 2 * MAX_TOKENS_PER_COUNT;
+    for kind in ["input", "output", "cache_read", "cache_write"] {
+        let line = format!("switchyard_tokens_total{{backend=\"b0\",kind=\"{kind}\"}} {twice}\n");
+        assert!(text.contains(&line), "missing {line:?} in\n{text}");
+    }
+    engine.shutdown().await;
+
+    let rows = rows(dir.path());
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].input_tokens, MAX_TOKENS_PER_COUNT);
+    assert_eq!(rows[0].cache_write_tokens, MAX_TOKENS_PER_COUNT);
+    assert!(rows[0].cloud_equiv_usd.is_some_and(f64::is_finite));
+    let store = UsageStore::open_read_only(&dir.path().join(DB_FILE_NAME)).unwrap();
+    store.today().unwrap();
+    let today = store.today_at(rows[0].started_at_ms).unwrap();
+    assert_eq!(today.totals.requests, 2);
+    assert_eq!(today.totals.input_tokens, twice);
+    assert_eq!(today.totals.cache_read_tokens, twice);
+    let config = switchyard_core::config::parse(&config, Path::new("config.toml")).unwrap();
+    let summary = store.summary(&UsageFilter::default(), &config).unwrap();
+    assert_eq!(summary.total.output_tokens, twice);
+    assert_eq!(summary.by_backend[0].totals.cache_write_tokens, twice);
+    let page = store.history_page(&UsageFilter::default(), 0, 50).unwrap();
+    assert_eq!(page.total, 2);
+}

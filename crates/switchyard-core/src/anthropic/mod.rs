@@ -17,6 +17,8 @@ pub use request::{
     MessagesRequest, Metadata, OutputConfig, Role, System, SystemBlock, TextBlock, ThinkingBlock,
     ThinkingConfig, Tool, ToolChoice, ToolResultBlock, ToolResultContent, ToolUseBlock,
 };
-pub use response::{MessagesResponse, StopReason, Usage, new_message_id, new_tool_use_id};
+pub use response::{
+    MAX_TOKENS_PER_COUNT, MessagesResponse, StopReason, Usage, new_message_id, new_tool_use_id,
+};
 pub use reused::{Derivation, ReuseCache, Reused};
 pub use stream::{Delta, MessageDelta, MessageDeltaUsage, StreamEvent};

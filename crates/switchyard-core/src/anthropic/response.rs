@@ -66,9 +66,30 @@ pub struct Usage {
     pub cache_read_input_tokens: u64,
 }
 
+/// The most tokens one count of one request is taken to hold. Context windows today reach 10
+/// million tokens, so this is 100 times any real answer: a larger figure is an upstream's bug,
+/// and one near `u64::MAX` would wrap counters and overflow SQLite's `sum()`. At this cap the
+/// store's 64-bit sums hold nine billion requests, and a cost stays a small finite number.
+pub const MAX_TOKENS_PER_COUNT: u64 = 1_000_000_000;
+
 impl Usage {
     pub fn prompt_tokens(&self) -> u64 {
-        self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
+        self.input_tokens
+            .saturating_add(self.cache_creation_input_tokens)
+            .saturating_add(self.cache_read_input_tokens)
+    }
+
+    /// Every count capped at [`MAX_TOKENS_PER_COUNT`]: applied where an upstream's figures
+    /// enter the gateway, so that sums downstream never overflow.
+    #[must_use]
+    pub fn clamped(self) -> Usage {
+        let cap = |n: u64| n.min(MAX_TOKENS_PER_COUNT);
+        Usage {
+            input_tokens: cap(self.input_tokens),
+            output_tokens: cap(self.output_tokens),
+            cache_creation_input_tokens: cap(self.cache_creation_input_tokens),
+            cache_read_input_tokens: cap(self.cache_read_input_tokens),
+        }
     }
 }
 

@@ -11,7 +11,9 @@
 //!   proxy-minted thinking can be recognised (and stripped before going to real Anthropic);
 //! - tool_use blocks started with `input: {}`, arguments only via one `input_json_delta`
 //!   holding a valid JSON object, ids minted as `toolu_...`;
-//! - `stop_reason` forced to `tool_use` when any tool was called;
+//! - `stop_reason` forced to `tool_use` when any tool was called, unless the answer was cut
+//!   by `max_tokens` (translators drop a call cut off mid-arguments, see
+//!   [`complete_arguments`], so no truncated input is ever presented as a whole call);
 //! - `message_delta` with `usage.output_tokens` always, then `message_stop`; or an `error`
 //!   event, after which nothing more is emitted.
 //!
@@ -325,8 +327,11 @@ impl EventBuilder {
         self.close_block();
         self.pending_ws = None;
         // `tool_use` exactly when a tool_use block exists: Claude Code runs tools only on
-        // `tool_use`, and waits for a tool block that never comes otherwise.
+        // `tool_use`, and waits for a tool block that never comes otherwise. An answer cut by
+        // `max_tokens` is incomplete whatever it holds: `tool_use` would tell the client the
+        // model finished its calls.
         let stop = match (self.any_tool(), stop) {
+            (_, StopReason::MaxTokens) => StopReason::MaxTokens,
             (true, _) => StopReason::ToolUse,
             (false, StopReason::ToolUse) => StopReason::EndTurn,
             (false, stop) => stop,
@@ -337,6 +342,8 @@ impl EventBuilder {
         usage.output_tokens = upstream
             .completion_tokens
             .unwrap_or_else(|| self.output_chars.div_ceil(4) as u64);
+        // The client sees these figures too: never an upstream's absurd count.
+        let usage = usage.clamped();
         self.usage = usage;
         self.out.push(StreamEvent::MessageDelta {
             delta: MessageDelta {
@@ -367,28 +374,36 @@ impl EventBuilder {
     }
 }
 
-/// Turn whatever an upstream sent as tool arguments into the text of one JSON object:
-/// empty → `{}`; a JSON string that itself holds an object (double-encoded) → that object;
-/// truncated JSON → closed if that makes a valid object; anything else → `{}` (logged),
-/// since Claude Code fails hard on input that is not an object.
+/// The text of the JSON object that tool arguments hold as sent: the object itself, or a
+/// JSON string holding one (double-encoded). `None` for anything else, empty and truncated
+/// arguments included: in an answer cut by `max_tokens`, such a call was cut off mid-way.
+pub fn complete_arguments(raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    match serde_json::from_str::<Value>(trimmed).ok()? {
+        Value::Object(_) => Some(trimmed.to_owned()),
+        Value::String(inner) => match serde_json::from_str::<Value>(inner.trim()) {
+            Ok(Value::Object(_)) => Some(inner.trim().to_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Turn whatever an upstream sent as tool arguments in a finished answer into the text of one
+/// JSON object: empty → `{}`; a complete object (see [`complete_arguments`]) → that object;
+/// truncated JSON → closed if that makes a valid object (some servers drop the last brace);
+/// anything else → `{}` (logged), since Claude Code fails hard on input that is not an
+/// object. Not for an answer cut by `max_tokens`, whose truncated calls must not be repaired.
 pub fn normalize_arguments(raw: &str) -> String {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return "{}".to_owned();
     }
-    match serde_json::from_str::<Value>(trimmed) {
-        Ok(Value::Object(_)) => return trimmed.to_owned(),
-        Ok(Value::String(inner)) => {
-            if let Ok(Value::Object(_)) = serde_json::from_str::<Value>(inner.trim()) {
-                return inner.trim().to_owned();
-            }
-        }
-        Ok(_) => {}
-        Err(_) => {
-            if let Some(repaired) = close_truncated_json(trimmed) {
-                return repaired;
-            }
-        }
+    if let Some(object) = complete_arguments(trimmed) {
+        return object;
+    }
+    if let Some(repaired) = close_truncated_json(trimmed) {
+        return repaired;
     }
     tracing::warn!(
         arguments = trimmed,
@@ -623,6 +638,51 @@ mod tests {
         assert_eq!(usage.input_tokens, 176);
         assert_eq!(usage.cache_read_input_tokens, 1024);
         assert_eq!(usage.output_tokens, 40);
+    }
+
+    #[test]
+    fn max_tokens_stays_max_tokens_after_a_tool_call() {
+        let mut b = EventBuilder::new("m", 0);
+        b.tool_call(Some("call_1"), "Bash", r#"{"command":"pwd"}"#);
+        b.finish(StopReason::MaxTokens, None, UpstreamUsage::default());
+        let message = into_response(&b.drain()).unwrap();
+        assert_eq!(message.stop_reason, Some(StopReason::MaxTokens));
+        assert_eq!(message.content.len(), 1);
+    }
+
+    #[test]
+    fn upstream_usage_is_capped_for_the_client_too() {
+        let mut b = EventBuilder::new("m", 5);
+        b.finish(
+            StopReason::EndTurn,
+            None,
+            UpstreamUsage {
+                prompt_tokens: Some(u64::MAX),
+                completion_tokens: Some(u64::MAX),
+                cached_tokens: Some(3),
+            },
+        );
+        let usage = b.usage();
+        assert_eq!(usage.input_tokens, crate::anthropic::MAX_TOKENS_PER_COUNT);
+        assert_eq!(usage.output_tokens, crate::anthropic::MAX_TOKENS_PER_COUNT);
+        assert_eq!(usage.cache_read_input_tokens, 3);
+        let message = into_response(&b.drain()).unwrap();
+        assert_eq!(message.usage, usage);
+    }
+
+    #[test]
+    fn only_whole_objects_are_complete_arguments() {
+        assert_eq!(
+            complete_arguments(" {\"a\":1} ").as_deref(),
+            Some("{\"a\":1}")
+        );
+        assert_eq!(
+            complete_arguments("\"{\\\"a\\\":1}\"").as_deref(),
+            Some("{\"a\":1}")
+        );
+        for cut in ["", "{", "{\"a\":\"x", "{\"a\":[1,2,", "[1]", "\"x\""] {
+            assert_eq!(complete_arguments(cut), None, "{cut:?}");
+        }
     }
 
     #[test]

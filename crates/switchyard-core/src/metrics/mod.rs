@@ -53,11 +53,24 @@ impl Histogram {
             .position(|bound| seconds <= *bound)
             .unwrap_or(LATENCY_BUCKETS.len());
         if let Some(c) = self.counts.get_mut(slot) {
-            *c += 1;
+            *c = c.saturating_add(1);
         }
         self.sum += seconds;
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
     }
+}
+
+/// Counters stop at `u64::MAX` rather than wrap: a wrapped counter reads as a reset to
+/// Prometheus, and a huge figure is less wrong than a small one.
+fn bump(counter: &mut u64, n: u64) {
+    *counter = counter.saturating_add(n);
+}
+
+fn add_saturating(counter: &AtomicU64, n: u64) {
+    // The closure always returns `Some`, so the update cannot fail.
+    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+        Some(v.saturating_add(n))
+    });
 }
 
 fn status_label(status: RequestStatus) -> &'static str {
@@ -73,12 +86,15 @@ impl Metrics {
     pub fn observe(&self, record: &UsageRecord) {
         let backend = record.backend.clone().unwrap_or_default();
         let mut c = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *c.requests
-            .entry((backend.clone(), status_label(record.status)))
-            .or_default() += 1;
+        bump(
+            c.requests
+                .entry((backend.clone(), status_label(record.status)))
+                .or_default(),
+            1,
+        );
         if record.status == RequestStatus::Error {
             let kind = record.error_type.clone().unwrap_or_default();
-            *c.errors.entry((backend.clone(), kind)).or_default() += 1;
+            bump(c.errors.entry((backend.clone(), kind)).or_default(), 1);
         }
         let usage = &record.usage;
         for (kind, n) in [
@@ -88,7 +104,7 @@ impl Metrics {
             ("cache_write", usage.cache_creation_input_tokens),
         ] {
             if n > 0 {
-                *c.tokens.entry((backend.clone(), kind)).or_default() += n;
+                bump(c.tokens.entry((backend.clone(), kind)).or_default(), n);
             }
         }
         c.latency.observe(record.latency_ms as f64 / 1000.0);
@@ -96,12 +112,16 @@ impl Metrics {
 
     /// Add a priced request's cost (the writer prices requests, off the request path).
     pub fn add_cost(&self, backend: &str, usd: f64) {
+        // One NaN or infinity would stick in the counter for the life of the process.
+        if !usd.is_finite() {
+            return;
+        }
         let mut c = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         *c.cost.entry(backend.to_owned()).or_default() += usd;
     }
 
     pub fn add_dropped(&self, rows: u64) {
-        self.dropped_rows.fetch_add(rows, Ordering::Relaxed);
+        add_saturating(&self.dropped_rows, rows);
     }
 
     pub fn dropped_rows(&self) -> u64 {
@@ -109,11 +129,11 @@ impl Metrics {
     }
 
     pub fn budget_warning(&self) {
-        self.budget_warnings.fetch_add(1, Ordering::Relaxed);
+        add_saturating(&self.budget_warnings, 1);
     }
 
     pub fn budget_refusal(&self) {
-        self.budget_refusals.fetch_add(1, Ordering::Relaxed);
+        add_saturating(&self.budget_refusals, 1);
     }
 
     /// The Prometheus text exposition of every metric.
@@ -180,6 +200,30 @@ mod tests {
             "# TYPE switchyard_request_duration_seconds histogram\n",
         ] {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn counters_saturate_instead_of_wrapping() {
+        let m = Metrics::default();
+        let mut huge = record("a", RequestStatus::Ok, 10);
+        huge.usage.input_tokens = u64::MAX - 1;
+        m.observe(&huge);
+        m.observe(&huge);
+        m.add_dropped(u64::MAX);
+        m.add_dropped(2);
+        m.add_cost("a", 1.5);
+        m.add_cost("a", f64::NAN);
+        let text = m.render();
+        for line in [
+            format!(
+                "switchyard_tokens_total{{backend=\"a\",kind=\"input\"}} {}\n",
+                u64::MAX
+            ),
+            format!("switchyard_usage_rows_dropped_total {}\n", u64::MAX),
+            "switchyard_cost_usd_total{backend=\"a\"} 1.5\n".to_owned(),
+        ] {
+            assert!(text.contains(&line), "missing {line:?} in\n{text}");
         }
     }
 }

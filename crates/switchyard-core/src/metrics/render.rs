@@ -57,7 +57,13 @@ pub(super) fn render(metrics: &Metrics) -> String {
     );
     let mut cumulative = 0;
     for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-        cumulative += c.latency.counts.get(i).copied().unwrap_or(0);
+        cumulative = c
+            .latency
+            .counts
+            .get(i)
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(cumulative);
         let _ = writeln!(
             out,
             "switchyard_request_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"

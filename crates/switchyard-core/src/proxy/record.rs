@@ -98,7 +98,9 @@ impl Recorder {
     ) {
         self.record.status = status;
         self.record.http_status = http_status;
-        self.record.usage = usage;
+        // Every request's figures pass here on their way to the metrics, the store and the
+        // app: one cap keeps an upstream's absurd count from overflowing any sum downstream.
+        self.record.usage = usage.clamped();
         self.record.latency_ms = elapsed_ms(self.started);
         if let Some(error) = error {
             self.record.error_type = Some(error.kind.as_str().to_owned());

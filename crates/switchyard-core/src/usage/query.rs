@@ -6,7 +6,7 @@
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 
-use super::row::{REQUEST_COLUMNS, RequestRow, count, read_row};
+use super::row::{REQUEST_COLUMNS, RequestRow, read_row};
 use super::{RequestStatus, UsageError, UsageStore};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -179,19 +179,20 @@ fn where_clause(filter: &Filter, time: &str) -> (String, Vec<Value>) {
     }
 }
 
-const SUMS: &str = "sum(requests), sum(CASE WHEN status = 'error' THEN requests ELSE 0 END),
-    sum(CASE WHEN status = 'cancelled' THEN requests ELSE 0 END), sum(input_tokens),
-    sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(cost_usd),
-    sum(unpriced), sum(cloud_equiv_usd), sum(saved_usd), sum(latency_ms)";
+/// `total()`, not `sum()`: SQLite's `sum()` of integers fails the whole query with "integer
+/// overflow" past `i64::MAX`, and rows written before counts were capped can get there
+/// (`total()` is a float: exact to 2^53, then approximate, never an error).
+const SUMS: &str = "total(requests), total(CASE WHEN status = 'error' THEN requests ELSE 0 END),
+    total(CASE WHEN status = 'cancelled' THEN requests ELSE 0 END), total(input_tokens),
+    total(output_tokens), total(cache_read_tokens), total(cache_write_tokens), total(cost_usd),
+    total(unpriced), total(cloud_equiv_usd), total(saved_usd), total(latency_ms)";
 
 /// Reads the 12 `SUMS` columns starting at `at`.
 fn totals_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Totals> {
-    let int = |i: usize| -> rusqlite::Result<u64> {
-        Ok(count(row.get::<_, Option<i64>>(at + i)?.unwrap_or(0)))
-    };
     let real = |i: usize| -> rusqlite::Result<f64> {
         Ok(row.get::<_, Option<f64>>(at + i)?.unwrap_or(0.0))
     };
+    let int = |i: usize| -> rusqlite::Result<u64> { Ok(float_count(real(i)?)) };
     let requests = int(0)?;
     let latency = int(11)?;
     Ok(Totals {
@@ -212,6 +213,11 @@ fn totals_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Totals> {
             0.0
         },
     })
+}
+
+/// A float sum as a count: `as` saturates (a negative, from a corrupt row, or NaN reads as 0).
+fn float_count(n: f64) -> u64 {
+    n.round() as u64
 }
 
 fn group_expr(group: GroupBy) -> &'static str {
@@ -349,5 +355,58 @@ impl UsageStore {
             }
         }
         Ok(savings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{NOV23, priced, req};
+    use super::super::{UsageFilter, UsageStore};
+    use super::*;
+
+    /// Rows with counts the record path no longer lets through (a database written before
+    /// the cap), kept at `i64::MAX` each: their sums pass `i64::MAX` in Rust (within one
+    /// batch) and in SQLite (across batches), and every report still answers.
+    #[test]
+    fn sums_past_the_64_bit_range_saturate_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("usage.sqlite3");
+        let mut store = UsageStore::open(&path).unwrap();
+        let huge = |ms| {
+            let mut row = priced(&req(ms, "claude-sonnet-4-5", "anthropic"));
+            row.record.usage.input_tokens = u64::MAX;
+            row.record.usage.output_tokens = u64::MAX - 1;
+            row.record.latency_ms = u64::MAX;
+            row
+        };
+        store
+            .insert(&[huge(NOV23 + 1_000), huge(NOV23 + 2_000)])
+            .unwrap();
+        store.insert(&[huge(NOV23 + 3_000)]).unwrap();
+        drop(store);
+        let store = UsageStore::open_read_only(&path).unwrap();
+
+        let totals = store.totals(&Filter::default()).unwrap();
+        assert_eq!(totals.requests, 3);
+        assert_eq!(totals.input_tokens, u64::MAX);
+        assert_eq!(totals.output_tokens, u64::MAX);
+        assert_eq!(totals.cache_read_tokens, 1_500, "small sums stay exact");
+        let today = store.today_at(NOV23 + 5_000).unwrap();
+        assert_eq!(today.totals.input_tokens, u64::MAX);
+        let config = crate::config::parse(
+            "active_profile = \"p\"\n[profiles.p]\ndefault = { backend = \"anthropic\" }\n\
+             [[backends]]\nid = \"anthropic\"\nkind = \"anthropic\"\n\
+             base_url = \"https://api.anthropic.com\"\n",
+            std::path::Path::new("config.toml"),
+        )
+        .unwrap();
+        let summary = store
+            .summary_at(&UsageFilter::default(), &config, NOV23 + 5_000)
+            .unwrap();
+        assert_eq!(summary.total.output_tokens, u64::MAX);
+        assert_eq!(summary.per_day[0].totals.input_tokens, u64::MAX);
+        assert_eq!(summary.by_model[0].totals.requests, 3);
+        let rows = store.recent(&Filter::default(), 10, 0).unwrap();
+        assert_eq!(rows[0].input_tokens, i64::MAX as u64);
     }
 }

@@ -284,34 +284,40 @@ struct RollupSums {
 }
 
 impl RollupSums {
+    // Integer sums saturate: a batch of rows with absurd counts (the record path caps them,
+    // but the store does not rely on it) must not panic or wrap the writer's thread.
     fn merge(&mut self, o: &RollupSums) {
-        self.requests += o.requests;
-        self.input += o.input;
-        self.output += o.output;
-        self.cache_read += o.cache_read;
-        self.cache_write += o.cache_write;
+        self.requests = self.requests.saturating_add(o.requests);
+        self.input = self.input.saturating_add(o.input);
+        self.output = self.output.saturating_add(o.output);
+        self.cache_read = self.cache_read.saturating_add(o.cache_read);
+        self.cache_write = self.cache_write.saturating_add(o.cache_write);
         self.cost += o.cost;
-        self.unpriced += o.unpriced;
+        self.unpriced = self.unpriced.saturating_add(o.unpriced);
         self.equiv += o.equiv;
         self.saved += o.saved;
-        self.latency += o.latency;
+        self.latency = self.latency.saturating_add(o.latency);
     }
 
     fn add(&mut self, row: &PricedRecord) {
         let u = &row.record.usage;
-        self.requests += 1;
-        self.input += to_i64(u.input_tokens);
-        self.output += to_i64(u.output_tokens);
-        self.cache_read += to_i64(u.cache_read_input_tokens);
-        self.cache_write += to_i64(u.cache_creation_input_tokens);
+        self.requests = self.requests.saturating_add(1);
+        self.input = self.input.saturating_add(to_i64(u.input_tokens));
+        self.output = self.output.saturating_add(to_i64(u.output_tokens));
+        self.cache_read = self
+            .cache_read
+            .saturating_add(to_i64(u.cache_read_input_tokens));
+        self.cache_write = self
+            .cache_write
+            .saturating_add(to_i64(u.cache_creation_input_tokens));
         match row.cost_usd {
             Some(c) => self.cost += c,
-            None => self.unpriced += 1,
+            None => self.unpriced = self.unpriced.saturating_add(1),
         }
         self.equiv += row.cloud_equiv_usd.unwrap_or(0.0);
         if let (Some(c), Some(q)) = (row.cost_usd, row.cloud_equiv_usd) {
             self.saved += q - c;
         }
-        self.latency += to_i64(row.record.latency_ms);
+        self.latency = self.latency.saturating_add(to_i64(row.record.latency_ms));
     }
 }

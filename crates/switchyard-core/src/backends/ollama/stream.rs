@@ -1,10 +1,12 @@
 //! Ollama's NDJSON answer → Anthropic events (§3.2, §5.8 Ollama notes). Tool calls arrive as
 //! whole objects, so each is emitted at once; `done_reason` stays `stop` even when tools were
-//! called, and the shared builder turns that into `tool_use`.
+//! called, and the shared builder turns that into `tool_use`. A call whose arguments came as a
+//! string that is not a complete JSON object waits for the `done` line: dropped if the answer
+//! was cut by `max_tokens` (`done_reason: "length"`), repaired otherwise.
 
 use crate::anthropic::{ApiError, ErrorType, StopReason, StreamEvent, Usage};
 use crate::backends::StreamTranslator;
-use crate::backends::events::{EventBuilder, UpstreamUsage};
+use crate::backends::events::{EventBuilder, UpstreamUsage, complete_arguments};
 use crate::backends::openai_chat::errors::{ErrorContext, UpstreamError, map_error};
 use crate::sse::NdjsonDecoder;
 
@@ -53,6 +55,15 @@ pub struct OllamaStream {
     lines: NdjsonDecoder,
     setup: Setup,
     builder: EventBuilder,
+    /// Calls whose arguments are not (yet) a JSON object, until the answer says why it ended.
+    unfinished: Vec<UnfinishedCall>,
+}
+
+#[derive(Debug)]
+struct UnfinishedCall {
+    id: Option<String>,
+    name: String,
+    arguments: String,
 }
 
 impl OllamaStream {
@@ -61,6 +72,7 @@ impl OllamaStream {
             lines: NdjsonDecoder::new(),
             builder: EventBuilder::new(setup.requested_model.clone(), setup.estimated_prompt),
             setup,
+            unfinished: Vec::new(),
         }
     }
 
@@ -99,7 +111,8 @@ impl OllamaStream {
         for call in chunk.message.tool_calls {
             // Calls are whole: a repeated id is the same call sent again.
             if let Some(id) = call.id.as_deref()
-                && self.builder.tool_id_for(id).is_some()
+                && (self.builder.tool_id_for(id).is_some()
+                    || self.unfinished.iter().any(|c| c.id.as_deref() == Some(id)))
             {
                 continue;
             }
@@ -112,6 +125,14 @@ impl OllamaStream {
                 .arguments
                 .map(|a| a.into_text())
                 .unwrap_or_default();
+            if !arguments.trim().is_empty() && complete_arguments(&arguments).is_none() {
+                self.unfinished.push(UnfinishedCall {
+                    id: call.id,
+                    name: call.function.name,
+                    arguments,
+                });
+                continue;
+            }
             self.builder
                 .tool_call(call.id.as_deref(), &call.function.name, &arguments);
         }
@@ -120,6 +141,16 @@ impl OllamaStream {
                 Some("length") => StopReason::MaxTokens,
                 _ => StopReason::EndTurn,
             };
+            for call in std::mem::take(&mut self.unfinished) {
+                // Cut off mid-arguments: repaired, it would look whole and a client would
+                // run the tool on truncated input.
+                if stop == StopReason::MaxTokens {
+                    tracing::warn!(tool = %call.name, "dropping a tool call cut off by max_tokens");
+                    continue;
+                }
+                self.builder
+                    .tool_call(call.id.as_deref(), &call.name, &call.arguments);
+            }
             self.builder.finish(
                 stop,
                 None,

@@ -9,7 +9,7 @@
 
 use crate::anthropic::{ApiError, ErrorType, StopReason, StreamEvent, Usage};
 use crate::backends::StreamTranslator;
-use crate::backends::events::{EventBuilder, UpstreamUsage};
+use crate::backends::events::{EventBuilder, UpstreamUsage, complete_arguments};
 use crate::sse::SseDecoder;
 
 use super::errors::{ErrorContext, UpstreamError, map_error};
@@ -181,16 +181,25 @@ impl Machine {
             let pieces = scanner.finish();
             self.apply_pieces(pieces);
         }
+        let (stop, stop_sequence) = self.stop_reason();
         for tool in std::mem::take(&mut self.tools) {
             if tool.name.is_empty() {
                 tracing::warn!(arguments = %tool.arguments, "dropping a tool call without a name");
+                continue;
+            }
+            // Cut by `max_tokens` mid-arguments: repaired, the call would look whole and a
+            // client would run the tool on truncated input. The message ends `max_tokens`.
+            if stop == StopReason::MaxTokens && complete_arguments(&tool.arguments).is_none() {
+                tracing::warn!(
+                    tool = %tool.name,
+                    "dropping a tool call cut off by max_tokens"
+                );
                 continue;
             }
             let name = self.setup.names.client_name(&tool.name);
             self.builder
                 .tool_call(tool.id.as_deref(), &name, &tool.arguments);
         }
-        let (stop, stop_sequence) = self.stop_reason();
         let usage = self.usage.map(|u| UpstreamUsage {
             prompt_tokens: u.prompt_tokens,
             completion_tokens: u.completion_tokens,
