@@ -24,7 +24,7 @@ struct Count {
 /// endpoint, otherwise estimated locally (never a constant: Claude Code's `/context` and
 /// auto-compaction depend on it).
 pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> Response {
-    let req = match parse_request(&body) {
+    let req = match super::cpu::heavy(body.len(), || parse_request(&body)) {
         Ok(req) => req,
         Err(err) => return err.into_response(),
     };
@@ -43,7 +43,7 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
     {
         return response;
     }
-    let input_tokens = estimate(&req);
+    let input_tokens = super::cpu::heavy(body.len(), || estimate(&req));
     Json(Count { input_tokens }).into_response()
 }
 

@@ -2,6 +2,7 @@
 //! reaches the client), then answer whole or relay the stream.
 
 mod count;
+mod cpu;
 mod head;
 mod record;
 mod relay;

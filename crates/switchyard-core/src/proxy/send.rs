@@ -222,7 +222,9 @@ pub async fn send(
         BackendKind::Anthropic => None,
         _ => gateway.context_lengths.context_length(backend, model).await,
     };
-    let prepared = prepare(backend, model, context_length, req, inbound)?;
+    let prepared = super::cpu::heavy(req.body.len(), || {
+        prepare(backend, model, context_length, req, inbound)
+    })?;
     let key = gateway.backend_key(backend).await.map_err(Failure::fatal)?;
     let permit = gateway.permit(backend).await;
 
@@ -329,7 +331,8 @@ pub async fn send(
             }
             Some(exchange) => {
                 // An answer we cannot read is the backend's fault: another may do better.
-                let message = exchange.response(&body).map_err(Failure::retry)?;
+                let message = super::cpu::heavy(body.len(), || exchange.response(&body))
+                    .map_err(Failure::retry)?;
                 let json = serde_json::to_vec(&message).map_err(|err| {
                     Failure::fatal(ApiError::new(ErrorType::ApiError, err.to_string()))
                 })?;

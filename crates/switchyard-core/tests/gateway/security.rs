@@ -293,3 +293,47 @@ async fn shutdown_drains_for_a_bounded_time() {
     let rest = tokio::time::timeout(Duration::from_secs(5), response.text()).await;
     assert!(rest.is_ok(), "the client's stream is still open");
 }
+
+/// Counting four multi-MB prompts at once does not hold up `/health`: the heavy work hands its
+/// worker over (it took both workers, and `/health` waited for the counts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_counts_do_not_starve_other_requests() {
+    let (up, _fake) = fake_upstream().await;
+    // A translating backend: the count is the local estimate, all CPU.
+    let config = format!(
+        "active_profile = \"p\"\n[[backends]]\nid = \"t\"\nkind = \"openai_chat\"\nbase_url = \"http://{up}/v1\"\n[profiles.p]\ndefault = {{ backend = \"t\", model = \"m\" }}\n"
+    );
+    let gw = Gateway::start(&config, &[]).await;
+    let words: String = (0..400_000).map(|i| format!("w{i} ")).collect();
+    let body = format!(
+        r#"{{"model":"claude-sonnet-4-5","messages":[{{"role":"user","content":"{words}"}}]}}"#
+    );
+    let started = std::time::Instant::now();
+    let counts: Vec<_> = (0..4)
+        .map(|_| {
+            let request = gw.post("/v1/messages/count_tokens").body(body.clone());
+            tokio::spawn(async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                started.elapsed()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let health = gw
+        .client
+        .get(format!("{}/health", gw.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let health_done = started.elapsed();
+    let mut first_count = Duration::MAX;
+    for count in counts {
+        first_count = first_count.min(count.await.unwrap());
+    }
+    assert!(
+        health_done < first_count,
+        "/health answered after {health_done:?}, the first count after {first_count:?}"
+    );
+}
