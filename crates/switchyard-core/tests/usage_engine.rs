@@ -536,3 +536,56 @@ async fn absurd_upstream_token_counts_are_capped_in_metrics_and_the_store() {
     let page = store.history_page(&UsageFilter::default(), 0, 50).unwrap();
     assert_eq!(page.total, 2);
 }
+
+/// A damaged usage database does not stop the gateway: it is moved aside (and named), a new
+/// one is started, requests are routed and recorded; when rows then cannot be written, routing
+/// goes on and `/health` and the status say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_usage_database_does_not_stop_the_gateway() {
+    let (up, fake) = fake_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DB_FILE_NAME);
+    std::fs::write(&db, b"not a database ".repeat(100)).unwrap();
+    let engine = start(&harness::passthrough_config(&[up], ""), dir.path()).await;
+    let health = |engine: &Engine| {
+        let url = format!("http://{}/health", engine.listen_addr());
+        async move {
+            let body: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+            body["usage_warning"].as_str().map(str::to_owned)
+        }
+    };
+    let warning = health(&engine).await.unwrap();
+    assert!(
+        warning.contains("moved to") && warning.contains("damaged"),
+        "{warning}"
+    );
+    assert_eq!(
+        engine.status().usage_warning.as_deref(),
+        Some(warning.as_str())
+    );
+
+    fake.push(Reply::Json(200, harness::message_json("hi")));
+    let response = post(&engine, request("claude-sonnet-4-5", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    engine.flush_usage().await.unwrap();
+    assert_eq!(rows(dir.path()).len(), 1, "recorded in the new database");
+
+    // Rows can no longer be written (as with a full disk): requests still go through.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("DROP TABLE requests;")
+        .unwrap();
+    fake.push(Reply::Json(200, harness::message_json("again")));
+    let response = post(&engine, request("claude-sonnet-4-5", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    engine.flush_usage().await.unwrap();
+    let warning = health(&engine).await.unwrap();
+    assert!(warning.contains("not being recorded"), "{warning}");
+    engine.shutdown().await;
+}

@@ -30,7 +30,7 @@ use crate::gateway::{Gateway, GatewayParts};
 use crate::metrics::Metrics;
 use crate::secrets::{self, SecretStore, backend_account};
 use crate::usage::{
-    DB_FILE_NAME, Pricer, RequestRow, UsageReader, UsageRecord, UsageSink, UsageStore, UsageWriter,
+    DB_FILE_NAME, Pricer, RequestRow, UsageReader, UsageRecord, UsageSink, UsageWriter,
     WriterOptions,
 };
 
@@ -187,6 +187,7 @@ impl Engine {
         })?;
         let metrics = Arc::new(Metrics::default());
         let spend = Arc::new(SpendTotals::default());
+        let mut usage_note = None;
         let (sink, usage): (Arc<dyn UsageSink>, _) = match opts.usage_sink {
             Some(sink) => (sink, None),
             None => {
@@ -198,12 +199,32 @@ impl Engine {
                 };
                 let pricer = Pricer::from_config(&config);
                 let (m, s) = (metrics.clone(), spend.clone());
-                let writer = tokio::task::spawn_blocking(move || {
-                    UsageWriter::start(UsageStore::open(&path)?, options, pricer, m, s)
+                let started = tokio::task::spawn_blocking(move || {
+                    let (store, note) =
+                        crate::usage::open_or_recover(&path, crate::usage::now_ms())?;
+                    Ok::<_, crate::usage::UsageError>((
+                        UsageWriter::start(store, options, pricer, m, s)?,
+                        note,
+                    ))
                 })
                 .await
-                .map_err(EngineError::join)??;
-                (writer.clone(), Some((writer, UsageReader::new(db))))
+                .map_err(EngineError::join)?;
+                match started {
+                    Ok((writer, note)) => {
+                        usage_note = note;
+                        (writer.clone(), Some((writer, UsageReader::new(db))))
+                    }
+                    // A database this version cannot use (newer, unreadable) must not keep
+                    // requests from flowing: they are routed, not recorded, and the app says so.
+                    Err(err) => {
+                        tracing::error!(%err, "requests will not be recorded");
+                        usage_note = Some(format!(
+                            "Requests are not being recorded: {}",
+                            crate::engine::Problem::sentence(&err)
+                        ));
+                        (Arc::new(()) as Arc<dyn UsageSink>, None)
+                    }
+                }
             }
         };
         let gateway = Gateway::new(GatewayParts {
@@ -220,6 +241,7 @@ impl Engine {
         if let Some((writer, _)) = &usage {
             follow_config(&gateway, writer.clone());
         }
+        gateway.set_usage_note(usage_note);
         let app = crate::server::router(gateway.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(crate::server::serve(listener, app, stop_rx));

@@ -25,6 +25,9 @@ pub struct GatewayStatus {
     pub unpriced_today: u64,
     /// The latest failed request, until one succeeds or the gateway is paused or resumed.
     pub last_error: Option<LastError>,
+    /// Requests are routed but not recorded (a full disk, an unusable database), or the
+    /// history was started anew: a sentence saying which.
+    pub usage_warning: Option<String>,
 }
 
 impl Engine {
@@ -51,6 +54,7 @@ impl Engine {
             cost_today_usd: totals.cost_usd,
             unpriced_today: totals.unpriced,
             last_error: self.last_error(),
+            usage_warning: self.gateway().usage_warning(),
         }
     }
 }

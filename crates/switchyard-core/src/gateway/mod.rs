@@ -50,6 +50,8 @@ pub struct Gateway {
     /// Models' context windows: the config's override, else what the engine reports.
     pub context_lengths: ContextLengths,
     sink: Arc<dyn UsageSink>,
+    /// What happened to the usage database at start (moved aside, or unusable).
+    usage_note: Mutex<Option<String>>,
     metrics: Arc<Metrics>,
     spend: Arc<SpendTotals>,
     paused: AtomicBool,
@@ -112,6 +114,7 @@ impl Gateway {
             cooldowns: Cooldowns::default(),
             context_lengths: ContextLengths::default(),
             sink: parts.sink,
+            usage_note: Mutex::new(None),
             metrics: parts.metrics,
             spend: parts.spend,
             paused: AtomicBool::new(false),
@@ -183,6 +186,20 @@ impl Gateway {
             *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
             self.emit(EngineEvent::PausedChanged(paused));
         }
+    }
+
+    pub fn set_usage_note(&self, note: Option<String>) {
+        *self.usage_note.lock().unwrap_or_else(|e| e.into_inner()) = note;
+    }
+
+    /// Why the usage history is not (or was not) recorded as it should be, as a sentence.
+    pub fn usage_warning(&self) -> Option<String> {
+        self.sink.problem().or_else(|| {
+            self.usage_note
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        })
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {

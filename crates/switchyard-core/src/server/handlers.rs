@@ -67,12 +67,16 @@ pub async fn count_tokens(
 pub struct Health {
     status: &'static str,
     version: &'static str,
+    /// Set when requests are routed but not recorded (or the history was started anew).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage_warning: Option<String>,
 }
 
-pub async fn health() -> Json<Health> {
+pub async fn health(State(gateway): State<Arc<Gateway>>) -> Json<Health> {
     Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
+        usage_warning: gateway.usage_warning(),
     })
 }
 

@@ -70,6 +70,11 @@ pub struct UsageRecord {
 /// calls this inline.
 pub trait UsageSink: Send + Sync {
     fn record(&self, record: UsageRecord);
+    /// Why requests are not being recorded right now (a full disk, a failing database), as a
+    /// sentence for the app and `/health`; `None` while all is well.
+    fn problem(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A sink that keeps nothing (for tests and tools that do not record usage).

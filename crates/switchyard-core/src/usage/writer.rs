@@ -63,6 +63,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     spend: Arc<SpendTotals>,
     committed: AtomicU64,
+    /// The last commit failed: why (cleared by the next one that succeeds).
+    problem: Mutex<Option<String>>,
 }
 
 /// How often a full queue is reported in the log.
@@ -98,6 +100,7 @@ impl UsageWriter {
             metrics,
             spend,
             committed: AtomicU64::new(0),
+            problem: Mutex::new(None),
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -191,6 +194,14 @@ impl UsageSink for UsageWriter {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.dropped(),
         }
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.shared
+            .problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -298,26 +309,34 @@ fn commit(store: &mut UsageStore, shared: &Shared, batch: &mut Vec<UsageRecord>)
     }
     let pricer = shared.pricer.load();
     let rows: Vec<PricedRecord> = batch.drain(..).map(|r| pricer.price(r)).collect();
-    match store.insert(&rows) {
+    // Spend counts whether or not the rows can be written: a hard budget keeps enforcing
+    // from memory while the disk is full.
+    for row in &rows {
+        if let Some(usd) = row.cost_usd.filter(|c| *c > 0.0) {
+            let r = &row.record;
+            shared
+                .spend
+                .add(r.started_at_ms, &r.profile, r.backend.as_deref(), usd);
+            shared
+                .metrics
+                .add_cost(r.backend.as_deref().unwrap_or(""), usd);
+        }
+    }
+    let result = store.insert(&rows);
+    let mut problem = shared.problem.lock().unwrap_or_else(|e| e.into_inner());
+    match result {
         Ok(()) => {
             shared
                 .committed
                 .fetch_add(rows.len() as u64, Ordering::Release);
-            for row in &rows {
-                if let Some(usd) = row.cost_usd.filter(|c| *c > 0.0) {
-                    let r = &row.record;
-                    shared
-                        .spend
-                        .add(r.started_at_ms, &r.profile, r.backend.as_deref(), usd);
-                    shared
-                        .metrics
-                        .add_cost(r.backend.as_deref().unwrap_or(""), usd);
-                }
-            }
+            *problem = None;
         }
         Err(err) => {
             shared.metrics.add_dropped(rows.len() as u64);
             tracing::error!(%err, rows = rows.len(), "could not write usage rows");
+            *problem = Some(format!(
+                "Requests are not being recorded in the usage history: {err} (a full disk?). Routing is not affected."
+            ));
         }
     }
 }
