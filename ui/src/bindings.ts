@@ -482,7 +482,7 @@ export type ClaudeCodeStatus = { settings_path: string;
  */
 configured: boolean; 
 /**
- * A backup taken by Switchyard exists, so Restore can put the old file back.
+ * Switchyard changed the file and kept what was there before, so Restore can undo it.
  */
 has_backup: boolean; 
 /**
@@ -767,13 +767,21 @@ export type RequestStatus = "ok" | "error" |
  */
 "cancelled"
 /**
- * What "Restore" did.
+ * What "Restore" did: only Switchyard's own variables are undone.
  */
 export type RestoreReport = { status: ClaudeCodeStatus; 
 /**
  * Variables changed back to their value before Switchyard (or removed).
  */
-reverted: string[] }
+reverted: string[]; 
+/**
+ * Variables Switchyard had set that the user changed since: their values were kept.
+ */
+kept: string[]; 
+/**
+ * What was done, in sentences (English), as `switchyard env --restore` prints it.
+ */
+message: string }
 /**
  * What a route test found.
  */

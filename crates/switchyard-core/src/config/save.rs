@@ -17,8 +17,10 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), ConfigError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(write_err(path))?;
+    crate::fsmode::create_private_dir_all(dir).map_err(write_err(path))?;
     let mut tmp = tempfile_in(dir, path)?;
+    // Private by default; an existing config keeps its mode (see `fsmode`).
+    crate::fsmode::set_mode(&tmp.1, &crate::fsmode::mode_to_keep(path)).map_err(write_err(path))?;
     tmp.1.write_all(text.as_bytes()).map_err(write_err(path))?;
     tmp.1.sync_all().map_err(write_err(path))?;
     drop(tmp.1);
