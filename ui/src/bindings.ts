@@ -482,7 +482,7 @@ export type ClaudeCodeStatus = { settings_path: string;
  */
 configured: boolean; 
 /**
- * A backup taken by Switchyard exists, so Restore can put the old file back.
+ * Switchyard changed the file and kept what was there before, so Restore can undo it.
  */
 has_backup: boolean; 
 /**
@@ -650,7 +650,12 @@ unpriced_today: number;
 /**
  * The latest failed request, until one succeeds or the gateway is paused or resumed.
  */
-last_error: LastError | null }
+last_error: LastError | null; 
+/**
+ * Requests are routed but not recorded (a full disk, an unusable database), or the
+ * history was started anew: a sentence saying which.
+ */
+usage_warning: string | null }
 /**
  * One page of the history, newest first.
  */
@@ -767,13 +772,21 @@ export type RequestStatus = "ok" | "error" |
  */
 "cancelled"
 /**
- * What "Restore" did.
+ * What "Restore" did: only Switchyard's own variables are undone.
  */
 export type RestoreReport = { status: ClaudeCodeStatus; 
 /**
  * Variables changed back to their value before Switchyard (or removed).
  */
-reverted: string[] }
+reverted: string[]; 
+/**
+ * Variables Switchyard had set that the user changed since: their values were kept.
+ */
+kept: string[]; 
+/**
+ * What was done, in sentences (English), as `switchyard env --restore` prints it.
+ */
+message: string }
 /**
  * What a route test found.
  */

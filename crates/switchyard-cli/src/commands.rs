@@ -312,18 +312,7 @@ pub async fn env(
     if restore {
         let p = settings_path.clone();
         let restored = blocking(move || claude_code::restore(&p)).await??;
-        if restored.reverted.is_empty() {
-            println!(
-                "restored {} to what it was before Switchyard configured it (its env block was already the same)",
-                restored.path.display()
-            );
-        } else {
-            println!(
-                "restored {} to what it was before Switchyard configured it: {} put back",
-                restored.path.display(),
-                restored.reverted.join(", ")
-            );
-        }
+        println!("{}", restored.describe());
         return Ok(ExitCode::SUCCESS);
     }
     let path = config_path(config_flag)?;
@@ -354,12 +343,12 @@ pub async fn env(
         );
         if outcome.blanked_api_key {
             println!(
-                "ANTHROPIC_API_KEY was set in that file and is now \"\" (Claude Code would have sent it instead of the gateway token); the backup keeps it"
+                "ANTHROPIC_API_KEY was set in that file and is now \"\" (Claude Code would have sent it instead of the gateway token); `switchyard env --restore` puts it back"
             );
         }
         if let Some(backup) = &outcome.backup_taken {
             println!(
-                "backup of the previous file: {} (`switchyard env --restore` puts it back)",
+                "copy of the previous file: {} (`switchyard env --restore` undoes only Switchyard's variables)",
                 backup.display()
             );
         }

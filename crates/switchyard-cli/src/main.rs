@@ -63,10 +63,12 @@ enum Command {
         /// Print the settings.json `env` block (JSON) instead of shell exports.
         #[arg(long, conflicts_with_all = ["configure", "restore"])]
         json: bool,
-        /// Write the variables into ~/.claude/settings.json (other settings kept, backup made).
+        /// Write the variables into ~/.claude/settings.json (other settings kept, what was
+        /// there before recorded).
         #[arg(long, conflicts_with = "restore")]
         configure: bool,
-        /// Put back the settings.json saved before the first --configure.
+        /// Undo what --configure changed in settings.json: Switchyard's variables get their
+        /// earlier values back (or go); everything else, and any you changed since, stays.
         #[arg(long)]
         restore: bool,
     },

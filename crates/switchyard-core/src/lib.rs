@@ -4,6 +4,7 @@
 //! - [`anthropic`]: the Messages API as typed structs (the canonical form).
 //! - [`sse`]: SSE and NDJSON decoding/encoding, push-driven.
 //! - [`config`]: the config file: schema, validation, atomic saving.
+//! - [`fsmode`]: files and folders Switchyard creates are private to the user.
 //! - [`secrets`]: the OS keychain (provider keys, local token).
 //! - [`routing`]: profile × model → ordered attempts; balancing, cooldowns.
 //! - [`backends`]: pass-through and translating backends (pure translation code).
@@ -25,6 +26,7 @@ pub mod claude_code;
 pub mod config;
 pub mod discovery;
 pub mod engine;
+pub mod fsmode;
 pub mod gateway;
 mod json_text;
 pub mod metrics;

@@ -8,7 +8,7 @@ mod tests {
     use serde_json::{Value, json};
     use switchyard_core::claude_code::{
         ClaudeSettings, ClaudeSettingsError, ConflictKind, EnvOptions, backup_path, configure,
-        conflicts, env_vars, restore,
+        conflicts, env_vars, record_path, restore,
     };
 
     fn vars() -> Vec<(String, String)> {
@@ -217,6 +217,232 @@ mod tests {
             restore(&path),
             Err(ClaudeSettingsError::NoBackup { .. })
         ));
+    }
+
+    /// Reads `path`, lets `edit` change the document as a user would, writes it back.
+    fn user_edits(path: &Path, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) {
+        let mut doc = read_json(path);
+        edit(doc.as_object_mut().unwrap());
+        std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn restore_undoes_only_switchyards_variables_and_keeps_the_users_later_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(
+            &path,
+            r#"{
+  "model": "opus",
+  "env": {"ANTHROPIC_BASE_URL": "https://corp.invalid", "ANTHROPIC_API_KEY": "sk-ant-mine", "MY_VAR": "keep"}
+}"#,
+        )
+        .unwrap();
+        configure(&path, &vars()).unwrap();
+        user_edits(&path, |doc| {
+            doc.insert(
+                "hooks".into(),
+                json!({"PostToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "fmt"}]}]}),
+            );
+            doc.insert(
+                "permissions".into(),
+                json!({"allow": ["Bash(cargo test:*)"]}),
+            );
+            let env = doc["env"].as_object_mut().unwrap();
+            env.insert("ADDED_LATER".into(), json!("yes"));
+            env.insert("MY_VAR".into(), json!("edited"));
+        });
+
+        let restored = restore(&path).unwrap();
+        let mut expected: Vec<String> = vars().into_iter().map(|(name, _)| name).collect();
+        expected.sort();
+        let mut reverted = restored.reverted.clone();
+        reverted.sort();
+        assert_eq!(reverted, expected);
+        assert!(restored.kept.is_empty(), "{:?}", restored.kept);
+        assert_eq!(
+            read_json(&path),
+            json!({
+                "model": "opus",
+                "env": {
+                    "ANTHROPIC_BASE_URL": "https://corp.invalid",
+                    "ANTHROPIC_API_KEY": "sk-ant-mine",
+                    "MY_VAR": "edited",
+                    "ADDED_LATER": "yes"
+                },
+                "hooks": {"PostToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "fmt"}]}]},
+                "permissions": {"allow": ["Bash(cargo test:*)"]}
+            })
+        );
+        // The variables Switchyard added are gone, not blanked, and the file stays readable.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("ANTHROPIC_AUTH_TOKEN"), "{text}");
+        assert!(text.contains("\n  \"hooks\": {\n"), "pretty JSON: {text}");
+        assert!(!backup_path(&path).exists());
+        assert!(!record_path(&path).exists());
+        let said = restored.describe();
+        assert!(said.contains("ANTHROPIC_BASE_URL"), "{said}");
+        assert!(
+            said.contains("everything else in the file is as you left it"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_variable_the_user_changed_after_configure_keeps_their_value_and_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"env": {"API_TIMEOUT_MS": "60000"}}"#).unwrap();
+        configure(&path, &vars()).unwrap();
+        user_edits(&path, |doc| {
+            let env = doc["env"].as_object_mut().unwrap();
+            env.insert("ANTHROPIC_BASE_URL".into(), json!("http://127.0.0.1:9999"));
+            env.remove("CLAUDE_CODE_ATTRIBUTION_HEADER");
+        });
+        let restored = restore(&path).unwrap();
+        assert_eq!(restored.kept, ["ANTHROPIC_BASE_URL"]);
+        // The attribution header was absent before, and the user removed it: already undone.
+        assert_eq!(
+            restored.reverted,
+            [
+                "ANTHROPIC_AUTH_TOKEN",
+                "ANTHROPIC_API_KEY",
+                "API_TIMEOUT_MS"
+            ]
+        );
+        assert_eq!(
+            read_json(&path),
+            json!({"env": {"API_TIMEOUT_MS": "60000", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9999"}})
+        );
+        let said = restored.describe();
+        assert!(
+            said.contains(
+                "You changed ANTHROPIC_BASE_URL after Switchyard set it, so your value was kept."
+            ),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn the_record_keeps_the_value_before_the_first_configure_across_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"env": {"ANTHROPIC_AUTH_TOKEN": "theirs"}}"#).unwrap();
+        configure(&path, &vars()).unwrap();
+        // A later run (another process: all it has is the files) with a new token.
+        let other = env_vars("http://127.0.0.1:4747", "new-token", &EnvOptions::default());
+        assert_eq!(
+            configure(&path, &other).unwrap().changed,
+            ["ANTHROPIC_AUTH_TOKEN"]
+        );
+        let restored = restore(&path).unwrap();
+        assert!(restored.kept.is_empty(), "{:?}", restored.kept);
+        assert_eq!(
+            read_json(&path),
+            json!({"env": {"ANTHROPIC_AUTH_TOKEN": "theirs"}})
+        );
+    }
+
+    #[test]
+    fn an_env_block_switchyard_added_goes_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"model": "opus"}"#).unwrap();
+        configure(&path, &vars()).unwrap();
+        user_edits(&path, |doc| {
+            doc.insert("theme".into(), json!("dark"));
+        });
+        restore(&path).unwrap();
+        assert_eq!(read_json(&path), json!({"model": "opus", "theme": "dark"}));
+    }
+
+    #[test]
+    fn a_backup_from_a_switchyard_without_records_restores_only_its_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        // What an earlier version left: a copy of the original and the configured file, which
+        // the user has edited since.
+        std::fs::write(
+            backup_path(&path),
+            r#"{"env": {"ANTHROPIC_BASE_URL": "https://corp.invalid", "MINE": "1"}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            &path,
+            r#"{"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:4747", "MINE": "2",
+                "ANTHROPIC_AUTH_TOKEN": "sy-token", "ANTHROPIC_API_KEY": ""},
+               "hooks": {"Stop": []}}"#,
+        )
+        .unwrap();
+        let restored = restore(&path).unwrap();
+        assert_eq!(
+            restored.reverted,
+            [
+                "ANTHROPIC_BASE_URL",
+                "ANTHROPIC_AUTH_TOKEN",
+                "ANTHROPIC_API_KEY"
+            ]
+        );
+        assert_eq!(
+            read_json(&path),
+            json!({"env": {"ANTHROPIC_BASE_URL": "https://corp.invalid", "MINE": "2"}, "hooks": {"Stop": []}})
+        );
+        assert!(!backup_path(&path).exists());
+    }
+
+    #[test]
+    fn restore_refuses_a_settings_file_that_no_longer_parses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        configure(&path, &vars()).unwrap();
+        let broken = "{\"env\": {\n";
+        std::fs::write(&path, broken).unwrap();
+        let err = restore(&path).unwrap_err();
+        assert!(
+            matches!(err, ClaudeSettingsError::InvalidJson { .. }),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+        assert!(record_path(&path).exists(), "kept for a second try");
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn settings_its_record_copy_and_folder_are_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join(".claude");
+        let path = folder.join("settings.json");
+        configure(&path, &vars()).unwrap();
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&backup_path(&path)), 0o600);
+        assert_eq!(mode(&record_path(&path)), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_settings_file_that_receives_the_token_becomes_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"model": "opus"}"#).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        configure(&path, &vars()).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        // Configured earlier by a Switchyard that left it readable: nothing to change but that.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(configure(&path, &vars()).unwrap().is_unchanged());
+        assert_eq!(mode(&path), 0o600);
+        // Restore writes the file with the mode it has.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        restore(&path).unwrap();
+        assert_eq!(mode(&path), 0o640);
     }
 
     #[cfg(unix)]

@@ -811,3 +811,44 @@ fn read_only_open_refuses_an_old_version_with_advice() {
         Ok(_) => panic!("an old database was opened read-only"),
     }
 }
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_database_its_wal_shm_and_folder_are_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("data");
+    let path = folder.join(DB_FILE_NAME);
+    let store = UsageStore::open(&path).unwrap();
+    assert_eq!(mode(&folder), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    // Both exist while a connection in WAL mode is open.
+    for suffix in ["-wal", "-shm"] {
+        let side = folder.join(format!("{DB_FILE_NAME}{suffix}"));
+        assert_eq!(mode(&side), 0o600, "{}", side.display());
+    }
+    drop(store);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_existing_database_keeps_its_mode_and_its_upgrade_backup_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(V1_SCHEMA)
+        .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let _store = UsageStore::open(&path).unwrap();
+    assert_eq!(mode(&path), 0o640);
+    let backup = dir.path().join(format!("{DB_FILE_NAME}.v1.bak"));
+    assert_eq!(user_version(&backup), 1, "the backup is a real copy");
+    assert_eq!(mode(&backup), 0o600);
+}

@@ -366,7 +366,12 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     }
     case "restore_claude_code":
       s.claudeConfigured = false;
-      return { status: claudeStatus(s), reverted: ["ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"] } satisfies RestoreReport;
+      return {
+        status: claudeStatus(s),
+        reverted: ["ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"],
+        kept: s.scenario === "errors" ? ["API_TIMEOUT_MS"] : [],
+        message: "Undid Switchyard's changes to /home/dev/.claude/settings.json.",
+      } satisfies RestoreReport;
     case "list_backends":
       if (failing) throw err("io", "Could not read the config file: permission denied");
       return structuredClone(s.backends);

@@ -37,8 +37,20 @@ describe("Overview: Claude Code card", () => {
     await fireEvent.click(restore);
     await waitFor(() =>
       expect(toasts.map((t) => t.text)).toContain(
-        "Claude Code's settings are back to what they were before Switchyard: ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN restored.",
+        "Switchyard's changes to Claude Code's settings are undone: ANTHROPIC_BASE_URL, ANTHROPIC_AUTH_TOKEN restored; your other settings are untouched.",
       ),
+    );
+    expect(toasts.some((t) => t.text.includes("so your values were kept"))).toBe(false);
+  });
+
+  it("says which of Switchyard's variables Restore left as the user changed them", async () => {
+    install("errors");
+    state.fail.clear();
+    render(Overview, { props: { status: null, onnavigate: () => {} } });
+    await fireEvent.click(await screen.findByTestId("configure-claude"));
+    await fireEvent.click(await screen.findByRole("button", { name: "Restore backup" }));
+    await waitFor(() =>
+      expect(toasts.map((t) => t.text)).toContain("You changed API_TIMEOUT_MS after Switchyard set them, so your values were kept."),
     );
   });
 

@@ -51,6 +51,24 @@ impl Default for EnvOptions {
     }
 }
 
+/// Every variable [`env_vars`] may set. A Switchyard that kept no record of its changes may
+/// have set any of them; Restore looks for these then.
+pub const MANAGED_VARS: &[&str] = &[
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+    "CLAUDE_CODE_SUBAGENT_MODEL",
+    "CLAUDE_CODE_MAX_CONTEXT_TOKENS",
+    "CLAUDE_CODE_MAX_OUTPUT_TOKENS",
+    "API_TIMEOUT_MS",
+    "CLAUDE_CODE_ATTRIBUTION_HEADER",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+    "CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY",
+];
+
 /// The variables that point Claude Code at the gateway at `base_url` (no `/v1`: Claude Code
 /// appends `/v1/messages` itself), authenticating with `token`.
 ///
@@ -173,6 +191,29 @@ mod tests {
             Some("1")
         );
         assert_eq!(get(&vars, "API_TIMEOUT_MS"), None);
+    }
+
+    #[test]
+    fn managed_vars_name_every_variable_env_vars_can_set() {
+        let everything = EnvOptions {
+            models: ModelAliases {
+                opus: Some("o".into()),
+                sonnet: Some("s".into()),
+                haiku: Some("h".into()),
+                subagent: Some("a".into()),
+            },
+            max_context_tokens: Some(1),
+            max_output_tokens: Some(1),
+            api_timeout_ms: Some(1),
+            disable_attribution_header: true,
+            disable_nonessential_traffic: true,
+            enable_model_discovery: true,
+        };
+        let names: Vec<String> = env_vars("http://x", "t", &everything)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(names, MANAGED_VARS);
     }
 
     #[test]

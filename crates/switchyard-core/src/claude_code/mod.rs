@@ -2,21 +2,26 @@
 //! `env` block of `~/.claude/settings.json`, written safely (protocol reference §7).
 //!
 //! - `env`: which variables, and their shell/JSON renderings.
-//! - `settings`: editing `settings.json` (atomic, backed up, other keys preserved).
+//! - `settings`: editing `settings.json` (atomic, owner-only, other keys preserved) and
+//!   undoing only what Switchyard changed.
+//! - `record`: what Switchyard changed there (values before and written), kept next to it.
 //! - `conflicts`: settings and environment that would override or break the setup.
 //! - `status`: whether Claude Code goes through this gateway, for the app.
 
 mod conflicts;
 mod env;
+mod record;
 mod settings;
 mod status;
 
 pub use conflicts::{Conflict, ConflictKind, conflicts};
 pub use env::{
-    EnvOptions, ModelAliases, env_vars, render_settings_env_block, render_shell_exports,
+    EnvOptions, MANAGED_VARS, ModelAliases, env_vars, render_settings_env_block,
+    render_shell_exports,
 };
+pub use record::record_path;
 pub use settings::{
     ClaudeSettings, ClaudeSettingsError, ConfigureOutcome, RestoreOutcome, backup_path, configure,
-    default_settings_path, restore,
+    default_settings_path, has_changes_to_restore, restore,
 };
 pub use status::{ClaudeCodeStatus, status};

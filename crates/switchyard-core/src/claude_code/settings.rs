@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::record::{Record, record_path};
+use crate::fsmode::{self, FileMode};
+
 /// The parts of Claude Code's `settings.json` Switchyard reads. The file belongs to Claude
 /// Code and holds many keys we do not model, so edits work on the document as an ordered map
 /// and change nothing but `env` entries.
@@ -62,8 +65,15 @@ pub enum ClaudeSettingsError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("no Switchyard backup of {path} to restore (expected {backup})")]
+    #[error("Switchyard has not changed {path}: there is nothing to restore (no {backup})")]
     NoBackup { path: PathBuf, backup: PathBuf },
+    #[error(
+        "{path}, Switchyard's record of what it changed in Claude Code's settings, is not valid ({source}); remove it and undo the changes by hand (settings.json was left untouched)"
+    )]
+    InvalidRecord {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 /// What [`configure`] did.
@@ -73,24 +83,66 @@ pub struct ConfigureOutcome {
     pub path: PathBuf,
     /// The file did not exist and was created.
     pub created: bool,
-    /// A backup taken by this call (`None` when one already existed or nothing changed).
+    /// The copy of the whole file taken by this call: only before Switchyard's first change
+    /// (`None` when Switchyard had changed the file already, or nothing changed).
     pub backup_taken: Option<PathBuf>,
     /// Variables added or given a new value, in order.
     pub changed: Vec<String>,
     /// The file set a non-empty `ANTHROPIC_API_KEY`, which this call blanked: Claude Code would
     /// have sent it instead of the gateway token. The user should know their key is no longer
-    /// in Claude Code's settings (the backup still has it).
+    /// in Claude Code's settings (Restore puts it back; the backup has it too).
     pub blanked_api_key: bool,
 }
 
 /// What [`restore`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreOutcome {
-    /// The file put back.
+    /// The file edited (the symlink target when `settings.json` is a link).
     pub path: PathBuf,
-    /// `env` variables whose value the restore changed back (or removed), in order: what the
-    /// user gets told was undone.
+    /// `env` variables Switchyard had set that the restore changed back to their value before
+    /// Switchyard (or removed, when they were absent), in order: what the user gets told was
+    /// undone.
     pub reverted: Vec<String>,
+    /// Variables Switchyard had set that the user changed (or removed) since: left as the user
+    /// has them, and said so.
+    pub kept: Vec<String>,
+}
+
+impl RestoreOutcome {
+    /// What the restore did, in sentences for people.
+    pub fn describe(&self) -> String {
+        let path = self.path.display();
+        let mut sentences = Vec::new();
+        if self.reverted.is_empty() {
+            sentences.push(format!(
+                "Nothing to undo in {path}: the variables Switchyard set were no longer there as it wrote them."
+            ));
+        } else {
+            sentences.push(format!(
+                "Undid Switchyard's changes to {path}: {} {} back to {} before Switchyard (or removed, if there was none); everything else in the file is as you left it.",
+                self.reverted.join(", "),
+                if self.reverted.len() == 1 { "is" } else { "are" },
+                if self.reverted.len() == 1 {
+                    "its value"
+                } else {
+                    "their values"
+                },
+            ));
+        }
+        if !self.kept.is_empty() {
+            sentences.push(format!(
+                "You changed {} after Switchyard set {}, so your {} kept.",
+                self.kept.join(", "),
+                if self.kept.len() == 1 { "it" } else { "them" },
+                if self.kept.len() == 1 {
+                    "value was"
+                } else {
+                    "values were"
+                },
+            ));
+        }
+        sentences.join(" ")
+    }
 }
 
 impl ConfigureOutcome {
@@ -107,7 +159,8 @@ pub fn default_settings_path() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|d| d.home_dir().join(".claude").join("settings.json"))
 }
 
-/// Where the pre-Switchyard copy of `settings_path` is kept.
+/// Where the pre-Switchyard copy of `settings_path` is kept: for the user, should they want the
+/// whole file back; Restore itself undoes only Switchyard's variables (see [`record_path`]).
 pub fn backup_path(settings_path: &Path) -> PathBuf {
     let mut name = settings_path
         .file_name()
@@ -120,12 +173,14 @@ pub fn backup_path(settings_path: &Path) -> PathBuf {
 /// Sets `vars` in the `env` block of Claude Code's settings file at `settings_path`.
 ///
 /// Every other key, and the order of keys, is preserved; existing `env` entries keep their
-/// place, new ones are appended. The file and its directory are created when absent. A file
-/// that is not a JSON object, or whose `env` is not an object, is refused and left untouched.
-/// Before the first change a backup is written next to it ([`backup_path`]); later calls keep
-/// that first backup, so [`restore`] returns to the state before Switchyard. The write is
-/// atomic (temporary file in the same directory, then rename) and keeps the file's
-/// permissions. Nothing is written when every variable already has its value.
+/// place, new ones are appended. The file and its directory are created when absent (owner-only:
+/// the file holds the gateway token, so an existing one loses group and other access too). A
+/// file that is not a JSON object, or whose `env` is not an object, is refused and left
+/// untouched. Each variable changed is recorded next to the file ([`record_path`]) with its
+/// value before Switchyard first set it, so [`restore`] can undo exactly that; before the first
+/// change a copy of the whole file is kept too ([`backup_path`]). The write is atomic
+/// (temporary file in the same directory, then rename). Nothing is written when every variable
+/// already has its value.
 pub fn configure(
     settings_path: &Path,
     vars: &[(String, String)],
@@ -134,6 +189,7 @@ pub fn configure(
     let existing = read_document(&path)?;
     let created = existing.is_none();
     let mut doc = existing.clone().unwrap_or_default();
+    let env_created = !doc.contains_key("env");
     let env = match doc
         .entry("env".to_owned())
         .or_insert_with(|| Value::Object(Map::new()))
@@ -153,14 +209,24 @@ pub fn configure(
             .get(API_KEY_VAR)
             .and_then(Value::as_str)
             .is_some_and(|old| !old.is_empty());
-    let mut changed = Vec::new();
+    // Each variable changed, with its value before and the value written.
+    let mut changes = Vec::new();
     for (name, value) in vars {
         if env.get(name).and_then(Value::as_str) != Some(value.as_str()) {
-            env.insert(name.clone(), Value::String(value.clone()));
-            changed.push(name.clone());
+            let before = env.insert(name.clone(), Value::String(value.clone()));
+            changes.push((name, before, value));
         }
     }
+    let changed: Vec<String> = changes.iter().map(|(name, ..)| (*name).clone()).collect();
     if changed.is_empty() {
+        // Configured by a Switchyard that left the file readable by others: the token in it
+        // is a secret all the same.
+        if !created {
+            fsmode::restrict_to_owner(&path).map_err(|source| ClaudeSettingsError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        }
         return Ok(ConfigureOutcome {
             path,
             created: false,
@@ -170,17 +236,32 @@ pub fn configure(
         });
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| ClaudeSettingsError::Write {
+        fsmode::create_private_dir_all(parent).map_err(|source| ClaudeSettingsError::Write {
             path: parent.to_owned(),
             source,
         })?;
     }
     let backup = backup_path(&path);
-    let backup_taken = if backup.exists() {
-        None
-    } else {
-        // A missing file is backed up as an empty object: restoring it gives Claude Code the
-        // same (empty) settings it had.
+    let record_file = record_path(&path);
+    let (mut record, fresh) = match Record::load(&record_file)? {
+        Some(record) => (record, false),
+        None => match read_document(&backup)? {
+            // Configured by a Switchyard that kept only the copy: what it changed is whatever
+            // differs from the copy.
+            Some(copy) => (
+                Record::from_backup(&copy, existing.as_ref().unwrap_or(&Map::new())),
+                false,
+            ),
+            None => (Record::new(env_created), true),
+        },
+    };
+    for (name, before, value) in &changes {
+        record.note(name, before.as_ref(), value);
+    }
+    // Only before Switchyard's first change: a later copy would hold Switchyard's values.
+    let backup_taken = if fresh {
+        // A missing file is backed up as an empty object: the same (empty) settings to
+        // Claude Code.
         let original = match existing {
             Some(_) => std::fs::read(&path).map_err(|source| ClaudeSettingsError::Read {
                 path: path.clone(),
@@ -188,18 +269,18 @@ pub fn configure(
             })?,
             None => b"{}\n".to_vec(),
         };
-        write_atomically(&backup, &original, None)?;
+        write_atomically(&backup, &original, &FileMode::private())?;
         Some(backup)
+    } else {
+        None
     };
-    let mut text = serde_json::to_string_pretty(&Value::Object(doc)).map_err(|source| {
-        ClaudeSettingsError::InvalidJson {
-            path: path.clone(),
-            source,
-        }
-    })?;
-    text.push('\n');
-    let permissions = std::fs::metadata(&path).ok().map(|m| m.permissions());
-    write_atomically(&path, text.as_bytes(), permissions)?;
+    record.save(&record_file)?;
+    let text = pretty(&path, doc)?;
+    write_atomically(
+        &path,
+        text.as_bytes(),
+        &fsmode::mode_to_keep(&path).owner_only(),
+    )?;
     Ok(ConfigureOutcome {
         path,
         created,
@@ -211,61 +292,91 @@ pub fn configure(
 
 const API_KEY_VAR: &str = "ANTHROPIC_API_KEY";
 
-/// Puts the backup taken by [`configure`] back in place (atomically) and removes it.
-/// Says which `env` variables it changed back.
+/// Undoes what [`configure`] changed, and only that: each variable it set that still has the
+/// value it wrote gets its value from before Switchyard back (or is removed, if it was absent);
+/// one the user changed since keeps the user's value ([`RestoreOutcome::kept`]). Every other
+/// key, including any added since, is left as it is. The record and the copy of the file are
+/// removed afterwards. A settings file that no longer parses is refused and left untouched,
+/// and so is the record.
 pub fn restore(settings_path: &Path) -> Result<RestoreOutcome, ClaudeSettingsError> {
     let path = resolve_symlink(settings_path);
     let backup = backup_path(&path);
-    let original = match std::fs::read(&backup) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ClaudeSettingsError::NoBackup { path, backup });
-        }
-        Err(source) => {
-            return Err(ClaudeSettingsError::Read {
-                path: backup,
-                source,
-            });
-        }
+    let record_file = record_path(&path);
+    let current = read_document(&path)?;
+    let record = Record::load(&record_file)?;
+    // With a record the copy is only a convenience (see below): a damaged one does not block.
+    let copy = match &record {
+        Some(_) => read_document(&backup).ok().flatten(),
+        None => read_document(&backup)?,
     };
-    // A file that no longer parses (edited by hand since) still gets restored: the backup is
-    // what the user asked for; only the report of what changed is lost.
-    let current_env = read_document(&path)
-        .ok()
-        .flatten()
-        .map(env_of)
-        .unwrap_or_default();
-    let backup_env = serde_json::from_slice::<Value>(&original)
-        .ok()
-        .and_then(|v| match v {
-            Value::Object(doc) => Some(env_of(doc)),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let reverted = current_env
-        .iter()
-        .filter(|(name, value)| backup_env.get(*name) != Some(*value))
-        .map(|(name, _)| name.clone())
-        .collect();
-    let permissions = std::fs::metadata(&path).ok().map(|m| m.permissions());
-    write_atomically(&path, &original, permissions)?;
-    std::fs::remove_file(&backup).map_err(|source| ClaudeSettingsError::Write {
-        path: backup,
-        source,
-    })?;
-    Ok(RestoreOutcome { path, reverted })
+    let record = match (record, &copy) {
+        (Some(record), _) => record,
+        // Configured by a Switchyard that kept only the copy.
+        (None, Some(copy)) => Record::from_backup(copy, current.as_ref().unwrap_or(&Map::new())),
+        (None, None) => return Err(ClaudeSettingsError::NoBackup { path, backup }),
+    };
+    let mut doc = current.unwrap_or_default();
+    let undone = record
+        .undo(&mut doc)
+        .map_err(|found| ClaudeSettingsError::EnvNotAnObject {
+            path: path.clone(),
+            found,
+        })?;
+    if !undone.reverted.is_empty() {
+        // When nothing else changed since, the copy is the result, with the user's own
+        // formatting.
+        let bytes = match &copy {
+            Some(copy) if *copy == doc => {
+                std::fs::read(&backup).map_err(|source| ClaudeSettingsError::Read {
+                    path: backup.clone(),
+                    source,
+                })?
+            }
+            _ => pretty(&path, doc)?.into_bytes(),
+        };
+        write_atomically(&path, &bytes, &fsmode::mode_to_keep(&path))?;
+    }
+    for done in [&record_file, &backup] {
+        match std::fs::remove_file(done) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(ClaudeSettingsError::Write {
+                    path: done.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(RestoreOutcome {
+        path,
+        reverted: undone.reverted,
+        kept: undone.kept,
+    })
 }
 
-fn env_of(mut doc: Map<String, Value>) -> Map<String, Value> {
-    match doc.remove("env") {
-        Some(Value::Object(env)) => env,
-        _ => Map::new(),
-    }
+/// Whether Switchyard has changes in the settings file at `settings_path` that [`restore`]
+/// can undo.
+pub fn has_changes_to_restore(settings_path: &Path) -> bool {
+    let path = resolve_symlink(settings_path);
+    record_path(&path).exists() || backup_path(&path).exists()
+}
+
+/// `doc` as Claude Code's own files look: pretty JSON with a final newline.
+fn pretty(path: &Path, doc: Map<String, Value>) -> Result<String, ClaudeSettingsError> {
+    let mut text = serde_json::to_string_pretty(&Value::Object(doc)).map_err(|source| {
+        ClaudeSettingsError::InvalidJson {
+            path: path.to_owned(),
+            source,
+        }
+    })?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// Dotfile managers often make `settings.json` a symlink; renaming over the link would
 /// replace it with a plain file, so edits go to the link's target.
-fn resolve_symlink(path: &Path) -> PathBuf {
+pub(super) fn resolve_symlink(path: &Path) -> PathBuf {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => {
             std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
@@ -302,10 +413,10 @@ fn read_document(path: &Path) -> Result<Option<Map<String, Value>>, ClaudeSettin
     }
 }
 
-fn write_atomically(
+pub(super) fn write_atomically(
     path: &Path,
     bytes: &[u8],
-    permissions: Option<std::fs::Permissions>,
+    mode: &FileMode,
 ) -> Result<(), ClaudeSettingsError> {
     let err = |source| ClaudeSettingsError::Write {
         path: path.to_owned(),
@@ -316,16 +427,14 @@ fn write_atomically(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    fsmode::set_mode(tmp.as_file(), mode).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
-    if let Some(permissions) = permissions {
-        std::fs::set_permissions(tmp.path(), permissions).map_err(err)?;
-    }
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }
 
-fn json_kind(value: &Value) -> &'static str {
+pub(super) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -3,7 +3,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::conflicts::{Conflict, conflicts};
-use super::settings::{ClaudeSettings, ClaudeSettingsError, backup_path};
+use super::settings::{ClaudeSettings, ClaudeSettingsError, has_changes_to_restore};
 
 /// Whether Claude Code goes through the gateway, as the app's Overview and setup checklist
 /// show it.
@@ -13,7 +13,7 @@ pub struct ClaudeCodeStatus {
     pub settings_path: String,
     /// `settings.json` points `ANTHROPIC_BASE_URL` at this gateway.
     pub configured: bool,
-    /// A backup taken by Switchyard exists, so Restore can put the old file back.
+    /// Switchyard changed the file and kept what was there before, so Restore can undo it.
     pub has_backup: bool,
     /// What would still override or break the setup, worded for people.
     pub conflicts: Vec<Conflict>,
@@ -34,7 +34,7 @@ pub fn status<'a>(
     Ok(ClaudeCodeStatus {
         settings_path: settings_path.display().to_string(),
         configured,
-        has_backup: backup_path(settings_path).exists(),
+        has_backup: has_changes_to_restore(settings_path),
         conflicts: conflicts(&settings, process_env, gateway),
     })
 }

@@ -19,7 +19,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), ConfigError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(write_err(path))?;
+    crate::fsmode::create_private_dir_all(dir).map_err(write_err(path))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -29,11 +29,9 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), ConfigError> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(write_err(path))?;
-    if let Ok(existing) = std::fs::metadata(path) {
-        tmp.as_file()
-            .set_permissions(existing.permissions())
-            .map_err(write_err(path))?;
-    }
+    // Private by default; an existing config keeps its mode (see `fsmode`).
+    crate::fsmode::set_mode(tmp.as_file(), &crate::fsmode::mode_to_keep(path))
+        .map_err(write_err(path))?;
     tmp.write_all(text.as_bytes()).map_err(write_err(path))?;
     tmp.as_file().sync_all().map_err(write_err(path))?;
     tmp.persist(path)
@@ -58,11 +56,10 @@ pub(crate) fn write_turn(path: &Path) -> Result<WriteTurn, ConfigError> {
     lock_name.push(".lock");
     let lock_path = std::path::PathBuf::from(lock_name);
     if let Some(dir) = lock_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_err(path))?;
+        crate::fsmode::create_private_dir_all(dir).map_err(write_err(path))?;
     }
+    crate::fsmode::ensure_private_file(&lock_path).map_err(write_err(path))?;
     let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
         .write(true)
         .open(&lock_path)
         .map_err(write_err(path))?;

@@ -38,13 +38,17 @@ pub struct ConfigureReport {
     pub backup: Option<String>,
 }
 
-/// What "Restore" did.
+/// What "Restore" did: only Switchyard's own variables are undone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RestoreReport {
     pub status: ClaudeCodeStatus,
     /// Variables changed back to their value before Switchyard (or removed).
     pub reverted: Vec<String>,
+    /// Variables Switchyard had set that the user changed since: their values were kept.
+    pub kept: Vec<String>,
+    /// What was done, in sentences (English), as `switchyard env --restore` prints it.
+    pub message: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,13 +117,16 @@ impl Engine {
         })
     }
 
-    /// Puts back the `settings.json` Switchyard backed up.
+    /// Undoes Switchyard's changes to `settings.json`; everything else, and any of its
+    /// variables the user changed since, stays as the user has it.
     pub async fn restore_claude_code(&self) -> Result<RestoreReport, ClaudeCodeError> {
         let path = settings_path()?;
         let outcome = blocking(move || claude_code::restore(&path)).await?;
         Ok(RestoreReport {
             status: self.claude_code_status().await?,
+            message: outcome.describe(),
             reverted: outcome.reverted,
+            kept: outcome.kept,
         })
     }
 }

@@ -23,6 +23,11 @@ pub enum UsageError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot create the usage database {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("usage database {path}: {source}")]
     Sqlite {
         path: PathBuf,
@@ -32,6 +37,11 @@ pub enum UsageError {
     Backup {
         path: PathBuf,
         source: rusqlite::Error,
+    },
+    #[error("cannot create {path} to back up the usage database before upgrading it: {source}")]
+    BackupFile {
+        path: PathBuf,
+        source: std::io::Error,
     },
     #[error("cannot write the CSV export: {0}")]
     Csv(#[from] csv::Error),

@@ -118,7 +118,8 @@ pub fn write_csv(
 }
 
 /// Export to `path`: written to a temporary file beside it, synced, then renamed into place,
-/// so a failed export leaves neither a partial file nor a damaged earlier one.
+/// so a failed export leaves neither a partial file nor a damaged earlier one. A new file is
+/// owner-only (it lists models, sessions and spend); one written over keeps its mode.
 pub fn export_csv(store: &UsageStore, filter: &Filter, path: &Path) -> Result<u64, UsageError> {
     let failed = |source: io::Error| UsageError::Export {
         path: path.to_owned(),
@@ -133,6 +134,8 @@ pub fn export_csv(store: &UsageStore, filter: &Filter, path: &Path) -> Result<u6
         .suffix(".part")
         .tempfile_in(dir)
         .map_err(failed)?;
+    // Owner-only for a new export; one written over keeps the mode it had.
+    crate::fsmode::set_mode(temp.as_file(), &crate::fsmode::mode_to_keep(path)).map_err(failed)?;
     let rows = {
         let mut out = io::BufWriter::new(temp.as_file_mut());
         let rows = write_csv(store, filter, &mut out).map_err(|e| match e {
@@ -182,6 +185,19 @@ mod tests {
             "1,2026-11-23T09:30:12.345Z,1795426212345,claude-cli/2.1.30,s-1,claude-opus-4-1,\
              cloud,kimi,ollama,kimi-upstream,yes,ok,200,,,100,10,500,7,5,50,0.333333,,no,1"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exports_are_private_and_an_overwritten_one_keeps_its_mode() {
+        use crate::fsmode::tests::{mode, set};
+        let (dir, store) = store_with(&[req(NOV23, "claude-sonnet-4-5", "ollama")]);
+        let out = dir.path().join("usage.csv");
+        export_csv(&store, &Filter::default(), &out).unwrap();
+        assert_eq!(mode(&out), 0o600);
+        set(&out, 0o644);
+        export_csv(&store, &Filter::default(), &out).unwrap();
+        assert_eq!(mode(&out), 0o644, "the user's choice for this file is kept");
     }
 
     #[test]

@@ -164,10 +164,20 @@ fn backup(conn: &Connection, path: &Path, version: i64) -> Result<(), UsageError
         target = PathBuf::from(name);
         n += 1;
     }
+    // VACUUM INTO would create the copy world-readable; it accepts an empty file instead, so
+    // the copy is born owner-only.
+    crate::fsmode::create_private_file(&target).map_err(|source| UsageError::BackupFile {
+        path: target.clone(),
+        source,
+    })?;
     conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])
-        .map_err(|source| UsageError::Backup {
-            path: path.to_owned(),
-            source,
+        .map_err(|source| {
+            // An empty file must not pass for a backup (nor push the next one to `.1`).
+            let _ = std::fs::remove_file(&target);
+            UsageError::Backup {
+                path: path.to_owned(),
+                source,
+            }
         })?;
     tracing::info!(backup = %target.display(), "backed up the usage database before upgrading it");
     Ok(())

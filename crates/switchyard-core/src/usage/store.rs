@@ -35,14 +35,20 @@ pub struct UsageStore {
 }
 
 impl UsageStore {
-    /// Open (creating it and its directory if needed) and upgrade the database.
+    /// Open (creating it and its directory if needed, owner-only) and upgrade the database.
     pub fn open(path: &Path) -> Result<UsageStore, UsageError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| UsageError::Dir {
+            crate::fsmode::create_private_dir_all(dir).map_err(|source| UsageError::Dir {
                 path: dir.to_owned(),
                 source,
             })?;
         }
+        // SQLite would create the file world-readable; its -wal and -shm files copy the
+        // database's mode, so creating it private first covers all three.
+        crate::fsmode::ensure_private_file(path).map_err(|source| UsageError::Create {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut conn = Connection::open(path).map_err(|source| sqlite(path, source))?;
         conn.busy_timeout(Duration::from_secs(5))
             .map_err(|source| sqlite(path, source))?;
