@@ -52,6 +52,7 @@ export const en = {
   "overview.configured": "Claude Code is configured to use Switchyard.",
   "overview.conflicts": "Conflicting variables",
   "overview.lastErrorFrom": "Last error, from {backend} at {time}",
+  "overview.usageWarning": "The usage history needs attention",
   "overview.lastErrorAt": "Last error, at {time}",
   "overview.configuredNow": "Claude Code now sends its requests to Switchyard.",
   "overview.alreadyConfigured": "Claude Code was already set up for Switchyard: nothing changed.",

@@ -53,6 +53,7 @@ export const zhCN: Record<MessageKey, string> = {
   "overview.configured": "Claude Code 已配置为使用 Switchyard。",
   "overview.conflicts": "冲突的环境变量",
   "overview.lastErrorFrom": "最近错误：{backend}，{time}",
+  "overview.usageWarning": "用量记录需要处理",
   "overview.lastErrorAt": "最近错误：{time}",
   "overview.configuredNow": "Claude Code 现在会把请求发送到 Switchyard。",
   "overview.alreadyConfigured": "Claude Code 已经配置为使用 Switchyard，没有任何更改。",

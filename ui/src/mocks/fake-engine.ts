@@ -36,6 +36,7 @@ export interface FakeState {
   claudeConfigured: boolean;
   /** The engine's "last error": cleared by pause and resume, like the real one. */
   lastError: LastError | null;
+  usageWarning: string | null;
   /** This start wrote the default config (the setup checklist opens). */
   firstRun: boolean;
   /** Engines that answer discovery (only those at a URL no backend points to are "new"). */
@@ -153,6 +154,7 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
       suggested: { opus: "qwen2.5-coder:14b", sonnet: "qwen2.5-coder:14b", haiku: "qwen2.5-coder:1.5b" },
     }],
     lastError: scenario === "empty" ? null : { at_ms: now - 5 * 60_000, requested_model: "claude-opus-4-1", backend: "anthropic", message: "Key rejected by anthropic (HTTP 401): invalid x-api-key" },
+    usageWarning: null,
   };
 }
 
@@ -172,6 +174,7 @@ export function statusOf(s: FakeState): GatewayStatus {
     cost_today_usd: todays.reduce((a, r) => a + (r.cost_usd ?? 0), 0),
     unpriced_today: todays.filter((r) => r.cost_usd === null).length,
     last_error: s.lastError,
+    usage_warning: s.usageWarning,
   };
 }
 

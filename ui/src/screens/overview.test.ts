@@ -63,3 +63,18 @@ describe("Overview: Claude Code card", () => {
     expect(box.textContent).not.toMatch(/ApiKeySet|api_key_set/);
   });
 });
+
+describe("Overview: usage history warning", () => {
+  it("says when requests are routed but not recorded, and says nothing when all is well", async () => {
+    install();
+    const { unmount } = render(Overview, { props: { status: null, onnavigate: () => {} } });
+    await screen.findByTestId("gateway-card");
+    expect(screen.queryByTestId("usage-warning")).toBeNull();
+    unmount();
+    state.usageWarning = "Requests are not being recorded in the usage history: disk full (a full disk?). Routing is not affected.";
+    render(Overview, { props: { status: null, onnavigate: () => {} } });
+    const warning = await screen.findByTestId("usage-warning");
+    expect(warning.textContent).toContain("The usage history needs attention");
+    expect(warning.textContent).toContain("Routing is not affected.");
+  });
+});
