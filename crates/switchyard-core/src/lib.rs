@@ -29,6 +29,7 @@ pub mod engine;
 pub mod fsmode;
 pub mod gateway;
 mod json_text;
+pub mod log_text;
 pub mod metrics;
 pub mod net;
 pub mod pricing;

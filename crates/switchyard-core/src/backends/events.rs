@@ -405,8 +405,9 @@ pub fn normalize_arguments(raw: &str) -> String {
     if let Some(repaired) = close_truncated_json(trimmed) {
         return repaired;
     }
+    // The arguments are the model's words (often the user's code): their size only.
     tracing::warn!(
-        arguments = trimmed,
+        bytes = trimmed.len(),
         "tool call arguments are not a JSON object; sending {{}}"
     );
     "{}".to_owned()
@@ -698,5 +699,14 @@ mod tests {
         assert_eq!(normalize_arguments("{\"a\":[1,2,"), "{\"a\":[1,2]}");
         assert_eq!(normalize_arguments("[1]"), "{}");
         assert_eq!(normalize_arguments("not json"), "{}");
+    }
+
+    #[test]
+    fn unreadable_tool_arguments_are_not_logged() {
+        let logged = crate::log_text::captured(|| {
+            assert_eq!(normalize_arguments("rm -rf ~/secret-project"), "{}");
+        });
+        assert!(logged.contains("not a JSON object"), "{logged}");
+        assert!(!logged.contains("secret-project"), "{logged}");
     }
 }

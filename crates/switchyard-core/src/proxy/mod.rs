@@ -100,7 +100,13 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                 }
                 Err(failure) => failure,
             };
-            tracing::warn!(backend = %backend.id, model = %attempt.model, error = %failure.error.message, next = ?failure.next, "attempt failed");
+            tracing::warn!(
+                backend = %backend.id,
+                model = %crate::log_text::clip(&attempt.model),
+                error = %crate::log_text::clip(&failure.error.message),
+                next = ?failure.next,
+                "attempt failed"
+            );
             let retry_after = failure.error.retry_after;
             let next = failure.next;
             last_error = Some(failure.error);

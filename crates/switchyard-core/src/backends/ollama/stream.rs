@@ -145,7 +145,10 @@ impl OllamaStream {
                 // Cut off mid-arguments: repaired, it would look whole and a client would
                 // run the tool on truncated input.
                 if stop == StopReason::MaxTokens {
-                    tracing::warn!(tool = %call.name, "dropping a tool call cut off by max_tokens");
+                    tracing::warn!(
+                        tool = %crate::log_text::clip(&call.name),
+                        "dropping a tool call cut off by max_tokens"
+                    );
                     continue;
                 }
                 self.builder

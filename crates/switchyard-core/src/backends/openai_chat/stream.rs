@@ -184,14 +184,17 @@ impl Machine {
         let (stop, stop_sequence) = self.stop_reason();
         for tool in std::mem::take(&mut self.tools) {
             if tool.name.is_empty() {
-                tracing::warn!(arguments = %tool.arguments, "dropping a tool call without a name");
+                tracing::warn!(
+                    bytes = tool.arguments.len(),
+                    "dropping a tool call without a name"
+                );
                 continue;
             }
             // Cut by `max_tokens` mid-arguments: repaired, the call would look whole and a
             // client would run the tool on truncated input. The message ends `max_tokens`.
             if stop == StopReason::MaxTokens && complete_arguments(&tool.arguments).is_none() {
                 tracing::warn!(
-                    tool = %tool.name,
+                    tool = %crate::log_text::clip(&tool.name),
                     "dropping a tool call cut off by max_tokens"
                 );
                 continue;
