@@ -13,34 +13,6 @@ pub fn clip(text: &str) -> String {
     format!("{head:?}{cut}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn newlines_and_escapes_cannot_forge_log_lines() {
-        let forged = "claude\n2026-12-05T00:00:00Z  INFO fake line\u{1b}[2K";
-        let clipped = clip(forged);
-        assert!(
-            !clipped.contains('\n') && !clipped.contains('\u{1b}'),
-            "{clipped}"
-        );
-        assert!(
-            clipped.contains("\\n") && clipped.contains("\\u{1b}"),
-            "{clipped}"
-        );
-    }
-
-    #[test]
-    fn long_text_is_cut() {
-        let prompt = "secret prompt text ".repeat(100);
-        let clipped = clip(&prompt);
-        assert!(clipped.chars().count() < MAX_CHARS + 5, "{clipped}");
-        assert!(clipped.ends_with('…'));
-        assert_eq!(clip("short"), "\"short\"");
-    }
-}
-
 /// What a test's code logged (every level), for asserting what may not appear in logs.
 #[cfg(test)]
 pub(crate) fn captured(f: impl FnOnce()) -> String {
@@ -69,4 +41,32 @@ pub(crate) fn captured(f: impl FnOnce()) -> String {
     tracing::subscriber::with_default(subscriber, f);
     let bytes = sink.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newlines_and_escapes_cannot_forge_log_lines() {
+        let forged = "claude\n2026-12-05T00:00:00Z  INFO fake line\u{1b}[2K";
+        let clipped = clip(forged);
+        assert!(
+            !clipped.contains('\n') && !clipped.contains('\u{1b}'),
+            "{clipped}"
+        );
+        assert!(
+            clipped.contains("\\n") && clipped.contains("\\u{1b}"),
+            "{clipped}"
+        );
+    }
+
+    #[test]
+    fn long_text_is_cut() {
+        let prompt = "secret prompt text ".repeat(100);
+        let clipped = clip(&prompt);
+        assert!(clipped.chars().count() < MAX_CHARS + 5, "{clipped}");
+        assert!(clipped.ends_with('…'));
+        assert_eq!(clip("short"), "\"short\"");
+    }
 }
