@@ -52,4 +52,8 @@ pub enum ConfigError {
         "no config directory could be determined for this user; pass --config or set SWITCHYARD_CONFIG"
     )]
     NoConfigDir,
+    #[error(
+        "the config file {path} was changed by another program since Switchyard read it, so this change was not saved; Switchyard now uses the file as it is: make the change again"
+    )]
+    ChangedOnDisk { path: PathBuf },
 }

@@ -76,6 +76,17 @@ pub(crate) fn write_turn(path: &Path) -> Result<WriteTurn, ConfigError> {
 /// half done) is never overwritten either: its own error is returned. With no file yet, or
 /// should the edited text not mean exactly `config`, the whole config is written.
 pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
+    save_over(path, None, config)
+}
+
+/// [`save`] for an edit made to `base`: refused ([`ConfigError::ChangedOnDisk`]) when the file
+/// no longer means `base`, since writing would undo what another program (the CLI, a text
+/// editor) changed meanwhile. The check and the write happen under the same write turn.
+pub fn save_edit(path: &Path, base: &Config, config: &Config) -> Result<(), ConfigError> {
+    save_over(path, Some(base), config)
+}
+
+fn save_over(path: &Path, base: Option<&Config>, config: &Config) -> Result<(), ConfigError> {
     let _turn = write_turn(path)?;
     let current = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -90,6 +101,11 @@ pub fn save(path: &Path, config: &Config) -> Result<(), ConfigError> {
         }
     };
     let old = parse(&current, path)?;
+    if base.is_some_and(|base| *base != old) {
+        return Err(ConfigError::ChangedOnDisk {
+            path: path.to_owned(),
+        });
+    }
     if old == *config {
         return Ok(());
     }

@@ -321,7 +321,9 @@ impl Engine {
         original_id: Option<&str>,
     ) -> Result<BackendConfig, BackendOpError> {
         let draft = draft.normalized();
-        let mut config = (*self.config()).clone();
+        let _turn = self.edit_turn().await;
+        let base = self.config();
+        let mut config = (*base).clone();
         let existing = match original_id {
             Some(id) => Some(
                 config
@@ -362,7 +364,7 @@ impl Engine {
             Some(old) => self.copy_key(old, &backend).await?,
             None => false,
         };
-        if let Err(err) = self.update_config(config).await {
+        if let Err(err) = self.update_config(&base, config).await {
             if moved {
                 // Undo the copy: the config still names the old id, whose key is intact.
                 let _ = self.erase_key(&backend.id).await;
@@ -413,7 +415,9 @@ impl Engine {
         id: &str,
         mode: DeleteMode,
     ) -> Result<BackendRemoval, BackendOpError> {
-        let mut config = (*self.config()).clone();
+        let _turn = self.edit_turn().await;
+        let base = self.config();
+        let mut config = (*base).clone();
         let before = config.backends.len();
         config.backends.retain(|b| b.id != id);
         if config.backends.len() == before {
@@ -443,7 +447,7 @@ impl Engine {
             }
         }
         let budgets_removed = backend_edits::remove_budgets(&mut config, id);
-        self.update_config(config).await?;
+        self.update_config(&base, config).await?;
         let key_deleted = match self.erase_key(id).await {
             Ok(deleted) => deleted,
             Err(err) => {

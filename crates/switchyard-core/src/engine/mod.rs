@@ -82,6 +82,7 @@ struct Inner {
     /// The usage writer and a reader of the database it writes.
     usage: Option<(Arc<UsageWriter>, Arc<UsageReader>)>,
     today: today::TodayCache,
+    edits: Mutex<()>,
     /// This start wrote the default config: the app greets a new user.
     first_run: bool,
     discover_urls: Vec<String>,
@@ -253,6 +254,7 @@ impl Engine {
                 usage,
                 first_run: created,
                 today: Default::default(),
+                edits: Mutex::new(()),
                 discover_urls: opts
                     .discover_urls
                     .unwrap_or_else(setup::discover_urls_from_env),
@@ -276,18 +278,44 @@ impl Engine {
         self.inner.gateway.config_path().to_owned()
     }
 
-    /// Validate, save atomically, then apply to the next requests.
-    pub async fn update_config(&self, new: Config) -> Result<(), EngineError> {
+    /// One edit of the config at a time in this engine: an operation takes its turn, reads the
+    /// config, changes it and saves it ([`Engine::update_config`]) before the next one reads.
+    pub async fn edit_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.edits.lock().await
+    }
+
+    /// Validate `new` (an edit of `base`, read in this edit turn), save it atomically, then
+    /// apply it to the next requests. When the file changed under us (another program wrote
+    /// it), nothing is written: the engine takes the file as it is and says so.
+    pub async fn update_config(&self, base: &Config, new: Config) -> Result<(), EngineError> {
         let path = self.config_path();
-        let saved = new.clone();
-        tokio::task::spawn_blocking(move || config::save(&path, &saved))
+        let (base, saved) = (base.clone(), new.clone());
+        let result =
+            tokio::task::spawn_blocking(move || match config::save_edit(&path, &base, &saved) {
+                Err(config::ConfigError::ChangedOnDisk { path }) => Err((
+                    config::load(&path).ok().map(Box::new),
+                    config::ConfigError::ChangedOnDisk { path },
+                )),
+                other => other.map_err(|err| (None, err)),
+            })
             .await
-            .map_err(EngineError::join)??;
-        self.inner.gateway.set_config(new);
-        Ok(())
+            .map_err(EngineError::join)?;
+        match result {
+            Ok(()) => {
+                self.inner.gateway.set_config(new);
+                Ok(())
+            }
+            Err((fresh, err)) => {
+                if let Some(fresh) = fresh {
+                    self.inner.gateway.set_config(*fresh);
+                }
+                Err(err.into())
+            }
+        }
     }
 
     pub async fn set_active_profile(&self, name: &str) -> Result<(), EngineError> {
+        let _turn = self.edit_turn().await;
         Ok(self.inner.gateway.switch_profile(name).await?)
     }
 

@@ -198,7 +198,9 @@ impl Engine {
     /// Replaces the profile called `view.name` (it must exist: [`Engine::create_profile`]
     /// makes new ones), saved to the file with its comments kept.
     pub async fn save_profile(&self, view: ProfileView) -> Result<ProfileView, ProfileError> {
-        let mut config = (*self.config()).clone();
+        let _turn = self.edit_turn().await;
+        let base = self.config();
+        let mut config = (*base).clone();
         let name = view.name.trim().to_owned();
         let previous = config
             .profiles
@@ -207,7 +209,7 @@ impl Engine {
         let profile = profile_of(&view, Some(previous), &config)?;
         config.profiles.insert(name.clone(), profile.clone());
         let active = config.active_profile.clone();
-        self.update_config(config).await?;
+        self.update_config(&base, config).await?;
         Ok(view_of(&name, &profile, &active))
     }
 
@@ -217,25 +219,29 @@ impl Engine {
         if !valid_name(name) {
             return Err(ProfileError::InvalidName);
         }
-        let mut config = (*self.config()).clone();
+        let _turn = self.edit_turn().await;
+        let base = self.config();
+        let mut config = (*base).clone();
         if config.profiles.contains_key(name) {
             return Err(ProfileError::Exists(name.to_owned()));
         }
         config.profiles.insert(name.to_owned(), Profile::default());
         let active = config.active_profile.clone();
-        self.update_config(config).await?;
+        self.update_config(&base, config).await?;
         Ok(view_of(name, &Profile::default(), &active))
     }
 
     pub async fn delete_profile(&self, name: &str) -> Result<(), ProfileError> {
-        let mut config = (*self.config()).clone();
+        let _turn = self.edit_turn().await;
+        let base = self.config();
+        let mut config = (*base).clone();
         if config.active_profile == name {
             return Err(ProfileError::Active(name.to_owned()));
         }
         if config.profiles.remove(name).is_none() {
             return Err(ProfileError::NotFound(name.to_owned()));
         }
-        self.update_config(config).await?;
+        self.update_config(&base, config).await?;
         Ok(())
     }
 }

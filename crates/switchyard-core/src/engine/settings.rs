@@ -91,10 +91,12 @@ impl Engine {
         validate(&new)?;
         let old = self.gateway_settings();
         if old != new {
-            let mut config = (*self.config()).clone();
+            let _turn = self.edit_turn().await;
+            let base = self.config();
+            let mut config = (*base).clone();
             config.listen.set_port(new.port);
             config.usage.retention_days = new.retention_days;
-            self.update_config(config).await?;
+            self.update_config(&base, config).await?;
         }
         let shortened = match (old.retention_days, new.retention_days) {
             (_, None) => false,
