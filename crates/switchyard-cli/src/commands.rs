@@ -305,6 +305,7 @@ pub async fn env(
     json: bool,
     configure: bool,
     restore: bool,
+    profile: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     use switchyard_core::claude_code;
     let settings_path = claude_code::default_settings_path()
@@ -318,7 +319,16 @@ pub async fn env(
     let path = config_path(config_flag)?;
     let cfg = blocking(move || config::load_or_create(&path)).await??.0;
     let token = local_token().await?;
-    let base_url = format!("http://{}", cfg.listen);
+    let mut base_url = format!("http://{}", cfg.listen);
+    if let Some(profile) = &profile {
+        if !cfg.profiles.contains_key(profile) {
+            anyhow::bail!(
+                "there is no profile {profile:?} in the config; the profiles are: {}",
+                cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        base_url = claude_code::profile_base_url(&base_url, profile);
+    }
     let vars = claude_code::env_vars(&base_url, token.expose_secret(), &Default::default());
     if json {
         println!("{}", claude_code::render_settings_env_block(&vars));

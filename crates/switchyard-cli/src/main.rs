@@ -71,6 +71,10 @@ enum Command {
         /// earlier values back (or go); everything else, and any you changed since, stays.
         #[arg(long)]
         restore: bool,
+        /// Route under this profile whatever the active one is (the base URL becomes
+        /// `/profiles/NAME`): one terminal local, another cloud.
+        #[arg(long, value_name = "NAME", conflicts_with = "restore")]
+        profile: Option<String>,
     },
     /// Show recent requests and totals from the usage history (or export it as CSV).
     Usage(usage::UsageArgs),
@@ -116,7 +120,8 @@ fn main() -> ExitCode {
                 json,
                 configure,
                 restore,
-            } => commands::env(cli.config, json, configure, restore).await,
+                profile,
+            } => commands::env(cli.config, json, configure, restore, profile).await,
             Command::Usage(args) => usage::run(args).await,
         }
     });

@@ -41,7 +41,10 @@ async fn concurrent_edits_all_land() {
     }
     let on_disk = config::load(&engine.config_path()).unwrap();
     for i in 0..16 {
-        assert!(on_disk.profiles.contains_key(&format!("p{i}")), "p{i} was lost");
+        assert!(
+            on_disk.profiles.contains_key(&format!("p{i}")),
+            "p{i} was lost"
+        );
     }
     assert_eq!(*engine.config(), on_disk);
     engine.shutdown().await;
@@ -61,7 +64,10 @@ async fn an_edit_over_a_file_changed_elsewhere_is_refused_and_the_file_kept() {
 
     let err = engine.create_profile("work").await.unwrap_err();
     assert!(matches!(err, ProfileError::Engine(_)), "{err:?}");
-    assert!(err.to_string().contains("changed by another program"), "{err}");
+    assert!(
+        err.to_string().contains("changed by another program"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
     assert_eq!(engine.config().active_profile, "cloud");
     // Made again, the edit lands on top of the other program's change.

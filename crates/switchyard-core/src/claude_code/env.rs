@@ -76,6 +76,20 @@ pub const MANAGED_VARS: &[&str] = &[
 /// and `ANTHROPIC_API_KEY=""`: an API key from the user's shell would otherwise be sent as
 /// `x-api-key` and make Claude Code ask whether to use it; the empty value neutralises it, as
 /// Ollama's own guide recommends. The rest follows `opts`.
+/// The base URL that routes under `profile` whatever the active one is (`/profiles/<name>`).
+pub fn profile_base_url(base_url: &str, profile: &str) -> String {
+    let mut name = String::new();
+    for byte in profile.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                name.push(char::from(byte));
+            }
+            _ => name.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    format!("{}/profiles/{name}", base_url.trim_end_matches('/'))
+}
+
 pub fn env_vars(base_url: &str, token: &str, opts: &EnvOptions) -> Vec<(String, String)> {
     let mut vars: Vec<(String, String)> = Vec::new();
     let mut push = |name: &str, value: String| vars.push((name.to_owned(), value));
@@ -237,6 +251,18 @@ mod tests {
         assert_eq!(
             render_settings_env_block(&vars),
             "{\n  \"env\": {\n    \"Z\": \"1\",\n    \"A\": \"say \\\"hi\\\"\"\n  }\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_profile_base_url_names_the_profile_safely() {
+        assert_eq!(
+            profile_base_url("http://127.0.0.1:4747/", "cloud"),
+            "http://127.0.0.1:4747/profiles/cloud"
+        );
+        assert_eq!(
+            profile_base_url("http://127.0.0.1:4747", "my work/ü"),
+            "http://127.0.0.1:4747/profiles/my%20work%2F%C3%BC"
         );
     }
 }

@@ -16,7 +16,7 @@ mod status;
 
 pub use conflicts::{Conflict, ConflictKind, conflicts};
 pub use env::{
-    EnvOptions, MANAGED_VARS, ModelAliases, env_vars, render_settings_env_block,
+    EnvOptions, MANAGED_VARS, ModelAliases, env_vars, profile_base_url, render_settings_env_block,
     render_shell_exports,
 };
 pub use record::record_path;

@@ -29,7 +29,7 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
         Err(err) => return err.into_response(),
     };
     let config = gateway.config();
-    let route = match resolve(&config, &config.active_profile, &req.model) {
+    let route = match resolve(&config, inbound.profile(&config), &req.model) {
         Ok(route) => route,
         Err(err) => return err.into_response(),
     };

@@ -34,6 +34,16 @@ pub struct Inbound {
     pub headers: HeaderMap,
     /// The raw query string (`beta=true`), forwarded to pass-through backends.
     pub query: Option<String>,
+    /// The profile named in the URL (`/profiles/<name>/v1/...`): used instead of the active
+    /// one, so two terminals can run on different setups at once.
+    pub profile: Option<String>,
+}
+
+impl Inbound {
+    /// The profile this request is routed under.
+    pub fn profile<'a>(&'a self, config: &'a crate::config::Config) -> &'a str {
+        self.profile.as_deref().unwrap_or(&config.active_profile)
+    }
 }
 
 /// `POST /v1/messages`.
@@ -44,7 +54,8 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         Err(err) => return fail(recorder, err),
     };
     let config = gateway.config();
-    recorder.request(&req.model, &config.active_profile, req.stream);
+    let profile = inbound.profile(&config);
+    recorder.request(&req.model, profile, req.stream);
     if gateway.is_paused() {
         return fail(
             recorder,
@@ -57,10 +68,10 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     }
     let over_budget =
         |scope| budget::gate(&config.budgets, gateway.spend(), gateway.metrics(), scope);
-    if let Some(refusal) = over_budget(Scope::Profile(&config.active_profile)) {
+    if let Some(refusal) = over_budget(Scope::Profile(profile)) {
         return fail(recorder, refusal);
     }
-    let route = match resolve(&config, &config.active_profile, &req.model) {
+    let route = match resolve(&config, profile, &req.model) {
         Ok(route) => route,
         Err(err) => return fail(recorder, err),
     };
@@ -137,7 +148,7 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
             ErrorType::ApiError,
             format!(
                 "model {:?} has no usable target in profile {:?}",
-                req.model, config.active_profile
+                req.model, profile
             ),
         )
     });

@@ -24,7 +24,15 @@ pub fn resolve<'c>(
     let profile: &Profile = config.profiles.get(profile_name).ok_or_else(|| {
         ApiError::new(
             ErrorType::NotFoundError,
-            format!("the active profile {profile_name:?} does not exist in the config"),
+            format!(
+                "there is no profile {profile_name:?} in the config (profiles: {})",
+                config
+                    .profiles
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         )
     })?;
     let is_glob = |p: &str| p.contains(['*', '?']);

@@ -47,7 +47,12 @@ pub async fn messages(
         Ok(body) => body,
         Err(err) => return proxy::reject(gateway, &headers, err),
     };
-    proxy::messages(gateway, Inbound { headers, query }, body).await
+    let inbound = Inbound {
+        headers,
+        query,
+        profile: None,
+    };
+    proxy::messages(gateway, inbound, body).await
 }
 
 pub async fn count_tokens(
@@ -60,7 +65,87 @@ pub async fn count_tokens(
         Ok(body) => body,
         Err(err) => return err.into_response(),
     };
-    proxy::count_tokens(gateway, Inbound { headers, query }, body).await
+    let inbound = Inbound {
+        headers,
+        query,
+        profile: None,
+    };
+    proxy::count_tokens(gateway, inbound, body).await
+}
+
+/// A profile named in the URL must exist: 404 naming it (and the ones there are) otherwise.
+fn known_profile(gateway: &Gateway, name: &str) -> Result<(), ApiError> {
+    let config = gateway.config();
+    if config.profiles.contains_key(name) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorType::NotFoundError,
+        format!(
+            "there is no profile {name:?} (the URL names it: /profiles/{name}/...); profiles: {}",
+            config
+                .profiles
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
+/// `POST /profiles/<name>/v1/messages`: routed under that profile, whatever the active one.
+pub async fn profile_messages(
+    State(gateway): State<Arc<Gateway>>,
+    Path(profile): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(err) = known_profile(&gateway, &profile) {
+        return proxy::reject(gateway, &headers, err);
+    }
+    let body = match read_body(&gateway, &headers, body).await {
+        Ok(body) => body,
+        Err(err) => return proxy::reject(gateway, &headers, err),
+    };
+    let inbound = Inbound {
+        headers,
+        query,
+        profile: Some(profile),
+    };
+    proxy::messages(gateway, inbound, body).await
+}
+
+pub async fn profile_count_tokens(
+    State(gateway): State<Arc<Gateway>>,
+    Path(profile): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(err) = known_profile(&gateway, &profile) {
+        return err.into_response();
+    }
+    let body = match read_body(&gateway, &headers, body).await {
+        Ok(body) => body,
+        Err(err) => return err.into_response(),
+    };
+    let inbound = Inbound {
+        headers,
+        query,
+        profile: Some(profile),
+    };
+    proxy::count_tokens(gateway, inbound, body).await
+}
+
+pub async fn profile_models(
+    State(gateway): State<Arc<Gateway>>,
+    Path(profile): Path<String>,
+) -> Response {
+    match known_profile(&gateway, &profile) {
+        Ok(()) => Json(model_list(&gateway, &profile)).into_response(),
+        Err(err) => err.into_response(),
+    }
 }
 
 #[derive(Serialize)]
@@ -106,9 +191,8 @@ pub struct ModelList {
     last_id: Option<String>,
 }
 
-fn served_models(gateway: &Gateway) -> Vec<ModelInfo> {
+fn served_models(gateway: &Gateway, profile: &str) -> Vec<ModelInfo> {
     let config = gateway.config();
-    let profile = &config.active_profile;
     let mut ids: Vec<(String, String)> = Vec::new();
     if let Some(p) = config.profiles.get(profile) {
         for rule in &p.rules {
@@ -133,17 +217,26 @@ fn served_models(gateway: &Gateway) -> Vec<ModelInfo> {
 }
 
 pub async fn models(State(gateway): State<Arc<Gateway>>) -> Json<ModelList> {
-    let data = served_models(&gateway);
-    Json(ModelList {
+    let active = gateway.config().active_profile.clone();
+    Json(model_list(&gateway, &active))
+}
+
+fn model_list(gateway: &Gateway, profile: &str) -> ModelList {
+    let data = served_models(gateway, profile);
+    ModelList {
         first_id: data.first().map(|m| m.id.clone()),
         last_id: data.last().map(|m| m.id.clone()),
         has_more: false,
         data,
-    })
+    }
 }
 
 pub async fn model(State(gateway): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
-    match served_models(&gateway).into_iter().find(|m| m.id == id) {
+    let active = gateway.config().active_profile.clone();
+    match served_models(&gateway, &active)
+        .into_iter()
+        .find(|m| m.id == id)
+    {
         Some(model) => Json(model).into_response(),
         None => ApiError::new(
             ErrorType::NotFoundError,

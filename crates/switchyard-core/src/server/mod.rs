@@ -27,6 +27,20 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/messages/count_tokens", post(handlers::count_tokens))
         .route("/v1/models", get(handlers::models))
         .route("/v1/models/{id}", get(handlers::model))
+        // The same API under a profile of the caller's choosing (one terminal local, another
+        // cloud, whatever the active profile).
+        .route(
+            "/profiles/{profile}/v1/messages",
+            post(handlers::profile_messages),
+        )
+        .route(
+            "/profiles/{profile}/v1/messages/count_tokens",
+            post(handlers::profile_count_tokens),
+        )
+        .route(
+            "/profiles/{profile}/v1/models",
+            get(handlers::profile_models),
+        )
         .route("/switchyard/v1/status", get(handlers::status))
         .route("/metrics", get(handlers::metrics))
         .route("/switchyard/v1/profile", put(handlers::switch_profile))

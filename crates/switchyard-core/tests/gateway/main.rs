@@ -3,6 +3,7 @@
 
 mod harness;
 mod passthrough;
+mod profiles;
 mod resilience;
 mod security;
 mod translated;
