@@ -18,15 +18,15 @@ UPSTREAM_MODEL="fake-upstream-model"
 CONTENT="Written by Claude Code through Switchyard (e2e)."
 FINAL="SWITCHYARD-E2E-FINAL-7319"
 
-# run_claude DIR HOME NAME: `claude -p` with the Write task in DIR, in a clean environment
-# (nothing of the caller's API keys, proxies or config), against $GW_URL; output in
-# $E2E_TMP/NAME.{out,err}; returns claude's exit status.
+# run_claude DIR HOME NAME [BASE_URL]: `claude -p` with the Write task in DIR, in a clean
+# environment (nothing of the caller's API keys, proxies or config), against BASE_URL (default
+# $GW_URL); output in $E2E_TMP/NAME.{out,err}; returns claude's exit status.
 run_claude() {
     (
         cd "$1" &&
             env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$2" TMPDIR="$E2E_TMP" \
                 LANG=C.UTF-8 TERM=dumb \
-                ANTHROPIC_BASE_URL="$GW_URL" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
+                ANTHROPIC_BASE_URL="${4:-$GW_URL}" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
                 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 \
                 timeout -k 10 "$CLAUDE_TIMEOUT_S" "$CLAUDE" -p \
                 "Create the file hello.txt in the current directory with a one-line greeting." \
@@ -174,6 +174,84 @@ PY
 
 run_translated vllm openai_chat
 run_translated ollama ollama
+
+# Two terminals on two setups at once: each `claude -p` names its profile in its base URL
+# (/profiles/<name>) while the active profile points at nothing, and each reaches its own fake.
+run_profiles() {
+    echo "== Two Claude Code runs at once, each through its own profile's base URL"
+    local name dir i seen bad urls=() pids=() runs=() rcs=()
+    for name in local cloud; do
+        dir="$E2E_TMP/work-$name"
+        mkdir -p "$dir" "$E2E_TMP/home-$name"
+        start_fake "fake-$name" --expect-model "$name-model" --write-path "$dir/hello.txt" \
+            --write-content "$CONTENT" --final-text "$FINAL" || {
+            fail "start the $name fake"
+            return
+        }
+        urls+=("$FAKE_URL")
+        pids+=("$FAKE_PID")
+    done
+    cat >"$E2E_TMP/profiles.toml" <<EOF
+listen = "127.0.0.1:0"
+active_profile = "elsewhere"
+
+[[backends]]
+id = "near"
+kind = "anthropic"
+base_url = "${urls[0]}"
+
+[[backends]]
+id = "far"
+kind = "anthropic"
+base_url = "${urls[1]}"
+
+[[backends]]
+id = "nowhere"
+kind = "anthropic"
+base_url = "http://127.0.0.1:1"
+
+[profiles.local]
+default = { backend = "near", model = "local-model" }
+
+[profiles.cloud]
+default = { backend = "far", model = "cloud-model" }
+
+[profiles.elsewhere]
+default = { backend = "nowhere" }
+EOF
+    start_gateway gateway-profiles "$E2E_TMP/profiles.toml" SWITCHYARD_TOKEN="$TOKEN" RUST_LOG=info || {
+        fail "start switchyard serve with two profiles"
+        stop_pid "${pids[0]}"
+        stop_pid "${pids[1]}"
+        return
+    }
+    for name in local cloud; do
+        run_claude "$E2E_TMP/work-$name" "$E2E_TMP/home-$name" "claude-$name" "$GW_URL/profiles/$name" &
+        runs+=("$!")
+    done
+    for i in "${runs[@]}"; do
+        wait "$i"
+        rcs+=("$?")
+    done
+    i=0
+    for name in local cloud; do
+        check "[$name] claude -p through /profiles/$name exits 0 (got ${rcs[$i]})" test "${rcs[$i]}" -eq 0
+        if [ "$(cat "$E2E_TMP/work-$name/hello.txt" 2>/dev/null)" = "$CONTENT" ]; then
+            pass "[$name] the Write tool call wrote the file"
+        else
+            fail "[$name] the Write tool call wrote the file" "no file or other content"
+        fi
+        seen="$(stat_of "${urls[$i]}" messages)"
+        bad="$(stat_of "${urls[$i]}" model_mismatches)"
+        check "[$name] its own fake got its requests (${seen:-0}), all as $name-model" \
+            test "${seen:-0}" -ge 2 -a "$bad" = 0
+        i=$((i + 1))
+    done
+    stop_pid "$GW_PID"
+    stop_pid "${pids[0]}"
+    stop_pid "${pids[1]}"
+}
+run_profiles
 
 if [ "$E2E_FAILED" -gt 0 ]; then
     dump_logs
