@@ -345,6 +345,7 @@ usageChanged: "usage-changed"
 
 /** user-defined types **/
 
+export type AgentKind = "main" | "subagent"
 /**
  * The result of checking one backend: the outcome, its sentence, and the raw facts behind it
  * (shown only on request).
@@ -812,7 +813,11 @@ export type RuleView = {
 /**
  * Exact model name or glob such as `*sonnet*`.
  */
-pattern: string; route: RouteView }
+pattern: string; 
+/**
+ * The rule's conditions on the request, kept as they are through the app's edits.
+ */
+when?: When | null; route: RouteView }
 export type SaveSettingsResult = { settings: Settings; 
 /**
  * The gateway keeps its old port until the app restarts.
@@ -955,6 +960,31 @@ by_model: Slice[];
  * By backend, largest spend first.
  */
 by_backend: Slice[] }
+/**
+ * What a request must be like for a conditional rule to apply (every condition set must
+ * hold).
+ */
+export type When = { 
+/**
+ * An image block anywhere in the messages (tool results included).
+ */
+images?: boolean | null; 
+/**
+ * A tool that runs at Anthropic (web search, web fetch, code execution, ...).
+ */
+server_tools?: boolean | null; 
+/**
+ * Thinking enabled or adaptive.
+ */
+thinking?: boolean | null; 
+/**
+ * The local estimate of the prompt is at least this many tokens.
+ */
+min_prompt_tokens?: number | null; 
+/**
+ * Claude Code's main agent or one of its subagents.
+ */
+agent?: AgentKind | null }
 
 /** tauri-specta globals **/
 

@@ -77,3 +77,57 @@ async fn an_edit_over_a_file_changed_elsewhere_is_refused_and_the_file_kept() {
     assert!(on_disk.profiles.contains_key("work"));
     engine.shutdown().await;
 }
+
+/// A rule's conditions, written by hand, survive a save of the profile from the app.
+#[tokio::test]
+async fn a_saved_profile_keeps_its_rules_conditions() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = start(dir.path()).await;
+    let path = engine.config_path();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "\n# Images go to the vision model.\n[[profiles.local.rules]]\nwhen = { images = true }\ntargets = [{ backend = \"ollama\", model = \"qwen2.5vl:7b\" }]\n",
+    );
+    std::fs::write(&path, &text).unwrap();
+    engine.shutdown().await;
+    let engine = Engine::start(
+        EngineOptions {
+            config_path: Some(path.clone()),
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            token: Some(SecretString::from("t".to_owned())),
+            usage_sink: Some(Arc::new(())),
+            ..Default::default()
+        },
+        Arc::new(MemoryStore::default()),
+    )
+    .await
+    .unwrap();
+    let mut view = engine
+        .profiles()
+        .into_iter()
+        .find(|p| p.name == "local")
+        .unwrap();
+    let conditional = view
+        .rules
+        .iter()
+        .find(|r| r.when.is_some())
+        .unwrap()
+        .clone();
+    assert_eq!(conditional.pattern, "*");
+    // The user reorders the rules in the app and saves.
+    view.rules.reverse();
+    engine.save_profile(view).await.unwrap();
+    let saved = config::load(&path).unwrap();
+    let rule = saved.profiles["local"]
+        .rules
+        .iter()
+        .find(|r| r.when.is_some())
+        .unwrap();
+    assert_eq!(rule.when.as_ref().unwrap().images, Some(true));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("# Images go to the vision model.")
+    );
+    engine.shutdown().await;
+}

@@ -80,4 +80,19 @@ describe("Mapping", () => {
     expect(state.profiles.work).toEqual({ rules: [], default: null });
     expect(prompt).not.toHaveBeenCalled();
   });
+
+  it("says a conditional rule's conditions in words and keeps them through a save", async () => {
+    state.profiles.local.rules.unshift({
+      pattern: "*",
+      when: { images: true, agent: "subagent", min_prompt_tokens: 20000 },
+      route: { strategy: "ordered", targets: [{ backend: "ollama", model: "qwen2.5vl:7b", weight: null }], fallbacks: [] },
+    });
+    await ready();
+    const badge = screen.getAllByTestId("rule")[0].querySelector('[data-testid="rule-when"]')!;
+    expect(badge.textContent).toBe("has images · prompt ≥ 20,000 tokens · from a subagent");
+    await fireEvent.input(patternInputs()[1], { target: { value: "*haiku-4*" } });
+    await fireEvent.click(screen.getByTestId("save-mapping"));
+    await waitFor(() => expect(state.profiles.local.rules[1].pattern).toBe("*haiku-4*"));
+    expect(state.profiles.local.rules[0].when).toEqual({ images: true, agent: "subagent", min_prompt_tokens: 20000 });
+  });
 });

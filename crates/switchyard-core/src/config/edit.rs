@@ -727,6 +727,7 @@ mod tests {
     fn an_added_rule_follows_the_profiles_other_rules() {
         let text = saved(|c| {
             c.profiles.get_mut("local").unwrap().rules.push(Rule {
+                when: None,
                 pattern: "*opus*".into(),
                 targets: vec![target("anthropic", None), target("lmstudio", None)],
                 fallbacks: Vec::new(),
@@ -770,6 +771,7 @@ mod tests {
                         Some("qwen3-coder-30b"),
                     ))),
                     rules: vec![Rule {
+                        when: None,
                         pattern: "*haiku*".into(),
                         targets: vec![target("ollama", None)],
                         fallbacks: Vec::new(),
@@ -901,6 +903,7 @@ mod tests {
             4 => local.rules.insert(
                 n % (local.rules.len() + 1),
                 Rule {
+                    when: None,
                     pattern: format!("*{word}*"),
                     targets: vec![target("ollama", Some(word))],
                     fallbacks: Vec::new(),

@@ -14,8 +14,8 @@ pub use error::{ConfigError, Issue};
 pub use load::{default_config_path, load, load_or_create, parse};
 pub use save::{save, save_edit, set_active_profile, write_atomic};
 pub use schema::{
-    BackendConfig, BackendKind, Config, DEFAULT_LISTEN, Profile, RouteSpec, Rule, TargetSpec,
-    UsageConfig,
+    AgentKind, BackendConfig, BackendKind, Config, DEFAULT_LISTEN, Profile, RouteSpec, Rule,
+    TargetSpec, UsageConfig, When,
 };
 pub use strategy::Strategy;
 pub use validate::{is_loopback_host, validate};

@@ -170,15 +170,54 @@ pub struct Profile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    /// An exact model name or a glob (`*sonnet*`).
-    #[serde(rename = "match")]
+    /// An exact model name or a glob (`*sonnet*`); every model when absent.
+    #[serde(rename = "match", default = "any_model")]
     pub pattern: String,
+    /// Conditions on the request: a rule with any is tried before the name rules, in file
+    /// order, and applies when its `match` and every condition hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<When>,
     pub targets: Vec<TargetSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallbacks: Vec<TargetSpec>,
     /// How the targets are used (the profile's strategy when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<Strategy>,
+}
+
+fn any_model() -> String {
+    "*".to_owned()
+}
+
+/// What a request must be like for a conditional rule to apply (every condition set must
+/// hold).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// An image block anywhere in the messages (tool results included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<bool>,
+    /// A tool that runs at Anthropic (web search, web fetch, code execution, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_tools: Option<bool>,
+    /// Thinking enabled or adaptive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<bool>,
+    /// The local estimate of the prompt is at least this many tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_prompt_tokens: Option<u64>,
+    /// Claude Code's main agent or one of its subagents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentKind>,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentKind {
+    Main,
+    Subagent,
 }
 
 /// A profile's default: one target written inline, or a full route.

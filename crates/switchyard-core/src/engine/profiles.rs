@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Engine, EngineError};
-use crate::config::{Config, Profile, RouteSpec, Rule, Strategy, TargetSpec};
+use crate::config::{Config, Profile, RouteSpec, Rule, Strategy, TargetSpec, When};
 
 /// A route as the app shows and edits it: targets in order, fallbacks, and how the targets
 /// are used (always spelled out, even where the file leaves it implicit).
@@ -21,6 +21,9 @@ pub struct RouteView {
 pub struct RuleView {
     /// Exact model name or glob such as `*sonnet*`.
     pub pattern: String,
+    /// The rule's conditions on the request, kept as they are through the app's edits.
+    #[serde(default)]
+    pub when: Option<When>,
     pub route: RouteView,
 }
 
@@ -69,6 +72,7 @@ pub fn view_of(name: &str, profile: &Profile, active: &str) -> ProfileView {
             .iter()
             .map(|r| RuleView {
                 pattern: r.pattern.clone(),
+                when: r.when.clone(),
                 route: route(profile.rule_strategy(r), &r.targets, &r.fallbacks),
             })
             .collect(),
@@ -155,6 +159,7 @@ pub fn profile_of(
         let targets = targets_of(&r.route);
         rules.push(Rule {
             pattern: pattern.to_owned(),
+            when: r.when.clone(),
             strategy: written(r.route.strategy, &targets),
             fallbacks: fallbacks_of(&r.route),
             targets,

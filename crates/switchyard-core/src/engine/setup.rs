@@ -121,10 +121,16 @@ fn with_families(mut view: ProfileView, backend: &str, models: &FamilyModels) ->
             }],
             fallbacks: Vec::new(),
         };
-        match view.rules.iter_mut().find(|r| r.pattern == pattern) {
+        // A conditional rule with the same pattern is another rule (images, subagents, ...).
+        match view
+            .rules
+            .iter_mut()
+            .find(|r| r.pattern == pattern && r.when.is_none())
+        {
             Some(rule) => rule.route = route,
             None => missing.push(RuleView {
                 pattern: pattern.to_owned(),
+                when: None,
                 route,
             }),
         }
@@ -277,6 +283,7 @@ mod tests {
     fn rule(pattern: &str, backend: &str, model: &str) -> RuleView {
         RuleView {
             pattern: pattern.into(),
+            when: None,
             route: RouteView {
                 strategy: Strategy::Ordered,
                 targets: vec![target(backend, model)],

@@ -13,7 +13,7 @@ use crate::anthropic::{ApiError, ErrorType, MessagesRequest};
 use crate::backends::anthropic as passthrough;
 use crate::config::{BackendConfig, BackendKind};
 use crate::gateway::Gateway;
-use crate::routing::{plan, resolve};
+use crate::routing::{plan, resolve_for};
 
 #[derive(Serialize)]
 struct Count {
@@ -29,7 +29,9 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
         Err(err) => return err.into_response(),
     };
     let config = gateway.config();
-    let route = match resolve(&config, inbound.profile(&config), &req.model) {
+    let facts =
+        |need_tokens| crate::routing::Facts::of(&req, &inbound.headers, need_tokens, estimate);
+    let route = match resolve_for(&config, inbound.profile(&config), &req.model, facts) {
         Ok(route) => route,
         Err(err) => return err.into_response(),
     };

@@ -19,7 +19,7 @@ use http::HeaderMap;
 use crate::anthropic::{ApiError, ErrorType};
 use crate::budget::{self, Scope};
 use crate::gateway::Gateway;
-use crate::routing::{plan, resolve};
+use crate::routing::{Facts, plan, resolve_for};
 
 pub use count::count_tokens;
 pub use record::Recorder;
@@ -28,6 +28,27 @@ use send::{Answer, Next, send};
 
 /// Silence after which a `ping` event is sent (Claude Code aborts streams silent for 300 s).
 pub const PING_EVERY: Duration = Duration::from_secs(10);
+
+/// The request as a rule's conditions see it. A body the full parse refuses has no images,
+/// tools or thinking to find (the backend will say what is wrong with it).
+fn request_facts(req: &InboundRequest, headers: &HeaderMap, need_tokens: bool) -> Facts {
+    let heavy = |f: &dyn Fn() -> Facts| cpu::heavy(req.body.len(), f);
+    heavy(&|| match req.full() {
+        Ok(full) => Facts::of(
+            full,
+            headers,
+            need_tokens,
+            crate::tokens::estimate_request_tokens,
+        ),
+        Err(_) => Facts {
+            images: false,
+            server_tools: false,
+            thinking: false,
+            agent: crate::config::AgentKind::Main,
+            prompt_tokens: None,
+        },
+    })
+}
 
 /// What the proxy needs from the inbound HTTP request besides the body.
 pub struct Inbound {
@@ -71,10 +92,15 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     if let Some(refusal) = over_budget(Scope::Profile(profile)) {
         return fail(recorder, refusal);
     }
-    let route = match resolve(&config, profile, &req.model) {
+    let route = match resolve_for(&config, profile, &req.model, |need_tokens| {
+        request_facts(&req, &inbound.headers, need_tokens)
+    }) {
         Ok(route) => route,
         Err(err) => return fail(recorder, err),
     };
+    if let Some(rule) = route.rule {
+        tracing::debug!(rule, profile, "routed by rule");
+    }
     let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
     let mut last_error = None;
     'targets: for attempt in &attempts {

@@ -4,7 +4,7 @@ use wildmatch::WildMatch;
 use crate::anthropic::{ApiError, ErrorType};
 use crate::config::{Config, Profile, Strategy, TargetSpec};
 
-use super::Cooldowns;
+use super::{Cooldowns, Facts};
 
 /// What serves a request: the targets, the fallbacks and how the targets are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,14 +12,39 @@ pub struct Route<'c> {
     pub targets: &'c [TargetSpec],
     pub fallbacks: &'c [TargetSpec],
     pub strategy: Strategy,
+    /// The rule that matched (1-based, in file order); `None` for the default route.
+    pub rule: Option<usize>,
 }
 
-/// The route that serves `model` in `profile`: exact rules first, then globs in file order,
-/// then the profile's default.
+/// The route that serves `model` in `profile` by name alone: conditional rules (which need
+/// the request) are passed over. For listing models and the like; requests use
+/// [`resolve_for`].
 pub fn resolve<'c>(
     config: &'c Config,
     profile_name: &str,
     model: &str,
+) -> Result<Route<'c>, ApiError> {
+    resolve_with(config, profile_name, model, None::<fn(bool) -> Facts>)
+}
+
+/// The route that serves a request for `model` in `profile`: conditional rules first, in file
+/// order (their `match` and every condition must hold), then exact rules, then globs in file
+/// order, then the profile's default. `facts` is asked at most once, only when the profile
+/// has conditional rules (with `true` when one needs the prompt's size).
+pub fn resolve_for<'c>(
+    config: &'c Config,
+    profile_name: &str,
+    model: &str,
+    facts: impl FnOnce(bool) -> Facts,
+) -> Result<Route<'c>, ApiError> {
+    resolve_with(config, profile_name, model, Some(facts))
+}
+
+fn resolve_with<'c>(
+    config: &'c Config,
+    profile_name: &str,
+    model: &str,
+    facts: Option<impl FnOnce(bool) -> Facts>,
 ) -> Result<Route<'c>, ApiError> {
     let profile: &Profile = config.profiles.get(profile_name).ok_or_else(|| {
         ApiError::new(
@@ -36,28 +61,52 @@ pub fn resolve<'c>(
         )
     })?;
     let is_glob = |p: &str| p.contains(['*', '?']);
-    let exact = profile
-        .rules
-        .iter()
-        .find(|r| !is_glob(&r.pattern) && r.pattern == model);
-    let glob = || {
-        profile
-            .rules
-            .iter()
-            .find(|r| is_glob(&r.pattern) && WildMatch::new(&r.pattern).matches(model))
+    let matches = |pattern: &str| {
+        if is_glob(pattern) {
+            WildMatch::new(pattern).matches(model)
+        } else {
+            pattern == model
+        }
     };
-    if let Some(rule) = exact.or_else(glob) {
-        return Ok(Route {
-            targets: &rule.targets,
-            fallbacks: &rule.fallbacks,
-            strategy: profile.rule_strategy(rule),
-        });
+    let route = |(i, rule): (usize, &'c crate::config::Rule)| Route {
+        targets: &rule.targets,
+        fallbacks: &rule.fallbacks,
+        strategy: profile.rule_strategy(rule),
+        rule: Some(i + 1),
+    };
+    let rules = || profile.rules.iter().enumerate();
+    let conditional = rules().filter(|(_, r)| r.when.is_some() && matches(&r.pattern));
+    if let Some(facts) = facts {
+        let candidates: Vec<_> = conditional.collect();
+        if !candidates.is_empty() {
+            let need_tokens = candidates.iter().any(|(_, r)| {
+                r.when
+                    .as_ref()
+                    .is_some_and(|w| w.min_prompt_tokens.is_some())
+            });
+            let facts = facts(need_tokens);
+            if let Some(found) = candidates
+                .into_iter()
+                .find(|(_, r)| r.when.as_ref().is_some_and(|w| facts.meet(w)))
+            {
+                return Ok(route(found));
+            }
+        }
+    }
+    let by_name = || rules().filter(|(_, r)| r.when.is_none());
+    let exact = by_name().find(|(_, r)| !is_glob(&r.pattern) && r.pattern == model);
+    let glob = || {
+        by_name().find(|(_, r)| is_glob(&r.pattern) && WildMatch::new(&r.pattern).matches(model))
+    };
+    if let Some(found) = exact.or_else(glob) {
+        return Ok(route(found));
     }
     match &profile.default {
         Some(route) => Ok(Route {
             targets: route.targets(),
             fallbacks: route.fallbacks(),
             strategy: Strategy::effective(route.strategy(), profile.strategy, route.targets()),
+            rule: None,
         }),
         None => Err(ApiError::new(
             ErrorType::NotFoundError,

@@ -1,0 +1,85 @@
+//! What a request is like, for the conditions of a rule (`when = { images = true, ... }`).
+
+use http::HeaderMap;
+
+use crate::anthropic::{ContentBlock, MessagesRequest, ThinkingConfig, ToolResultContent};
+use crate::config::{AgentKind, When};
+
+/// The facts conditions are checked against. The prompt's size is an estimate, made only when
+/// a rule asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub images: bool,
+    pub server_tools: bool,
+    pub thinking: bool,
+    pub agent: AgentKind,
+    pub prompt_tokens: Option<u64>,
+}
+
+impl Facts {
+    /// `estimate` is called only when `need_tokens` (a rule has `min_prompt_tokens`).
+    pub fn of(
+        req: &MessagesRequest,
+        headers: &HeaderMap,
+        need_tokens: bool,
+        estimate: impl FnOnce(&MessagesRequest) -> u64,
+    ) -> Facts {
+        Facts {
+            images: req
+                .messages
+                .iter()
+                .any(|m| has_image(&m.content.to_blocks())),
+            server_tools: req
+                .tools
+                .as_ref()
+                .is_some_and(|tools| tools.iter().any(|t| t.is_server_tool())),
+            thinking: matches!(
+                req.thinking,
+                Some(ThinkingConfig::Enabled { .. } | ThinkingConfig::Adaptive { .. })
+            ),
+            agent: agent_of(req, headers),
+            prompt_tokens: need_tokens.then(|| estimate(req)),
+        }
+    }
+
+    /// Whether every condition of `when` holds.
+    pub fn meet(&self, when: &When) -> bool {
+        let is = |wanted: Option<bool>, actual: bool| wanted.is_none_or(|w| w == actual);
+        is(when.images, self.images)
+            && is(when.server_tools, self.server_tools)
+            && is(when.thinking, self.thinking)
+            && when.agent.is_none_or(|a| a == self.agent)
+            && when
+                .min_prompt_tokens
+                .is_none_or(|min| self.prompt_tokens.is_some_and(|n| n >= min))
+    }
+}
+
+fn has_image(blocks: &[ContentBlock]) -> bool {
+    blocks.iter().any(|b| match b {
+        ContentBlock::Image(_) => true,
+        ContentBlock::ToolResult(result) => {
+            matches!(&result.content, Some(ToolResultContent::Blocks(inner)) if has_image(inner))
+        }
+        _ => false,
+    })
+}
+
+/// Claude Code marks a subagent's requests with `x-claude-code-agent-id` (and, nested,
+/// `x-claude-code-parent-agent-id`), and its attribution block with `cc_is_subagent=true`.
+fn agent_of(req: &MessagesRequest, headers: &HeaderMap) -> AgentKind {
+    let header = ["x-claude-code-agent-id", "x-claude-code-parent-agent-id"]
+        .iter()
+        .any(|h| headers.get(*h).is_some_and(|v| !v.is_empty()));
+    let attribution = req.system.as_ref().is_some_and(|system| match &**system {
+        crate::anthropic::System::Text(text) => text.contains("cc_is_subagent=true"),
+        crate::anthropic::System::Blocks(blocks) => blocks
+            .first()
+            .is_some_and(|b| b.text.raw().contains("cc_is_subagent=true")),
+    });
+    if header || attribution {
+        AgentKind::Subagent
+    } else {
+        AgentKind::Main
+    }
+}

@@ -1,0 +1,138 @@
+//! Conditional rules (`when = { ... }`): requests with images, server tools, thinking, a long
+//! prompt or from a subagent each take their rule; the rest the name rules.
+
+use crate::harness::*;
+
+/// Backend `b0` (default), and one backend per condition, each its own fake.
+async fn gateway() -> (Gateway, Vec<Fake>) {
+    let mut fakes = Vec::new();
+    let mut text = String::from("active_profile = \"p\"\n");
+    for id in ["plain", "vision", "search", "think", "long", "sub"] {
+        let (addr, fake) = fake_upstream().await;
+        fakes.push(fake);
+        text.push_str(&format!(
+            "[[backends]]\nid = \"{id}\"\nkind = \"anthropic\"\nbase_url = \"http://{addr}\"\n"
+        ));
+    }
+    text.push_str(
+        r#"[profiles.p]
+default = { backend = "plain" }
+[[profiles.p.rules]]
+when = { images = true }
+targets = [{ backend = "vision" }]
+[[profiles.p.rules]]
+when = { server_tools = true }
+targets = [{ backend = "search" }]
+[[profiles.p.rules]]
+match = "*sonnet*"
+when = { thinking = true }
+targets = [{ backend = "think" }]
+[[profiles.p.rules]]
+when = { min_prompt_tokens = 2000 }
+targets = [{ backend = "long" }]
+[[profiles.p.rules]]
+when = { agent = "subagent" }
+targets = [{ backend = "sub" }]
+[[profiles.p.rules]]
+match = "claude-sonnet-4-5"
+targets = [{ backend = "plain" }]
+"#,
+    );
+    (Gateway::start(&text, &[]).await, fakes)
+}
+
+fn body(extra: &str, content: &str) -> String {
+    format!(
+        r#"{{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{{"role":"user","content":{content}}}]{extra}}}"#
+    )
+}
+
+#[tokio::test]
+async fn each_condition_takes_its_rule() {
+    let (gw, fakes) = gateway().await;
+    let image = r#"[{"type":"text","text":"what is this?"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]"#;
+    let in_tool_result = r#"[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]}]"#;
+    let long = format!("\"{}\"", "lorem ipsum dolor sit amet ".repeat(600));
+    let cases: Vec<(&str, String, Option<&str>, usize)> = vec![
+        ("plain", body("", "\"hello\""), None, 0),
+        ("an image", body("", image), None, 1),
+        (
+            "an image in a tool result",
+            body("", in_tool_result),
+            None,
+            1,
+        ),
+        (
+            "web search",
+            body(
+                r#","tools":[{"type":"web_search_20250305","name":"web_search"}]"#,
+                "\"news?\"",
+            ),
+            None,
+            2,
+        ),
+        (
+            "a custom tool only",
+            body(
+                r#","tools":[{"name":"Bash","input_schema":{"type":"object"}}]"#,
+                "\"ls\"",
+            ),
+            None,
+            0,
+        ),
+        (
+            "thinking",
+            body(
+                r#","thinking":{"type":"enabled","budget_tokens":1024}"#,
+                "\"hmm\"",
+            ),
+            None,
+            3,
+        ),
+        ("a long prompt", body("", &long), None, 4),
+        (
+            "a subagent (header)",
+            body("", "\"task\""),
+            Some("agent-7"),
+            5,
+        ),
+        (
+            "a subagent (attribution block)",
+            body(
+                r#","system":[{"type":"text","text":"x-anthropic-billing-header: cc_version=2.1.197; cc_entrypoint=sdk-cli; cc_is_subagent=true;"}]"#,
+                "\"task\"",
+            ),
+            None,
+            5,
+        ),
+    ];
+    for (what, request_body, agent, expected) in cases {
+        let before: Vec<usize> = fakes.iter().map(|f| f.seen().len()).collect();
+        fakes[expected].push(Reply::Json(200, message_json("ok")));
+        let mut request = gw.post("/v1/messages").body(request_body);
+        if let Some(agent) = agent {
+            request = request.header("x-claude-code-agent-id", agent);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{what}");
+        let after: Vec<usize> = fakes.iter().map(|f| f.seen().len()).collect();
+        let reached: Vec<usize> = (0..fakes.len()).filter(|&i| after[i] > before[i]).collect();
+        assert_eq!(reached, vec![expected], "{what} went to the wrong backend");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_condition_is_refused_with_its_line() {
+    let text = "active_profile = \"p\"\n[[backends]]\nid = \"b\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1:1\"\n[profiles.p]\n[[profiles.p.rules]]\nwhen = { colour = \"red\" }\ntargets = [{ backend = \"b\" }]\n";
+    let err = switchyard_core::config::parse(text, std::path::Path::new("c.toml")).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("colour") && message.contains("line 8"),
+        "{message}"
+    );
+    let text = text.replace("colour = \"red\"", "agent = \"boss\"");
+    let message = switchyard_core::config::parse(&text, std::path::Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("boss"), "{message}");
+}
