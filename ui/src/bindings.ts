@@ -895,7 +895,11 @@ model?: string | null;
 /**
  * Share of traffic among a route's targets (default 1); only with `strategy = "weighted"`.
  */
-weight?: number | null }
+weight?: number | null; 
+/**
+ * `false`: the model cannot read images, so a request with images skips this target.
+ */
+vision?: boolean | null }
 /**
  * The window's colours. `System` follows the desktop's light/dark setting.
  */

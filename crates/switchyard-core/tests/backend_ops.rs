@@ -292,7 +292,8 @@ async fn renaming_moves_the_key_and_requests_still_authenticate() {
         Some(RouteSpec::Target(switchyard_core::config::TargetSpec {
             backend: "anthropic".into(),
             model: None,
-            weight: None
+            weight: None,
+            vision: None,
         }))
     );
     assert_eq!(

@@ -177,6 +177,7 @@ targets = [{ backend = "cloud", model = "claude-haiku-4-5" }]
         backend: "ollama".into(),
         model: Some(model.into()),
         weight: None,
+        vision: None,
     };
     assert_eq!(
         view.rules[0].route.targets,

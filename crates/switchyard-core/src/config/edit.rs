@@ -609,6 +609,7 @@ mod tests {
             backend: backend.into(),
             model: model.map(Into::into),
             weight: None,
+            vision: None,
         }
     }
 
@@ -935,6 +936,7 @@ mod tests {
                         default: Some(RouteSpec::Route {
                             targets: vec![TargetSpec {
                                 weight: Some(n as u32 % 5 + 1),
+                                vision: None,
                                 ..target("ollama", None)
                             }],
                             fallbacks: vec![target("anthropic", None)],

@@ -247,4 +247,7 @@ pub struct TargetSpec {
     /// Share of traffic among a route's targets (default 1); only with `strategy = "weighted"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+    /// `false`: the model cannot read images, so a request with images skips this target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vision: Option<bool>,
 }

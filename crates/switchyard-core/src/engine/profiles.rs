@@ -132,6 +132,7 @@ pub fn profile_of(
                     Strategy::Weighted => t.weight,
                     Strategy::Ordered => None,
                 },
+                vision: t.vision,
             })
             .collect()
     };
@@ -143,6 +144,7 @@ pub fn profile_of(
                 backend: t.backend.clone(),
                 model: t.model.clone().filter(|m| !m.trim().is_empty()),
                 weight: None,
+                vision: t.vision,
             })
             .collect()
     };

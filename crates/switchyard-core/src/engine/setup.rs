@@ -118,6 +118,7 @@ fn with_families(mut view: ProfileView, backend: &str, models: &FamilyModels) ->
                 backend: backend.to_owned(),
                 model: Some(model.clone()),
                 weight: None,
+                vision: None,
             }],
             fallbacks: Vec::new(),
         };
@@ -277,6 +278,7 @@ mod tests {
             backend: backend.into(),
             model: Some(model.into()),
             weight: None,
+            vision: None,
         }
     }
 

@@ -103,10 +103,20 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     }
     let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
     let mut last_error = None;
+    // Asked only when a target says its model cannot read images.
+    let mut has_images = None;
+    let mut blind = Vec::new();
     'targets: for attempt in &attempts {
         let Some(backend) = config.backend(&attempt.backend) else {
             continue;
         };
+        if attempt.vision == Some(false)
+            && *has_images
+                .get_or_insert_with(|| request_facts(&req, &inbound.headers, false).images)
+        {
+            blind.push(format!("{}/{}", backend.id, attempt.model));
+            continue;
+        }
         // A backend over its hard budget is skipped: the route's fallbacks may answer.
         if let Some(refusal) = over_budget(Scope::Backend(&backend.id)) {
             last_error = Some(refusal);
@@ -168,6 +178,14 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                 }
             }
         }
+    }
+    if last_error.is_none() && !blind.is_empty() {
+        let error = ApiError::invalid_request(format!(
+            "the request has images, and the models {model:?} is routed to cannot read them ({}, marked vision = false); add a rule with when = {{ images = true }} that sends such requests to a vision model",
+            blind.join(", "),
+            model = req.model,
+        ));
+        return fail(recorder, error);
     }
     let error = last_error.unwrap_or_else(|| {
         ApiError::new(

@@ -124,6 +124,8 @@ pub struct Attempt {
     /// The model name to send upstream.
     pub model: String,
     pub is_fallback: bool,
+    /// `Some(false)`: the target's model cannot read images.
+    pub vision: Option<bool>,
 }
 
 /// The ordered attempts for a request: the route's targets (in the order written, or in a
@@ -168,6 +170,7 @@ pub fn plan(
             .clone()
             .unwrap_or_else(|| requested_model.to_owned()),
         is_fallback,
+        vision: t.vision,
     };
     let (ready, cooling): (Vec<_>, Vec<_>) = ordered
         .into_iter()

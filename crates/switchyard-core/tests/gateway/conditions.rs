@@ -136,3 +136,83 @@ async fn an_unknown_condition_is_refused_with_its_line() {
         .to_string();
     assert!(message.contains("boss"), "{message}");
 }
+
+/// A target marked `vision = false` is skipped for a request with images; when no target is
+/// left, a 400 names the model and says how to route images.
+#[tokio::test]
+async fn a_blind_target_is_skipped_for_images() {
+    let (blind, blind_fake) = fake_upstream().await;
+    let (sees, sees_fake) = fake_upstream().await;
+    let text = format!(
+        "active_profile = \"p\"\n[[backends]]\nid = \"blind\"\nkind = \"anthropic\"\nbase_url = \"http://{blind}\"\n[[backends]]\nid = \"sees\"\nkind = \"anthropic\"\nbase_url = \"http://{sees}\"\n[profiles.p]\ndefault = {{ targets = [{{ backend = \"blind\", model = \"coder\", vision = false }}], fallbacks = [{{ backend = \"sees\", model = \"vl\" }}] }}\n[[profiles.p.rules]]\nmatch = \"claude-haiku-4-5\"\ntargets = [{{ backend = \"blind\", model = \"coder\", vision = false }}]\n"
+    );
+    let gw = Gateway::start(&text, &[]).await;
+    let image = r#"[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]"#;
+
+    sees_fake.push(Reply::Json(200, message_json("a cat")));
+    let response = gw
+        .post("/v1/messages")
+        .body(body("", image))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        blind_fake.seen().is_empty(),
+        "the blind target got the image"
+    );
+    assert_eq!(sees_fake.seen().len(), 1);
+    // Text still goes to the first target.
+    blind_fake.push(Reply::Json(200, message_json("ok")));
+    let response = gw
+        .post("/v1/messages")
+        .body(body("", "\"hi\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(blind_fake.seen().len(), 1);
+
+    let haiku = body("", image).replace("claude-sonnet-4-5", "claude-haiku-4-5");
+    let response = gw.post("/v1/messages").body(haiku).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("claude-haiku-4-5")
+            && message.contains("images = true")
+            && message.contains("blind/coder"),
+        "{message}"
+    );
+    assert_eq!(blind_fake.seen().len(), 1);
+}
+
+/// Web search is Anthropic's: an OpenAI-style backend gets the request without it (and still
+/// answers), the custom tools intact.
+#[tokio::test]
+async fn server_tools_never_reach_a_translating_backend() {
+    let (up, fake) = fake_upstream().await;
+    fake.push(Reply::Json(
+        200,
+        r#"{"id":"c1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"No search here"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":4}}"#.into(),
+    ));
+    let text = format!(
+        "active_profile = \"p\"\n[[backends]]\nid = \"oa\"\nkind = \"openai_chat\"\nbase_url = \"http://{up}/v1\"\n[profiles.p]\ndefault = {{ backend = \"oa\", model = \"m\" }}\n"
+    );
+    let gw = Gateway::start(&text, &[]).await;
+    let request = body(
+        r#","tools":[{"type":"web_search_20250305","name":"web_search","max_uses":3},{"name":"Bash","input_schema":{"type":"object","properties":{"command":{"type":"string"}}}}]"#,
+        "\"what's new?\"",
+    );
+    let response = gw.post("/v1/messages").body(request).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let sent: serde_json::Value = serde_json::from_slice(&fake.seen()[0].body).unwrap();
+    let names: Vec<&str> = sent["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Bash"]);
+}
