@@ -1,6 +1,7 @@
 //! Time of `estimate_request_tokens` on the Claude-Code-sized fixture (~89 KB), the cost the
 //! count_tokens endpoint and the context guard add to a request; and, for scale, the typed
-//! parse and the whole OpenAI translation of that request.
+//! parse and the whole OpenAI translation of that request; the tokenizer's cost past the
+//! count cache (a text seen for the first time), and the memory it keeps resident.
 //! Run: `cargo bench -p switchyard-core --bench tokens_estimate`.
 
 use std::error::Error;
@@ -22,11 +23,17 @@ fn main() -> Result<(), Box<dyn Error>> {
     let body = std::fs::read_to_string(path)?;
     let req: MessagesRequest = serde_json::from_str(&body)?;
 
+    let rss_before = vm_rss_kib();
     let started = Instant::now();
     black_box(count_text_tokens("warm up"));
+    let elapsed = started.elapsed();
+    // What the tokenizer keeps resident (the table over the compiled-in vocabulary, the pages
+    // of the vocabulary read to build it, the pre-tokenizer regex): `switchyard serve` pays it
+    // when a translating backend is configured.
     println!(
-        "first use (builds the o200k vocabulary): {:?}",
-        started.elapsed()
+        "first use (builds the o200k table): {elapsed:?}, VmRSS {} -> {} KiB",
+        rss_before.unwrap_or(0),
+        vm_rss_kib().unwrap_or(0)
     );
 
     report("Claude Code request", body.len(), || {
@@ -100,6 +107,19 @@ fn main() -> Result<(), Box<dyn Error>> {
     report("100 KB run without whitespace", run.len(), || {
         black_box(count_text_tokens(black_box(&run)));
     });
+    // The tokenizer itself, past the cache: a text never seen before (a new turn, a new tool
+    // result) is encoded in full. A fresh prefix per run makes every run a cache miss.
+    for (what, text) in [
+        ("the Claude Code request's JSON as text", body.as_str()),
+        ("100 KB run without whitespace", run.as_str()),
+    ] {
+        let mut runs = 0u64;
+        report(&format!("uncached count of {what}"), text.len(), || {
+            runs += 1;
+            let fresh = format!("{runs} {text}");
+            black_box(count_text_tokens(black_box(&fresh)));
+        });
+    }
     Ok(())
 }
 
@@ -122,6 +142,13 @@ fn long_conversation(body: &str, turns: usize) -> Result<bytes::Bytes, Box<dyn E
         ]}));
     }
     Ok(bytes::Bytes::from(serde_json::to_vec(&request)?))
+}
+
+/// This process's resident size, from `/proc/self/status` (Linux only).
+fn vm_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// `BENCH_CASES` (optional): run only the measurements whose name contains it.

@@ -1,14 +1,20 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use tiktoken_rs::CoreBPE;
-
+use super::o200k::O200k;
 use crate::anthropic::{JsonString, RawJson};
 
 /// o200k_base rather than cl100k_base: it is the closer of the two to Claude's tokenizer on
-/// our fixtures (see `docs/TOKEN-ESTIMATE.md`), and its vocabulary ships inside `tiktoken-rs`
-/// (`include_str!`), so nothing is fetched at run time. Building it takes ~100 ms, hence once.
-static BPE: LazyLock<Option<CoreBPE>> = LazyLock::new(|| tiktoken_rs::o200k_base().ok());
+/// our fixtures (see `docs/TOKEN-ESTIMATE.md`). Its vocabulary is compiled into the binary
+/// (`o200k.rs`), so nothing is fetched at run time; building the table over it takes ~10 ms
+/// and the tokenizer keeps ~7 MB resident, hence once.
+static BPE: LazyLock<Option<O200k>> = LazyLock::new(|| match O200k::new() {
+    Ok(bpe) => Some(bpe),
+    Err(error) => {
+        tracing::error!(%error, "counting characters instead of o200k tokens");
+        None
+    }
+});
 
 /// Claude's tokenizer yields more tokens than o200k on the same text; the ratio measured on
 /// our fixtures is applied so that the estimate errs on the high side (the context guard
@@ -58,15 +64,13 @@ pub fn count_raw_json_tokens(raw: &RawJson) -> u64 {
 
 fn raw_count(text: &str) -> u64 {
     match BPE.as_ref() {
-        Some(bpe) => chunks(text)
-            .map(|chunk| bpe.encode_ordinary(chunk).len() as u64)
-            .sum(),
+        Some(bpe) => chunks(text).map(|chunk| bpe.count(chunk) as u64).sum(),
         None => (text.chars().count() as u64).div_ceil(FALLBACK_CHARS_PER_TOKEN),
     }
 }
 
-/// Make the vocabulary ready (it takes a few hundred ms): call once at start-up, off the
-/// request path.
+/// Make the vocabulary ready (it takes a few ms): call once at start-up, off the request
+/// path.
 pub fn warm_up() {
     let _ = count_text_tokens("warm up");
 }
@@ -113,7 +117,7 @@ const MAX_RUN_BYTES: usize = 256;
 
 /// Consecutive slices of `text` covering it exactly: words gathered up to [`CHUNK_BYTES`],
 /// words longer than [`MAX_RUN_BYTES`] split on char boundaries.
-fn chunks(text: &str) -> impl Iterator<Item = &str> {
+pub(super) fn chunks(text: &str) -> impl Iterator<Item = &str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut end = 0;
@@ -150,8 +154,7 @@ fn chunks(text: &str) -> impl Iterator<Item = &str> {
 /// Raw o200k count, for the measurement in `docs/TOKEN-ESTIMATE.md`.
 #[cfg(test)]
 pub(crate) fn o200k_raw(text: &str) -> u64 {
-    BPE.as_ref()
-        .map_or(0, |bpe| bpe.encode_ordinary(text).len() as u64)
+    BPE.as_ref().map_or(0, |bpe| bpe.count(text) as u64)
 }
 
 #[cfg(test)]
@@ -207,9 +210,7 @@ mod tests {
     #[test]
     fn long_runs_still_count_close_to_whole_text() {
         let text = "abcdefghijklmnopqrstuvwxyz".repeat(100);
-        let whole = BPE
-            .as_ref()
-            .map_or(0, |b| b.encode_ordinary(&text).len() as u64);
+        let whole = o200k_raw(&text);
         let pieces: Vec<&str> = chunks(&text).collect();
         let chunked: u64 = pieces.iter().map(|p| o200k_raw(p)).sum();
         let cuts = pieces.len() as u64 - 1;

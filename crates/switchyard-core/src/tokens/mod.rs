@@ -2,7 +2,8 @@
 //! overflowing prompt into Anthropic's `prompt is too long` error before a local engine
 //! silently truncates it.
 //!
-//! - `bpe`: the BPE tokenizer, loaded once, compiled into the binary.
+//! - `bpe`: the text count (o200k scaled to Claude), cached by content.
+//! - `o200k`: the o200k_base tokenizer, its vocabulary compiled into the binary.
 //! - `image`: Anthropic's image-size formula, reading dimensions from the base64 header.
 //! - `estimate`: the whole-request estimate ([`estimate_request_tokens`]).
 //! - `context`: clamping `max_tokens` to the window ([`check_context`]).
@@ -13,6 +14,7 @@ mod bpe;
 mod context;
 mod estimate;
 mod image;
+mod o200k;
 
 pub use bpe::{count_text_tokens, warm_up};
 pub use context::{MIN_OUTPUT_TOKENS, check_context, safety_margin};
