@@ -5,8 +5,8 @@
 //! the gateway (the real `Engine`, on its own runtime, with the real router, guard, routing
 //! and relay), one request of each per pair, in alternating order; the table gives percentiles
 //! of the per-pair difference. Then the release `switchyard` binary, when built next to this
-//! bench, is started as a separate process: the same measurement for small bodies, and its
-//! VmRSS idle after startup and after a few hundred requests (pass-through only), then with a
+//! bench, is started as a separate process: the same measurement, and its VmRSS idle after
+//! startup and after a few thousand requests (pass-through only), then with a
 //! translating backend: its idle VmRSS (the tokenizer vocabulary is built at start) and the
 //! translated rows again, through the separate process.
 //!
@@ -680,20 +680,9 @@ fn main() -> Result<(), BoxError> {
                 gateway: format!("http://{}/v1/messages", served.addr),
                 direct_end: MESSAGE_STOP,
             });
-            let cases: Vec<Case> = all_cases().into_iter().filter(|c| !c.large).collect();
-            let rows = run_cases(&client_rt, "serve", endpoints.clone(), &bodies, &cases)?;
-            // A few large bodies too, so the "after requests" RSS has seen them.
-            run_cases(
-                &client_rt,
-                "serve",
-                endpoints,
-                &bodies,
-                &[Case {
-                    stream: true,
-                    large: true,
-                    concurrency: 16,
-                }],
-            )?;
+            // Every case, the Claude-Code-sized bodies included (the "after requests" RSS
+            // has seen them).
+            let rows = run_cases(&client_rt, "serve", endpoints, &bodies, &all_cases())?;
             std::thread::sleep(Duration::from_secs(2));
             let (after_rss, peak) = memory_kib(pid)?;
             print_table(
