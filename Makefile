@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run serve build test test-rust test-real lint bench deps-build deps-test clean help
+.PHONY: run serve build test test-rust test-real lint bench fuzz soak deps-build deps-test clean help
 
 help:
 	@echo "make run       install what is missing, build the desktop app and start it (gateway included)"
@@ -11,6 +11,8 @@ help:
 	@echo "make test      install test dependencies, run every test suite, print a summary"
 	@echo "make test-real the opt-in suite against a real local model (llama.cpp; slow first time)"
 	@echo "make bench     benchmarks (results go to docs/PERFORMANCE.md by hand)"
+	@echo "make fuzz      the fuzz targets, 1,000,000 inputs each (FUZZ_CASES), release mode"
+	@echo "make soak      256 streaming clients through switchyard serve for 60 s (SOAK_SECS), then upstream failures"
 	@echo "make lint      cargo fmt --check and clippy -D warnings"
 
 deps-build:
@@ -37,6 +39,12 @@ lint:
 
 bench:
 	@scripts/bench.sh
+
+fuzz:
+	@scripts/fuzz.sh
+
+soak:
+	@scripts/soak.sh
 
 test-real:
 	@scripts/test-real.sh

@@ -27,6 +27,16 @@ impl Default for Script {
     }
 }
 
+/// A streamed request whose last user message contains this gets a stream that dies
+/// mid-answer: the first events, then the connection is dropped (no `message_delta`, no
+/// `message_stop`), as an upstream that crashes or loses its network does. For the gateway's
+/// soak test (a non-streamed request is answered as usual).
+pub const CUT_MARKER: &str = "[fake-upstream: cut the stream]";
+
+/// How many events a cut stream sends before dying: `message_start`, `ping`,
+/// `content_block_start` and the first text delta.
+pub const CUT_AFTER_EVENTS: usize = 4;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Text(String),
@@ -224,6 +234,26 @@ mod tests {
         );
         let no_tools = request(r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#);
         assert_eq!(script.reply(&no_tools), Reply::Text(script.text.clone()));
+    }
+
+    #[test]
+    fn the_cut_marker_is_found_in_the_last_user_message_only() {
+        let text = format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"go {CUT_MARKER}"}}]}}"#
+        );
+        assert!(request(&text).last_user_text_contains(CUT_MARKER));
+        let blocks = format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t","content":"x"}},{{"type":"text","text":"{CUT_MARKER}"}}]}}]}}"#
+        );
+        assert!(request(&blocks).last_user_text_contains(CUT_MARKER));
+        let earlier = format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":"{CUT_MARKER}"}},{{"role":"assistant","content":"ok"}}]}}"#
+        );
+        assert!(!request(&earlier).last_user_text_contains(CUT_MARKER));
+        assert!(
+            !request(r#"{"model":"m","messages":[{"role":"user","content":"go"}]}"#)
+                .last_user_text_contains(CUT_MARKER)
+        );
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The HTTP side: `/v1/messages` (JSON or SSE), `/v1/messages/count_tokens`, `/v1/models`, and
 //! `/__fake/stats`, the counters a test reads to check what reached the upstream.
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -10,10 +9,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures::StreamExt;
 use serde::Serialize;
 
 use crate::script::{self, Script};
 use crate::wire::{ErrorEnvelope, Request, TokenCount};
+
+/// How long a cut stream waits after its first events before it dies.
+const CUT_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The model ids `GET /v1/models` lists.
 pub const MODELS: &[&str] = &["claude-sonnet-4-5", "claude-haiku-4-5"];
@@ -46,6 +49,8 @@ pub struct Stats {
     pub leaked_authorization: u64,
     pub models: Vec<String>,
     pub largest_body: usize,
+    /// Streams cut mid-answer on purpose ([`script::CUT_MARKER`]).
+    pub cut_streams: u64,
 }
 
 struct Shared {
@@ -222,10 +227,11 @@ async fn messages(
             );
         }
     };
-    let mut chunks = Vec::with_capacity(events.len());
+    let cut = req.last_user_text_contains(script::CUT_MARKER);
+    let mut chunks = Vec::with_capacity(events.len() + 1);
     for event in &events {
         match event.to_sse() {
-            Ok(bytes) => chunks.push(Ok::<_, Infallible>(Bytes::from(bytes))),
+            Ok(bytes) => chunks.push(Ok::<_, std::io::Error>(Bytes::from(bytes))),
             Err(err) => {
                 return error(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -235,12 +241,28 @@ async fn messages(
             }
         }
     }
+    let headers = [
+        (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    if !cut {
+        return (headers, Body::from_stream(futures::stream::iter(chunks))).into_response();
+    }
+    shared.stats().cut_streams += 1;
+    chunks.truncate(script::CUT_AFTER_EVENTS);
+    // The first events go out (hyper flushes while the body waits), then the body fails and
+    // hyper drops the connection mid-stream. Failing at once instead would drop the events
+    // still in hyper's buffer too: the gateway would see a refused request, not a cut stream.
+    let die = futures::stream::once(async {
+        tokio::time::sleep(CUT_DELAY).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "fake-upstream: the stream is cut on purpose",
+        ))
+    });
     (
-        [
-            (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        Body::from_stream(futures::stream::iter(chunks)),
+        headers,
+        Body::from_stream(futures::stream::iter(chunks).chain(die)),
     )
         .into_response()
 }

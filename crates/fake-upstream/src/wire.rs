@@ -35,6 +35,9 @@ pub enum Block {
         #[serde(default)]
         is_error: bool,
     },
+    Text {
+        text: String,
+    },
     #[serde(other)]
     Other,
 }
@@ -59,10 +62,23 @@ impl Request {
                         tool_use_id,
                         is_error,
                     } => Some((tool_use_id.as_str(), *is_error)),
-                    Block::Other => None,
+                    Block::Text { .. } | Block::Other => None,
                 })
                 .collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// Whether the last message is the user's and its text contains `needle`.
+    pub fn last_user_text_contains(&self, needle: &str) -> bool {
+        match self.messages.last() {
+            Some(Message { role, content }) if role == "user" => match content {
+                Content::Text(text) => text.contains(needle),
+                Content::Blocks(blocks) => blocks
+                    .iter()
+                    .any(|b| matches!(b, Block::Text { text } if text.contains(needle))),
+            },
+            _ => false,
         }
     }
 

@@ -5,10 +5,10 @@
 //! the gateway (the real `Engine`, on its own runtime, with the real router, guard, routing
 //! and relay), one request of each per pair, in alternating order; the table gives percentiles
 //! of the per-pair difference. Then the release `switchyard` binary, when built next to this
-//! bench, is started as a separate process: the same measurement for small bodies, and its
-//! VmRSS idle after startup and after a few hundred requests (pass-through only), and idle
-//! with a translating backend (whose tokenizer vocabulary is built at start) before and after
-//! one count_tokens request.
+//! bench, is started as a separate process: the same measurement, and its VmRSS idle after
+//! startup and after a few thousand requests (pass-through only), then with a translating
+//! backend: its idle VmRSS (the tokenizer vocabulary is built at start) before and after one
+//! count_tokens request, and the translated rows again, through the separate process.
 //!
 //! The translated path is measured the same way against a fixed OpenAI-style upstream
 //! (`openai_fake`): direct is the same body posted to it, so the difference is what the
@@ -417,7 +417,7 @@ fn pairs_for(case: Case) -> usize {
 
 /// `BENCH_CASES` (optional) keeps only the cases whose "section label" contains one of its
 /// comma-separated words, e.g. `BENCH_CASES="translated stream"` or `BENCH_CASES=CC-sized`;
-/// sections are `pass-through`, `translated` and `serve`.
+/// sections are `pass-through`, `translated`, `serve` and `serve-translated`.
 fn selected(section: &str, label: &str) -> bool {
     let Ok(filter) = std::env::var("BENCH_CASES") else {
         return true;
@@ -682,20 +682,9 @@ fn main() -> Result<(), BoxError> {
                 gateway: format!("http://{}/v1/messages", served.addr),
                 direct_end: MESSAGE_STOP,
             });
-            let cases: Vec<Case> = all_cases().into_iter().filter(|c| !c.large).collect();
-            let rows = run_cases(&client_rt, "serve", endpoints.clone(), &bodies, &cases)?;
-            // A few large bodies too, so the "after requests" RSS has seen them.
-            run_cases(
-                &client_rt,
-                "serve",
-                endpoints,
-                &bodies,
-                &[Case {
-                    stream: true,
-                    large: true,
-                    concurrency: 16,
-                }],
-            )?;
+            // Every case, the Claude-Code-sized bodies included (the "after requests" RSS
+            // has seen them).
+            let rows = run_cases(&client_rt, "serve", endpoints, &bodies, &all_cases())?;
             std::thread::sleep(Duration::from_secs(2));
             let (after_rss, peak) = memory_kib(pid)?;
             print_table(
@@ -746,6 +735,26 @@ fn main() -> Result<(), BoxError> {
             {
                 missed += 1;
             }
+            // The same process translating: the in-process rows above, as a separate process.
+            let rows = run_cases(
+                &client_rt,
+                "serve-translated",
+                Arc::new(Endpoints {
+                    direct: format!("http://{openai_addr}/v1/chat/completions"),
+                    gateway: format!("http://{}/v1/messages", served.addr),
+                    direct_end: openai_fake::DONE,
+                }),
+                &translated_bodies,
+                &all_cases(),
+            )?;
+            print_table(
+                "Added latency, release `switchyard serve` process (translated to OpenAI Chat Completions):",
+                &rows,
+            );
+            missed += rows
+                .iter()
+                .filter(|r| r.label.contains("CC-sized") && r.added[0] > TARGET_TRANSLATED_P50_US)
+                .count();
             drop(served);
         }
     }

@@ -46,7 +46,9 @@ pub fn top_level_fields_with<const N: usize>(
         }
         let key_end = string_end(body, i)?;
         let key = &body[i + 1..key_end - 1];
-        if key.contains(&b'\\') {
+        // An escaped key may spell a wanted one; a raw control character makes the body
+        // invalid JSON: serde decides both.
+        if key.iter().any(|&b| b == b'\\' || b < 0x20) {
             return None;
         }
         i = skip_ws(body, key_end);

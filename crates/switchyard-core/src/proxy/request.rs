@@ -400,4 +400,17 @@ mod tests {
             err.message
         );
     }
+
+    #[test]
+    fn a_raw_control_character_in_any_key_is_refused_like_serde_does() {
+        let body = "{\"model\":\"m\",\"max_tokens\":8,\"x\u{1}y\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        assert!(serde_json::from_str::<serde_json::Value>(body).is_err());
+        assert!(parse_request(body.as_bytes()).is_err());
+        if let Ok(req) = parse(body) {
+            assert!(
+                req.full().is_err(),
+                "typed field by field past an invalid key"
+            );
+        }
+    }
 }

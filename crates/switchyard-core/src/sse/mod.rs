@@ -39,6 +39,11 @@ pub const MAX_EVENT_BYTES: usize = 16 << 20;
 /// anywhere, get back every event completed so far. Each byte is scanned once, and an event
 /// past `max` bytes is an error (then nothing more is read). `eventsource-stream`, used before,
 /// re-scanned its whole buffer for every chunk and had no bound.
+///
+/// The outcome does not depend on how the bytes were split: the limit applies to the same sum
+/// (the line being read, plus the event's data and name so far) whether a line ends inside a
+/// chunk or is still open at its end, and the events a chunk completed before an error are
+/// returned, the error on the next call.
 pub struct SseDecoder {
     /// Bytes of the line being read (no line end yet).
     line: Vec<u8>,
@@ -49,6 +54,8 @@ pub struct SseDecoder {
     at_start: bool,
     max: usize,
     failed: bool,
+    /// An error met after events in the same chunk: those go out first, it on the next call.
+    deferred: Option<SseError>,
 }
 
 impl Default for SseDecoder {
@@ -71,11 +78,21 @@ impl SseDecoder {
             at_start: true,
             max,
             failed: false,
+            deferred: None,
         }
+    }
+
+    /// Bytes held for the event being read (its line, data and name): after `feed` returns,
+    /// never more than the limit. The fuzz tests check it; nothing else needs it.
+    pub fn buffered(&self) -> usize {
+        self.line.len() + self.data.len() + self.event.len()
     }
 
     /// Push `chunk` and return the events it completed.
     pub fn feed(&mut self, mut chunk: &[u8]) -> Result<Vec<SseEvent>, SseError> {
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
         let mut out = Vec::new();
         if self.failed {
             return Ok(out);
@@ -86,8 +103,9 @@ impl SseDecoder {
         }
         while let Some(end) = chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
             self.line.extend_from_slice(&chunk[..end]);
-            self.end_line(&mut out)
-                .inspect_err(|_| self.failed = true)?;
+            if let Err(err) = self.end_line(&mut out) {
+                return self.fail(err, out);
+            }
             let crlf = chunk[end] == b'\r' && chunk.get(end + 1) == Some(&b'\n');
             if chunk[end] == b'\r' && end + 1 == chunk.len() {
                 self.after_cr = true;
@@ -95,29 +113,56 @@ impl SseDecoder {
             chunk = &chunk[end + if crlf { 2 } else { 1 }..];
         }
         self.line.extend_from_slice(chunk);
-        if self.line.len() + self.data.len() > self.max {
-            self.failed = true;
-            self.line = Vec::new();
-            self.data = String::new();
-            return Err(SseError::TooLarge(self.max));
+        if self.buffered() > self.max {
+            return self.fail(SseError::TooLarge(self.max), out);
         }
         Ok(out)
+    }
+
+    /// Stop reading for good and let go of what is held. Events completed before the error
+    /// are not lost: they are returned now, and the error on the next call.
+    fn fail(&mut self, err: SseError, out: Vec<SseEvent>) -> Result<Vec<SseEvent>, SseError> {
+        self.failed = true;
+        self.line = Vec::new();
+        self.data = String::new();
+        self.event = String::new();
+        if out.is_empty() {
+            Err(err)
+        } else {
+            self.deferred = Some(err);
+            Ok(out)
+        }
     }
 
     /// The upstream ended: an event still missing its blank line counts (some servers end
     /// with `data: [DONE]\n`).
     pub fn finish(&mut self) -> Result<Vec<SseEvent>, SseError> {
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
         let mut out = Vec::new();
         if !self.failed {
-            if !self.line.is_empty() {
-                self.end_line(&mut out)?;
+            // Ending a line that is not blank completes no event, so an error here has
+            // nothing to hold back.
+            let ended = if self.line.is_empty() {
+                Ok(())
+            } else {
+                self.end_line(&mut out)
+            };
+            if let Err(err) = ended.and_then(|()| self.end_line(&mut out)) {
+                return self.fail(err, out);
             }
-            self.end_line(&mut out)?;
         }
         Ok(out)
     }
 
     fn end_line(&mut self, out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        // The sum `feed` checks for a line still open, now for the whole line: a line that
+        // ends inside a chunk must not pass where the same line split across chunks fails.
+        // (What the line adds to the data or name is less than the line, so it stays within.)
+        if self.buffered() > self.max {
+            return Err(SseError::TooLarge(self.max));
+        }
         let bytes = std::mem::take(&mut self.line);
         let mut line = std::str::from_utf8(&bytes)?;
         if self.at_start {
@@ -139,9 +184,6 @@ impl SseDecoder {
             match field {
                 "event" => value.clone_into(&mut self.event),
                 "data" => {
-                    if self.data.len() + value.len() > self.max {
-                        return Err(SseError::TooLarge(self.max));
-                    }
                     self.data.push_str(value);
                     self.data.push('\n');
                 }
@@ -315,6 +357,35 @@ mod tests {
             decoder.feed(lines.as_bytes()),
             Err(SseError::TooLarge(1024))
         ));
+    }
+
+    /// Found by the fuzz tests (tests/fuzz.rs): the outcome used to depend on the chunking.
+    #[test]
+    fn the_chunking_changes_neither_the_events_nor_the_limit() {
+        // Events completed before an error in the same chunk were dropped with it.
+        let bytes = b"data: 1\n\ndata: \xff\n\n";
+        let mut decoder = SseDecoder::new();
+        let events = decoder.feed(bytes).unwrap();
+        assert_eq!(events.len(), 1, "the event before the bad line");
+        assert!(matches!(decoder.feed(b""), Err(SseError::Utf8(_))));
+        assert!(decoder.finish().unwrap().is_empty());
+        // A line over the limit passed when it ended inside one chunk (only data was counted,
+        // without its field name), and failed when split.
+        let line = format!("data:{}\n\n", "x".repeat(30));
+        for cut in [0, 10, line.len()] {
+            let mut decoder = SseDecoder::with_limit(32);
+            let first = decoder.feed(&line.as_bytes()[..cut]);
+            let second = decoder.feed(&line.as_bytes()[cut..]);
+            let finish = decoder.finish();
+            assert!(
+                first.is_err() || second.is_err() || finish.is_err(),
+                "a 35-byte line passed a 32-byte limit, cut at {cut}"
+            );
+        }
+        // So did an event name (not counted at all).
+        let mut decoder = SseDecoder::with_limit(32);
+        let name = format!("event: {}\ndata: 1\n\n", "n".repeat(40));
+        assert!(decoder.feed(name.as_bytes()).is_err());
     }
 
     #[test]

@@ -3,11 +3,15 @@ use super::{MAX_EVENT_BYTES, SseError};
 /// Splits a byte stream into newline-delimited records (Ollama's streaming format). Splitting
 /// on `\n` bytes never cuts a UTF-8 sequence, so records are whole whatever the chunking.
 /// Each byte is scanned once; a line past the limit is an error, then nothing more is read.
+/// As with [`super::SseDecoder`], the chunking changes nothing: a line is measured whole or
+/// not whole the same way, and the lines a chunk completed before an error are returned, the
+/// error on the next call.
 #[derive(Debug)]
 pub struct NdjsonDecoder {
     pending: Vec<u8>,
     max: usize,
     failed: bool,
+    deferred: Option<SseError>,
 }
 
 impl Default for NdjsonDecoder {
@@ -26,16 +30,30 @@ impl NdjsonDecoder {
             pending: Vec::new(),
             max,
             failed: false,
+            deferred: None,
         }
+    }
+
+    /// Bytes held for the line being read: after `feed` returns, never more than the limit.
+    /// The fuzz tests check it; nothing else needs it.
+    pub fn buffered(&self) -> usize {
+        self.pending.len()
     }
 
     /// Push `chunk`; return each complete non-blank line (without its newline).
     pub fn feed(&mut self, mut chunk: &[u8]) -> Result<Vec<Vec<u8>>, SseError> {
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
         let mut lines = Vec::new();
         if self.failed {
             return Ok(lines);
         }
         while let Some(pos) = chunk.iter().position(|&b| b == b'\n') {
+            // A line that ends in this chunk is held to the limit as one still open is.
+            if self.pending.len() + pos > self.max {
+                return self.fail(lines);
+            }
             if self.pending.is_empty() {
                 push_non_blank(&mut lines, &chunk[..pos]);
             } else {
@@ -46,20 +64,35 @@ impl NdjsonDecoder {
             chunk = &chunk[pos + 1..];
         }
         if self.pending.len() + chunk.len() > self.max {
-            self.failed = true;
-            self.pending = Vec::new();
-            return Err(SseError::TooLarge(self.max));
+            return self.fail(lines);
         }
         self.pending.extend_from_slice(chunk);
         Ok(lines)
     }
 
-    /// The stream ended: a last line without a trailing newline still counts.
-    pub fn finish(&mut self) -> Vec<Vec<u8>> {
+    /// Stop reading for good; the lines completed before the error are returned first.
+    fn fail(&mut self, lines: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>, SseError> {
+        self.failed = true;
+        self.pending = Vec::new();
+        let err = SseError::TooLarge(self.max);
+        if lines.is_empty() {
+            Err(err)
+        } else {
+            self.deferred = Some(err);
+            Ok(lines)
+        }
+    }
+
+    /// The stream ended: a last line without a trailing newline still counts. An error held
+    /// back by the last `feed` comes out here.
+    pub fn finish(&mut self) -> Result<Vec<Vec<u8>>, SseError> {
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
         let rest = std::mem::take(&mut self.pending);
         let mut lines = Vec::new();
         push_non_blank(&mut lines, &rest);
-        lines
+        Ok(lines)
     }
 }
 
@@ -87,7 +120,7 @@ mod tests {
             vec![b"{\"b\":2}".to_vec()]
         );
         assert!(decoder.feed(b"{\"c\":3}").unwrap().is_empty());
-        assert_eq!(decoder.finish(), vec![b"{\"c\":3}".to_vec()]);
+        assert_eq!(decoder.finish().unwrap(), vec![b"{\"c\":3}".to_vec()]);
     }
 
     #[test]
@@ -102,7 +135,15 @@ mod tests {
         }
         assert!(refused, "a 10 KB line passed a 1 KB limit");
         assert!(decoder.feed(b"\n{}\n").unwrap().is_empty());
-        assert!(decoder.finish().is_empty());
+        assert!(decoder.finish().unwrap().is_empty());
+        // A line over the limit is refused when it ends inside one chunk too (it used to pass
+        // unless split), and the lines before it in that chunk are still returned.
+        let mut decoder = NdjsonDecoder::with_limit(8);
+        assert_eq!(
+            decoder.feed(b"{}\n0123456789\n{}\n").unwrap(),
+            vec![b"{}".to_vec()]
+        );
+        assert!(decoder.finish().is_err());
         // Long but complete lines within the limit still pass.
         let mut decoder = NdjsonDecoder::with_limit(1024);
         let line = [b'y'; 1000];

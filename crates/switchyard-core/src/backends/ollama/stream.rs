@@ -167,25 +167,31 @@ impl OllamaStream {
     }
 }
 
+impl OllamaStream {
+    fn unreadable(&mut self, err: &crate::sse::SseError) {
+        self.builder.fail(&ApiError::new(
+            ErrorType::ApiError,
+            format!("Ollama's stream could not be read: {err}"),
+        ));
+    }
+}
+
 impl StreamTranslator for OllamaStream {
     /// The first call (even with no bytes) emits `message_start`.
     fn feed(&mut self, chunk: &[u8]) -> Vec<StreamEvent> {
         self.builder.start();
         match self.lines.feed(chunk) {
             Ok(lines) => lines.iter().for_each(|line| self.on_line(line)),
-            Err(err) if !self.builder.is_done() => self.builder.fail(&ApiError::new(
-                ErrorType::ApiError,
-                format!("Ollama's stream could not be read: {err}"),
-            )),
-            Err(_) => {}
+            Err(err) => self.unreadable(&err),
         }
         self.builder.drain()
     }
 
     fn finish(&mut self) -> Vec<StreamEvent> {
         self.builder.start();
-        for line in self.lines.finish() {
-            self.on_line(&line);
+        match self.lines.finish() {
+            Ok(lines) => lines.iter().for_each(|line| self.on_line(line)),
+            Err(err) => self.unreadable(&err),
         }
         if !self.builder.is_done() {
             self.builder.fail(&ApiError::new(
