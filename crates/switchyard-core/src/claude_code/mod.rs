@@ -4,12 +4,14 @@
 //! - `env`: which variables, and their shell/JSON renderings.
 //! - `settings`: editing `settings.json` (atomic, owner-only, other keys preserved) and
 //!   undoing only what Switchyard changed.
+//! - `file`: the error type, atomic write and JSON naming both of those share.
 //! - `record`: what Switchyard changed there (values before and written), kept next to it.
 //! - `conflicts`: settings and environment that would override or break the setup.
 //! - `status`: whether Claude Code goes through this gateway, for the app.
 
 mod conflicts;
 mod env;
+mod file;
 mod record;
 mod settings;
 mod status;
@@ -19,9 +21,10 @@ pub use env::{
     EnvOptions, MANAGED_VARS, ModelAliases, env_vars, profile_base_url, render_settings_env_block,
     render_shell_exports,
 };
+pub use file::ClaudeSettingsError;
 pub use record::record_path;
 pub use settings::{
-    ClaudeSettings, ClaudeSettingsError, ConfigureOutcome, RestoreOutcome, backup_path, configure,
+    ClaudeSettings, ConfigureOutcome, RestoreOutcome, backup_path, configure,
     default_settings_path, has_changes_to_restore, restore,
 };
 pub use status::{ClaudeCodeStatus, status};

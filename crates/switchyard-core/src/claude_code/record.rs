@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::env::MANAGED_VARS;
-use super::settings::{ClaudeSettingsError, json_kind, write_atomically};
+use super::file::{ClaudeSettingsError, json_kind, write_atomically};
 use crate::fsmode::FileMode;
 
 /// Where the record for `settings_path` is kept (it holds the token and any key it replaced,

@@ -3,7 +3,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::conflicts::{Conflict, conflicts};
-use super::settings::{ClaudeSettings, ClaudeSettingsError, has_changes_to_restore};
+use super::file::ClaudeSettingsError;
+use super::settings::{ClaudeSettings, has_changes_to_restore};
 
 /// Whether Claude Code goes through the gateway, as the app's Overview and setup checklist
 /// show it.
