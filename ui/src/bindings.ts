@@ -50,11 +50,12 @@ async claudeCodeEnv() : Promise<Result<ClaudeEnv, CommandError>> {
 }
 },
 /**
- * Copies the shell exports to the clipboard from the Rust side (also used by the tray).
+ * Copies the shell exports to the clipboard from the Rust side (also used by the tray); with
+ * a `profile`, those of a terminal that routes under it whatever the active one is.
  */
-async copyClaudeCodeEnv() : Promise<Result<null, CommandError>> {
+async copyClaudeCodeEnv(profile: string | null) : Promise<Result<null, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("copy_claude_code_env") };
+    return { status: "ok", data: await TAURI_INVOKE("copy_claude_code_env", { profile }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };

@@ -131,3 +131,26 @@ async fn a_saved_profile_keeps_its_rules_conditions() {
     );
     engine.shutdown().await;
 }
+
+/// The app's "Copy env for this profile": the exports of a terminal routed under it.
+#[tokio::test]
+async fn the_env_for_a_profile_points_at_its_base_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = start(dir.path()).await;
+    let env = engine.claude_env_for_profile("cloud").unwrap();
+    let base = env
+        .vars
+        .iter()
+        .find(|v| v.name == "ANTHROPIC_BASE_URL")
+        .unwrap();
+    assert_eq!(
+        base.value,
+        format!("http://{}/profiles/cloud", engine.listen_addr())
+    );
+    assert!(env.shell.contains("/profiles/cloud"));
+    assert!(matches!(
+        engine.claude_env_for_profile("work"),
+        Err(ProfileError::NotFound(name)) if name == "work"
+    ));
+    engine.shutdown().await;
+}

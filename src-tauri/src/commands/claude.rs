@@ -14,21 +14,25 @@ pub async fn claude_code_env(state: State<'_, SharedState>) -> CmdResult<ClaudeE
     Ok(state.engine.claude_env())
 }
 
-/// Copies the shell exports to the clipboard from the Rust side (also used by the tray).
+/// Copies the shell exports to the clipboard from the Rust side (also used by the tray); with
+/// a `profile`, those of a terminal that routes under it whatever the active one is.
 #[tauri::command]
 #[specta::specta]
 pub async fn copy_claude_code_env(
     app: tauri::AppHandle,
     state: State<'_, SharedState>,
+    profile: Option<String>,
 ) -> CmdResult<()> {
-    app.clipboard()
-        .write_text(state.engine.claude_env().shell)
-        .map_err(|e| {
-            CommandError::new(
-                ErrorKind::Unavailable,
-                format!("The clipboard is not available: {e}"),
-            )
-        })
+    let env = match profile {
+        Some(profile) => state.engine.claude_env_for_profile(&profile)?,
+        None => state.engine.claude_env(),
+    };
+    app.clipboard().write_text(env.shell).map_err(|e| {
+        CommandError::new(
+            ErrorKind::Unavailable,
+            format!("The clipboard is not available: {e}"),
+        )
+    })
 }
 
 #[tauri::command]

@@ -37,6 +37,8 @@ export interface FakeState {
   /** The engine's "last error": cleared by pause and resume, like the real one. */
   lastError: LastError | null;
   usageWarning: string | null;
+  /** What the last copy_claude_code_env put on the clipboard. */
+  copied?: string;
   /** This start wrote the default config (the setup checklist opens). */
   firstRun: boolean;
   /** Engines that answer discovery (only those at a URL no backend points to are "new"). */
@@ -358,6 +360,8 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     case "claude_code_env":
       return { vars: [{ name: "ANTHROPIC_BASE_URL", value: `http://${s.settings.listen_addr}` }, { name: "ANTHROPIC_AUTH_TOKEN", value: s.token }], shell: "" };
     case "copy_claude_code_env":
+      if (a.profile != null && !s.profiles[a.profile as string]) throw err("not_found", `There is no profile called “${a.profile}”.`);
+      s.copied = a.profile == null ? `export ANTHROPIC_BASE_URL='http://${s.settings.listen_addr}'` : `export ANTHROPIC_BASE_URL='http://${s.settings.listen_addr}/profiles/${a.profile}'`;
       return null;
     case "claude_code_status":
       return claudeStatus(s);

@@ -95,4 +95,12 @@ describe("Mapping", () => {
     await waitFor(() => expect(state.profiles.local.rules[1].pattern).toBe("*haiku-4*"));
     expect(state.profiles.local.rules[0].when).toEqual({ images: true, agent: "subagent", min_prompt_tokens: 20000 });
   });
+
+  it("copies the env of a terminal that always uses the profile on screen", async () => {
+    await ready();
+    await fireEvent.click(document.querySelector('[data-profile="cloud"]')!);
+    await waitFor(() => expect(document.querySelector('[data-profile="cloud"]')!.getAttribute("aria-selected")).toBe("true"));
+    await fireEvent.click(screen.getByTestId("copy-profile-env"));
+    await waitFor(() => expect(state.copied).toContain("/profiles/cloud"));
+  });
 });

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, ProfileError};
 use crate::claude_code::{self, ClaudeCodeStatus, ClaudeSettingsError, EnvOptions};
 
 /// The variables Claude Code needs, as a list and as shell exports to paste.
@@ -63,6 +63,16 @@ pub enum ClaudeCodeError {
     Engine(#[from] EngineError),
 }
 
+fn env_of(vars: Vec<(String, String)>) -> ClaudeEnv {
+    ClaudeEnv {
+        shell: claude_code::render_shell_exports(&vars),
+        vars: vars
+            .into_iter()
+            .map(|(name, value)| EnvVar { name, value })
+            .collect(),
+    }
+}
+
 impl Engine {
     /// `http://127.0.0.1:PORT`: what `ANTHROPIC_BASE_URL` must be.
     pub fn gateway_url(&self) -> String {
@@ -80,14 +90,20 @@ impl Engine {
 
     /// The same variables, for the app's "Copy env" and the window.
     pub fn claude_env(&self) -> ClaudeEnv {
-        let vars = self.claude_code_env();
-        ClaudeEnv {
-            shell: claude_code::render_shell_exports(&vars),
-            vars: vars
-                .into_iter()
-                .map(|(name, value)| EnvVar { name, value })
-                .collect(),
+        env_of(self.claude_code_env())
+    }
+
+    /// The variables for a terminal that routes under `profile` whatever the active one is
+    /// (its base URL is `/profiles/<name>`).
+    pub fn claude_env_for_profile(&self, profile: &str) -> Result<ClaudeEnv, ProfileError> {
+        if !self.config().profiles.contains_key(profile) {
+            return Err(ProfileError::NotFound(profile.to_owned()));
         }
+        Ok(env_of(claude_code::env_vars(
+            &claude_code::profile_base_url(&self.gateway_url(), profile),
+            self.local_token().expose_secret(),
+            &EnvOptions::default(),
+        )))
     }
 
     pub async fn claude_code_status(&self) -> Result<ClaudeCodeStatus, ClaudeCodeError> {
