@@ -32,21 +32,14 @@ pub const PING_EVERY: Duration = Duration::from_secs(10);
 /// The request as a rule's conditions see it. A body the full parse refuses has no images,
 /// tools or thinking to find (the backend will say what is wrong with it).
 fn request_facts(req: &InboundRequest, headers: &HeaderMap, need_tokens: bool) -> Facts {
-    let heavy = |f: &dyn Fn() -> Facts| cpu::heavy(req.body.len(), f);
-    heavy(&|| match req.full() {
+    cpu::heavy(req.body.len(), || match req.full() {
         Ok(full) => Facts::of(
             full,
             headers,
             need_tokens,
             crate::tokens::estimate_request_tokens,
         ),
-        Err(_) => Facts {
-            images: false,
-            server_tools: false,
-            thinking: false,
-            agent: crate::config::AgentKind::Main,
-            prompt_tokens: None,
-        },
+        Err(_) => Facts::default(),
     })
 }
 
@@ -92,8 +85,13 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     if let Some(refusal) = over_budget(Scope::Profile(profile)) {
         return fail(recorder, refusal);
     }
+    // Whether the request has images: learnt with the facts a conditional rule asks for, else
+    // asked only when a target says its model cannot read them.
+    let mut has_images = None;
     let route = match resolve_for(&config, profile, &req.model, |need_tokens| {
-        request_facts(&req, &inbound.headers, need_tokens)
+        let facts = request_facts(&req, &inbound.headers, need_tokens);
+        has_images = Some(facts.images);
+        facts
     }) {
         Ok(route) => route,
         Err(err) => return fail(recorder, err),
@@ -103,8 +101,6 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     }
     let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
     let mut last_error = None;
-    // Asked only when a target says its model cannot read images.
-    let mut has_images = None;
     let mut blind = Vec::new();
     'targets: for attempt in &attempts {
         let Some(backend) = config.backend(&attempt.backend) else {

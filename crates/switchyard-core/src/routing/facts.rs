@@ -6,8 +6,8 @@ use crate::anthropic::{ContentBlock, MessagesRequest, ThinkingConfig, ToolResult
 use crate::config::{AgentKind, When};
 
 /// The facts conditions are checked against. The prompt's size is an estimate, made only when
-/// a rule asks for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// a rule asks for it. The default is a plain request from the main agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
     pub images: bool,
     pub server_tools: bool,

@@ -43,16 +43,7 @@ pub async fn messages(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let body = match read_body(&gateway, &headers, body).await {
-        Ok(body) => body,
-        Err(err) => return proxy::reject(gateway, &headers, err),
-    };
-    let inbound = Inbound {
-        headers,
-        query,
-        profile: None,
-    };
-    proxy::messages(gateway, inbound, body).await
+    messages_under(gateway, None, query, headers, body).await
 }
 
 pub async fn count_tokens(
@@ -61,16 +52,82 @@ pub async fn count_tokens(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let body = match read_body(&gateway, &headers, body).await {
-        Ok(body) => body,
-        Err(err) => return err.into_response(),
-    };
-    let inbound = Inbound {
-        headers,
-        query,
-        profile: None,
-    };
-    proxy::count_tokens(gateway, inbound, body).await
+    count_tokens_under(gateway, None, query, headers, body).await
+}
+
+/// `POST /profiles/<name>/v1/messages`: routed under that profile, whatever the active one.
+pub async fn profile_messages(
+    State(gateway): State<Arc<Gateway>>,
+    Path(profile): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    messages_under(gateway, Some(profile), query, headers, body).await
+}
+
+pub async fn profile_count_tokens(
+    State(gateway): State<Arc<Gateway>>,
+    Path(profile): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    count_tokens_under(gateway, Some(profile), query, headers, body).await
+}
+
+/// The request as the proxy takes it: the profile the URL names (which must exist) and the
+/// body read within the limit.
+async fn inbound(
+    gateway: &Gateway,
+    profile: Option<String>,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(Inbound, Bytes), (HeaderMap, ApiError)> {
+    if let Some(name) = &profile
+        && let Err(err) = known_profile(gateway, name)
+    {
+        return Err((headers, err));
+    }
+    match read_body(gateway, &headers, body).await {
+        Ok(body) => Ok((
+            Inbound {
+                headers,
+                query,
+                profile,
+            },
+            body,
+        )),
+        Err(err) => Err((headers, err)),
+    }
+}
+
+async fn messages_under(
+    gateway: Arc<Gateway>,
+    profile: Option<String>,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match inbound(&gateway, profile, query, headers, body).await {
+        Ok((inbound, body)) => proxy::messages(gateway, inbound, body).await,
+        // Recorded in the usage history like any refused request.
+        Err((headers, err)) => proxy::reject(gateway, &headers, err),
+    }
+}
+
+async fn count_tokens_under(
+    gateway: Arc<Gateway>,
+    profile: Option<String>,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match inbound(&gateway, profile, query, headers, body).await {
+        Ok((inbound, body)) => proxy::count_tokens(gateway, inbound, body).await,
+        Err((_, err)) => err.into_response(),
+    }
 }
 
 /// A profile named in the URL must exist: 404 naming it (and the ones there are) otherwise.
@@ -91,51 +148,6 @@ fn known_profile(gateway: &Gateway, name: &str) -> Result<(), ApiError> {
                 .join(", ")
         ),
     ))
-}
-
-/// `POST /profiles/<name>/v1/messages`: routed under that profile, whatever the active one.
-pub async fn profile_messages(
-    State(gateway): State<Arc<Gateway>>,
-    Path(profile): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    if let Err(err) = known_profile(&gateway, &profile) {
-        return proxy::reject(gateway, &headers, err);
-    }
-    let body = match read_body(&gateway, &headers, body).await {
-        Ok(body) => body,
-        Err(err) => return proxy::reject(gateway, &headers, err),
-    };
-    let inbound = Inbound {
-        headers,
-        query,
-        profile: Some(profile),
-    };
-    proxy::messages(gateway, inbound, body).await
-}
-
-pub async fn profile_count_tokens(
-    State(gateway): State<Arc<Gateway>>,
-    Path(profile): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    if let Err(err) = known_profile(&gateway, &profile) {
-        return err.into_response();
-    }
-    let body = match read_body(&gateway, &headers, body).await {
-        Ok(body) => body,
-        Err(err) => return err.into_response(),
-    };
-    let inbound = Inbound {
-        headers,
-        query,
-        profile: Some(profile),
-    };
-    proxy::count_tokens(gateway, inbound, body).await
 }
 
 pub async fn profile_models(
