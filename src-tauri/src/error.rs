@@ -7,7 +7,7 @@ use specta::Type;
 use switchyard_core::config::ConfigError;
 use switchyard_core::engine::{
     BackendOpError, ClaudeCodeError, EngineError, FormField, Problem, ProblemKind, ProfileError,
-    RouteTestError, SettingsError, SetupError,
+    ProjectFolderError, RouteTestError, SettingsError, SetupError,
 };
 use switchyard_core::usage::UsageError;
 
@@ -60,7 +60,8 @@ from_problems!(
     SettingsError,
     ClaudeCodeError,
     RouteTestError,
-    SetupError
+    SetupError,
+    ProjectFolderError
 );
 
 pub type CmdResult<T> = Result<T, CommandError>;

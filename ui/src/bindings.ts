@@ -88,6 +88,47 @@ async restoreClaudeCode() : Promise<Result<RestoreReport, CommandError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The variables of a terminal that routes under `profile` (its base URL is the profile's).
+ */
+async claudeCodeEnvFor(profile: string) : Promise<Result<ClaudeEnv, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("claude_code_env_for", { profile }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Asks for a project folder (the native folder dialog); `None` when the user cancels.
+ */
+async chooseProjectFolder() : Promise<Result<string | null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("choose_project_folder") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Claude Code started in `folder` goes through `profile` (its `.claude/settings.local.json`).
+ */
+async configureProjectFolder(folder: string, profile: string) : Promise<Result<ProjectReport, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("configure_project_folder", { folder, profile }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async restoreProjectFolder(folder: string) : Promise<Result<RestoreReport, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("restore_project_folder", { folder }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async listBackends() : Promise<Result<BackendInfo[], CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_backends") };
@@ -235,6 +276,17 @@ async usageSummary(filter: UsageFilter) : Promise<Result<UsageSummary, CommandEr
 }
 },
 /**
+ * Claude Code sessions with a request in the filter's range, newest first (at most 500).
+ */
+async usageSessions(filter: UsageFilter, limit: number) : Promise<Result<SessionSummary[], CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("usage_sessions", { filter, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Asks where to save an export (the native save dialog); `None` when the user cancels.
  * Without a `default_name`, the name carries the date and time (UTC).
  */
@@ -347,6 +399,18 @@ usageChanged: "usage-changed"
 /** user-defined types **/
 
 export type AgentKind = "main" | "subagent"
+/**
+ * The requests of one agent of a session.
+ */
+export type AgentSummary = { 
+/**
+ * `None`: the main agent.
+ */
+agent_id: string | null; 
+/**
+ * The agent that started this one, when Claude Code said (nested subagents).
+ */
+parent_agent_id: string | null; started_at_ms: number; totals: Totals; models: string[] }
 /**
  * The result of checking one backend: the outcome, its sentence, and the raw facts behind it
  * (shown only on request).
@@ -720,6 +784,26 @@ export type ProfileView = { name: string; active: boolean;
  */
 rules: RuleView[]; default: RouteView | null }
 /**
+ * What configuring a project folder did.
+ */
+export type ProjectReport = { folder: string; profile: string; 
+/**
+ * The base URL written: the profile's own.
+ */
+base_url: string; status: ClaudeCodeStatus; 
+/**
+ * Variables added or given a new value; empty when the file already pointed here.
+ */
+changed: string[]; 
+/**
+ * The backup this call took of the previous file, if it took one.
+ */
+backup: string | null; 
+/**
+ * The file was added to the repository's `.git/info/exclude` (it holds the local token).
+ */
+git_excluded: boolean }
+/**
  * A request went through the gateway (ok or not), announced as soon as it finished; its row
  * reaches the usage database a moment later ([`UsageChanged`]).
  */
@@ -743,7 +827,15 @@ client: string | null;
 /**
  * Claude Code's session id.
  */
-session_id: string | null; requested_model: string; profile: string; 
+session_id: string | null; 
+/**
+ * The Claude Code subagent that sent it; `None` for the main agent.
+ */
+agent_id: string | null; 
+/**
+ * The agent that started that subagent, when nested.
+ */
+parent_agent_id: string | null; requested_model: string; profile: string; 
 /**
  * The backend that answered (or the last one tried); `None` when none was chosen.
  */
@@ -767,7 +859,15 @@ local: boolean;
 /**
  * Targets tried, the one that answered included (1 = no fallback).
  */
-attempts: number }
+attempts: number; 
+/**
+ * The rule that routed it, in words.
+ */
+rule: string | null; 
+/**
+ * What the gateway changed or noticed on the way (server tools dropped, ...).
+ */
+notes: string | null }
 export type RequestStatus = "ok" | "error" | 
 /**
  * The client went away before the answer was complete.
@@ -800,7 +900,11 @@ backend: string | null; upstream_model: string | null;
 /**
  * Targets tried, the one that answered included.
  */
-attempts: number; latency_ms: number; 
+attempts: number; 
+/**
+ * The rule that routed the request, in words (`rule 2: *sonnet*`, `default route`).
+ */
+rule: string | null; latency_ms: number; 
 /**
  * The start of the model's answer, or the gateway's error message.
  */
@@ -828,6 +932,26 @@ restart_needed: boolean;
  * Requests deleted because the retention was shortened (applied at once).
  */
 retention_deleted: number | null }
+/**
+ * One session: when, how much, on which models, and by which agents.
+ */
+export type SessionSummary = { session_id: string; 
+/**
+ * When its first request arrived, Unix ms.
+ */
+started_at_ms: number; 
+/**
+ * When its last request ended, Unix ms.
+ */
+ended_at_ms: number; totals: Totals; 
+/**
+ * The models that answered (`backend/model`), sorted.
+ */
+models: string[]; 
+/**
+ * The main agent first (its `agent_id` is `None`), then each subagent by its first request.
+ */
+agents: AgentSummary[] }
 export type Settings = { port: number; listen_addr: string; autostart: boolean; 
 /**
  * Usage history older than this many days is deleted; `None` keeps it forever.
@@ -947,7 +1071,11 @@ until_ms: number | null;
  * and client. Totals, charts and the CSV export read the per-hour rollups, which do not
  * keep those columns, so they ignore it.
  */
-text: string | null; profile: string | null; backend: string | null; status: RequestStatus | null }
+text: string | null; profile: string | null; backend: string | null; status: RequestStatus | null; 
+/**
+ * History only: one Claude Code session's requests (the Sessions view's drill-down).
+ */
+session_id?: string | null }
 export type UsageSummary = { total: Totals; local: Totals; cloud: Totals; 
 /**
  * What routing saved against the requested models' prices (where both prices are known).

@@ -11,7 +11,8 @@ use clap::Args;
 use switchyard_core::budget::{format_utc_ms, utc_midnight_ms};
 use switchyard_core::engine::data_dir;
 use switchyard_core::usage::{
-    DB_FILE_NAME, Filter, GroupBy, RequestRow, Totals, UsageStore, write_csv,
+    DB_FILE_NAME, Filter, GroupBy, MAX_SESSIONS, RequestRow, SessionSummary, Totals, UsageStore,
+    write_csv,
 };
 
 #[derive(Args)]
@@ -25,15 +26,28 @@ pub struct UsageArgs {
     /// Only requests answered by this backend.
     #[arg(long)]
     backend: Option<String>,
-    /// Print every matching request as CSV instead of the summary.
+    /// Only requests of this Claude Code session.
     #[arg(long)]
+    session: Option<String>,
+    /// Print every matching request as CSV instead of the summary.
+    #[arg(long, conflicts_with = "by")]
     csv: bool,
+    /// One line per session (start, duration, requests, tokens, cost, models, subagents)
+    /// instead of the summary.
+    #[arg(long, value_enum)]
+    by: Option<By>,
     /// Recent requests shown in the summary.
     #[arg(long, default_value_t = 20)]
     limit: u32,
     /// Where the usage database is (default: SWITCHYARD_DATA_DIR, else the OS data dir).
     #[arg(long, env = "SWITCHYARD_DATA_DIR")]
     data_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum By {
+    /// Claude Code sessions, newest first.
+    Session,
 }
 
 fn now_ms() -> i64 {
@@ -112,6 +126,66 @@ fn print_requests(out: &mut impl Write, rows: &[RequestRow]) -> std::io::Result<
     Ok(())
 }
 
+/// `1h 05m`, `3m 20s`, `12s`.
+fn duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        s if s >= 3600 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
+}
+
+fn print_sessions(out: &mut impl Write, sessions: &[SessionSummary]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<19}  {:<36} {:>8} {:>5} {:>7} {:>7} {:>9} {:>5}  models",
+        "start (UTC)", "session", "duration", "req", "in", "out", "cost", "subag"
+    )?;
+    for s in sessions {
+        let t = &s.totals;
+        writeln!(
+            out,
+            "{:<19}  {:<36} {:>8} {:>5} {:>7} {:>7} {:>9} {:>5}  {}",
+            format_utc_ms(s.started_at_ms),
+            truncate(&s.session_id, 36),
+            duration(s.ended_at_ms - s.started_at_ms),
+            t.requests,
+            tokens(t.input_tokens),
+            tokens(t.output_tokens),
+            if t.unpriced > 0 && t.cost_usd == 0.0 {
+                "?".to_owned()
+            } else {
+                usd(Some(t.cost_usd))
+            },
+            s.subagents(),
+            s.models.join(", ")
+        )?;
+        // Each agent on its own line when subagents took part.
+        if s.subagents() > 0 {
+            for a in &s.agents {
+                writeln!(
+                    out,
+                    "{:<21}{:<36} {:>8} {:>5} {:>7} {:>7} {:>9} {:>5}  {}",
+                    "",
+                    format!(
+                        "  {}",
+                        truncate(a.agent_id.as_deref().unwrap_or("main agent"), 34)
+                    ),
+                    "",
+                    a.totals.requests,
+                    tokens(a.totals.input_tokens),
+                    tokens(a.totals.output_tokens),
+                    usd(Some(a.totals.cost_usd)),
+                    "",
+                    a.models.join(", ")
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_owned()
@@ -165,12 +239,25 @@ fn run_blocking(args: UsageArgs) -> anyhow::Result<ExitCode> {
             .transpose()?,
         model: args.model,
         backend: args.backend,
+        session_id: args.session,
         ..Filter::default()
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.csv {
         write_csv(&store, &filter, &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(By::Session) = args.by {
+        let sessions = store.sessions(&filter, args.limit.min(MAX_SESSIONS))?;
+        if sessions.is_empty() {
+            writeln!(
+                out,
+                "no Claude Code sessions in this range (requests without a session id are not counted)"
+            )?;
+        } else {
+            print_sessions(&mut out, &sessions)?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let mut rows = store.recent(&filter, args.limit, 0)?;

@@ -18,6 +18,8 @@ fn record(at: i64, model: &str, backend: &str, input: u64) -> UsageRecord {
         started_at_ms: at,
         client: None,
         session_id: None,
+        agent_id: None,
+        parent_agent_id: None,
         requested_model: model.into(),
         profile: "main".into(),
         backend: Some(backend.into()),
@@ -37,6 +39,8 @@ fn record(at: i64, model: &str, backend: &str, input: u64) -> UsageRecord {
         ttft_ms: Some(10),
         latency_ms: 1500,
         attempts: 1,
+        rule: None,
+        notes: None,
     }
 }
 
@@ -111,4 +115,108 @@ fn usage_prints_requests_totals_and_csv() {
 
     let since = run(dir.path(), &["--since", "2026-11-02"]);
     assert!(!since.contains("claude-sonnet-4-5"), "{since}");
+}
+
+/// `--by session`: one line per session, newest first, with its duration, requests, cost,
+/// models and subagents, and a line per agent when subagents took part; `--session` narrows
+/// the CSV to one session, whose agent column tells the subagent's rows apart.
+#[test]
+fn usage_by_session_lists_sessions_and_their_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = UsageWriter::start(
+        UsageStore::open(&dir.path().join(DB_FILE_NAME)).unwrap(),
+        WriterOptions::default(),
+        Pricer::new(
+            PriceTable::with_overrides(&Default::default()),
+            [("cloud".to_owned(), false)].into(),
+        ),
+        Arc::new(Metrics::default()),
+        Arc::new(SpendTotals::default()),
+    )
+    .unwrap();
+    let h0 = 1_793_491_200_000;
+    let in_session = |at: i64, session: &str, agent: Option<&str>, model: &str, input: u64| {
+        let mut r = record(at, model, "cloud", input);
+        r.session_id = Some(session.into());
+        r.agent_id = agent.map(Into::into);
+        r
+    };
+    // Session "early": the main agent, a subagent on haiku, the main agent again (3 min 5 s).
+    writer.record(in_session(
+        h0,
+        "early",
+        None,
+        "claude-sonnet-4-5",
+        1_000_000,
+    ));
+    writer.record(in_session(
+        h0 + 60_000,
+        "early",
+        Some("agent-9"),
+        "claude-haiku-4-5",
+        1_000_000,
+    ));
+    writer.record(in_session(
+        h0 + 183_500,
+        "early",
+        None,
+        "claude-sonnet-4-5",
+        1_000,
+    ));
+    // Session "late": one request an hour later.
+    writer.record(in_session(
+        h0 + 3_600_000,
+        "late",
+        None,
+        "claude-sonnet-4-5",
+        10,
+    ));
+    writer.record(record(h0 + 3_700_000, "claude-sonnet-4-5", "cloud", 10));
+    writer.shutdown();
+
+    let text = run(dir.path(), &["--by", "session"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].contains("session") && lines[0].contains("duration"),
+        "{text}"
+    );
+    let late = lines.iter().position(|l| l.contains(" late ")).unwrap();
+    let early = lines.iter().position(|l| l.contains(" early ")).unwrap();
+    assert!(late < early, "newest first: {text}");
+    let row = lines[early];
+    // $3.00 + $1.00 + $0.003 for the sonnet/haiku millions; 3m 05s from the first request's
+    // start to the last one's end (183.5 s + 1.5 s).
+    assert!(row.starts_with("2026-11-01 00:00:00"), "{row}");
+    assert!(row.contains("3m 05s") && row.contains("$4.00"), "{row}");
+    assert!(
+        row.contains("cloud/claude-haiku-4-5, cloud/claude-sonnet-4-5"),
+        "{row}"
+    );
+    // 3 requests, 2.0M tokens in, $4.00, 1 subagent.
+    let numbers: Vec<&str> = row.split_whitespace().collect();
+    assert!(numbers.windows(2).any(|w| w == ["3", "2.0M"]), "{row}");
+    assert!(numbers.windows(2).any(|w| w == ["$4.00", "1"]), "{row}");
+    assert!(
+        lines[early + 1].contains("main agent") && lines[early + 1].contains("$3.00"),
+        "{text}"
+    );
+    assert!(
+        lines[early + 2].contains("agent-9") && lines[early + 2].contains("$1.00"),
+        "{text}"
+    );
+    assert_eq!(
+        lines.len(),
+        5,
+        "header, late, early and its two agents: {text}"
+    );
+
+    let csv = run(dir.path(), &["--session", "early", "--csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let agent = header.iter().position(|h| h == "Agent ID").unwrap();
+    let agents: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[agent].to_owned())
+        .collect();
+    assert_eq!(agents, ["", "agent-9", ""]);
 }

@@ -34,6 +34,8 @@ fn record(i: u64, at_ms: i64) -> UsageRecord {
         started_at_ms: at_ms,
         client: Some("claude-cli/2.0.31 (external, cli)".into()),
         session_id: Some(format!("session-{}", i / 50)),
+        agent_id: None,
+        parent_agent_id: None,
         requested_model: MODELS[n % MODELS.len()].into(),
         profile: PROFILES[n % PROFILES.len()].into(),
         backend: Some(BACKENDS[n % BACKENDS.len()].into()),
@@ -57,6 +59,8 @@ fn record(i: u64, at_ms: i64) -> UsageRecord {
         ttft_ms: Some(300 + i % 700),
         latency_ms: 2000 + i % 9000,
         attempts: 1,
+        rule: None,
+        notes: None,
     }
 }
 

@@ -24,6 +24,8 @@ fn row(seq: i64) -> UsageRecord {
         started_at_ms: seq,
         client: Some("load".into()),
         session_id: None,
+        agent_id: None,
+        parent_agent_id: None,
         requested_model: "claude-sonnet-4-5".into(),
         profile: "p".into(),
         backend: Some("b".into()),
@@ -43,6 +45,8 @@ fn row(seq: i64) -> UsageRecord {
         ttft_ms: Some(5),
         latency_ms: 50,
         attempts: 1,
+        rule: None,
+        notes: None,
     }
 }
 

@@ -264,6 +264,8 @@ fn seed_spend(data_dir: &Path) {
         started_at_ms: now,
         client: None,
         session_id: None,
+        agent_id: None,
+        parent_agent_id: None,
         requested_model: "claude-sonnet-4-5".into(),
         profile: "main".into(),
         backend: Some("b0".into()),
@@ -282,6 +284,8 @@ fn seed_spend(data_dir: &Path) {
         ttft_ms: None,
         latency_ms: 10,
         attempts: 1,
+        rule: None,
+        notes: None,
     });
     writer.shutdown();
 }

@@ -64,6 +64,8 @@ fn record(
         started_at_ms: at,
         client: Some("claude-cli/2.0".into()),
         session_id: Some("s-1".into()),
+        agent_id: None,
+        parent_agent_id: None,
         requested_model: model.into(),
         profile: profile.into(),
         backend: Some(backend.into()),
@@ -87,6 +89,8 @@ fn record(
         ttft_ms: Some(100),
         latency_ms,
         attempts: 1,
+        rule: None,
+        notes: None,
     }
 }
 
@@ -417,18 +421,19 @@ fn csv_export_has_a_header_and_every_row() {
     assert_eq!(lines.len(), 6);
     assert_eq!(
         lines[0],
-        "Request ID,Started (UTC),Started (Unix ms),Client,Session,Requested model,Profile,\
-         Backend,Backend kind,Upstream model,Streamed,Status,HTTP status,Error type,\
-         Error message,Input tokens,Output tokens,Cache read tokens,Cache write tokens,\
-         Time to first token (ms),Latency (ms),Cost (USD),Cloud equivalent (USD),Local,Attempts"
+        "Request ID,Started (UTC),Started (Unix ms),Client,Session ID,Agent ID,Parent agent ID,\
+         Requested model,Profile,Backend,Backend kind,Upstream model,Streamed,Status,\
+         HTTP status,Error type,Error message,Input tokens,Output tokens,Cache read tokens,\
+         Cache write tokens,Time to first token (ms),Latency (ms),Cost (USD),\
+         Cloud equivalent (USD),Local,Attempts,Rule,Notes"
     );
     // Newest first; ISO 8601 UTC times beside Unix ms, status as text, and the unknown cost
     // an empty cell, not 0.
     assert_eq!(
         lines[2],
-        "4,2026-11-02T02:00:00.000Z,1793584800000,claude-cli/2.0,s-1,claude-haiku-4-5,cloud,\
+        "4,2026-11-02T02:00:00.000Z,1793584800000,claude-cli/2.0,s-1,,,claude-haiku-4-5,cloud,\
          openrouter,anthropic,mystery/model-x,yes,error,500,api_error,boom,50,0,0,0,100,500,,\
-         0.000050,no,1"
+         0.000050,no,1,,"
     );
     // Costs rounded to 6 decimals.
     assert!(
@@ -437,7 +442,7 @@ fn csv_export_has_a_header_and_every_row() {
         lines[3]
     );
     assert!(
-        lines[3].ends_with(",0.322000,1.500000,no,1"),
+        lines[3].ends_with(",0.322000,1.500000,no,1,,"),
         "{}",
         lines[3]
     );
@@ -719,7 +724,7 @@ fn an_empty_file_is_created_at_the_current_version_in_wal_mode() {
         .unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(user_version(&path), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     assert_eq!(store.totals(&Filter::default()).unwrap().requests, 0);
     // No backup for a new file.
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
@@ -738,7 +743,7 @@ fn a_version_1_file_is_backed_up_then_upgraded_with_its_rows() {
         .execute_batch(V1_SCHEMA)
         .unwrap();
     let store = UsageStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), 3);
 
     let backup = dir.path().join(format!("{DB_FILE_NAME}.v1.bak"));
     assert!(backup.exists(), "backup made before upgrading");
@@ -755,6 +760,9 @@ fn a_version_1_file_is_backed_up_then_upgraded_with_its_rows() {
     assert_eq!(rows[0].cost_usd, Some(0.0006));
     assert_eq!(rows[0].cloud_equiv_usd, None);
     assert!(!rows[0].local);
+    // Version 3's columns are empty on old rows.
+    assert_eq!(rows[0].agent_id, None);
+    assert_eq!(rows[0].rule, None);
     // The rollup was built from the old rows.
     let t = store.totals(&Filter::default()).unwrap();
     assert_eq!((t.requests, t.input_tokens, t.output_tokens), (1, 100, 20));
@@ -779,7 +787,7 @@ fn a_newer_database_is_refused_and_left_untouched() {
             Err(
                 err @ UsageError::TooNew {
                     found: 99,
-                    supported: 2,
+                    supported: 3,
                     ..
                 },
             ) => {

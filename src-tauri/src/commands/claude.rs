@@ -1,9 +1,10 @@
 //! Claude Code integration: adapters over the engine's `claude_code_*` operations.
 
 use switchyard_core::claude_code::ClaudeCodeStatus;
-use switchyard_core::engine::{ClaudeEnv, ConfigureReport, RestoreReport};
+use switchyard_core::engine::{ClaudeEnv, ConfigureReport, ProjectReport, RestoreReport};
 use tauri::State;
 use tauri_plugin_clipboard_manager::ClipboardExt;
+use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{CmdResult, CommandError, ErrorKind};
 use crate::state::SharedState;
@@ -12,6 +13,58 @@ use crate::state::SharedState;
 #[specta::specta]
 pub async fn claude_code_env(state: State<'_, SharedState>) -> CmdResult<ClaudeEnv> {
     Ok(state.engine.claude_env())
+}
+
+/// The variables of a terminal that routes under `profile` (its base URL is the profile's).
+#[tauri::command]
+#[specta::specta]
+pub async fn claude_code_env_for(
+    state: State<'_, SharedState>,
+    profile: String,
+) -> CmdResult<ClaudeEnv> {
+    Ok(state.engine.claude_env_for_profile(&profile)?)
+}
+
+/// Asks for a project folder (the native folder dialog); `None` when the user cancels.
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_project_folder(app: tauri::AppHandle) -> CmdResult<Option<String>> {
+    let chosen = tokio::task::spawn_blocking(move || app.dialog().file().blocking_pick_folder())
+        .await
+        .map_err(|e| {
+            CommandError::new(ErrorKind::Engine, format!("The folder dialog failed: {e}"))
+        })?;
+    match chosen.map(|p| p.into_path()) {
+        None => Ok(None),
+        Some(Ok(path)) => Ok(Some(path.display().to_string())),
+        Some(Err(e)) => Err(CommandError::new(
+            ErrorKind::Io,
+            format!("The chosen folder cannot be used: {e}"),
+        )),
+    }
+}
+
+/// Claude Code started in `folder` goes through `profile` (its `.claude/settings.local.json`).
+#[tauri::command]
+#[specta::specta]
+pub async fn configure_project_folder(
+    state: State<'_, SharedState>,
+    folder: String,
+    profile: String,
+) -> CmdResult<ProjectReport> {
+    Ok(state
+        .engine
+        .configure_project_folder(&folder, &profile)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_project_folder(
+    state: State<'_, SharedState>,
+    folder: String,
+) -> CmdResult<RestoreReport> {
+    Ok(state.engine.restore_project_folder(&folder).await?)
 }
 
 /// Copies the shell exports to the clipboard from the Rust side (also used by the tray); with

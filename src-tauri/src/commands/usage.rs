@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use specta::Type;
-use switchyard_core::usage::{HistoryPage, UsageFilter, UsageSummary, export_file_name, now_ms};
+use switchyard_core::usage::{
+    HistoryPage, SessionSummary, UsageFilter, UsageSummary, export_file_name, now_ms,
+};
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
@@ -47,6 +49,21 @@ pub async fn usage_summary(
         .engine
         .usage_history()?
         .summary(filter, config)
+        .await?)
+}
+
+/// Claude Code sessions with a request in the filter's range, newest first (at most 500).
+#[tauri::command]
+#[specta::specta]
+pub async fn usage_sessions(
+    state: State<'_, SharedState>,
+    filter: UsageFilter,
+    limit: u32,
+) -> CmdResult<Vec<SessionSummary>> {
+    Ok(state
+        .engine
+        .usage_history()?
+        .sessions(filter, limit)
         .await?)
 }
 
@@ -115,6 +132,8 @@ mod tests {
             started_at_ms: ms,
             client: Some("claude-cli/2.1.30".into()),
             session_id: None,
+            agent_id: None,
+            parent_agent_id: None,
             requested_model: "claude-sonnet-4-5".into(),
             profile: "local".into(),
             backend: Some("ollama".into()),
@@ -134,6 +153,8 @@ mod tests {
             ttft_ms: Some(5),
             latency_ms: 50,
             attempts: 1,
+            rule: None,
+            notes: None,
         }
     }
 

@@ -197,6 +197,21 @@ fn config_text(upstream: SocketAddr, openai: Option<SocketAddr>, key_env: Option
     let mut text = format!(
         "listen = \"127.0.0.1:0\"\nactive_profile = \"bench\"\n\n[[backends]]\nid = \"fake\"\nkind = \"anthropic\"\nbase_url = \"http://{upstream}\"\n{key_line}\n[profiles.bench]\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n"
     );
+    // A profile whose conditional rules all read the request and none applies to the bench's
+    // bodies (no image, server tool, thinking or subagent): what the checks cost.
+    text.push_str(&format!(
+        "\n[profiles.conditional]\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n"
+    ));
+    for when in [
+        "images = true",
+        "server_tools = true",
+        "thinking = true",
+        "agent = \"subagent\"",
+    ] {
+        text.push_str(&format!(
+            "[[profiles.conditional.rules]]\nwhen = {{ {when} }}\ntargets = [{{ backend = \"fake\", model = \"other\" }}]\n"
+        ));
+    }
     if let Some(openai) = openai {
         text.push_str(&format!(
             "\n[[profiles.bench.rules]]\nmatch = \"{TRANSLATED_MODEL}\"\ntargets = [{{ backend = \"fake-openai\", model = \"{UPSTREAM_MODEL}\" }}]\n\n[[backends]]\nid = \"fake-openai\"\nkind = \"openai_chat\"\nbase_url = \"http://{openai}/v1\"\ncontext_length = 200000\n"
@@ -417,7 +432,7 @@ fn pairs_for(case: Case) -> usize {
 
 /// `BENCH_CASES` (optional) keeps only the cases whose "section label" contains one of its
 /// comma-separated words, e.g. `BENCH_CASES="translated stream"` or `BENCH_CASES=CC-sized`;
-/// sections are `pass-through`, `translated`, `serve` and `serve-translated`.
+/// sections are `pass-through`, `conditional`, `translated`, `serve` and `serve-translated`.
 fn selected(section: &str, label: &str) -> bool {
     let Ok(filter) = std::env::var("BENCH_CASES") else {
         return true;
@@ -635,6 +650,28 @@ fn main() -> Result<(), BoxError> {
     print_table(
         "Added latency, in-process engine (pass-through, per-pair gateway − direct):",
         &rows,
+    );
+    let single: Vec<Case> = all_cases()
+        .into_iter()
+        .filter(|c| c.concurrency == 1)
+        .collect();
+    let conditional = run_cases(
+        &client_rt,
+        "conditional",
+        Arc::new(Endpoints {
+            direct: format!("http://{fake_addr}/v1/messages"),
+            gateway: format!(
+                "http://{}/profiles/conditional/v1/messages",
+                engine.listen_addr()
+            ),
+            direct_end: MESSAGE_STOP,
+        }),
+        &bodies,
+        &single,
+    )?;
+    print_table(
+        "Added latency, in-process engine (pass-through under a profile with 4 conditional rules, none of which applies):",
+        &conditional,
     );
     let translated = run_cases(
         &client_rt,

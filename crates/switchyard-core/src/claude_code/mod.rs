@@ -8,10 +8,12 @@
 //! - `record`: what Switchyard changed there (values before and written), kept next to it.
 //! - `conflicts`: settings and environment that would override or break the setup.
 //! - `status`: whether Claude Code goes through this gateway, for the app.
+//! - `project`: a project folder's own settings file, kept out of git.
 
 mod conflicts;
 mod env;
 mod file;
+mod project;
 mod record;
 mod settings;
 mod status;
@@ -22,6 +24,7 @@ pub use env::{
     render_shell_exports,
 };
 pub use file::ClaudeSettingsError;
+pub use project::{exclude_from_git, project_settings_path};
 pub use record::record_path;
 pub use settings::{
     ClaudeSettings, ConfigureOutcome, RestoreOutcome, backup_path, configure,

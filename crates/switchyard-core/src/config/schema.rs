@@ -189,6 +189,51 @@ fn any_model() -> String {
     "*".to_owned()
 }
 
+impl Rule {
+    /// The rule as logs and usage rows name it: `rule 2: * when images, subagent` (`n` is its
+    /// 1-based place in the profile).
+    pub fn label(&self, n: usize) -> String {
+        match &self.when {
+            Some(when) => format!("rule {n}: {} when {}", self.pattern, when.describe()),
+            None => format!("rule {n}: {}", self.pattern),
+        }
+    }
+}
+
+impl When {
+    /// The conditions in short words: `images, no thinking, prompt >= 50000 tokens, subagent`.
+    pub fn describe(&self) -> String {
+        let flag = |set: Option<bool>, name: &str| {
+            set.map(|on| {
+                if on {
+                    name.to_owned()
+                } else {
+                    format!("no {name}")
+                }
+            })
+        };
+        let parts: Vec<String> = [
+            flag(self.images, "images"),
+            flag(self.server_tools, "server tools"),
+            flag(self.thinking, "thinking"),
+            self.min_prompt_tokens
+                .map(|n| format!("prompt >= {n} tokens")),
+            self.agent.map(|a| match a {
+                AgentKind::Main => "main agent".to_owned(),
+                AgentKind::Subagent => "subagent".to_owned(),
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if parts.is_empty() {
+            "always".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
 /// What a request must be like for a conditional rule to apply (every condition set must
 /// hold).
 #[cfg_attr(feature = "specta", derive(specta::Type))]

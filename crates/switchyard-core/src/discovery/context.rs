@@ -32,9 +32,23 @@ pub(crate) fn ollama_window(trained: Option<u32>, num_ctx: Option<u32>) -> Optio
 
 type Key = (String, String, String);
 
+/// What a probe learnt of one model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ModelInfo {
+    window: Option<u32>,
+    /// Ollama's `vision` capability; `None` when the engine does not say.
+    vision: Option<bool>,
+}
+
+impl ModelInfo {
+    fn is_known(&self) -> bool {
+        self.window.is_some() || self.vision.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Cached {
-    value: Option<u32>,
+    value: ModelInfo,
     at: Instant,
 }
 
@@ -84,8 +98,21 @@ impl ContextLengths {
         if let Some(n) = backend.context_length {
             return Some(n);
         }
-        if backend.kind == BackendKind::Anthropic {
+        self.info(backend, model).await.window
+    }
+
+    /// Whether `model` on an Ollama `backend` reads images (its `/api/show` capabilities,
+    /// from the same cached probe as its window); `None` for other kinds, or when unknown.
+    pub async fn vision(&self, backend: &BackendConfig, model: &str) -> Option<bool> {
+        if backend.kind != BackendKind::Ollama {
             return None;
+        }
+        self.info(backend, model).await.vision
+    }
+
+    async fn info(&self, backend: &BackendConfig, model: &str) -> ModelInfo {
+        if backend.kind == BackendKind::Anthropic {
+            return ModelInfo::default();
         }
         let key = (
             backend.id.clone(),
@@ -98,7 +125,7 @@ impl ContextLengths {
         };
         let mut slot = slot.lock().await;
         if let Some(cached) = *slot {
-            let ttl = if cached.value.is_some() {
+            let ttl = if cached.value.is_known() {
                 self.ttl
             } else {
                 self.failure_ttl
@@ -110,7 +137,7 @@ impl ContextLengths {
         let value = tokio::time::timeout(self.probe_timeout, self.probe(backend, model))
             .await
             .ok()
-            .flatten();
+            .unwrap_or_default();
         *slot = Some(Cached {
             value,
             at: Instant::now(),
@@ -126,71 +153,88 @@ impl ContextLengths {
             .clear();
     }
 
-    async fn probe(&self, backend: &BackendConfig, model: &str) -> Option<u32> {
-        let client = if is_loopback_url(&backend.base_url) {
+    async fn probe(&self, backend: &BackendConfig, model: &str) -> ModelInfo {
+        match backend.kind {
+            BackendKind::Anthropic => ModelInfo::default(),
+            BackendKind::Ollama => self.probe_ollama(backend, model).await.unwrap_or_default(),
+            BackendKind::OpenaiChat => ModelInfo {
+                window: self.probe_window(backend, model).await,
+                vision: None,
+            },
+        }
+    }
+
+    async fn probe_ollama(&self, backend: &BackendConfig, model: &str) -> Option<ModelInfo> {
+        let show: OllamaShow = fetch_json(
+            self.client_for(backend)
+                .post(format!("{}/api/show", root_url(&backend.base_url)))
+                .json(&OllamaShowRequest { model }),
+            self.probe_timeout,
+            "Ollama model details",
+        )
+        .await
+        .ok()?;
+        Some(ModelInfo {
+            window: ollama_window(show.trained_context_length(), show.num_ctx()),
+            // Versions before capabilities existed send none: unknown, not "no".
+            vision: (!show.capabilities.is_empty())
+                .then(|| show.capabilities.iter().any(|c| c == "vision")),
+        })
+    }
+
+    fn client_for(&self, backend: &BackendConfig) -> &reqwest::Client {
+        if is_loopback_url(&backend.base_url) {
             &self.local
         } else {
             &self.remote
-        };
+        }
+    }
+
+    /// An OpenAI-style server's window for `model`.
+    async fn probe_window(&self, backend: &BackendConfig, model: &str) -> Option<u32> {
+        let client = self.client_for(backend);
         let root = root_url(&backend.base_url);
         let total = self.probe_timeout;
-        match backend.kind {
-            BackendKind::Anthropic => None,
-            BackendKind::Ollama => {
-                let show: OllamaShow = fetch_json(
-                    client
-                        .post(format!("{root}/api/show"))
-                        .json(&OllamaShowRequest { model }),
+        let mut request = client.get(format!("{root}/v1/models"));
+        if let Some(key) = backend
+            .api_key_env
+            .as_deref()
+            .and_then(|name| std::env::var(name).ok())
+        {
+            request = request.bearer_auth(key);
+        }
+        let list: OpenAiModels = fetch_json(request, total, "an OpenAI model list")
+            .await
+            .ok()?;
+        let entry = list.data.iter().find(|m| m.id == model)?;
+        if let Some(n) = to_u32(entry.max_model_len) {
+            return Some(n);
+        }
+        match entry.owned_by.as_deref() {
+            Some("organization_owner") => {
+                // LM Studio: only a loaded model's window is real; the maximum is
+                // not what a JIT load would use.
+                let lm: LmStudioModels = fetch_json(
+                    client.get(format!("{root}/api/v0/models")),
                     total,
-                    "Ollama model details",
+                    "an LM Studio model list",
                 )
                 .await
                 .ok()?;
-                ollama_window(show.trained_context_length(), show.num_ctx())
+                let info = lm.data.iter().find(|m| m.id == model)?;
+                to_u32(info.loaded_context_length)
             }
-            BackendKind::OpenaiChat => {
-                let mut request = client.get(format!("{root}/v1/models"));
-                if let Some(key) = backend
-                    .api_key_env
-                    .as_deref()
-                    .and_then(|name| std::env::var(name).ok())
-                {
-                    request = request.bearer_auth(key);
-                }
-                let list: OpenAiModels = fetch_json(request, total, "an OpenAI model list")
-                    .await
-                    .ok()?;
-                let entry = list.data.iter().find(|m| m.id == model)?;
-                if let Some(n) = to_u32(entry.max_model_len) {
-                    return Some(n);
-                }
-                match entry.owned_by.as_deref() {
-                    Some("organization_owner") => {
-                        // LM Studio: only a loaded model's window is real; the maximum is
-                        // not what a JIT load would use.
-                        let lm: LmStudioModels = fetch_json(
-                            client.get(format!("{root}/api/v0/models")),
-                            total,
-                            "an LM Studio model list",
-                        )
-                        .await
-                        .ok()?;
-                        let info = lm.data.iter().find(|m| m.id == model)?;
-                        to_u32(info.loaded_context_length)
-                    }
-                    _ => {
-                        // llama.cpp (`owned_by: llamacpp`, or unknown servers that may be
-                        // llama.cpp): the server-wide `n_ctx`.
-                        let props: LlamaCppProps = fetch_json(
-                            client.get(format!("{root}/props")),
-                            total,
-                            "llama.cpp props",
-                        )
-                        .await
-                        .ok()?;
-                        props.n_ctx()
-                    }
-                }
+            _ => {
+                // llama.cpp (`owned_by: llamacpp`, or unknown servers that may be
+                // llama.cpp): the server-wide `n_ctx`.
+                let props: LlamaCppProps = fetch_json(
+                    client.get(format!("{root}/props")),
+                    total,
+                    "llama.cpp props",
+                )
+                .await
+                .ok()?;
+                props.n_ctx()
             }
         }
     }

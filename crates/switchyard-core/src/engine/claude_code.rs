@@ -151,7 +151,7 @@ fn settings_path() -> Result<PathBuf, ClaudeCodeError> {
     claude_code::default_settings_path().ok_or(ClaudeCodeError::NoSettingsPath)
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ClaudeSettingsError> + Send + 'static,
 ) -> Result<T, ClaudeCodeError> {
     Ok(tokio::task::spawn_blocking(f)

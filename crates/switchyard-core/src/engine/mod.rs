@@ -10,6 +10,7 @@ mod claude_code;
 mod error;
 mod problem;
 mod profiles;
+mod project_folder;
 mod route_test;
 mod settings;
 mod setup;
@@ -43,6 +44,7 @@ pub use claude_code::{ClaudeCodeError, ClaudeEnv, ConfigureReport, EnvVar, Resto
 pub use error::EngineError;
 pub use problem::{FormField, Problem, ProblemKind};
 pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
+pub use project_folder::{ProjectFolderError, ProjectReport};
 pub use route_test::{RouteTestError, RouteTestResult};
 pub use settings::{
     GatewaySettings, SettingsApplied, SettingsError, SettingsField, validate as validate_settings,

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::{
-    BackendField, BackendOpError, ClaudeCodeError, EngineError, ProfileError, RouteTestError,
-    SettingsError, SettingsField, SetupError,
+    BackendField, BackendOpError, ClaudeCodeError, EngineError, ProfileError, ProjectFolderError,
+    RouteTestError, SettingsError, SettingsField, SetupError,
 };
 use crate::config::ConfigError;
 use crate::usage::UsageError;
@@ -132,6 +132,17 @@ impl Problem for ClaudeCodeError {
             ClaudeCodeError::NoSettingsPath => ProblemKind::Unavailable,
             ClaudeCodeError::Settings(_) => ProblemKind::Io,
             ClaudeCodeError::Engine(e) => e.kind(),
+        }
+    }
+}
+
+impl Problem for ProjectFolderError {
+    fn kind(&self) -> ProblemKind {
+        match self {
+            ProjectFolderError::NotAFolder(_) => ProblemKind::InvalidInput,
+            ProjectFolderError::CreateDir { .. } => ProblemKind::Io,
+            ProjectFolderError::Profile(e) => e.kind(),
+            ProjectFolderError::ClaudeCode(e) => e.kind(),
         }
     }
 }

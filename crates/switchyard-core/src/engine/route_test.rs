@@ -22,6 +22,8 @@ pub struct RouteTestResult {
     pub upstream_model: Option<String>,
     /// Targets tried, the one that answered included.
     pub attempts: u32,
+    /// The rule that routed the request, in words (`rule 2: *sonnet*`, `default route`).
+    pub rule: Option<String>,
     pub latency_ms: u64,
     /// The start of the model's answer, or the gateway's error message.
     pub detail: String,
@@ -155,6 +157,7 @@ impl Engine {
             backend: record.as_ref().and_then(|r| r.backend.clone()),
             upstream_model: record.as_ref().and_then(|r| r.upstream_model.clone()),
             attempts: record.as_ref().map_or(0, |r| r.attempts),
+            rule: record.as_ref().and_then(|r| r.rule.clone()),
             latency_ms,
             detail,
         })

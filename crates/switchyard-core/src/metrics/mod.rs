@@ -152,6 +152,8 @@ mod tests {
             started_at_ms: 0,
             client: None,
             session_id: None,
+            agent_id: None,
+            parent_agent_id: None,
             requested_model: "m".into(),
             profile: "p".into(),
             backend: Some(backend.into()),
@@ -171,6 +173,8 @@ mod tests {
             ttft_ms: None,
             latency_ms,
             attempts: 1,
+            rule: None,
+            notes: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod count;
 mod cpu;
+mod facts;
 mod head;
 mod record;
 mod relay;
@@ -18,8 +19,10 @@ use http::HeaderMap;
 
 use crate::anthropic::{ApiError, ErrorType};
 use crate::budget::{self, Scope};
+use crate::config::BackendKind;
 use crate::gateway::Gateway;
-use crate::routing::{Facts, plan, resolve_for};
+use crate::routing::{plan, resolve_for};
+use facts::request_facts;
 
 pub use count::count_tokens;
 pub use record::Recorder;
@@ -28,20 +31,6 @@ use send::{Answer, Next, send};
 
 /// Silence after which a `ping` event is sent (Claude Code aborts streams silent for 300 s).
 pub const PING_EVERY: Duration = Duration::from_secs(10);
-
-/// The request as a rule's conditions see it. A body the full parse refuses has no images,
-/// tools or thinking to find (the backend will say what is wrong with it).
-fn request_facts(req: &InboundRequest, headers: &HeaderMap, need_tokens: bool) -> Facts {
-    cpu::heavy(req.body.len(), || match req.full() {
-        Ok(full) => Facts::of(
-            full,
-            headers,
-            need_tokens,
-            crate::tokens::estimate_request_tokens,
-        ),
-        Err(_) => Facts::default(),
-    })
-}
 
 /// What the proxy needs from the inbound HTTP request besides the body.
 pub struct Inbound {
@@ -96,27 +85,54 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         Ok(route) => route,
         Err(err) => return fail(recorder, err),
     };
-    if let Some(rule) = route.rule {
-        tracing::debug!(rule, profile, "routed by rule");
+    let rule = route.label(config.profiles.get(profile));
+    tracing::debug!(rule = %crate::log_text::clip(&rule), profile, "routed");
+    recorder.rule(rule);
+    if recorder.lacks_session()
+        && let Some(session) = req
+            .user_id()
+            .as_deref()
+            .and_then(record::session_of_user_id)
+    {
+        recorder.session(session);
     }
     let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
     let mut last_error = None;
-    let mut blind = Vec::new();
+    let mut blind_targets = Vec::new();
     'targets: for attempt in &attempts {
         let Some(backend) = config.backend(&attempt.backend) else {
             continue;
         };
-        if attempt.vision == Some(false)
-            && *has_images
-                .get_or_insert_with(|| request_facts(&req, &inbound.headers, false).images)
-        {
-            blind.push(format!("{}/{}", backend.id, attempt.model));
+        // A target marked `vision = false`, or an Ollama model whose capabilities lack
+        // vision, never gets images: the next target may read them.
+        let mut images = || {
+            *has_images.get_or_insert_with(|| request_facts(&req, &inbound.headers, false).images)
+        };
+        let blind = match attempt.vision {
+            Some(vision) => !vision && images(),
+            None => {
+                backend.kind == BackendKind::Ollama
+                    && images()
+                    && gateway
+                        .context_lengths
+                        .vision(backend, &attempt.model)
+                        .await
+                        == Some(false)
+            }
+        };
+        if blind {
+            blind_targets.push(format!("{}/{}", backend.id, attempt.model));
             continue;
         }
         // A backend over its hard budget is skipped: the route's fallbacks may answer.
         if let Some(refusal) = over_budget(Scope::Backend(&backend.id)) {
             last_error = Some(refusal);
             continue;
+        }
+        if backend.kind != BackendKind::Anthropic
+            && let Some(note) = send::dropped_server_tools(&req, backend)
+        {
+            recorder.note(&note);
         }
         let mut backoff = retry_delays(backend.retries);
         loop {
@@ -175,10 +191,10 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
             }
         }
     }
-    if last_error.is_none() && !blind.is_empty() {
+    if last_error.is_none() && !blind_targets.is_empty() {
         let error = ApiError::invalid_request(format!(
-            "the request has images, and the models {model:?} is routed to cannot read them ({}, marked vision = false); add a rule with when = {{ images = true }} that sends such requests to a vision model",
-            blind.join(", "),
+            "the request has images, and the models {model:?} is routed to cannot read them ({}: marked vision = false, or an Ollama model without the vision capability); add a rule with when = {{ images = true }} that sends such requests to a vision model",
+            blind_targets.join(", "),
             model = req.model,
         ));
         return fail(recorder, error);

@@ -22,6 +22,7 @@ impl Recorder {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
+                .filter(|s| !s.is_empty())
                 .map(|s| s.chars().take(200).collect::<String>())
         };
         let started_at_ms = SystemTime::now()
@@ -34,6 +35,8 @@ impl Recorder {
                 started_at_ms,
                 client: header("user-agent"),
                 session_id: header("x-claude-code-session-id"),
+                agent_id: header("x-claude-code-agent-id"),
+                parent_agent_id: header("x-claude-code-parent-agent-id"),
                 requested_model: String::new(),
                 profile: String::new(),
                 backend: None,
@@ -48,6 +51,8 @@ impl Recorder {
                 ttft_ms: None,
                 latency_ms: 0,
                 attempts: 0,
+                rule: None,
+                notes: None,
             },
             started: Instant::now(),
             route_test: header(ROUTE_TEST_HEADER),
@@ -58,6 +63,32 @@ impl Recorder {
         self.record.requested_model = model.to_owned();
         self.record.profile = profile.to_owned();
         self.record.stream = stream;
+    }
+
+    /// Whether the session is still unknown (no `x-claude-code-session-id` header).
+    pub fn lacks_session(&self) -> bool {
+        self.record.session_id.is_none()
+    }
+
+    /// The session named in the body's `metadata.user_id`, for a client without the header.
+    pub fn session(&mut self, session_id: String) {
+        self.record.session_id = Some(session_id.chars().take(200).collect());
+    }
+
+    pub fn rule(&mut self, rule: String) {
+        self.record.rule = Some(rule);
+    }
+
+    /// Something the gateway changed or noticed, kept with the request (`; `-separated).
+    pub fn note(&mut self, note: &str) {
+        match &mut self.record.notes {
+            Some(notes) if !notes.contains(note) => {
+                notes.push_str("; ");
+                notes.push_str(note);
+            }
+            Some(_) => {}
+            None => self.record.notes = Some(note.to_owned()),
+        }
     }
 
     pub fn attempt(&mut self, backend: &str, kind: &str, upstream_model: &str) {
@@ -115,4 +146,43 @@ impl Recorder {
 
 fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The session in Claude Code's `metadata.user_id`: a JSON object with `session_id` (2.x), or
+/// `user_<hash>_account_<uuid>_session_<uuid>` (1.x).
+pub fn session_of_user_id(user_id: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct UserId {
+        session_id: Option<String>,
+    }
+    let session = match serde_json::from_str::<UserId>(user_id) {
+        Ok(parsed) => parsed.session_id?,
+        Err(_) => user_id.rsplit_once("_session_")?.1.to_owned(),
+    };
+    let session = session.trim();
+    (!session.is_empty()).then(|| session.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::session_of_user_id;
+
+    #[test]
+    fn the_session_is_found_in_both_user_id_forms() {
+        let json = r#"{"device_id":"d1","account_uuid":"","session_id":"4f1c-77"}"#;
+        assert_eq!(session_of_user_id(json).as_deref(), Some("4f1c-77"));
+        assert_eq!(
+            session_of_user_id("user_abc123_account_9e7f_session_2b8d-11").as_deref(),
+            Some("2b8d-11")
+        );
+        for none in [
+            "",
+            "someone",
+            r#"{"device_id":"d1"}"#,
+            r#"{"session_id":" "}"#,
+            "user_x_session_",
+        ] {
+            assert_eq!(session_of_user_id(none), None, "{none}");
+        }
+    }
 }

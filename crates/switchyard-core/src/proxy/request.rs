@@ -52,8 +52,8 @@ enum Field {
     OutputConfig,
 }
 
-static TOOLS: ReuseCache<Vec<Tool>> = ReuseCache::new();
-static SYSTEMS: ReuseCache<System> = ReuseCache::new();
+pub(super) static TOOLS: ReuseCache<Vec<Tool>> = ReuseCache::new();
+pub(super) static SYSTEMS: ReuseCache<System> = ReuseCache::new();
 
 /// What the scan found: where each field sits, and the reusable parts it recognised.
 struct Scanned {
@@ -110,6 +110,37 @@ impl Scanned {
         }
         as_text(&body[at..]).map(|_| ())
     }
+}
+
+/// A part of the body as a rule's conditions get it.
+pub(super) enum Part<'a, T> {
+    Absent,
+    /// Parsed (now or by an earlier request with the same text).
+    Parsed(Reused<T>),
+    /// Not parsed yet: the raw JSON value.
+    Raw(&'a [u8]),
+}
+
+impl<T: DeserializeOwned + Send + Sync + 'static> Part<'_, T> {
+    /// The parsed part, parsing (and sharing) it now if needed; `None` when it does not parse.
+    pub(super) fn parse(self, cache: &ReuseCache<T>) -> Option<Option<Reused<T>>> {
+        match self {
+            Part::Absent => Some(None),
+            Part::Parsed(part) => Some(Some(part)),
+            Part::Raw(raw) => cache
+                .get_or_parse(raw, |raw| serde_json::from_slice::<T>(raw))
+                .ok()
+                .map(Some),
+        }
+    }
+}
+
+/// See [`InboundRequest::condition_parts`].
+pub(super) struct ConditionParts<'a> {
+    pub messages: &'a [u8],
+    pub thinking: Option<&'a [u8]>,
+    pub tools: Part<'a, Vec<Tool>>,
+    pub system: Part<'a, System>,
 }
 
 /// A checked inbound request.
@@ -297,6 +328,44 @@ impl InboundRequest {
             body,
             full: OnceLock::new(),
         })
+    }
+
+    /// The parts a rule's conditions read, from the scan: `None` when the scan was unsure of
+    /// the body (the typed parse decides then). Tool definitions and the system prompt come
+    /// parsed, shared with earlier requests that carried the same text (and kept for later
+    /// ones, whose scan then passes over them with one hash).
+    pub(super) fn condition_parts(&self) -> Option<ConditionParts<'_>> {
+        let scanned = self.scanned.as_ref()?;
+        let body = &self.body[..];
+        let span = |field| scanned.span(body, field);
+        fn shared<'a, T>(known: &Option<Reused<T>>, raw: Option<&'a [u8]>) -> Part<'a, T> {
+            match (known, raw) {
+                (Some(known), _) => Part::Parsed(known.clone()),
+                (None, None | Some(b"null")) => Part::Absent,
+                (None, Some(raw)) => Part::Raw(raw),
+            }
+        }
+        Some(ConditionParts {
+            messages: span(Field::Messages)?,
+            thinking: span(Field::Thinking),
+            tools: shared(&scanned.tools, span(Field::Tools)),
+            system: shared(&scanned.system, span(Field::System)),
+        })
+    }
+
+    /// `metadata.user_id` (Claude Code puts its session there), read from its own field.
+    pub(super) fn user_id(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Metadata {
+            user_id: Option<String>,
+        }
+        let raw = match &self.scanned {
+            Some(scanned) => scanned.span(&self.body, Field::Metadata)?,
+            None => return self.full().ok()?.metadata.as_ref()?.user_id.clone(),
+        };
+        serde_json::from_slice::<Option<Metadata>>(raw)
+            .ok()??
+            .user_id
     }
 
     /// The whole request as typed structs, parsed on first use.

@@ -170,34 +170,40 @@ fn prepare(
         }
         BackendKind::OpenaiChat => {
             let full = req.full().map_err(Failure::fatal)?;
-            note_dropped_server_tools(full, backend);
             translated(OpenAiExchange::prepare(full, &ctx).map(|(u, x)| (u, Exchange::OpenAi(x))))
         }
         BackendKind::Ollama => {
             let full = req.full().map_err(Failure::fatal)?;
-            note_dropped_server_tools(full, backend);
             translated(OllamaExchange::prepare(full, &ctx).map(|(u, x)| (u, Exchange::Ollama(x))))
         }
     }
 }
 
-/// Server tools (web search, ...) run at Anthropic: the translators leave them out, and the
-/// log says so rather than the request silently losing them.
-fn note_dropped_server_tools(req: &crate::anthropic::MessagesRequest, backend: &BackendConfig) {
-    let dropped: Vec<String> = req
+/// Server tools (web search, ...) run at Anthropic: a translator leaves them out, and the log
+/// and the usage row say so rather than the request silently losing them. The note, when
+/// `backend` (a translating one) drops any.
+pub(super) fn dropped_server_tools(
+    req: &InboundRequest,
+    backend: &BackendConfig,
+) -> Option<String> {
+    let full = req.full().ok()?;
+    let dropped: Vec<&str> = full
         .tools
         .iter()
         .flat_map(|tools| tools.iter())
         .filter(|t| t.is_server_tool())
-        .map(|t| crate::log_text::clip(t.kind.as_deref().unwrap_or(&t.name)))
+        .map(|t| t.kind.as_deref().unwrap_or(&t.name))
         .collect();
-    if !dropped.is_empty() {
-        tracing::info!(
-            backend = %backend.id,
-            tools = %dropped.join(", "),
-            "server tools left out: this backend cannot run them (a rule with when = {{ server_tools = true }} can send such requests elsewhere)"
-        );
+    if dropped.is_empty() {
+        return None;
     }
+    let tools: String = dropped.join(", ").chars().take(300).collect();
+    tracing::info!(
+        backend = %backend.id,
+        tools = %crate::log_text::clip(&tools),
+        "server tools left out: this backend cannot run them (a rule with when = {{ server_tools = true }} can send such requests elsewhere)"
+    );
+    Some(format!("server tools dropped for {}: {tools}", backend.id))
 }
 
 fn connect_error(backend: &BackendConfig, err: &reqwest::Error) -> ApiError {

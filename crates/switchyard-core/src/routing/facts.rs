@@ -2,7 +2,9 @@
 
 use http::HeaderMap;
 
-use crate::anthropic::{ContentBlock, MessagesRequest, ThinkingConfig, ToolResultContent};
+use crate::anthropic::{
+    ContentBlock, MessagesRequest, System, ThinkingConfig, Tool, ToolResultContent,
+};
 use crate::config::{AgentKind, When};
 
 /// The facts conditions are checked against. The prompt's size is an estimate, made only when
@@ -32,7 +34,7 @@ impl Facts {
             server_tools: req
                 .tools
                 .as_ref()
-                .is_some_and(|tools| tools.iter().any(|t| t.is_server_tool())),
+                .is_some_and(|tools| has_server_tool(tools)),
             thinking: matches!(
                 req.thinking,
                 Some(ThinkingConfig::Enabled { .. } | ThinkingConfig::Adaptive { .. })
@@ -55,6 +57,11 @@ impl Facts {
     }
 }
 
+/// Whether any tool runs at Anthropic (web search, code execution, ...).
+pub fn has_server_tool(tools: &[Tool]) -> bool {
+    tools.iter().any(Tool::is_server_tool)
+}
+
 fn has_image(blocks: &[ContentBlock]) -> bool {
     blocks.iter().any(|b| match b {
         ContentBlock::Image(_) => true,
@@ -68,18 +75,30 @@ fn has_image(blocks: &[ContentBlock]) -> bool {
 /// Claude Code marks a subagent's requests with `x-claude-code-agent-id` (and, nested,
 /// `x-claude-code-parent-agent-id`), and its attribution block with `cc_is_subagent=true`.
 fn agent_of(req: &MessagesRequest, headers: &HeaderMap) -> AgentKind {
+    agent_kind(headers, req.system.as_deref().is_some_and(marks_subagent))
+}
+
+/// The marker Claude Code puts in a subagent's attribution block.
+pub const SUBAGENT_MARK: &str = "cc_is_subagent=true";
+
+/// A subagent by its headers, or by `attribution` (its system prompt's mark).
+pub fn agent_kind(headers: &HeaderMap, attribution: bool) -> AgentKind {
     let header = ["x-claude-code-agent-id", "x-claude-code-parent-agent-id"]
         .iter()
         .any(|h| headers.get(*h).is_some_and(|v| !v.is_empty()));
-    let attribution = req.system.as_ref().is_some_and(|system| match &**system {
-        crate::anthropic::System::Text(text) => text.contains("cc_is_subagent=true"),
-        crate::anthropic::System::Blocks(blocks) => blocks
-            .first()
-            .is_some_and(|b| b.text.raw().contains("cc_is_subagent=true")),
-    });
     if header || attribution {
         AgentKind::Subagent
     } else {
         AgentKind::Main
+    }
+}
+
+/// Whether the system prompt's attribution block (its first) carries the subagent mark.
+pub fn marks_subagent(system: &System) -> bool {
+    match system {
+        System::Text(text) => text.contains(SUBAGENT_MARK),
+        System::Blocks(blocks) => blocks
+            .first()
+            .is_some_and(|b| b.text.raw().contains(SUBAGENT_MARK)),
     }
 }

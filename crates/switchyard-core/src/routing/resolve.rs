@@ -117,6 +117,20 @@ fn resolve_with<'c>(
     }
 }
 
+impl Route<'_> {
+    /// Which rule of `profile` routed the request, in words (`default route` without one).
+    pub fn label(&self, profile: Option<&Profile>) -> String {
+        match (self.rule, profile) {
+            (Some(n), Some(profile)) => profile
+                .rules
+                .get(n - 1)
+                .map_or_else(|| format!("rule {n}"), |rule| rule.label(n)),
+            (Some(n), None) => format!("rule {n}"),
+            (None, _) => "default route".to_owned(),
+        }
+    }
+}
+
 /// One target to try, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {

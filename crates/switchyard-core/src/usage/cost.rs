@@ -82,6 +82,8 @@ mod tests {
             started_at_ms: 0,
             client: None,
             session_id: None,
+            agent_id: None,
+            parent_agent_id: None,
             requested_model: "claude-sonnet-4-5".into(),
             profile: "p".into(),
             backend: Some(backend.into()),
@@ -99,6 +101,8 @@ mod tests {
             ttft_ms: None,
             latency_ms: 1,
             attempts: 1,
+            rule: None,
+            notes: None,
         }
     }
 

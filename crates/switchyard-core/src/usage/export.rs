@@ -10,12 +10,14 @@ use super::{Filter, RequestRow, UsageError, UsageStore};
 /// Rows fetched per query while exporting (keeps memory flat on large histories).
 const PAGE: u32 = 5000;
 
-const HEADER: [&str; 25] = [
+const HEADER: [&str; 29] = [
     "Request ID",
     "Started (UTC)",
     "Started (Unix ms)",
     "Client",
-    "Session",
+    "Session ID",
+    "Agent ID",
+    "Parent agent ID",
     "Requested model",
     "Profile",
     "Backend",
@@ -36,6 +38,8 @@ const HEADER: [&str; 25] = [
     "Cloud equivalent (USD)",
     "Local",
     "Attempts",
+    "Rule",
+    "Notes",
 ];
 
 fn yes_no(b: bool) -> String {
@@ -47,7 +51,7 @@ fn usd(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
-fn cells(r: &RequestRow) -> [String; 25] {
+fn cells(r: &RequestRow) -> [String; 29] {
     let text = |s: &Option<String>| s.clone().unwrap_or_default();
     [
         r.id.map(|id| id.to_string()).unwrap_or_default(),
@@ -55,6 +59,8 @@ fn cells(r: &RequestRow) -> [String; 25] {
         r.started_at_ms.to_string(),
         text(&r.client),
         text(&r.session_id),
+        text(&r.agent_id),
+        text(&r.parent_agent_id),
         r.requested_model.clone(),
         r.profile.clone(),
         text(&r.backend),
@@ -75,6 +81,8 @@ fn cells(r: &RequestRow) -> [String; 25] {
         usd(r.cloud_equiv_usd),
         yes_no(r.local),
         r.attempts.to_string(),
+        text(&r.rule),
+        text(&r.notes),
     ]
 }
 
@@ -182,8 +190,8 @@ mod tests {
         assert!(lines[0].starts_with("Request ID,Started (UTC),Started (Unix ms),"));
         assert_eq!(
             lines[1],
-            "1,2026-11-23T09:30:12.345Z,1795426212345,claude-cli/2.1.30,s-1,claude-opus-4-1,\
-             cloud,kimi,ollama,kimi-upstream,yes,ok,200,,,100,10,500,7,5,50,0.333333,,no,1"
+            "1,2026-11-23T09:30:12.345Z,1795426212345,claude-cli/2.1.30,s-1,,,claude-opus-4-1,\
+             cloud,kimi,ollama,kimi-upstream,yes,ok,200,,,100,10,500,7,5,50,0.333333,,no,1,,"
         );
     }
 

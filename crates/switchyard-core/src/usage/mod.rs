@@ -6,6 +6,7 @@
 //! - [`row`]: [`RequestRow`], one request as stored and as every screen shows it.
 //! - [`query`]: typed queries; [`report`]: what the screens show (history pages, summary,
 //!   every day of a range, today); [`export`]: CSV for people; [`calendar`]: UTC days.
+//! - [`sessions`]: Claude Code sessions and their agents, from the request rows.
 //! - [`reader`]: [`UsageReader`], read-only queries on the blocking pool for async callers.
 //! - [`cost`]: pricing a record (done in the writer).
 //! - [`writer`]: [`UsageWriter`], the sink that batches rows into the store on its own thread.
@@ -21,6 +22,7 @@ mod recover;
 mod report;
 mod row;
 mod schema;
+mod sessions;
 mod store;
 #[cfg(test)]
 mod test_support;
@@ -37,5 +39,6 @@ pub use recover::open_or_recover;
 pub use report::{DayPoint, HistoryPage, MAX_PAGE_SIZE, Slice, Today, UsageFilter, UsageSummary};
 pub use row::RequestRow;
 pub use schema::SCHEMA_VERSION;
+pub use sessions::{AgentSummary, MAX_SESSIONS, SessionSummary};
 pub use store::{DB_FILE_NAME, UsageStore};
 pub use writer::{UsageWriter, WriterOptions};

@@ -60,6 +60,7 @@ fn aggregate(filter: &Filter, hourly: bool, select: &str, tail: &str) -> (String
     let attributes = Filter {
         since_ms: None,
         until_ms: None,
+        session_id: None,
         ..filter.clone()
     };
     let (clause, more) = where_clause(&attributes, "t");
@@ -83,6 +84,9 @@ pub struct Filter {
     pub backend: Option<String>,
     pub profile: Option<String>,
     pub status: Option<RequestStatus>,
+    /// One Claude Code session. The rollups do not keep sessions: aggregates ignore it, and
+    /// only queries of the request rows (`recent`, `page_by_id`, `count`) apply it.
+    pub session_id: Option<String>,
 }
 
 /// Sums over a set of requests. Counts read as 0 if the store holds a corrupt negative.
@@ -105,6 +109,30 @@ pub struct Totals {
     /// Cloud-equivalent minus actual cost, over requests where both are known.
     pub saved_usd: f64,
     pub avg_latency_ms: f64,
+}
+
+impl Totals {
+    /// Adds another set's sums (counts saturate), the average latency weighted by requests.
+    pub fn add(&mut self, o: &Totals) {
+        let latency =
+            self.avg_latency_ms * self.requests as f64 + o.avg_latency_ms * o.requests as f64;
+        self.requests = self.requests.saturating_add(o.requests);
+        self.errors = self.errors.saturating_add(o.errors);
+        self.cancelled = self.cancelled.saturating_add(o.cancelled);
+        self.input_tokens = self.input_tokens.saturating_add(o.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(o.output_tokens);
+        self.cache_read_tokens = self.cache_read_tokens.saturating_add(o.cache_read_tokens);
+        self.cache_write_tokens = self.cache_write_tokens.saturating_add(o.cache_write_tokens);
+        self.cost_usd += o.cost_usd;
+        self.unpriced = self.unpriced.saturating_add(o.unpriced);
+        self.cloud_equiv_usd += o.cloud_equiv_usd;
+        self.saved_usd += o.saved_usd;
+        self.avg_latency_ms = if self.requests > 0 {
+            latency / self.requests as f64
+        } else {
+            0.0
+        };
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +175,7 @@ pub struct Savings {
 }
 
 /// `WHERE` clause and parameters for `filter`; `time` is the time column.
-fn where_clause(filter: &Filter, time: &str) -> (String, Vec<Value>) {
+pub(super) fn where_clause(filter: &Filter, time: &str) -> (String, Vec<Value>) {
     let mut clauses = Vec::new();
     let mut values = Vec::new();
     if let Some(since) = filter.since_ms {
@@ -162,6 +190,7 @@ fn where_clause(filter: &Filter, time: &str) -> (String, Vec<Value>) {
         ("requested_model", &filter.model),
         ("backend", &filter.backend),
         ("profile", &filter.profile),
+        ("session_id", &filter.session_id),
     ] {
         if let Some(v) = value {
             clauses.push(format!("{column} = ?"));
@@ -182,13 +211,14 @@ fn where_clause(filter: &Filter, time: &str) -> (String, Vec<Value>) {
 /// `total()`, not `sum()`: SQLite's `sum()` of integers fails the whole query with "integer
 /// overflow" past `i64::MAX`, and rows written before counts were capped can get there
 /// (`total()` is a float: exact to 2^53, then approximate, never an error).
-const SUMS: &str = "total(requests), total(CASE WHEN status = 'error' THEN requests ELSE 0 END),
+pub(super) const SUMS: &str =
+    "total(requests), total(CASE WHEN status = 'error' THEN requests ELSE 0 END),
     total(CASE WHEN status = 'cancelled' THEN requests ELSE 0 END), total(input_tokens),
     total(output_tokens), total(cache_read_tokens), total(cache_write_tokens), total(cost_usd),
     total(unpriced), total(cloud_equiv_usd), total(saved_usd), total(latency_ms)";
 
 /// Reads the 12 `SUMS` columns starting at `at`.
-fn totals_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Totals> {
+pub(super) fn totals_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Totals> {
     let real = |i: usize| -> rusqlite::Result<f64> {
         Ok(row.get::<_, Option<f64>>(at + i)?.unwrap_or(0.0))
     };
@@ -276,6 +306,20 @@ impl UsageStore {
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         stmt.query_map(rusqlite::params_from_iter(values), read_row)
             .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    /// How many request rows the filter selects, counted row by row (for filters the rollups
+    /// cannot answer, such as a session).
+    pub fn count(&self, filter: &Filter) -> Result<u64, UsageError> {
+        let (clause, values) = where_clause(filter, "started_at_ms");
+        self.conn
+            .query_row(
+                &format!("SELECT count(*) FROM requests {clause}"),
+                rusqlite::params_from_iter(values),
+                |row| row.get::<_, i64>(0),
+            )
+            .map(super::row::count)
             .map_err(|e| self.err(e))
     }
 

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use crate::config::Config;
 
 use super::{
-    Filter, HistoryPage, MAX_PAGE_SIZE, RequestRow, Today, UsageError, UsageFilter, UsageStore,
-    UsageSummary, export_csv,
+    Filter, HistoryPage, MAX_PAGE_SIZE, RequestRow, SessionSummary, Today, UsageError, UsageFilter,
+    UsageStore, UsageSummary, export_csv,
 };
 
 /// A lazily opened read-only connection to the usage database. One connection serves the
@@ -85,6 +85,16 @@ impl UsageReader {
         config: Arc<Config>,
     ) -> Result<UsageSummary, UsageError> {
         self.query(move |s| s.summary(&filter, &config)).await
+    }
+
+    /// Claude Code sessions with a request in the filter's range, newest first.
+    pub async fn sessions(
+        self: &Arc<Self>,
+        filter: UsageFilter,
+        limit: u32,
+    ) -> Result<Vec<SessionSummary>, UsageError> {
+        self.query(move |s| s.sessions(&filter.store_filter(), limit))
+            .await
     }
 
     pub async fn today(self: &Arc<Self>) -> Result<Today, UsageError> {

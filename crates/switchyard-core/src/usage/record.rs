@@ -46,8 +46,13 @@ pub struct UsageRecord {
     pub started_at_ms: i64,
     /// The client's `user-agent`.
     pub client: Option<String>,
-    /// Claude Code's `x-claude-code-session-id`.
+    /// Claude Code's session: `x-claude-code-session-id`, else `metadata.user_id`'s
+    /// `session_id`.
     pub session_id: Option<String>,
+    /// The subagent that sent it (`x-claude-code-agent-id`); `None` for the main agent.
+    pub agent_id: Option<String>,
+    /// The agent that started that subagent (`x-claude-code-parent-agent-id`), when nested.
+    pub parent_agent_id: Option<String>,
     pub requested_model: String,
     pub profile: String,
     /// The backend that answered (or the last one tried).
@@ -64,6 +69,10 @@ pub struct UsageRecord {
     pub latency_ms: u64,
     /// Targets tried, the one that answered included (1 = no fallback).
     pub attempts: u32,
+    /// The rule that routed it, in words (`rule 2: * when images`); `None` before routing.
+    pub rule: Option<String>,
+    /// What the gateway changed or noticed on the way (server tools dropped, ...).
+    pub notes: Option<String>,
 }
 
 /// Where finished requests are reported. Implementations must not block: the request path

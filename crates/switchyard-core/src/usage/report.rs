@@ -37,6 +37,9 @@ pub struct UsageFilter {
     pub profile: Option<String>,
     pub backend: Option<String>,
     pub status: Option<RequestStatus>,
+    /// History only: one Claude Code session's requests (the Sessions view's drill-down).
+    #[serde(default)]
+    pub session_id: Option<String>,
 }
 
 impl UsageFilter {
@@ -50,6 +53,7 @@ impl UsageFilter {
             backend: some(&self.backend),
             profile: some(&self.profile),
             status: self.status,
+            session_id: some(&self.session_id),
         }
     }
 
@@ -158,7 +162,12 @@ impl UsageStore {
             None => {
                 let rows = self.recent(&store_filter, page_size, offset)?;
                 let seen = u64::from(offset) + rows.len() as u64;
-                (rows, self.totals(&store_filter)?.requests.max(seen))
+                let total = if store_filter.session_id.is_some() {
+                    self.count(&store_filter)?
+                } else {
+                    self.totals(&store_filter)?.requests
+                };
+                (rows, total.max(seen))
             }
             Some(needle) => {
                 let mut rows = Vec::new();

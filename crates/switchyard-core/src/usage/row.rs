@@ -18,6 +18,10 @@ pub struct RequestRow {
     pub client: Option<String>,
     /// Claude Code's session id.
     pub session_id: Option<String>,
+    /// The Claude Code subagent that sent it; `None` for the main agent.
+    pub agent_id: Option<String>,
+    /// The agent that started that subagent, when nested.
+    pub parent_agent_id: Option<String>,
     pub requested_model: String,
     pub profile: String,
     /// The backend that answered (or the last one tried); `None` when none was chosen.
@@ -44,6 +48,10 @@ pub struct RequestRow {
     pub local: bool,
     /// Targets tried, the one that answered included (1 = no fallback).
     pub attempts: u32,
+    /// The rule that routed it, in words.
+    pub rule: Option<String>,
+    /// What the gateway changed or noticed on the way (server tools dropped, ...).
+    pub notes: Option<String>,
 }
 
 impl From<PricedRecord> for RequestRow {
@@ -56,6 +64,8 @@ impl From<PricedRecord> for RequestRow {
             started_at_ms: r.started_at_ms,
             client: r.client,
             session_id: r.session_id,
+            agent_id: r.agent_id,
+            parent_agent_id: r.parent_agent_id,
             requested_model: r.requested_model,
             profile: r.profile,
             backend: r.backend,
@@ -76,6 +86,8 @@ impl From<PricedRecord> for RequestRow {
             cloud_equiv_usd: p.cloud_equiv_usd,
             local: p.local,
             attempts: r.attempts,
+            rule: r.rule,
+            notes: r.notes,
         }
     }
 }
@@ -84,7 +96,8 @@ impl From<PricedRecord> for RequestRow {
 pub(super) const REQUEST_COLUMNS: &str = "id, started_at_ms, client, session_id,
     requested_model, profile, backend, backend_kind, upstream_model, stream, status,
     http_status, error_type, error_message, input_tokens, output_tokens, cache_read_tokens,
-    cache_write_tokens, ttft_ms, latency_ms, cost_usd, cloud_equiv_usd, local, attempts";
+    cache_write_tokens, ttft_ms, latency_ms, cost_usd, cloud_equiv_usd, local, attempts,
+    agent_id, parent_agent_id, rule, notes";
 
 /// Counts are never negative in the store; a corrupt value reads as 0 rather than wrapping.
 pub(super) fn count(n: i64) -> u64 {
@@ -118,6 +131,10 @@ pub(super) fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> 
         cloud_equiv_usd: row.get(21)?,
         local: row.get(22)?,
         attempts: row.get(23)?,
+        agent_id: row.get(24)?,
+        parent_agent_id: row.get(25)?,
+        rule: row.get(26)?,
+        notes: row.get(27)?,
     })
 }
 

@@ -97,7 +97,16 @@ SELECT (hour_ms / 86400000) * 86400000, requested_model, backend, profile, statu
 FROM usage_hourly GROUP BY 1, 2, 3, 4, 5, 6;
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3: which Claude Code agent sent a request (sessions and subagents) and which
+/// rule routed it.
+const V3: &str = "
+ALTER TABLE requests ADD COLUMN agent_id TEXT;
+ALTER TABLE requests ADD COLUMN parent_agent_id TEXT;
+ALTER TABLE requests ADD COLUMN rule TEXT;
+ALTER TABLE requests ADD COLUMN notes TEXT;
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

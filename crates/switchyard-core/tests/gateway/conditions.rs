@@ -119,6 +119,93 @@ async fn each_condition_takes_its_rule() {
         let reached: Vec<usize> = (0..fakes.len()).filter(|&i| after[i] > before[i]).collect();
         assert_eq!(reached, vec![expected], "{what} went to the wrong backend");
     }
+    // Each usage row names the rule that routed it, and a subagent's its agent id.
+    let records = gw.records.wait_for(9).await;
+    let rules: Vec<&str> = records.iter().map(|r| r.rule.as_deref().unwrap()).collect();
+    assert_eq!(
+        rules,
+        [
+            "rule 6: claude-sonnet-4-5",
+            "rule 1: * when images",
+            "rule 1: * when images",
+            "rule 2: * when server tools",
+            "rule 6: claude-sonnet-4-5",
+            "rule 3: *sonnet* when thinking",
+            "rule 4: * when prompt >= 2000 tokens",
+            "rule 5: * when subagent",
+            "rule 5: * when subagent",
+        ]
+    );
+    let agents: Vec<Option<&str>> = records.iter().map(|r| r.agent_id.as_deref()).collect();
+    assert_eq!(agents[7], Some("agent-7"));
+    assert!(
+        agents
+            .iter()
+            .enumerate()
+            .all(|(i, a)| i == 7 || a.is_none()),
+        "{agents:?}"
+    );
+}
+
+/// The session comes from `x-claude-code-session-id`, else from `metadata.user_id` (a JSON
+/// string in Claude Code 2.x, `user_…_session_<id>` before); the parent agent from its header.
+#[tokio::test]
+async fn usage_rows_keep_the_session_and_the_agents() {
+    let (gw, fakes) = gateway().await;
+    let cases = [
+        (
+            body("", "\"a\""),
+            vec![("x-claude-code-session-id", "from-header")],
+            Some("from-header"),
+        ),
+        (
+            body(
+                r#","metadata":{"user_id":"{\"device_id\":\"d\",\"session_id\":\"from-json\"}"}"#,
+                "\"b\"",
+            ),
+            vec![],
+            Some("from-json"),
+        ),
+        (
+            body(
+                r#","metadata":{"user_id":"user_ab12_account_cd34_session_from-legacy"}"#,
+                "\"c\"",
+            ),
+            vec![],
+            Some("from-legacy"),
+        ),
+        // The header wins over the body.
+        (
+            body(
+                r#","metadata":{"user_id":"{\"session_id\":\"body\"}"}"#,
+                "\"d\"",
+            ),
+            vec![
+                ("x-claude-code-session-id", "header"),
+                ("x-claude-code-agent-id", "child"),
+                ("x-claude-code-parent-agent-id", "parent"),
+            ],
+            Some("header"),
+        ),
+        (body("", "\"e\""), vec![], None),
+    ];
+    for (request_body, headers, _) in &cases {
+        fakes[0].push(Reply::Json(200, message_json("ok")));
+        fakes[5].push(Reply::Json(200, message_json("ok")));
+        let mut request = gw.post("/v1/messages").body(request_body.clone());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 200);
+    }
+    let records = gw.records.wait_for(cases.len()).await;
+    for (record, (_, _, session)) in records.iter().zip(&cases) {
+        assert_eq!(record.session_id.as_deref(), *session);
+    }
+    assert_eq!(records[3].agent_id.as_deref(), Some("child"));
+    assert_eq!(records[3].parent_agent_id.as_deref(), Some("parent"));
+    assert_eq!(records[3].backend.as_deref(), Some("sub"));
+    assert_eq!(records[0].agent_id, None);
 }
 
 #[tokio::test]
@@ -215,4 +302,75 @@ async fn server_tools_never_reach_a_translating_backend() {
         .map(|t| t["function"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Bash"]);
+    // The usage row says what was left out, and where.
+    let records = gw.records.wait_for(1).await;
+    assert_eq!(
+        records[0].notes.as_deref(),
+        Some("server tools dropped for oa: web_search_20250305")
+    );
+    assert_eq!(records[0].rule.as_deref(), Some("default route"));
+}
+
+/// An Ollama target without `vision` in the config: its `/api/show` capabilities decide. A
+/// model without the vision capability is skipped for images; one whose engine lists no
+/// capabilities at all (older Ollama) is not judged, and gets the request.
+#[tokio::test]
+async fn ollama_capabilities_say_which_model_reads_images() {
+    let ollama_reply = r#"{"model":"m","message":{"role":"assistant","content":"seen"},"done":true,"done_reason":"stop","prompt_eval_count":5,"eval_count":1}"#;
+    let mut fakes = Vec::new();
+    let mut text = String::from("active_profile = \"p\"\n");
+    for (id, capabilities) in [
+        ("coder", r#","capabilities":["completion","tools"]"#),
+        ("vl", r#","capabilities":["completion","vision"]"#),
+        ("old", ""),
+    ] {
+        let (addr, fake) = fake_upstream().await;
+        fake.probes.lock().unwrap().insert(
+            "/api/show".into(),
+            format!(r#"{{"model_info":{{"general.architecture":"qwen2","qwen2.context_length":32768}}{capabilities}}}"#),
+        );
+        fakes.push(fake);
+        text.push_str(&format!(
+            "[[backends]]\nid = \"{id}\"\nkind = \"ollama\"\nbase_url = \"http://{addr}\"\n"
+        ));
+    }
+    text.push_str(
+        "[profiles.p]\ndefault = { targets = [{ backend = \"coder\", model = \"qwen2.5-coder\" }, { backend = \"vl\", model = \"qwen2.5vl\" }] }\n\
+         [[profiles.p.rules]]\nmatch = \"claude-haiku-*\"\ntargets = [{ backend = \"old\", model = \"llava\" }]\n",
+    );
+    let gw = Gateway::start(&text, &[]).await;
+    let image = r#"[{"type":"text","text":"what is it?"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]"#;
+    let send = |model: &'static str, content: &'static str| {
+        let request = body("", content).replace("claude-sonnet-4-5", model);
+        gw.post("/v1/messages").body(request).send()
+    };
+
+    fakes[1].push(Reply::Json(200, ollama_reply.into()));
+    assert_eq!(
+        send("claude-sonnet-4-5", image).await.unwrap().status(),
+        200
+    );
+    assert!(fakes[0].seen().is_empty(), "the coder model got the image");
+    assert_eq!(fakes[1].seen().len(), 1);
+    let sent: serde_json::Value = serde_json::from_slice(&fakes[1].seen()[0].body).unwrap();
+    assert!(
+        sent["messages"][0]["images"].is_array(),
+        "the vision model got the image: {sent}"
+    );
+
+    // Text still goes to the first target.
+    fakes[0].push(Reply::Json(200, ollama_reply.into()));
+    assert_eq!(
+        send("claude-sonnet-4-5", "\"hi\"").await.unwrap().status(),
+        200
+    );
+    assert_eq!(fakes[0].seen().len(), 1);
+
+    fakes[2].push(Reply::Json(200, ollama_reply.into()));
+    assert_eq!(send("claude-haiku-4-5", image).await.unwrap().status(), 200);
+    assert_eq!(
+        fakes[2].seen().len(),
+        1,
+        "no capabilities listed: not judged"
+    );
 }
