@@ -3,7 +3,8 @@
 # (pass-through), then to an OpenAI-style and an Ollama-style fake (tests/e2e/fake_llm.py,
 # translated). Each fake
 # first answers with a `Write` tool call, then (once the tool_result comes back) with text.
-# Checks the file Claude Code wrote, its printed answer, and what reached the upstream.
+# Checks the file Claude Code wrote, its printed answer, and what reached the upstream. Then two
+# profiles at once, and a subagent routed to its own backend by an agent rule.
 #
 # Needs: cargo, curl, python3, npm (Claude Code is installed once into $SWITCHYARD_CACHE).
 # Prints one line per check and `N passed, N failed[, N skipped]`.
@@ -18,21 +19,29 @@ UPSTREAM_MODEL="fake-upstream-model"
 CONTENT="Written by Claude Code through Switchyard (e2e)."
 FINAL="SWITCHYARD-E2E-FINAL-7319"
 
-# run_claude DIR HOME NAME [BASE_URL]: `claude -p` with the Write task in DIR, in a clean
-# environment (nothing of the caller's API keys, proxies or config), against BASE_URL (default
-# $GW_URL); output in $E2E_TMP/NAME.{out,err}; returns claude's exit status.
-run_claude() {
+# claude_in DIR HOME NAME BASE_URL ARGS...: `claude ARGS...` in DIR, in a clean environment
+# (nothing of the caller's API keys, proxies or config), against BASE_URL; output in
+# $E2E_TMP/NAME.{out,err}; returns claude's exit status.
+claude_in() {
+    local dir="$1" home="$2" name="$3" base="$4"
+    shift 4
     (
-        cd "$1" &&
-            env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$2" TMPDIR="$E2E_TMP" \
+        cd "$dir" &&
+            env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$home" TMPDIR="$E2E_TMP" \
                 LANG=C.UTF-8 TERM=dumb \
-                ANTHROPIC_BASE_URL="${4:-$GW_URL}" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
+                ANTHROPIC_BASE_URL="$base" ANTHROPIC_AUTH_TOKEN="$TOKEN" \
                 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 \
-                timeout -k 10 "$CLAUDE_TIMEOUT_S" "$CLAUDE" -p \
-                "Create the file hello.txt in the current directory with a one-line greeting." \
-                --model claude-sonnet-4-5 --allowedTools Write --permission-mode acceptEdits \
-                </dev/null >"$E2E_TMP/$3.out" 2>"$E2E_TMP/$3.err"
+                timeout -k 10 "$CLAUDE_TIMEOUT_S" "$CLAUDE" "$@" \
+                </dev/null >"$E2E_TMP/$name.out" 2>"$E2E_TMP/$name.err"
     )
+}
+
+# run_claude DIR HOME NAME [BASE_URL]: `claude -p` with the Write task in DIR against BASE_URL
+# (default $GW_URL), as claude_in.
+run_claude() {
+    claude_in "$1" "$2" "$3" "${4:-$GW_URL}" -p \
+        "Create the file hello.txt in the current directory with a one-line greeting." \
+        --model claude-sonnet-4-5 --allowedTools Write --permission-mode acceptEdits
 }
 
 echo "== Claude Code end to end"
@@ -252,6 +261,194 @@ EOF
     stop_pid "${pids[1]}"
 }
 run_profiles
+
+# A subagent on another backend than its main loop (issue 18): the main fake answers the first
+# turn with a call of Claude Code's subagent tool, a rule `when = { agent = "subagent" }` sends
+# the subagent's requests to a second fake, and the usage history keeps them in the main
+# loop's session under the subagent's id. Each fake refuses (and counts) the other's requests.
+run_subagent() {
+    echo "== Claude Code spawns a subagent, which an agent rule sends to its own backend"
+    local dir="$E2E_TMP/work-subagent" data="$E2E_TMP/data-subagent" main_url sub_url main_pid
+    local sub_pid rc verdict status result name detail
+    local main_final="SWITCHYARD-E2E-MAIN-AFTER-SUBAGENT-5561"
+    local sub_answer="SWITCHYARD-E2E-SUBAGENT-ANSWER-2290"
+    mkdir -p "$dir" "$E2E_TMP/home-subagent" "$data"
+    start_fake fake-main-loop --expect-model main-model --expect-agent main \
+        --spawn-agent "Reply with your answer word, nothing else." --final-text "$main_final" || {
+        fail "start the main loop's fake"
+        return
+    }
+    main_url="$FAKE_URL" main_pid="$FAKE_PID"
+    start_fake fake-subagent --expect-model sub-model --expect-agent subagent \
+        --text "$sub_answer" --final-text "$sub_answer" || {
+        fail "start the subagent's fake"
+        stop_pid "$main_pid"
+        return
+    }
+    sub_url="$FAKE_URL" sub_pid="$FAKE_PID"
+    cat >"$E2E_TMP/subagent.toml" <<EOF
+listen = "127.0.0.1:0"
+active_profile = "split"
+
+[[backends]]
+id = "main-fake"
+kind = "anthropic"
+base_url = "$main_url"
+
+[[backends]]
+id = "sub-fake"
+kind = "anthropic"
+base_url = "$sub_url"
+
+[profiles.split]
+default = { backend = "main-fake", model = "main-model" }
+
+[[profiles.split.rules]]
+when = { agent = "subagent" }
+targets = [{ backend = "sub-fake", model = "sub-model" }]
+EOF
+    # Its own data dir: the usage history checked below holds this run only.
+    start_gateway gateway-subagent "$E2E_TMP/subagent.toml" SWITCHYARD_TOKEN="$TOKEN" \
+        SWITCHYARD_DATA_DIR="$data" RUST_LOG=info || {
+        fail "start switchyard serve with an agent rule"
+        stop_pid "$main_pid"
+        stop_pid "$sub_pid"
+        return
+    }
+    # The subagent tool needs no --allowedTools or permission mode under -p.
+    claude_in "$dir" "$E2E_TMP/home-subagent" claude-subagent "$GW_URL" -p \
+        "Ask a subagent for the answer word, then print it." --model claude-sonnet-4-5
+    rc=$?
+    check "[subagent] claude -p exits 0 (got $rc)" test "$rc" -eq 0
+    check "[subagent] the main loop's final text is printed on stdout" \
+        grep -qF "$main_final" "$E2E_TMP/claude-subagent.out"
+    curl -sf --max-time 5 -o "$E2E_TMP/stats-main-loop.json" "$main_url/__fake/stats"
+    curl -sf --max-time 5 -o "$E2E_TMP/stats-subagent.json" "$sub_url/__fake/stats"
+    # The history is written in batches: a stopped gateway has flushed it.
+    stop_pid "$GW_PID"
+    stop_pid "$main_pid"
+    stop_pid "$sub_pid"
+    SWITCHYARD_DATA_DIR="$data" "$SWITCHYARD_BIN" usage --csv </dev/null \
+        >"$E2E_TMP/usage-subagent.csv" 2>"$E2E_TMP/usage-subagent.err"
+    # One `PASS|FAIL <tab> name <tab> detail` line per check.
+    verdict="$(python3 - "$E2E_TMP/stats-main-loop.json" "$E2E_TMP/stats-subagent.json" \
+        "$E2E_TMP/usage-subagent.csv" "$sub_answer" <<'PY'
+import csv, json, sys
+
+main_path, sub_path, csv_path, sub_answer = sys.argv[1:5]
+
+def load(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as err:
+        return {"unreadable": str(err)}
+
+main, sub = load(main_path), load(sub_path)
+
+def line(ok, name, detail=""):
+    detail = " ".join(str(detail).split())
+    print(f"{'PASS' if ok else 'FAIL'}\t{name}\t{'' if ok else detail}")
+
+def total(s):
+    return s.get("messages", 0) + s.get("count_tokens", 0)
+
+def some(s, *keys):
+    return json.dumps({k: s.get(k) for k in keys + ("unreadable",) if k in s})
+
+n = sub.get("messages", 0)
+line(n >= 1 and sub.get("subagent_requests") == total(sub) == sub.get("agent_id_headers")
+     and sub.get("agent_mismatches") == 0 and sub.get("model_mismatches") == 0
+     and sub.get("models") == ["sub-model"],
+     f"[subagent] the sub fake got the subagent's requests ({n}), each with "
+     "x-claude-code-agent-id, as sub-model",
+     some(sub, "messages", "count_tokens", "subagent_requests", "agent_id_headers",
+          "agent_mismatches", "model_mismatches", "models"))
+line(sub.get("subagent_attributions") == total(sub) >= 1,
+     "[subagent] each of them says cc_is_subagent=true in its first system block",
+     f"{sub.get('subagent_attributions')} of {total(sub)}")
+n = main.get("messages", 0)
+line(n >= 2 and main.get("subagent_requests") == 0 and main.get("agent_mismatches") == 0
+     and main.get("model_mismatches") == 0 and main.get("models") == ["main-model"]
+     and main.get("agent_calls_sent", 0) >= 1,
+     f"[subagent] the main fake got the main loop's requests ({n}), none from a subagent, "
+     "as main-model",
+     some(main, "messages", "agent_calls_sent", "subagent_requests", "agent_mismatches",
+          "model_mismatches", "models"))
+results = main.get("agent_results", [])
+line(any(sub_answer in r for r in results),
+     "[subagent] the subagent's answer came back to the main loop as the tool's result",
+     json.dumps(results)[:300])
+sessions = main.get("session_ids", []) + sub.get("session_ids", [])
+line(len(set(sessions)) == 1 and len(main.get("session_ids", [])) == 1
+     and main.get("without_session") == 0 and sub.get("without_session") == 0,
+     "[subagent] both fakes saw the same single x-claude-code-session-id",
+     json.dumps({"main": main.get("session_ids"), "sub": sub.get("session_ids"),
+                 "without": [main.get("without_session"), sub.get("without_session")]}))
+
+# The export's headers are named for people ("Session", "Agent ID"): compare them lowercased,
+# spaces as underscores, so `agent_id` finds "Agent ID" and "agent_id" alike.
+def norm(h):
+    return h.strip().lower().replace(" ", "_")
+
+try:
+    with open(csv_path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames or []
+        rows = [{norm(k): v for k, v in r.items()} for r in reader]
+except OSError:
+    header, rows = [], []
+columns = {norm(h) for h in header}
+# `session_id`, or the export's "Session" column as it is today.
+session_col = next((c for c in ("session_id", "session") if c in columns), None)
+seen_session = (main.get("session_ids") or [None])[0]
+mains = [r for r in rows if r.get("backend") == "main-fake"]
+subs = [r for r in rows if r.get("backend") == "sub-fake"]
+in_history = {r.get(session_col, "") for r in rows} if session_col else set()
+line(bool(mains) and bool(subs) and len(rows) == len(mains) + len(subs)
+     and bool(seen_session) and in_history == {seen_session},
+     f"[subagent] the usage history holds one session ({len(mains)} main-fake and "
+     f"{len(subs)} sub-fake rows)",
+     f"session column {session_col!r}, sessions {sorted(in_history)}, seen {seen_session!r}, "
+     f"backends {sorted({r.get('backend') for r in rows})}")
+def lacking(*names):
+    gone = [c for c in names if c not in columns]
+    return f"no {' or '.join(gone)} column in the export (it has: {', '.join(header)})" if gone else ""
+
+agent_check = "[subagent] the sub-fake rows carry the subagent's agent id, the main-fake rows none"
+if lacking("agent_id", "parent_agent_id"):
+    line(False, agent_check, lacking("agent_id", "parent_agent_id"))
+else:
+    agent_ids = set(sub.get("agent_ids", []))
+    parents = set(sub.get("parent_agent_ids", []))
+    # A subagent of the main loop has no parent id; a nested one has the parent it was sent.
+    bad = [r for r in subs if r["agent_id"] not in agent_ids
+           or (r["parent_agent_id"] not in parents if parents else r["parent_agent_id"])]
+    bad += [r for r in mains if r["agent_id"] or r["parent_agent_id"]]
+    line(bool(subs) and bool(agent_ids) and not bad, agent_check,
+         f"ids seen {sorted(agent_ids)}, parents seen {sorted(parents)}; rows: "
+         + "; ".join(f"{r['backend']} agent={r['agent_id']!r} parent={r['parent_agent_id']!r}"
+                     for r in bad[:4]))
+rule_check = "[subagent] the sub-fake rows name the rule that routed them"
+if lacking("rule"):
+    line(False, rule_check, lacking("rule"))
+else:
+    line(bool(subs) and all(r["rule"] for r in subs), rule_check,
+         "; ".join(repr(r["rule"]) for r in subs[:4]))
+PY
+)"
+    status=$?
+    while IFS=$'\t' read -r result name detail; do
+        case "$result" in
+        PASS) pass "$name" ;;
+        FAIL) fail "$name" "$detail" ;;
+        esac
+    done <<<"$verdict"
+    [ "$status" -eq 0 ] && [ -n "$verdict" ] ||
+        fail "[subagent] check what reached the fakes and the usage history" \
+            "python3 exited $status; $(tail -n 5 "$E2E_TMP/usage-subagent.err")"
+}
+run_subagent
 
 if [ "$E2E_FAILED" -gt 0 ]; then
     dump_logs

@@ -11,4 +11,4 @@ pub mod server;
 pub mod wire;
 
 pub use script::Script;
-pub use server::{Options, Stats, router, serve};
+pub use server::{Agent, Options, Stats, router, serve};

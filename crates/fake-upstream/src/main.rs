@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fake_upstream::{Options, Script, wire::WriteInput};
+use fake_upstream::{Agent, Options, Script, wire::WriteInput};
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +28,14 @@ struct Args {
     /// The content of that Write call.
     #[arg(long)]
     write_content: Option<String>,
+    /// Answer the main agent's requests that offer the subagent tool (`Agent`, or `Task`) and
+    /// carry no tool result with a call of it, giving the subagent this prompt.
+    #[arg(long)]
+    spawn_agent: Option<String>,
+    /// Answer 400 unless the request comes from this agent: `main`, or `subagent` (an
+    /// `x-claude-code-agent-id` header or `cc_is_subagent=true` in the first system block).
+    #[arg(long, value_parser = ["main", "subagent"])]
+    expect_agent: Option<String>,
     /// The text answered once the tool result comes back.
     #[arg(long)]
     final_text: Option<String>,
@@ -45,6 +53,7 @@ fn main() -> ExitCode {
     if let (Some(file_path), Some(content)) = (args.write_path, args.write_content) {
         script.write = Some(WriteInput { file_path, content });
     }
+    script.spawn_agent = args.spawn_agent;
     if let Some(text) = args.final_text {
         script.final_text = text;
     }
@@ -54,6 +63,10 @@ fn main() -> ExitCode {
     let options = Options {
         expect_key: args.expect_key,
         expect_model: args.expect_model,
+        expect_agent: args.expect_agent.map(|a| match a.as_str() {
+            "subagent" => Agent::Subagent,
+            _ => Agent::Main,
+        }),
         script,
         log: args.log,
     };

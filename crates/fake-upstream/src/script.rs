@@ -1,8 +1,10 @@
 //! What the fake answers. Pure: a request in, a reply and its events out.
 
+use serde_json::{Map, Value, json};
+
 use crate::wire::{
-    BlockOut, Delta, DeltaUsage, Empty, Event, MessageDeltaOut, MessageOut, Request, ToolInput,
-    UsageOut, WriteInput,
+    BlockOut, Delta, DeltaUsage, Event, MessageDeltaOut, MessageOut, Request, ToolDef, UsageOut,
+    WriteInput,
 };
 
 /// The fake's behaviour, set on the command line.
@@ -11,6 +13,11 @@ pub struct Script {
     /// When set, a request offering the `Write` tool and carrying no `tool_result` is answered
     /// with a `Write` call of this input (Claude Code's first turn).
     pub write: Option<WriteInput>,
+    /// When set, a main-agent request offering the subagent tool (`Agent`, or `Task` before
+    /// Claude Code 2.1) and carrying no `tool_result` is answered with a call of it that
+    /// gives the subagent this prompt. A subagent's own request never is, so a misrouted one
+    /// cannot spawn subagents without end.
+    pub spawn_agent: Option<String>,
     /// The answer to a request whose last message carries `tool_result`s.
     pub final_text: String,
     /// The answer to anything else.
@@ -21,6 +28,7 @@ impl Default for Script {
     fn default() -> Self {
         Script {
             write: None,
+            spawn_agent: None,
             final_text: "FAKE-UPSTREAM-DONE: the file is written.".to_owned(),
             text: "Hello from fake-upstream, a scripted Anthropic-style server.".to_owned(),
         }
@@ -37,13 +45,20 @@ pub const CUT_MARKER: &str = "[fake-upstream: cut the stream]";
 /// `content_block_start` and the first text delta.
 pub const CUT_AFTER_EVENTS: usize = 4;
 
+/// What a subagent spawned by [`Script::spawn_agent`] is told it is for.
+pub const AGENT_DESCRIPTION: &str = "Answer for the e2e test";
+
+/// The subagent type asked for when the tool's schema allows it: Claude Code's built-in one.
+pub const SUBAGENT_TYPE: &str = "general-purpose";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Text(String),
-    /// A short text block, then a `Write` tool call.
-    WriteCall {
+    /// A short text block, then a tool call.
+    ToolCall {
         preface: String,
-        input: WriteInput,
+        name: String,
+        input: Value,
     },
 }
 
@@ -52,13 +67,89 @@ impl Script {
         if !req.last_tool_results().is_empty() {
             return Reply::Text(self.final_text.clone());
         }
+        if let Some(prompt) = &self.spawn_agent
+            && !req.subagent_attribution()
+            && let Some(tool) = req.agent_tool()
+        {
+            return Reply::ToolCall {
+                preface: "I will ask a subagent.".to_owned(),
+                name: tool.name.clone(),
+                input: agent_input(tool, prompt),
+            };
+        }
         match &self.write {
-            Some(input) if req.has_tool("Write") => Reply::WriteCall {
+            Some(input) if req.has_tool("Write") => Reply::ToolCall {
                 preface: "I will write the file.".to_owned(),
-                input: input.clone(),
+                name: "Write".to_owned(),
+                input: json!({ "file_path": input.file_path, "content": input.content }),
             },
             _ => Reply::Text(self.text.clone()),
         }
+    }
+}
+
+/// The input of a subagent call, filled from the tool's own schema: the description, prompt
+/// and type it is known to take, and a plain value for any other required field, so a
+/// Claude Code that adds one does not reject the call.
+pub fn agent_input(tool: &ToolDef, prompt: &str) -> Value {
+    let schema = &tool.input_schema;
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    // Without a schema, the fields every version so far has taken.
+    let offered = |name: &str| properties.is_none_or(|p| p.contains_key(name));
+    let mut input = Map::new();
+    let known = [
+        ("description", AGENT_DESCRIPTION),
+        ("prompt", prompt),
+        ("subagent_type", SUBAGENT_TYPE),
+    ];
+    for (name, value) in known {
+        if offered(name) || required.contains(&name) {
+            let property = properties.and_then(|p| p.get(name));
+            let value = match property
+                .and_then(|p| p.get("enum"))
+                .and_then(Value::as_array)
+            {
+                Some(choices) if !choices.iter().any(|c| c == value) => {
+                    choices.first().cloned().unwrap_or_else(|| json!(value))
+                }
+                _ => json!(value),
+            };
+            input.insert(name.to_owned(), value);
+        }
+    }
+    for name in required {
+        if !input.contains_key(name) {
+            let property = properties.and_then(|p| p.get(name));
+            input.insert(name.to_owned(), filler(property));
+        }
+    }
+    Value::Object(input)
+}
+
+/// A value of the type a JSON schema property asks for.
+fn filler(property: Option<&Value>) -> Value {
+    let Some(property) = property else {
+        return Value::String("e2e".to_owned());
+    };
+    if let Some(first) = property
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+    {
+        return first.clone();
+    }
+    match property.get("type").and_then(Value::as_str) {
+        Some("boolean") => Value::Bool(false),
+        Some("integer" | "number") => json!(1),
+        Some("array") => json!([]),
+        Some("object") => json!({}),
+        Some("null") => Value::Null,
+        _ => Value::String("e2e".to_owned()),
     }
 }
 
@@ -70,14 +161,14 @@ impl Reply {
     fn output_tokens(&self) -> u64 {
         match self {
             Reply::Text(text) => words(text),
-            Reply::WriteCall { preface, input } => words(preface) + words(&input.content) + 10,
+            Reply::ToolCall { preface, input, .. } => words(preface) + words(&input.to_string()),
         }
     }
 
     fn stop_reason(&self) -> &'static str {
         match self {
             Reply::Text(_) => "end_turn",
-            Reply::WriteCall { .. } => "tool_use",
+            Reply::ToolCall { .. } => "tool_use",
         }
     }
 }
@@ -86,14 +177,18 @@ impl Reply {
 pub fn message(reply: &Reply, model: &str, serial: u64, input_tokens: u64) -> MessageOut {
     let content = match reply {
         Reply::Text(text) => vec![BlockOut::Text { text: text.clone() }],
-        Reply::WriteCall { preface, input } => vec![
+        Reply::ToolCall {
+            preface,
+            name,
+            input,
+        } => vec![
             BlockOut::Text {
                 text: preface.clone(),
             },
             BlockOut::ToolUse {
                 id: tool_id(serial),
-                name: "Write".to_owned(),
-                input: ToolInput::Write(input.clone()),
+                name: name.clone(),
+                input: input.clone(),
             },
         ],
     };
@@ -165,14 +260,18 @@ pub fn events(
     let mut events = vec![Event::MessageStart { message: start }, Event::Ping];
     match reply {
         Reply::Text(text) => text_block(0, text, &mut events),
-        Reply::WriteCall { preface, input } => {
+        Reply::ToolCall {
+            preface,
+            name,
+            input,
+        } => {
             text_block(0, preface, &mut events);
             events.push(Event::ContentBlockStart {
                 index: 1,
                 content_block: BlockOut::ToolUse {
                     id: tool_id(serial),
-                    name: "Write".to_owned(),
-                    input: ToolInput::Empty(Empty {}),
+                    name: name.clone(),
+                    input: Value::Object(Map::new()),
                 },
             });
             let json = serde_json::to_string(input)?;
@@ -224,7 +323,7 @@ mod tests {
         let first = request(
             r#"{"model":"m","messages":[{"role":"user","content":"go"}],"tools":[{"name":"Read"},{"name":"Write","input_schema":{}}]}"#,
         );
-        assert!(matches!(script.reply(&first), Reply::WriteCall { .. }));
+        assert!(matches!(script.reply(&first), Reply::ToolCall { name, .. } if name == "Write"));
         let second = request(
             r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"Write","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"},{"type":"text","text":"x"}]}],"tools":[{"name":"Write"}]}"#,
         );
@@ -234,6 +333,70 @@ mod tests {
         );
         let no_tools = request(r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#);
         assert_eq!(script.reply(&no_tools), Reply::Text(script.text.clone()));
+    }
+
+    /// Claude Code 2.1's main request, trimmed: the attribution block, the `Agent` tool.
+    const MAIN_AGENT: &str = r#"{"model":"m","system":[{"type":"text","text":"x-anthropic-billing-header: cc_version=2.1.197; cc_entrypoint=sdk-cli;"},{"type":"text","text":"You are Claude Code"}],"metadata":{"user_id":"{\"device_id\":\"d\",\"session_id\":\"s-1\"}"},"messages":[{"role":"user","content":"go"}],"tools":[{"name":"Write"},{"name":"Agent","input_schema":{"type":"object","properties":{"description":{"type":"string"},"prompt":{"type":"string"},"subagent_type":{"type":"string"},"model":{"type":"string","enum":["sonnet","opus","haiku"]},"run_in_background":{"type":"boolean"},"isolation":{"type":"string","enum":["worktree"]}},"required":["description","prompt","isolation"]}}]}"#;
+
+    fn agent_script() -> Script {
+        Script {
+            spawn_agent: Some("Say the word.".to_owned()),
+            ..write_script()
+        }
+    }
+
+    #[test]
+    fn the_main_agent_is_answered_with_an_agent_call_filled_from_its_schema() {
+        let req = request(MAIN_AGENT);
+        assert_eq!(req.metadata_session_id().as_deref(), Some("s-1"));
+        assert!(!req.subagent_attribution());
+        let Reply::ToolCall { name, input, .. } = agent_script().reply(&req) else {
+            panic!("no tool call");
+        };
+        assert_eq!(name, "Agent");
+        // The known fields, and a value from its enum for the required field it does not know;
+        // optional unknown fields stay out.
+        assert_eq!(
+            input,
+            json!({
+                "description": AGENT_DESCRIPTION,
+                "prompt": "Say the word.",
+                "subagent_type": "general-purpose",
+                "isolation": "worktree",
+            })
+        );
+        // An older Claude Code, whose tool is `Task` and comes without a schema.
+        let task = request(
+            r#"{"model":"m","messages":[{"role":"user","content":"go"}],"tools":[{"name":"Task"}]}"#,
+        );
+        assert!(
+            matches!(agent_script().reply(&task), Reply::ToolCall { name, .. } if name == "Task")
+        );
+    }
+
+    #[test]
+    fn a_subagent_request_or_a_tool_result_gets_text_never_another_agent_call() {
+        let sub = MAIN_AGENT.replace(
+            "cc_entrypoint=sdk-cli;",
+            "cc_entrypoint=sdk-cli; cc_is_subagent=true;",
+        );
+        let sub = request(&sub);
+        assert!(sub.subagent_attribution());
+        // It offers Write, so the write script answers it, as it would without spawn_agent.
+        assert!(
+            matches!(agent_script().reply(&sub), Reply::ToolCall { name, .. } if name == "Write")
+        );
+        let back = request(
+            r#"{"model":"m","messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Agent","input":{}},{"type":"tool_use","id":"t2","name":"Read","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"SUB-ANSWER"},{"type":"text","text":"agentId: a1"}]},{"type":"tool_result","tool_use_id":"t2","content":"file"}]}],"tools":[{"name":"Agent"}]}"#,
+        );
+        assert_eq!(
+            agent_script().reply(&back),
+            Reply::Text(agent_script().final_text)
+        );
+        assert_eq!(
+            back.last_results_of(&["Agent"]),
+            ["SUB-ANSWER\nagentId: a1"]
+        );
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! The part of the Messages API the fake reads, and everything it writes.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How Claude Code marks a subagent's attribution block (the first `system` block).
+pub const SUBAGENT_ATTRIBUTION: &str = "cc_is_subagent=true";
+
+/// The tool Claude Code spawns a subagent with: `Agent` in 2.1.x, `Task` before.
+pub const AGENT_TOOLS: &[&str] = &["Agent", "Task"];
 
 /// What the fake reads from a `/v1/messages` (or `count_tokens`) body; the rest is ignored.
 #[derive(Debug, Deserialize)]
@@ -12,6 +19,12 @@ pub struct Request {
     pub messages: Vec<Message>,
     #[serde(default)]
     pub tools: Vec<ToolDef>,
+    /// A string or text blocks; read as JSON so an unexpected block shape is no 400.
+    #[serde(default)]
+    pub system: Option<Value>,
+    /// Claude Code puts a JSON string in `user_id` that carries its `session_id`.
+    #[serde(default)]
+    pub metadata: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,6 +47,12 @@ pub enum Block {
         tool_use_id: String,
         #[serde(default)]
         is_error: bool,
+        #[serde(default)]
+        content: Option<Value>,
+    },
+    ToolUse {
+        id: String,
+        name: String,
     },
     Text {
         text: String,
@@ -46,6 +65,21 @@ pub enum Block {
 pub struct ToolDef {
     #[serde(default)]
     pub name: String,
+    #[serde(default)]
+    pub input_schema: Value,
+}
+
+/// The text of a `tool_result`'s content: a string, or its text blocks joined.
+fn text_of(content: Option<&Value>) -> String {
+    match content {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Array(blocks)) => blocks
+            .iter()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
 }
 
 impl Request {
@@ -61,8 +95,9 @@ impl Request {
                     Block::ToolResult {
                         tool_use_id,
                         is_error,
+                        ..
                     } => Some((tool_use_id.as_str(), *is_error)),
-                    Block::Text { .. } | Block::Other => None,
+                    Block::ToolUse { .. } | Block::Text { .. } | Block::Other => None,
                 })
                 .collect(),
             _ => Vec::new(),
@@ -84,6 +119,69 @@ impl Request {
 
     pub fn has_tool(&self, name: &str) -> bool {
         self.tools.iter().any(|t| t.name == name)
+    }
+
+    /// The subagent-spawning tool this request offers, under whichever name it has.
+    pub fn agent_tool(&self) -> Option<&ToolDef> {
+        AGENT_TOOLS
+            .iter()
+            .find_map(|name| self.tools.iter().find(|t| t.name == *name))
+    }
+
+    /// The text of the last message's `tool_result`s answering a call of one of `tools`
+    /// (the call is looked up by id in the assistant's turns).
+    pub fn last_results_of(&self, tools: &[&str]) -> Vec<String> {
+        let Some(Message {
+            role,
+            content: Content::Blocks(blocks),
+        }) = self.messages.last()
+        else {
+            return Vec::new();
+        };
+        if role != "user" {
+            return Vec::new();
+        }
+        let called = |wanted: &str| {
+            self.messages.iter().any(|m| match &m.content {
+                Content::Blocks(blocks) if m.role == "assistant" => blocks.iter().any(
+                    |b| matches!(b, Block::ToolUse { id, name } if id == wanted && tools.contains(&name.as_str())),
+                ),
+                _ => false,
+            })
+        };
+        blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::ToolResult {
+                    tool_use_id,
+                    content,
+                    ..
+                } if called(tool_use_id) => Some(text_of(content.as_ref())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first `system` block's text (or the whole system string).
+    pub fn first_system_text(&self) -> Option<&str> {
+        match self.system.as_ref()? {
+            Value::String(text) => Some(text),
+            Value::Array(blocks) => blocks.first()?.get("text")?.as_str(),
+            _ => None,
+        }
+    }
+
+    /// Whether the attribution block says the request is a subagent's.
+    pub fn subagent_attribution(&self) -> bool {
+        self.first_system_text()
+            .is_some_and(|text| text.contains(SUBAGENT_ATTRIBUTION))
+    }
+
+    /// The `session_id` inside `metadata.user_id` (a JSON string, in Claude Code 2.1.x).
+    pub fn metadata_session_id(&self) -> Option<String> {
+        let user_id = self.metadata.as_ref()?.get("user_id")?.as_str()?;
+        let parsed: Value = serde_json::from_str(user_id).ok()?;
+        Some(parsed.get("session_id")?.as_str()?.to_owned())
     }
 }
 
@@ -110,20 +208,10 @@ pub enum BlockOut {
     ToolUse {
         id: String,
         name: String,
-        input: ToolInput,
+        /// `{}` in `content_block_start`: the input arrives as `input_json_delta`s.
+        input: Value,
     },
 }
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum ToolInput {
-    /// What `content_block_start` carries: the input arrives as `input_json_delta`s.
-    Empty(Empty),
-    Write(WriteInput),
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Empty {}
 
 /// Claude Code's `Write` tool input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
