@@ -330,12 +330,14 @@ EOF
     stop_pid "$sub_pid"
     SWITCHYARD_DATA_DIR="$data" "$SWITCHYARD_BIN" usage --csv </dev/null \
         >"$E2E_TMP/usage-subagent.csv" 2>"$E2E_TMP/usage-subagent.err"
+    SWITCHYARD_DATA_DIR="$data" "$SWITCHYARD_BIN" usage --by session </dev/null \
+        >"$E2E_TMP/usage-sessions.txt" 2>>"$E2E_TMP/usage-subagent.err"
     # One `PASS|FAIL <tab> name <tab> detail` line per check.
     verdict="$(python3 - "$E2E_TMP/stats-main-loop.json" "$E2E_TMP/stats-subagent.json" \
-        "$E2E_TMP/usage-subagent.csv" "$sub_answer" <<'PY'
+        "$E2E_TMP/usage-subagent.csv" "$sub_answer" "$E2E_TMP/usage-sessions.txt" <<'PY'
 import csv, json, sys
 
-main_path, sub_path, csv_path, sub_answer = sys.argv[1:5]
+main_path, sub_path, csv_path, sub_answer, sessions_path = sys.argv[1:6]
 
 def load(path):
     try:
@@ -386,8 +388,8 @@ line(len(set(sessions)) == 1 and len(main.get("session_ids", [])) == 1
      json.dumps({"main": main.get("session_ids"), "sub": sub.get("session_ids"),
                  "without": [main.get("without_session"), sub.get("without_session")]}))
 
-# The export's headers are named for people ("Session", "Agent ID"): compare them lowercased,
-# spaces as underscores, so `agent_id` finds "Agent ID" and "agent_id" alike.
+# The export's headers are named for people ("Session ID", "Agent ID"): compare them
+# lowercased, spaces as underscores, so `agent_id` finds "Agent ID".
 def norm(h):
     return h.strip().lower().replace(" ", "_")
 
@@ -399,8 +401,7 @@ try:
 except OSError:
     header, rows = [], []
 columns = {norm(h) for h in header}
-# `session_id`, or the export's "Session" column as it is today.
-session_col = next((c for c in ("session_id", "session") if c in columns), None)
+session_col = "session_id" if "session_id" in columns else None
 seen_session = (main.get("session_ids") or [None])[0]
 mains = [r for r in rows if r.get("backend") == "main-fake"]
 subs = [r for r in rows if r.get("backend") == "sub-fake"]
@@ -433,8 +434,23 @@ rule_check = "[subagent] the sub-fake rows name the rule that routed them"
 if lacking("rule"):
     line(False, rule_check, lacking("rule"))
 else:
-    line(bool(subs) and all(r["rule"] for r in subs), rule_check,
-         "; ".join(repr(r["rule"]) for r in subs[:4]))
+    line(bool(subs) and all(r["rule"] == "rule 1: * when subagent" for r in subs)
+         and all(r["rule"] == "default route" for r in mains), rule_check,
+         "; ".join(f"{r['backend']}: {r['rule']!r}" for r in (subs + mains)[:4]))
+
+# `switchyard usage --by session`: the session's line, then its main agent and its subagent.
+try:
+    with open(sessions_path, encoding="utf-8") as f:
+        listing = f.read().splitlines()
+except OSError:
+    listing = []
+at = next((i for i, l in enumerate(listing) if seen_session and seen_session[:36] in l), None)
+agent_ids = sorted(sub.get("agent_ids", []))
+below = listing[at + 1:at + 3] if at is not None else []
+line(at is not None and len(agent_ids) == 1 and len(below) == 2
+     and "main agent" in below[0] and agent_ids[0] in below[1],
+     "[subagent] usage --by session lists the session with its main agent and its subagent",
+     " | ".join(listing[:5]))
 PY
 )"
     status=$?
