@@ -86,7 +86,12 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         Err(err) => return fail(recorder, err),
     };
     let rule = route.label(config.profiles.get(profile));
-    tracing::debug!(rule = %crate::log_text::clip(&rule), profile, "routed");
+    // A condition that took a request elsewhere is worth a line at the default level.
+    if route.conditional {
+        tracing::info!(rule = %crate::log_text::clip(&rule), profile, model = %crate::log_text::clip(&req.model), "routed by a conditional rule");
+    } else {
+        tracing::debug!(rule = %crate::log_text::clip(&rule), profile, "routed");
+    }
     recorder.rule(rule);
     if recorder.lacks_session()
         && let Some(session) = req

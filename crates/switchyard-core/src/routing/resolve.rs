@@ -14,6 +14,8 @@ pub struct Route<'c> {
     pub strategy: Strategy,
     /// The rule that matched (1-based, in file order); `None` for the default route.
     pub rule: Option<usize>,
+    /// That rule has conditions (`when`).
+    pub conditional: bool,
 }
 
 /// The route that serves `model` in `profile` by name alone: conditional rules (which need
@@ -73,6 +75,7 @@ fn resolve_with<'c>(
         fallbacks: &rule.fallbacks,
         strategy: profile.rule_strategy(rule),
         rule: Some(i + 1),
+        conditional: rule.when.is_some(),
     };
     let rules = || profile.rules.iter().enumerate();
     let conditional = rules().filter(|(_, r)| r.when.is_some() && matches(&r.pattern));
@@ -107,6 +110,7 @@ fn resolve_with<'c>(
             fallbacks: route.fallbacks(),
             strategy: Strategy::effective(route.strategy(), profile.strategy, route.targets()),
             rule: None,
+            conditional: false,
         }),
         None => Err(ApiError::new(
             ErrorType::NotFoundError,
