@@ -6,8 +6,11 @@ unlocked gnome-keyring, a temporary HOME, and these variables:
   SWITCHYARD_TOKEN, SY_LISTEN (127.0.0.1:PORT), DISPLAY.
 
 Flow: add a backend (fake upstream A) in the GUI with a canary key, map claude-sonnet-* to it,
-send a request through the gateway and see it in Usage; switch to Cloud from the tray menu and
-see the next request go to upstream B; then check the canary is in the keychain and nowhere else.
+send a request through the gateway and see it in Usage; add a conditional rule ("has images" ->
+upstream B) and see a request with an image go to B while a plain one still goes to A; switch to
+Cloud from the tray menu and see the next request go to upstream B, while the local profile's
+base URL (as the mapping screen shows it) still routes to A; then check the canary is in the
+keychain and nowhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 import uuid
@@ -69,10 +73,18 @@ default = {{ backend = "beta" }}
     )
 
 
-def gateway_request(model: str) -> dict:
-    body = json.dumps({"model": model, "max_tokens": 32, "messages": [{"role": "user", "content": "hi"}]}).encode()
+# A 1x1 PNG: enough for the gateway to see an image block.
+TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+IMAGE_CONTENT = [
+    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": TINY_PNG}},
+    {"type": "text", "text": "what is in this picture?"},
+]
+
+
+def gateway_request(model: str, content: str | list = "hi", base_url: str | None = None) -> dict:
+    body = json.dumps({"model": model, "max_tokens": 32, "messages": [{"role": "user", "content": content}]}).encode()
     req = urllib.request.Request(
-        f"http://{LISTEN}/v1/messages",
+        f"{base_url or f'http://{LISTEN}'}/v1/messages",
         data=body,
         headers={"content-type": "application/json", "x-api-key": TOKEN, "anthropic-version": "2023-06-01"},
         method="POST",
@@ -205,6 +217,8 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
     key_header = sent["headers"].get("x-api-key") or sent["headers"].get("X-Api-Key")
     assert key_header == CANARY, "the key typed in the GUI must reach the upstream from the keychain"
 
+    profile_url = add_conditional_rule(gui, alpha, beta)
+
     log("usage shows the request")
     gui.nav("usage")
     gui.wait(lambda: any("alpha" in t and "claude-sonnet-4-5" in t for t in gui.row_texts()), "usage row for alpha")
@@ -240,6 +254,11 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
     assert beta.messages()[-1]["body"]["model"] == "claude-sonnet-4-5"
     gui.wait(lambda: any("beta" in t for t in gui.row_texts()), "overview shows the beta request")
     gui.shot("overview-after-switch")
+    # The base URL the mapping screen showed for "local" routes under it whatever the active one.
+    before_a = len(alpha.messages())
+    reply = gateway_request("claude-sonnet-4-5", base_url=profile_url)
+    assert reply["content"][0]["text"] == "hello from alpha", reply
+    assert len(alpha.messages()) == before_a + 1
     screen_shot("desktop")
 
     gui.nav("settings")
@@ -255,6 +274,52 @@ THEMES = ("light", "dark")
 SIZES = ((1280, 800), (900, 600))
 
 
+def add_conditional_rule(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> str:
+    """In the mapping screen: a conditional rule "has images" -> beta, saved; a request with an
+    image must reach beta, a plain one still alpha. Returns the local profile's base URL as shown."""
+    log("conditional rule: requests with images go to beta")
+    gui.nav("mapping")
+    gui.click('[data-profile="local"]')
+    profile_url = gui.wait(lambda: gui.first_text('[data-testid="profile-url"]').strip(), "the profile's base URL")
+    assert profile_url == f"http://{LISTEN}/profiles/local", profile_url
+    gui.click('[data-testid="copy-profile-url"]')
+    gui.wait(lambda: "Copied the base URL" in gui.first_text(".toasts"), "base URL copied")
+    gui.d.execute_script("document.querySelectorAll('.toasts button').forEach(b => b.click())")
+
+    Select(gui.one('[data-testid="add-conditional-rule"]')).select_by_value("images:true")
+    # Conditional rules are listed first: the new one is rule 1, for any model.
+    rule = gui.wait(lambda: next((r for r in gui.css('[data-testid="rule"]') if r.find_elements(By.CSS_SELECTOR, '[data-condition="images"]')), None), "the conditional rule")
+    assert rule.find_element(By.CSS_SELECTOR, '[data-field="pattern"]').get_attribute("value") == "*"
+    # A select's innerText is empty in WebKit: read the chosen option's words.
+    said = gui.d.execute_script("return arguments[0].querySelector('[data-condition=images] select').selectedOptions[0].textContent", rule)
+    assert said == "has images", said
+    Select(rule.find_element(By.CSS_SELECTOR, '[data-testid="targets"] [data-field="backend"]')).select_by_value("beta")
+    gui.fill(rule.find_element(By.CSS_SELECTOR, '[data-testid="targets"] [data-field="model"]'), "beta-vision")
+    Select(rule.find_element(By.CSS_SELECTOR, '[data-testid="targets"] [data-field="vision"]')).select_by_value("true")
+    gui.wait(lambda: gui.css('[data-testid="conditional-rules"]') and "Unsaved changes" in gui.text(), "the rule listed as conditional, unsaved")
+    gui.shot("mapping-conditional-unsaved")
+    gui.click('[data-testid="save-mapping"]')
+    gui.wait(lambda: gui.d.execute_script("return document.querySelector('[data-testid=save-mapping]').disabled") and "Unsaved" not in gui.text(), "conditional rule saved")
+    gui.shot("mapping-conditional")
+
+    rules = tomllib.loads(CONFIG.read_text())["profiles"]["local"]["rules"]
+    conditional = [r for r in rules if "when" in r]
+    assert len(conditional) == 1 and conditional[0]["when"] == {"images": True}, rules
+    assert conditional[0]["targets"] == [{"backend": "beta", "model": "beta-vision", "vision": True}], conditional
+    assert USER_COMMENT in CONFIG.read_text(), "the mapping save dropped the user's comment"
+
+    before_a, before_b = len(alpha.messages()), len(beta.messages())
+    reply = gateway_request("claude-sonnet-4-5", content=IMAGE_CONTENT)
+    assert reply["content"][0]["text"] == "hello from beta", reply
+    assert len(beta.messages()) == before_b + 1 and len(alpha.messages()) == before_a
+    assert beta.messages()[-1]["body"]["model"] == "beta-vision", beta.messages()[-1]["body"]
+    assert beta.messages()[-1]["body"]["messages"][0]["content"][0]["type"] == "image"
+    reply = gateway_request("claude-sonnet-4-5")
+    assert reply["content"][0]["text"] == "hello from alpha", reply
+    assert len(alpha.messages()) == before_a + 1 and len(beta.messages()) == before_b + 1
+    return profile_url
+
+
 def choose_settings(gui: Gui, language: str, theme: str) -> None:
     gui.nav("settings")
     Select(gui.one('[data-testid="language"]')).select_by_value(language)
@@ -268,6 +333,7 @@ def screenshot_matrix(gui: Gui) -> None:
     log("screenshots: every screen x language x theme x size")
     started = time.time()
     overflows = []
+    wrapped: list[str] = []
     for language, html_lang, overview_label in LANGS:
         for theme in THEMES:
             choose_settings(gui, language, theme)
@@ -284,8 +350,14 @@ def screenshot_matrix(gui: Gui) -> None:
                 gui.wait(lambda: gui.d.execute_script("return window.innerWidth") <= w, f"window at {w}x{h}")
                 for screen in SCREENS:
                     gui.nav(screen)
+                    if screen == "mapping":
+                        # The active profile is cloud by now: show local, with its conditional rule.
+                        gui.click('[data-profile="local"]')
+                        gui.one('[data-testid="conditional-rules"]')
                     time.sleep(0.4)  # charts and lists load; WebDriver can also return a stale frame
                     gui.d.save_screenshot(str(ARTIFACTS / f"{screen}-{language}-{theme}-{w}x{h}.png"))
+                    if screen == "mapping":
+                        mapping_rules_shot(gui, f"{language}-{theme}-{w}x{h}", wrapped)
                     if (w, h) == (900, 600):
                         sizes = gui.d.execute_script("const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]")
                         if sizes[0] > sizes[1] + 1:
@@ -296,6 +368,23 @@ def screenshot_matrix(gui: Gui) -> None:
     gui.wait(lambda: gui.first_text('[data-nav="overview"]').strip() == "Overview", "English restored")
     log(f"screenshots took {time.time() - started:.0f}s")
     assert not overflows, "screens overflow sideways at 900x600: " + "; ".join(overflows)
+    assert not wrapped, "target rows break over two lines: " + "; ".join(wrapped)
+
+
+def mapping_rules_shot(gui: Gui, variant: str, wrapped: list[str]) -> None:
+    """The mapping screen further down: the first rule by name under its heading (the top is in
+    the matrix already). Each target row must hold on one line: backend, model, image flag, buttons."""
+    n = gui.d.execute_script(
+        "return [...document.querySelectorAll('.target')].filter(r => {"
+        " const a = r.querySelector('[data-field=backend]').getBoundingClientRect(), b = r.querySelector('.tail').getBoundingClientRect();"
+        " return Math.abs((a.top + a.bottom) / 2 - (b.top + b.bottom) / 2) > 4; }).length"
+    )
+    if n:
+        wrapped.append(f"{n} in mapping ({variant})")
+    gui.d.execute_script("document.querySelectorAll('[data-testid=rule]')[1].scrollIntoView({block: 'start'})")
+    time.sleep(0.3)
+    gui.d.save_screenshot(str(ARTIFACTS / f"mapping-rules-{variant}.png"))
+    gui.d.execute_script("document.querySelector('main').scrollTo(0, 0)")
 
 
 def check_canary() -> None:

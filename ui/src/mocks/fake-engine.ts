@@ -180,8 +180,20 @@ export function statusOf(s: FakeState): GatewayStatus {
   };
 }
 
+/** A profile as the engine's `view_of` sends it: `when` always there (null for a rule by name),
+ *  a target's `vision` only when set. */
+function viewOf(s: FakeState, name: string): ProfileView {
+  const p = structuredClone(s.profiles[name]);
+  return { name, active: name === s.active, rules: p.rules.map((r) => ({ ...r, when: r.when ?? null })), default: p.default };
+}
+
 function profileViews(s: FakeState): ProfileView[] {
-  return Object.keys(s.profiles).sort().map((name) => ({ name, active: name === s.active, ...structuredClone(s.profiles[name]) }));
+  return Object.keys(s.profiles).sort().map((name) => viewOf(s, name));
+}
+
+/** Like the engine's `profile_of`: a `vision` of null is not written. */
+function targetsOf(targets: TargetSpec[]): TargetSpec[] {
+  return targets.map(({ vision, ...t }) => (vision == null ? t : { ...t, vision }));
 }
 
 function matches(r: RequestRow, f: UsageFilter): boolean {
@@ -470,8 +482,12 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
           if (!s.backends.some((b) => b.id === t.backend)) throw err("invalid_input", `Rule ${i + 1} (${r.pattern}): there is no backend called “${t.backend}” any more; pick another.`);
         }
       }
-      s.profiles[p.name] = { rules: structuredClone(p.rules), default: structuredClone(p.default) };
-      return { ...structuredClone(p), active: p.name === s.active };
+      const route = (r: ProfileView["default"] & object) => ({ ...r, targets: targetsOf(r.targets), fallbacks: targetsOf(r.fallbacks) });
+      s.profiles[p.name] = {
+        rules: structuredClone(p.rules).map((r) => ({ ...r, route: route(r.route) })),
+        default: p.default && route(structuredClone(p.default)),
+      };
+      return viewOf(s, p.name);
     }
     case "create_profile": {
       const name = String(a.name).trim();

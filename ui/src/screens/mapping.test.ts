@@ -21,6 +21,28 @@ async function ready() {
   await screen.findAllByTestId("rule");
 }
 
+/** Picks an option in a select the way a person does (the change event follows). */
+async function choose(select: Element, value: string) {
+  await fireEvent.change(select, { target: { value } });
+}
+
+/** A rule's conditions as they read on screen. */
+function conditionTexts(rule: Element): string[] {
+  return [...rule.querySelectorAll("[data-condition]")].map((c) => {
+    const select = c.querySelector("select");
+    if (select) return select.selectedOptions[0].textContent!.trim();
+    const label = c.querySelector("label")!;
+    return [...label.childNodes].map((n) => (n instanceof HTMLInputElement ? n.value : n.textContent!.trim())).filter(Boolean).join(" ");
+  });
+}
+
+/** The profile the `nth` save sent, once Save is clicked. */
+async function saved(nth = 1): Promise<ProfileView> {
+  await fireEvent.click(screen.getByTestId("save-mapping"));
+  await waitFor(() => expect(state.calls.filter((c) => c.cmd === "save_profile")).toHaveLength(nth));
+  return (state.calls.filter((c) => c.cmd === "save_profile")[nth - 1].args as { profile: ProfileView }).profile;
+}
+
 function patternInputs(): HTMLInputElement[] {
   return [...document.querySelectorAll<HTMLInputElement>('input[data-field="pattern"]')];
 }
@@ -81,19 +103,171 @@ describe("Mapping", () => {
     expect(prompt).not.toHaveBeenCalled();
   });
 
-  it("says a conditional rule's conditions in words and keeps them through a save", async () => {
-    state.profiles.local.rules.unshift({
+  it("says a conditional rule's conditions in words, lists it first and keeps it through a save", async () => {
+    // In the file after a name rule: still shown (and numbered) first, as the engine tries it.
+    state.profiles.local.rules.push({
       pattern: "*",
       when: { images: true, agent: "subagent", min_prompt_tokens: 20000 },
       route: { strategy: "ordered", targets: [{ backend: "ollama", model: "qwen2.5vl:7b", weight: null }], fallbacks: [] },
     });
     await ready();
-    const badge = screen.getAllByTestId("rule")[0].querySelector('[data-testid="rule-when"]')!;
-    expect(badge.textContent).toBe("has images · prompt ≥ 20,000 tokens · from a subagent");
+    const first = screen.getAllByTestId("rule")[0];
+    expect(screen.getByTestId("conditional-rules").textContent).toContain("Tried first");
+    expect(conditionTexts(first)).toEqual(["has images", "prompt ≥ 20000 tokens", "from a subagent"]);
+    expect(first.textContent).toContain("Only when");
+    // Nothing to save yet: listing it first is not an edit.
+    expect(screen.getByTestId("save-mapping").hasAttribute("disabled")).toBe(true);
     await fireEvent.input(patternInputs()[1], { target: { value: "*haiku-4*" } });
-    await fireEvent.click(screen.getByTestId("save-mapping"));
-    await waitFor(() => expect(state.profiles.local.rules[1].pattern).toBe("*haiku-4*"));
+    const sent = await saved();
+    expect(sent.rules.map((r) => r.pattern)).toEqual(["*", "*haiku-4*", "*sonnet*"]);
+    expect(sent.rules[0].when).toEqual({ images: true, agent: "subagent", min_prompt_tokens: 20000 });
     expect(state.profiles.local.rules[0].when).toEqual({ images: true, agent: "subagent", min_prompt_tokens: 20000 });
+  });
+
+  it("adds a condition to a rule: it becomes conditional, moves first, and the save sends `when`", async () => {
+    await ready();
+    const sonnet = screen.getAllByTestId("rule")[1];
+    expect(patternInputs()[1].value).toBe("*sonnet*");
+    await choose(sonnet.querySelector('[data-testid="add-condition"]')!, "thinking:true");
+    // Tried before the name rules now, so listed before them.
+    await waitFor(() => expect(patternInputs()[0].value).toBe("*sonnet*"));
+    const moved = screen.getAllByTestId("rule")[0];
+    expect(conditionTexts(moved)).toEqual(["thinking on"]);
+    expect(document.activeElement).toBe(moved.querySelector('[data-condition="thinking"] select'));
+    // The other polarity, in words, then a second condition.
+    await choose(moved.querySelector('[data-condition="thinking"] select')!, "thinking:false");
+    await choose(moved.querySelector('[data-testid="add-condition"]')!, "server_tools:true");
+    expect(conditionTexts(moved)).toEqual(["uses web search or other server tools", "thinking off"]);
+    const sent = await saved();
+    expect(sent.rules[0]).toMatchObject({ pattern: "*sonnet*", when: { thinking: false, server_tools: true } });
+    expect(sent.rules[1]).toMatchObject({ pattern: "*haiku*", when: null });
+  });
+
+  it("removing a rule's last condition makes it a name rule again, saved with no condition", async () => {
+    state.profiles.local.rules.unshift({
+      pattern: "*",
+      when: { thinking: true, agent: "main" },
+      route: { strategy: "ordered", targets: [{ backend: "anthropic", model: null, weight: null }], fallbacks: [] },
+    });
+    await ready();
+    const rule = screen.getAllByTestId("rule")[0];
+    await fireEvent.click(rule.querySelector('[data-condition="thinking"] [data-testid="remove-condition"]')!);
+    expect(conditionTexts(screen.getAllByTestId("rule")[0])).toEqual(["from the main agent"]);
+    await fireEvent.click(screen.getAllByTestId("rule")[0].querySelector('[data-testid="remove-condition"]')!);
+    // First among the name rules, which are all that is left.
+    await waitFor(() => expect(screen.queryByTestId("conditional-rules")).toBeNull());
+    expect(patternInputs().map((x) => x.value)).toEqual(["*", "*haiku*", "*sonnet*"]);
+    const sent = await saved();
+    expect(sent.rules[0].pattern).toBe("*");
+    expect(sent.rules[0].when).toBeNull();
+    expect(sent.rules.every((r) => r.when == null)).toBe(true);
+  });
+
+  it("adds a conditional rule for any model with the chosen condition", async () => {
+    await ready();
+    await choose(screen.getByTestId("add-conditional-rule"), "images:true");
+    const rules = screen.getAllByTestId("rule");
+    expect(rules).toHaveLength(3);
+    expect(patternInputs()[0].value).toBe("*");
+    expect((rules[0].querySelector("select") as HTMLSelectElement).value).toBe("mapping.family.any");
+    expect(conditionTexts(rules[0])).toEqual(["has images"]);
+    await choose(rules[0].querySelector('[data-field="backend"]')!, "anthropic");
+    const sent = await saved();
+    expect(sent.rules[0]).toEqual({
+      pattern: "*", when: { images: true },
+      route: { strategy: "ordered", targets: [{ backend: "anthropic", model: null, weight: null }], fallbacks: [] },
+    });
+  });
+
+  it("keeps a prompt size that is not a count on screen, says why in a sentence and does not save it", async () => {
+    await ready();
+    await choose(screen.getByTestId("add-conditional-rule"), "min_prompt_tokens");
+    const input = screen.getAllByTestId("rule")[0].querySelector<HTMLInputElement>('[data-field="min-tokens"]')!;
+    expect(input.value).toBe("32000");
+    expect(document.activeElement).toBe(input);
+    for (const bad of ["abc", "0", "1.5", "-3", ""]) {
+      await fireEvent.input(input, { target: { value: bad } });
+      expect(screen.getByTestId("min-tokens-error").textContent).toBe("Type the prompt size as a whole number of tokens, 1 or more, for example 32000.");
+      expect(input.getAttribute("aria-invalid")).toBe("true");
+    }
+    expect(input.value).toBe("");
+    await fireEvent.click(screen.getByTestId("save-mapping"));
+    expect(screen.getByTestId("mapping-error").textContent).toContain("not a whole number of tokens");
+    expect(state.calls.some((c) => c.cmd === "save_profile")).toBe(false);
+    // Written with a separator: kept as typed, saved as a number.
+    await fireEvent.input(input, { target: { value: "20,000" } });
+    expect(screen.queryByTestId("min-tokens-error")).toBeNull();
+    expect(input.value).toBe("20,000");
+    const sent = await saved();
+    expect(sent.rules[0].when).toEqual({ min_prompt_tokens: 20000 });
+  });
+
+  it("an invalid prompt size counts as unsaved: leaving the profile asks first", async () => {
+    state.profiles.local.rules.unshift({
+      pattern: "*", when: { min_prompt_tokens: 50000 },
+      route: { strategy: "ordered", targets: [{ backend: "anthropic", model: null, weight: null }], fallbacks: [] },
+    });
+    await ready();
+    const input = document.querySelector<HTMLInputElement>('[data-field="min-tokens"]')!;
+    await fireEvent.input(input, { target: { value: "lots" } });
+    await fireEvent.click(document.querySelector('[data-profile="cloud"]')!);
+    await screen.findByTestId("unsaved-dialog");
+    await fireEvent.click(screen.getByTestId("unsaved-keep"));
+    expect(document.querySelector<HTMLInputElement>('[data-field="min-tokens"]')!.value).toBe("lots");
+  });
+
+  it("keeps moves within a group: a conditional rule never goes below a name rule", async () => {
+    state.profiles.local.rules.unshift({
+      pattern: "*", when: { images: true },
+      route: { strategy: "ordered", targets: [{ backend: "ollama", model: null, weight: null }], fallbacks: [] },
+    });
+    await ready();
+    const [cond, haiku, sonnet] = screen.getAllByTestId("rule");
+    expect(cond.querySelector<HTMLButtonElement>('[data-testid="rule-down"]')!.disabled).toBe(true);
+    expect(haiku.querySelector<HTMLButtonElement>('[data-testid="rule-up"]')!.disabled).toBe(true);
+    expect(haiku.querySelector<HTMLButtonElement>('[data-testid="rule-down"]')!.disabled).toBe(false);
+    expect(sonnet.querySelector<HTMLButtonElement>('[data-testid="rule-up"]')!.disabled).toBe(false);
+  });
+
+  it("round-trips a target's image flag: not set, yes, no", async () => {
+    await ready();
+    const vision = () => screen.getAllByTestId("rule")[0].querySelector<HTMLSelectElement>('[data-testid="targets"] [data-field="vision"]')!;
+    expect(vision().value).toBe("");
+    expect([...vision().options].map((o) => [o.textContent, o.getAttribute("aria-label")])).toEqual([
+      ["Images ?", "Reads images: not set"],
+      ["Images ✓", "Reads images: yes"],
+      ["Images ✗", "Reads images: no, so requests with images skip it"],
+    ]);
+    await choose(vision(), "false");
+    let sent = await saved();
+    expect(sent.rules[0].route.targets[0].vision).toBe(false);
+    expect(state.profiles.local.rules[0].route.targets[0].vision).toBe(false);
+    // Shown again from what the engine keeps.
+    cleanup();
+    await ready();
+    expect(vision().value).toBe("false");
+    await choose(vision(), "true");
+    sent = await saved(2);
+    expect(sent.rules[0].route.targets[0].vision).toBe(true);
+    await choose(vision(), "");
+    sent = await saved(3);
+    expect("vision" in sent.rules[0].route.targets[0]).toBe(false);
+    expect("vision" in state.profiles.local.rules[0].route.targets[0]).toBe(false);
+    // Back to where it started: nothing to save.
+    await choose(vision(), "false");
+    await choose(vision(), "");
+    expect(screen.getByTestId("save-mapping").hasAttribute("disabled")).toBe(true);
+  });
+
+  it("shows the profile's base URL and copies it", async () => {
+    const writeText = vi.fn().mockResolvedValue(undefined);
+    Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+    await ready();
+    await waitFor(() => expect(screen.getByTestId("profile-url").textContent).toBe("http://127.0.0.1:4747/profiles/local"));
+    await fireEvent.click(screen.getByTestId("copy-profile-url"));
+    expect(writeText).toHaveBeenCalledWith("http://127.0.0.1:4747/profiles/local");
+    await fireEvent.click(document.querySelector('[data-profile="cloud"]')!);
+    await waitFor(() => expect(screen.getByTestId("profile-url").textContent).toBe("http://127.0.0.1:4747/profiles/cloud"));
   });
 
   it("copies the env of a terminal that always uses the profile on screen", async () => {
