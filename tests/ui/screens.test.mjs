@@ -218,6 +218,51 @@ test("model mapping: add a rule, reorder, save, and test a model", async () => {
   await context.close();
 });
 
+test("model mapping: conditional rules in words, image flag, the profile's base URL; 900×600 light/dark, en/zh", async () => {
+  const { page, context, errors } = await open("mapping");
+  await page.getByTestId("rule").first().waitFor();
+  assert.equal(await page.getByTestId("profile-url").innerText(), "http://127.0.0.1:4747/profiles/local");
+  await page.getByTestId("add-conditional-rule").selectOption("images:true");
+  const first = page.getByTestId("rule").first();
+  assert.equal(await first.locator('[data-field="pattern"]').inputValue(), "*");
+  await first.locator('[data-field="backend"]').first().selectOption("anthropic");
+  await first.getByTestId("add-condition").selectOption("min_prompt_tokens");
+  await first.locator('[data-field="min-tokens"]').fill("many");
+  await page.getByTestId("min-tokens-error").waitFor();
+  await shot(page, "mapping-conditional-invalid");
+  await first.locator('[data-field="min-tokens"]').fill("50000");
+  // A rule by name gains a condition: it joins the conditional rules, after the first.
+  await page.getByTestId("rule").nth(2).getByTestId("add-condition").selectOption("agent:subagent");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="rule"]')[1].querySelector('[data-field="pattern"]').value === "*sonnet*");
+  await page.getByTestId("rule").nth(2).locator('[data-testid="targets"] [data-field="vision"]').selectOption("false");
+  await page.getByTestId("save-mapping").click();
+  await page.waitForFunction(() => window.__SY_MOCK.state.profiles.local.rules.length === 3 && !document.querySelector('[data-testid="save-mapping"]').matches(":enabled"));
+  const rules = await page.evaluate(() => window.__SY_MOCK.state.profiles.local.rules);
+  assert.deepEqual(rules.map((r) => [r.pattern, r.when]), [
+    ["*", { images: true, min_prompt_tokens: 50000 }],
+    ["*sonnet*", { agent: "subagent" }],
+    ["*haiku*", null],
+  ]);
+  assert.equal(rules[2].route.targets[0].vision, false);
+  await shot(page, "mapping-conditional");
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // The same screen at the minimum window size, both themes and languages: nothing sideways.
+  for (const [locale, colorScheme] of [["en-US", "light"], ["en-US", "dark"], ["zh-CN", "light"], ["zh-CN", "dark"]]) {
+    const small = await open("mapping", { locale, colorScheme, viewport: { width: 900, height: 600 } });
+    await small.page.getByTestId("rule").first().waitFor();
+    await small.page.getByTestId("add-conditional-rule").selectOption("thinking:true");
+    await small.page.getByTestId("rule").first().getByTestId("add-condition").selectOption("min_prompt_tokens");
+    await small.page.getByTestId("rule").first().locator('[data-testid="targets"] [data-field="vision"]').selectOption("false");
+    await small.page.evaluate(() => document.querySelector("main").scrollTo(0, 0));
+    const [scrollW, clientW] = await small.page.evaluate(() => [document.querySelector("main").scrollWidth, document.querySelector("main").clientWidth]);
+    assert.ok(scrollW <= clientW + 1, `mapping (${locale}, ${colorScheme}) overflows sideways: ${scrollW} > ${clientW}`);
+    await shot(small.page, `mapping-conditional-900-${locale}-${colorScheme}`);
+    await small.context.close();
+  }
+});
+
 test("model mapping error states: empty pattern refused, gateway down", async () => {
   const { page, context } = await open("mapping");
   await page.getByTestId("rule").first().waitFor();

@@ -5,6 +5,7 @@ import type {
   BackendCheck, BackendDraft, BackendField, BackendInfo, CheckedModel, CommandError, DeleteMode, Dependent, GatewayStatus,
   ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus,
   ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError, FoundEngine, FamilyModels, SetupState,
+  ProjectReport, When,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
@@ -45,6 +46,10 @@ export interface FakeState {
   found: FoundEngine[];
   /** Models of backends added from `found`, answered by their check. */
   addedModels: Record<string, CheckedModel[]>;
+  /** What the folder dialog returns (null: the user cancels). */
+  chosenFolder: string | null;
+  /** Project folders configured for a profile: folder → profile. */
+  projectFolders: Record<string, string>;
 }
 
 /** Like the engine's `add_found_engine`: the engine's name, lower-case, made unique. */
@@ -150,6 +155,8 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     claudeConfigured: false,
     firstRun: scenario === "empty",
     addedModels: {},
+    chosenFolder: "/home/dev/src/webshop",
+    projectFolders: {},
     found: [{
       engine: "ollama", label: "Ollama", base_url: "http://127.0.0.1:11500", backend_id: null,
       models: ["qwen2.5-coder:1.5b", "qwen2.5-coder:14b"],
@@ -375,6 +382,40 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       if (a.profile != null && !s.profiles[a.profile as string]) throw err("not_found", `There is no profile called “${a.profile}”.`);
       s.copied = a.profile == null ? `export ANTHROPIC_BASE_URL='http://${s.settings.listen_addr}'` : `export ANTHROPIC_BASE_URL='http://${s.settings.listen_addr}/profiles/${a.profile}'`;
       return null;
+    case "claude_code_env_for": {
+      if (!s.profiles[a.profile as string]) throw err("not_found", `There is no profile called “${a.profile}”.`);
+      const url = `http://${s.settings.listen_addr}/profiles/${a.profile}`;
+      return { vars: [{ name: "ANTHROPIC_BASE_URL", value: url }, { name: "ANTHROPIC_AUTH_TOKEN", value: s.token }], shell: `export ANTHROPIC_BASE_URL='${url}'` };
+    }
+    case "choose_project_folder":
+      // What the native folder dialog returns when the user picks a folder (null: cancelled).
+      return s.chosenFolder;
+    case "configure_project_folder": {
+      if (!s.profiles[a.profile as string]) throw err("not_found", `There is no profile called “${a.profile}”.`);
+      if (failing) throw err("invalid_input", `“${a.folder}” is not a folder: choose the project's folder.`);
+      const path = `${a.folder}/.claude/settings.local.json`;
+      const again = s.projectFolders[a.folder] === a.profile;
+      s.projectFolders[a.folder] = a.profile;
+      const base_url = `http://${s.settings.listen_addr}/profiles/${a.profile}`;
+      return {
+        folder: a.folder, profile: a.profile, base_url,
+        status: { settings_path: path, configured: true, has_backup: true, conflicts: [] },
+        changed: again ? [] : ["ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"],
+        backup: again ? null : `${path}.switchyard-backup`,
+        git_excluded: !again,
+      } satisfies ProjectReport;
+    }
+    case "restore_project_folder": {
+      const path = `${a.folder}/.claude/settings.local.json`;
+      const was = s.projectFolders[a.folder];
+      delete s.projectFolders[a.folder];
+      return {
+        status: { settings_path: path, configured: false, has_backup: false, conflicts: [] },
+        reverted: was ? ["ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"] : [],
+        kept: [],
+        message: was ? `Undid Switchyard's changes to ${path}.` : `Switchyard has not changed ${path}: there is nothing to restore.`,
+      } satisfies RestoreReport;
+    }
     case "claude_code_status":
       return claudeStatus(s);
     case "configure_claude_code": {
@@ -502,10 +543,17 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     case "test_route": {
       if (failing) throw err("upstream", "The gateway at http://127.0.0.1:4747/v1/messages did not answer: connection refused");
       const p = s.profiles[s.active];
-      const rule = p.rules.find((r) => new RegExp(`^${r.pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(a.model));
+      const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+      // The test sends one line of text from the main agent: a condition holds only if such a
+      // request meets it. Conditional rules first, like the engine.
+      const plain = (w: When) => !w.images && !w.server_tools && !w.thinking && w.min_prompt_tokens == null && w.agent !== "subagent";
+      const order = [...p.rules.keys()].sort((x, y) => Number(!p.rules[x].when) - Number(!p.rules[y].when));
+      const i = order.find((k) => glob(p.rules[k].pattern).test(a.model) && (!p.rules[k].when || plain(p.rules[k].when!)));
+      const rule = i === undefined ? undefined : p.rules[i];
+      const label = rule ? `rule ${i! + 1}: ${rule.pattern}${rule.when ? " when …" : ""}` : "default route";
       const target = rule?.route.targets[0] ?? p.default?.targets[0];
-      if (!target) return { ok: false, profile: s.active, requested_model: a.model, backend: null, upstream_model: null, attempts: 0, latency_ms: 4, detail: `No route for model "${a.model}" in profile "${s.active}"` };
-      return { ok: true, profile: s.active, requested_model: a.model, backend: target.backend, upstream_model: target.model ?? a.model, attempts: 1, latency_ms: 312, detail: "ok" };
+      if (!target) return { ok: false, profile: s.active, requested_model: a.model, backend: null, upstream_model: null, attempts: 0, rule: null, latency_ms: 4, detail: `No route for model "${a.model}" in profile "${s.active}"` };
+      return { ok: true, profile: s.active, requested_model: a.model, backend: target.backend, upstream_model: target.model ?? a.model, attempts: 1, rule: label, latency_ms: 312, detail: "ok" };
     }
     case "query_usage": {
       if (failing) throw err("io", "The usage database is locked by another process");

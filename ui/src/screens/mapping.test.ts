@@ -4,6 +4,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { createState, handle, type FakeState } from "../mocks/fake-engine";
 import type { ProfileView } from "../bindings";
 import Mapping from "./Mapping.svelte";
+import { toasts } from "../lib/toast.svelte";
 
 let state: FakeState;
 beforeEach(() => {
@@ -11,6 +12,7 @@ beforeEach(() => {
   mockIPC((cmd, args) => handle(state, cmd, (args ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
 });
 afterEach(() => {
+  toasts.splice(0, toasts.length);
   cleanup();
   clearMocks();
   vi.restoreAllMocks();
@@ -276,5 +278,38 @@ describe("Mapping", () => {
     await waitFor(() => expect(document.querySelector('[data-profile="cloud"]')!.getAttribute("aria-selected")).toBe("true"));
     await fireEvent.click(screen.getByTestId("copy-profile-env"));
     await waitFor(() => expect(state.copied).toContain("/profiles/cloud"));
+  });
+
+  it("points a project folder at the profile on screen, says where and what it did, and undoes it", async () => {
+    await ready();
+    await fireEvent.click(document.querySelector('[data-profile="cloud"]')!);
+    await waitFor(() => expect(document.querySelector('[data-profile="cloud"]')!.getAttribute("aria-selected")).toBe("true"));
+    await fireEvent.click(screen.getByTestId("configure-project"));
+    await waitFor(() => expect(state.projectFolders["/home/dev/src/webshop"]).toBe("cloud"));
+    await waitFor(() => expect(toasts.map((t) => t.text).join(" ")).toContain("Claude Code started in /home/dev/src/webshop now uses “cloud”"));
+    expect(toasts.some((t) => t.text.includes(".git/info/exclude"))).toBe(true);
+    // Again: nothing changes, and it says so.
+    await fireEvent.click(screen.getByTestId("configure-project"));
+    await waitFor(() => expect(toasts.some((t) => t.text.includes("already uses “cloud”; nothing changed"))).toBe(true));
+    await fireEvent.click(screen.getByTestId("restore-project"));
+    await waitFor(() => expect(state.projectFolders["/home/dev/src/webshop"]).toBeUndefined());
+    await waitFor(() => expect(toasts.some((t) => t.text.startsWith("Undid Switchyard's changes to /home/dev/src/webshop/.claude/settings.local.json"))).toBe(true));
+  });
+
+  it("does nothing when the folder dialog is cancelled", async () => {
+    state.chosenFolder = null;
+    await ready();
+    await fireEvent.click(screen.getByTestId("configure-project"));
+    await waitFor(() => expect(state.calls.some((c) => c.cmd === "choose_project_folder")).toBe(true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(state.calls.some((c) => c.cmd === "configure_project_folder")).toBe(false);
+    expect(toasts).toHaveLength(0);
+  });
+
+  it("the test says which rule routed the request", async () => {
+    await ready();
+    await fireEvent.click(screen.getByTestId("run-route-test"));
+    const rule = await screen.findByTestId("route-rule");
+    expect(rule.textContent).toMatch(/^Routed by (rule \d+: .+|default route)\.$/);
   });
 });
