@@ -300,16 +300,34 @@ pub async fn discover(config_flag: Option<PathBuf>, json: bool) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn env(
-    config_flag: Option<PathBuf>,
-    json: bool,
-    configure: bool,
-    restore: bool,
-    profile: Option<String>,
-) -> anyhow::Result<ExitCode> {
+pub struct EnvArgs {
+    pub json: bool,
+    pub configure: bool,
+    pub restore: bool,
+    pub profile: Option<String>,
+    /// A project folder whose `.claude/settings.local.json` is configured or restored.
+    pub project: Option<String>,
+}
+
+pub async fn env(config_flag: Option<PathBuf>, args: EnvArgs) -> anyhow::Result<ExitCode> {
     use switchyard_core::claude_code;
-    let settings_path = claude_code::default_settings_path()
-        .context("cannot find your home directory to locate ~/.claude/settings.json")?;
+    let EnvArgs {
+        json,
+        configure,
+        restore,
+        profile,
+        project,
+    } = args;
+    if project.is_some() && !configure && !restore {
+        anyhow::bail!(
+            "--project DIR goes with --configure (point Claude Code started in DIR at the gateway) or --restore (undo that)"
+        );
+    }
+    let settings_path = match &project {
+        Some(dir) => claude_code::project_settings_path(&claude_code::existing_folder(dir)?),
+        None => claude_code::default_settings_path()
+            .context("cannot find your home directory to locate ~/.claude/settings.json")?,
+    };
     if restore {
         let p = settings_path.clone();
         let restored = blocking(move || claude_code::restore(&p)).await??;
@@ -337,6 +355,14 @@ pub async fn env(
     if !configure {
         print!("{}", claude_code::render_shell_exports(&vars));
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(dir) = project {
+        let (_, excluded) = blocking(move || claude_code::prepare_project_settings(&dir)).await??;
+        if excluded {
+            println!(
+                "added .claude/settings.local.json to .git/info/exclude (it holds the local token)"
+            );
+        }
     }
     let p = settings_path.clone();
     let outcome = blocking(move || claude_code::configure(&p, &vars)).await??;

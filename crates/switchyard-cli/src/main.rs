@@ -75,6 +75,10 @@ enum Command {
         /// `/profiles/NAME`): one terminal local, another cloud.
         #[arg(long, value_name = "NAME", conflicts_with = "restore")]
         profile: Option<String>,
+        /// With --configure or --restore: the settings of Claude Code started in DIR
+        /// (DIR/.claude/settings.local.json, kept out of git) instead of ~/.claude/settings.json.
+        #[arg(long, value_name = "DIR")]
+        project: Option<String>,
     },
     /// Show recent requests and totals from the usage history (or export it as CSV).
     Usage(usage::UsageArgs),
@@ -121,7 +125,20 @@ fn main() -> ExitCode {
                 configure,
                 restore,
                 profile,
-            } => commands::env(cli.config, json, configure, restore, profile).await,
+                project,
+            } => {
+                commands::env(
+                    cli.config,
+                    commands::EnvArgs {
+                        json,
+                        configure,
+                        restore,
+                        profile,
+                        project,
+                    },
+                )
+                .await
+            }
             Command::Usage(args) => usage::run(args).await,
         }
     });

@@ -24,7 +24,10 @@ pub use env::{
     render_shell_exports,
 };
 pub use file::ClaudeSettingsError;
-pub use project::{exclude_from_git, project_settings_path};
+pub use project::{
+    ProjectError, exclude_from_git, existing_folder, prepare_project_settings,
+    project_settings_path,
+};
 pub use record::record_path;
 pub use settings::{
     ClaudeSettings, ConfigureOutcome, RestoreOutcome, backup_path, configure,

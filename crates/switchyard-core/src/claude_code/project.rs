@@ -10,6 +10,45 @@ pub fn project_settings_path(folder: &Path) -> PathBuf {
     folder.join(".claude").join("settings.local.json")
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("“{0}” is not a folder: choose the project's folder.")]
+    NotAFolder(String),
+    #[error("Switchyard could not create {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The settings file of the project in `folder` (which must exist), ready to be written: its
+/// `.claude` folder made, and the file kept out of git first (it will hold the local token).
+/// Also returns whether the file was added to `.git/info/exclude` now.
+pub fn prepare_project_settings(folder: &str) -> Result<(PathBuf, bool), ProjectError> {
+    let dir = existing_folder(folder)?;
+    let path = project_settings_path(&dir);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| ProjectError::CreateDir {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    let excluded = exclude_from_git(&dir).unwrap_or_else(|e| {
+        tracing::warn!(folder = %dir.display(), error = %e, "could not add Claude Code's local settings to .git/info/exclude");
+        false
+    });
+    Ok((path, excluded))
+}
+
+/// `folder` as a path, refused unless it is a folder that exists.
+pub fn existing_folder(folder: &str) -> Result<PathBuf, ProjectError> {
+    let path = PathBuf::from(folder.trim());
+    if folder.trim().is_empty() || !path.is_dir() {
+        return Err(ProjectError::NotAFolder(folder.to_owned()));
+    }
+    Ok(path)
+}
+
 /// The line that keeps the file out of git.
 const IGNORE_LINE: &str = ".claude/settings.local.json";
 

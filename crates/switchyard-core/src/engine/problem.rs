@@ -139,8 +139,12 @@ impl Problem for ClaudeCodeError {
 impl Problem for ProjectFolderError {
     fn kind(&self) -> ProblemKind {
         match self {
-            ProjectFolderError::NotAFolder(_) => ProblemKind::InvalidInput,
-            ProjectFolderError::CreateDir { .. } => ProblemKind::Io,
+            ProjectFolderError::Project(crate::claude_code::ProjectError::NotAFolder(_)) => {
+                ProblemKind::InvalidInput
+            }
+            ProjectFolderError::Project(crate::claude_code::ProjectError::CreateDir { .. }) => {
+                ProblemKind::Io
+            }
             ProjectFolderError::Profile(e) => e.kind(),
             ProjectFolderError::ClaudeCode(e) => e.kind(),
         }

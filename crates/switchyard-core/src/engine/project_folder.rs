@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::claude_code::{ClaudeCodeError, RestoreReport, blocking};
 use super::{Engine, ProfileError};
-use crate::claude_code::{self, ClaudeCodeStatus, EnvOptions};
+use crate::claude_code::{self, ClaudeCodeStatus, EnvOptions, ProjectError};
 
 /// What configuring a project folder did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,25 +30,12 @@ pub struct ProjectReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectFolderError {
-    #[error("“{0}” is not a folder: choose the project's folder.")]
-    NotAFolder(String),
-    #[error("Switchyard could not create {path}: {source}")]
-    CreateDir {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Project(#[from] ProjectError),
     #[error(transparent)]
     Profile(#[from] ProfileError),
     #[error(transparent)]
     ClaudeCode(#[from] ClaudeCodeError),
-}
-
-fn folder_of(folder: &str) -> Result<PathBuf, ProjectFolderError> {
-    let path = PathBuf::from(folder.trim());
-    if folder.trim().is_empty() || !path.is_dir() {
-        return Err(ProjectFolderError::NotAFolder(folder.to_owned()));
-    }
-    Ok(path)
 }
 
 impl Engine {
@@ -58,7 +45,6 @@ impl Engine {
         folder: &str,
         profile: &str,
     ) -> Result<ProjectReport, ProjectFolderError> {
-        let dir = folder_of(folder)?;
         if !self.config().profiles.contains_key(profile) {
             return Err(ProfileError::NotFound(profile.to_owned()).into());
         }
@@ -68,22 +54,11 @@ impl Engine {
             self.local_token().expose_secret(),
             &EnvOptions::default(),
         );
-        let path = claude_code::project_settings_path(&dir);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| ProjectFolderError::CreateDir {
-                path: parent.display().to_string(),
-                source,
-            })?;
-        }
-        // The file holds the local token: out of git before it is written.
-        let git_excluded = claude_code::exclude_from_git(&dir).unwrap_or_else(|e| {
-            tracing::warn!(folder = %dir.display(), error = %e, "could not add Claude Code's local settings to .git/info/exclude");
-            false
-        });
+        let (path, git_excluded) = claude_code::prepare_project_settings(folder)?;
         let written = path.clone();
         let outcome = blocking(move || claude_code::configure(&written, &vars)).await?;
         Ok(ProjectReport {
-            folder: dir.display().to_string(),
+            folder: folder.trim().to_owned(),
             profile: profile.to_owned(),
             status: self.project_status(path, base_url.clone()).await?,
             base_url,
@@ -98,7 +73,7 @@ impl Engine {
         &self,
         folder: &str,
     ) -> Result<RestoreReport, ProjectFolderError> {
-        let path = claude_code::project_settings_path(&folder_of(folder)?);
+        let path = claude_code::project_settings_path(&claude_code::existing_folder(folder)?);
         let restored = path.clone();
         let outcome = blocking(move || claude_code::restore(&restored)).await?;
         let base = self.gateway_url();
