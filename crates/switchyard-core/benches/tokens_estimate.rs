@@ -12,7 +12,8 @@ use switchyard_core::anthropic::MessagesRequest;
 use switchyard_core::backends::TargetContext;
 use switchyard_core::backends::openai_chat::OpenAiExchange;
 use switchyard_core::config::BackendConfig;
-use switchyard_core::proxy::InboundRequest;
+use switchyard_core::proxy::{InboundRequest, request_facts};
+use switchyard_core::routing::Needs;
 use switchyard_core::tokens::{count_text_tokens, estimate_request_tokens};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -50,6 +51,32 @@ fn main() -> Result<(), Box<dyn Error>> {
             black_box(InboundRequest::parse(black_box(compact.clone())).ok());
         },
     );
+    // What a profile with conditional rules adds to a pass-through request: every fact they
+    // can read but the prompt's size (images, server tools, thinking, subagent; a profile
+    // whose rules read fewer pays less), from the scan's fields. The tool
+    // definitions and system prompt are parsed once and shared, as for repeat requests.
+    let headers = http::HeaderMap::new();
+    let long_compact = long_conversation(&body, 40)?;
+    for (what, bytes) in [
+        ("the request", compact.clone()),
+        ("a 40-tool-call session", long_compact),
+    ] {
+        report(
+            &format!("head parse + conditional-rule facts of {what} (pass-through)"),
+            bytes.len(),
+            || {
+                let inbound = InboundRequest::parse(black_box(bytes.clone())).ok();
+                black_box(inbound.map(|r| request_facts(&r, &headers, Needs::CHEAP)));
+            },
+        );
+        report(
+            &format!("head parse alone of {what}, for comparison"),
+            bytes.len(),
+            || {
+                black_box(InboundRequest::parse(black_box(bytes.clone())).ok());
+            },
+        );
+    }
     // The rest of the translated path's CPU, for scale: the typed parse of the same body and
     // its translation to an OpenAI Chat Completions body (which includes the estimate).
     report(

@@ -29,8 +29,7 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
         Err(err) => return err.into_response(),
     };
     let config = gateway.config();
-    let facts =
-        |need_tokens| crate::routing::Facts::of(&req, &inbound.headers, need_tokens, estimate);
+    let facts = |needs| crate::routing::Facts::of(&req, &inbound.headers, needs, estimate);
     let route = match resolve_for(&config, inbound.profile(&config), &req.model, facts) {
         Ok(route) => route,
         Err(err) => return err.into_response(),

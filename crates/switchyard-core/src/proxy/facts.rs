@@ -11,41 +11,48 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::request::{ConditionParts, InboundRequest, SYSTEMS, TOOLS};
-use crate::routing::{Facts, agent_kind, has_server_tool, marks_subagent};
+use crate::config::AgentKind;
+use crate::routing::{Facts, Needs, agent_kind, has_server_tool, marks_subagent};
 
-/// The facts of `req`; `need_tokens`: a rule has `min_prompt_tokens` (the estimate reads
-/// the typed request).
-pub(super) fn request_facts(req: &InboundRequest, headers: &HeaderMap, need_tokens: bool) -> Facts {
-    if !need_tokens
+/// The facts of `req` that `needs` names (the prompt's size is estimated from the typed
+/// request).
+pub fn request_facts(req: &InboundRequest, headers: &HeaderMap, needs: Needs) -> Facts {
+    if !needs.prompt_tokens
         && let Some(facts) = req
             .condition_parts()
-            .and_then(|parts| light(parts, headers))
+            .and_then(|parts| light(parts, headers, needs))
     {
         return facts;
     }
     super::cpu::heavy(req.body.len(), || match req.full() {
-        Ok(full) => Facts::of(
-            full,
-            headers,
-            need_tokens,
-            crate::tokens::estimate_request_tokens,
-        ),
+        Ok(full) => Facts::of(full, headers, needs, crate::tokens::estimate_request_tokens),
         // A body the full parse refuses has no images, tools or thinking to find (the
         // backend will say what is wrong with it).
         Err(_) => Facts::default(),
     })
 }
 
-fn light(parts: ConditionParts<'_>, headers: &HeaderMap) -> Option<Facts> {
-    let tools = parts.tools.parse(&TOOLS)?;
-    let thinking = match parts.thinking {
-        None => false,
-        Some(raw) => thinking_on(raw)?,
+fn light(parts: ConditionParts<'_>, headers: &HeaderMap, needs: Needs) -> Option<Facts> {
+    let server_tools = if needs.server_tools {
+        parts
+            .tools
+            .parse(&TOOLS)?
+            .is_some_and(|tools| has_server_tool(&tools))
+    } else {
+        false
     };
-    let agent = agent_kind(headers, system_marks_subagent(parts.system)?);
+    let thinking = match parts.thinking {
+        Some(raw) if needs.thinking => thinking_on(raw)?,
+        _ => false,
+    };
+    let agent = if needs.agent {
+        agent_kind(headers, system_marks_subagent(parts.system)?)
+    } else {
+        AgentKind::Main
+    };
     Some(Facts {
-        images: images(parts.messages)?,
-        server_tools: tools.is_some_and(|tools| has_server_tool(&tools)),
+        images: needs.images && images(parts.messages)?,
+        server_tools,
         thinking,
         agent,
         prompt_tokens: None,
@@ -118,15 +125,14 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::config::AgentKind;
 
     fn both(body: &str, headers: &HeaderMap) -> (Facts, Facts) {
         let req = InboundRequest::parse(Bytes::from(body.to_owned())).unwrap();
         let light = req
             .condition_parts()
-            .and_then(|parts| light(parts, headers))
+            .and_then(|parts| light(parts, headers, Needs::CHEAP))
             .expect("the light read is sure of this body");
-        let typed = Facts::of(req.full().unwrap(), headers, false, |_| 0);
+        let typed = Facts::of(req.full().unwrap(), headers, Needs::CHEAP, |_| 0);
         (light, typed)
     }
 
@@ -191,11 +197,11 @@ mod tests {
         .unwrap();
         assert!(
             req.condition_parts()
-                .and_then(|p| light(p, &HeaderMap::new()))
+                .and_then(|p| light(p, &HeaderMap::new(), Needs::CHEAP))
                 .is_none()
         );
         assert_eq!(
-            request_facts(&req, &HeaderMap::new(), false),
+            request_facts(&req, &HeaderMap::new(), Needs::CHEAP),
             Facts::default()
         );
     }

@@ -21,8 +21,8 @@ use crate::anthropic::{ApiError, ErrorType};
 use crate::budget::{self, Scope};
 use crate::config::BackendKind;
 use crate::gateway::Gateway;
-use crate::routing::{plan, resolve_for};
-use facts::request_facts;
+use crate::routing::{Needs, plan, resolve_for};
+pub use facts::request_facts;
 
 pub use count::count_tokens;
 pub use record::Recorder;
@@ -77,9 +77,11 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     // Whether the request has images: learnt with the facts a conditional rule asks for, else
     // asked only when a target says its model cannot read them.
     let mut has_images = None;
-    let route = match resolve_for(&config, profile, &req.model, |need_tokens| {
-        let facts = request_facts(&req, &inbound.headers, need_tokens);
-        has_images = Some(facts.images);
+    let route = match resolve_for(&config, profile, &req.model, |needs| {
+        let facts = request_facts(&req, &inbound.headers, needs);
+        if needs.images {
+            has_images = Some(facts.images);
+        }
         facts
     }) {
         Ok(route) => route,
@@ -111,7 +113,13 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         // A target marked `vision = false`, or an Ollama model whose capabilities lack
         // vision, never gets images: the next target may read them.
         let mut images = || {
-            *has_images.get_or_insert_with(|| request_facts(&req, &inbound.headers, false).images)
+            *has_images.get_or_insert_with(|| {
+                let only_images = Needs {
+                    images: true,
+                    ..Needs::default()
+                };
+                request_facts(&req, &inbound.headers, only_images).images
+            })
         };
         let blind = match attempt.vision {
             Some(vision) => !vision && images(),

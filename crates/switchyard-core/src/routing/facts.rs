@@ -7,8 +7,51 @@ use crate::anthropic::{
 };
 use crate::config::{AgentKind, When};
 
-/// The facts conditions are checked against. The prompt's size is an estimate, made only when
-/// a rule asks for it. The default is a plain request from the main agent.
+/// Which facts the conditional rules in question read: only those are looked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub images: bool,
+    pub server_tools: bool,
+    pub thinking: bool,
+    pub agent: bool,
+    pub prompt_tokens: bool,
+}
+
+impl Needs {
+    /// Every fact but the prompt's size (an estimate, the costly one).
+    pub const CHEAP: Needs = Needs {
+        images: true,
+        server_tools: true,
+        thinking: true,
+        agent: true,
+        prompt_tokens: false,
+    };
+
+    /// What `when` reads.
+    pub fn of(when: &When) -> Needs {
+        Needs {
+            images: when.images.is_some(),
+            server_tools: when.server_tools.is_some(),
+            thinking: when.thinking.is_some(),
+            agent: when.agent.is_some(),
+            prompt_tokens: when.min_prompt_tokens.is_some(),
+        }
+    }
+
+    pub fn and(self, other: Needs) -> Needs {
+        Needs {
+            images: self.images || other.images,
+            server_tools: self.server_tools || other.server_tools,
+            thinking: self.thinking || other.thinking,
+            agent: self.agent || other.agent,
+            prompt_tokens: self.prompt_tokens || other.prompt_tokens,
+        }
+    }
+}
+
+/// The facts conditions are checked against: those not needed keep their default (a plain
+/// request from the main agent), which no condition then reads. The prompt's size is an
+/// estimate, made only when a rule asks for it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
     pub images: bool,
@@ -19,28 +62,36 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// `estimate` is called only when `need_tokens` (a rule has `min_prompt_tokens`).
+    /// The facts `needs` names, from the typed request; `estimate` is called only for the
+    /// prompt's size.
     pub fn of(
         req: &MessagesRequest,
         headers: &HeaderMap,
-        need_tokens: bool,
+        needs: Needs,
         estimate: impl FnOnce(&MessagesRequest) -> u64,
     ) -> Facts {
         Facts {
-            images: req
-                .messages
-                .iter()
-                .any(|m| has_image(&m.content.to_blocks())),
-            server_tools: req
-                .tools
-                .as_ref()
-                .is_some_and(|tools| has_server_tool(tools)),
-            thinking: matches!(
-                req.thinking,
-                Some(ThinkingConfig::Enabled { .. } | ThinkingConfig::Adaptive { .. })
-            ),
-            agent: agent_of(req, headers),
-            prompt_tokens: need_tokens.then(|| estimate(req)),
+            images: needs.images
+                && req
+                    .messages
+                    .iter()
+                    .any(|m| has_image(&m.content.to_blocks())),
+            server_tools: needs.server_tools
+                && req
+                    .tools
+                    .as_ref()
+                    .is_some_and(|tools| has_server_tool(tools)),
+            thinking: needs.thinking
+                && matches!(
+                    req.thinking,
+                    Some(ThinkingConfig::Enabled { .. } | ThinkingConfig::Adaptive { .. })
+                ),
+            agent: if needs.agent {
+                agent_of(req, headers)
+            } else {
+                AgentKind::Main
+            },
+            prompt_tokens: needs.prompt_tokens.then(|| estimate(req)),
         }
     }
 

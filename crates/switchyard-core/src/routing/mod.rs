@@ -5,5 +5,5 @@ mod facts;
 mod resolve;
 
 pub use cooldown::Cooldowns;
-pub use facts::{Facts, SUBAGENT_MARK, agent_kind, has_server_tool, marks_subagent};
+pub use facts::{Facts, Needs, SUBAGENT_MARK, agent_kind, has_server_tool, marks_subagent};
 pub use resolve::{Attempt, Route, plan, resolve, resolve_for};

@@ -4,7 +4,7 @@ use wildmatch::WildMatch;
 use crate::anthropic::{ApiError, ErrorType};
 use crate::config::{Config, Profile, Strategy, TargetSpec};
 
-use super::{Cooldowns, Facts};
+use super::{Cooldowns, Facts, Needs};
 
 /// What serves a request: the targets, the fallbacks and how the targets are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,18 +26,18 @@ pub fn resolve<'c>(
     profile_name: &str,
     model: &str,
 ) -> Result<Route<'c>, ApiError> {
-    resolve_with(config, profile_name, model, None::<fn(bool) -> Facts>)
+    resolve_with(config, profile_name, model, None::<fn(Needs) -> Facts>)
 }
 
 /// The route that serves a request for `model` in `profile`: conditional rules first, in file
 /// order (their `match` and every condition must hold), then exact rules, then globs in file
-/// order, then the profile's default. `facts` is asked at most once, only when the profile
-/// has conditional rules (with `true` when one needs the prompt's size).
+/// order, then the profile's default. `facts` is asked at most once, only when a conditional
+/// rule matches the model, for the facts those rules read.
 pub fn resolve_for<'c>(
     config: &'c Config,
     profile_name: &str,
     model: &str,
-    facts: impl FnOnce(bool) -> Facts,
+    facts: impl FnOnce(Needs) -> Facts,
 ) -> Result<Route<'c>, ApiError> {
     resolve_with(config, profile_name, model, Some(facts))
 }
@@ -46,7 +46,7 @@ fn resolve_with<'c>(
     config: &'c Config,
     profile_name: &str,
     model: &str,
-    facts: Option<impl FnOnce(bool) -> Facts>,
+    facts: Option<impl FnOnce(Needs) -> Facts>,
 ) -> Result<Route<'c>, ApiError> {
     let profile: &Profile = config.profiles.get(profile_name).ok_or_else(|| {
         ApiError::new(
@@ -82,12 +82,11 @@ fn resolve_with<'c>(
     if let Some(facts) = facts {
         let candidates: Vec<_> = conditional.collect();
         if !candidates.is_empty() {
-            let need_tokens = candidates.iter().any(|(_, r)| {
-                r.when
-                    .as_ref()
-                    .is_some_and(|w| w.min_prompt_tokens.is_some())
-            });
-            let facts = facts(need_tokens);
+            let needs = candidates
+                .iter()
+                .filter_map(|(_, r)| r.when.as_ref())
+                .fold(Needs::default(), |needs, when| needs.and(Needs::of(when)));
+            let facts = facts(needs);
             if let Some(found) = candidates
                 .into_iter()
                 .find(|(_, r)| r.when.as_ref().is_some_and(|w| facts.meet(w)))
@@ -402,5 +401,69 @@ targets = [{ backend = "b" }, { backend = "a" }]
             .map(|a| a.backend)
             .collect();
         assert_eq!(order, ["c", "b", "a"]);
+    }
+}
+
+#[cfg(test)]
+mod needs_tests {
+    use super::*;
+    use crate::config::parse;
+    use std::path::Path;
+
+    /// Only the facts read by the conditional rules that match the model are asked for.
+    #[test]
+    fn facts_are_asked_for_what_the_matching_rules_read() {
+        let config = parse(
+            r#"
+active_profile = "p"
+[[backends]]
+id = "a"
+kind = "anthropic"
+base_url = "http://127.0.0.1:1"
+[profiles.p]
+default = { backend = "a" }
+[[profiles.p.rules]]
+match = "*haiku*"
+when = { images = true }
+targets = [{ backend = "a", model = "vl" }]
+[[profiles.p.rules]]
+when = { agent = "subagent" }
+targets = [{ backend = "a", model = "small" }]
+[[profiles.p.rules]]
+match = "*opus*"
+when = { min_prompt_tokens = 1000 }
+targets = [{ backend = "a", model = "long" }]
+"#,
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let asked = |model: &str| {
+            let mut seen = None;
+            resolve_for(&config, "p", model, |needs| {
+                seen = Some(needs);
+                Facts::default()
+            })
+            .unwrap();
+            seen
+        };
+        let agent = Needs {
+            agent: true,
+            ..Needs::default()
+        };
+        assert_eq!(asked("claude-sonnet-4-5"), Some(agent));
+        assert_eq!(
+            asked("claude-haiku-4-5"),
+            Some(Needs {
+                images: true,
+                ..agent
+            })
+        );
+        assert_eq!(
+            asked("claude-opus-4-1"),
+            Some(Needs {
+                prompt_tokens: true,
+                ..agent
+            })
+        );
     }
 }
