@@ -393,3 +393,68 @@ test("keyboard: every control shows where the focus is, on every screen, light a
     }
   }
 });
+
+test("usage sessions: newest first, one click to a session's requests, main agent and subagents apart; both sizes, themes and languages", async () => {
+  const S1 = "5b1c2d3e-8f4a-4c6b-9d2e-7a1f3c5e9b80";
+  const sizes = [{ width: 1280, height: 800 }, { width: 900, height: 600 }];
+  for (const locale of ["en-US", "zh-CN"]) {
+    for (const colorScheme of ["light", "dark"]) {
+      for (const viewport of sizes) {
+        const name = `${locale === "zh-CN" ? "zh" : "en"}-${colorScheme}-${viewport.width}x${viewport.height}`;
+        const { page, context, errors } = await open("usage", { locale, colorScheme, viewport });
+        await page.getByTestId("kpi-requests").waitFor();
+        await page.locator('[data-view="sessions"]').click();
+        const list = page.getByTestId("session-list");
+        await list.waitFor();
+        const ids = await list.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.session));
+        assert.equal(ids.length, 5, name);
+        assert.equal(ids[0], S1, name);
+        // Nothing runs off the side: the page does not scroll sideways, nor does the list in its card.
+        const wide = () => page.evaluate(() => [document.querySelector("main"), ...document.querySelectorAll("main .scroll")]
+          .filter((el) => el.scrollWidth > el.clientWidth + 1)
+          .map((el) => `${el.tagName.toLowerCase()}.${el.className} is ${el.scrollWidth}px wide in ${el.clientWidth}px`));
+        assert.deepEqual(await wide(), [], `${name}: sessions overflow`);
+        await list.scrollIntoViewIfNeeded();
+        await shot(page, `usage-sessions-${name}`);
+
+        await list.locator(`[data-session="${S1}"]`).getByTestId("open-session").click();
+        await page.getByTestId("session-detail").waitFor();
+        await page.waitForFunction(() => document.querySelectorAll('[data-testid="request-table"] tbody tr').length === 8);
+        assert.equal(await page.getByTestId("subagent-badge").count(), 4, name);
+        assert.deepEqual(await page.locator('[data-testid="agent-breakdown"] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.agent)),
+          ["main", "a3f9c2e1-7b4d-4e8a-9c1f-2d6e8b0a4c71", "e71b04d9-2c5a-4f3e-8b6d-91a0c4f2e5d3"], name);
+        assert.match(await page.getByTestId("session-title").innerText(), locale === "zh-CN" ? /^会话 5b1c2d3e$/ : /^Session 5b1c2d3e$/);
+        assert.deepEqual(await wide(), [], `${name}: the session overflows`);
+        await page.getByTestId("session-detail").scrollIntoViewIfNeeded();
+        await shot(page, `usage-session-${name}`);
+        await page.getByTestId("request-table").scrollIntoViewIfNeeded();
+        await shot(page, `usage-session-requests-${name}`);
+
+        await page.getByTestId("back-to-sessions").click();
+        await list.waitFor();
+        assert.equal(await page.getByTestId("session-detail").count(), 0);
+        assert.deepEqual(errors, [], name);
+        await context.close();
+      }
+    }
+  }
+});
+
+test("usage sessions: error with Retry, and no sessions said in a sentence", async () => {
+  const failing = await open("usage", { fail: ["usage_sessions"] });
+  await failing.page.getByTestId("kpi-requests").waitFor();
+  await failing.page.locator('[data-view="sessions"]').click();
+  const alert = failing.page.getByTestId("usage-error");
+  assert.match(await alert.innerText(), /usage database is locked/);
+  await shot(failing.page, "usage-sessions-error");
+  await failing.page.evaluate(() => window.__SY_MOCK.state.fail.clear());
+  await alert.getByRole("button", { name: "Retry" }).click();
+  await failing.page.getByTestId("session-list").waitFor();
+  await failing.context.close();
+
+  const empty = await open("usage", { scenario: "empty" });
+  await empty.page.getByTestId("usage-empty").waitFor();
+  await empty.page.locator('[data-view="sessions"]').click();
+  assert.equal(await empty.page.getByTestId("sessions-empty").innerText(), "No Claude Code sessions match these filters.");
+  await empty.context.close();
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCostTotal, formatMs, formatTokens, formatUsd, maskSecret, move, rangeStart } from "./format";
+import { formatCostTotal, formatDuration, formatMs, formatTokens, formatUsd, maskSecret, move, rangeStart, shortId } from "./format";
 
 describe("format", () => {
   it("abbreviates token counts", () => {
@@ -26,6 +26,18 @@ describe("format", () => {
     expect(formatMs(312)).toBe("312 ms");
     expect(formatMs(1530)).toBe("1.5 s");
     expect(formatMs(125_000)).toBe("2 min 5 s");
+  });
+  it("says how long a session lasted in its two largest units", () => {
+    const en = { ms: "ms", s: "s", min: "min", h: "h", d: "d" };
+    expect(formatDuration(450, en)).toBe("450 ms");
+    expect(formatDuration(42_400, en)).toBe("42 s");
+    expect(formatDuration(185_000, en)).toBe("3 min 5 s");
+    expect(formatDuration(180_200, en)).toBe("3 min");
+    expect(formatDuration(3_599_700, en)).toBe("1 h");
+    expect(formatDuration(3_900_000, en)).toBe("1 h 5 min");
+    expect(formatDuration(27 * 3_600_000 + 10 * 60_000, en)).toBe("1 d 3 h");
+    expect(formatDuration(185_000, { ms: "毫秒", s: "秒", min: "分", h: "小时", d: "天" })).toBe("3 分 5 秒");
+    expect(shortId("5b1c2d3e-8f4a-4c6b-9d2e-7a1f3c5e9b80")).toBe("5b1c2d3e");
   });
   it("masks secrets, keeping only the ends", () => {
     const masked = maskSecret("sy-local-7f3c9a1e5b2d4c6f8e0a1b3c5d7e9f21");

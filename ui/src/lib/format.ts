@@ -34,6 +34,29 @@ export function formatMs(ms: number | null | undefined): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** The words for each unit of a duration, in the viewer's language. */
+export interface DurationUnits { ms: string; s: string; min: string; h: string; d: string }
+
+/** How long something lasted, in the two largest units a person would say: `42 s`,
+ *  `3 min 5 s`, `1 h 5 min`, `2 d 3 h` (a zero second unit is left out: `3 min`). */
+export function formatDuration(ms: number, u: DurationUnits): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ${u.ms}`;
+  const pair = (big: number, bigUnit: string, small: number, smallUnit: string) =>
+    small === 0 ? `${big} ${bigUnit}` : `${big} ${bigUnit} ${small} ${smallUnit}`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} ${u.s}`;
+  if (s < 3600) return pair(Math.floor(s / 60), u.min, s % 60, u.s);
+  const min = Math.round(s / 60);
+  if (min < 24 * 60) return pair(Math.floor(min / 60), u.h, min % 60, u.min);
+  const h = Math.round(min / 60);
+  return pair(Math.floor(h / 24), u.d, h % 24, u.h);
+}
+
+/** The start of a Claude Code session or agent id (UUIDs): enough to tell them apart on screen. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
 /** `14:03:27` today, `Nov 21 14:03` otherwise (in the viewer's time zone). */
 export function formatTime(ms: number, now: number = Date.now(), lang = "en"): string {
   const d = new Date(ms);

@@ -5,7 +5,7 @@ import type {
   BackendCheck, BackendDraft, BackendField, BackendInfo, CheckedModel, CommandError, DeleteMode, Dependent, GatewayStatus,
   ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus,
   ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError, FoundEngine, FamilyModels, SetupState,
-  ProjectReport, When,
+  ProjectReport, When, SessionSummary, AgentSummary,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
@@ -72,6 +72,24 @@ function claudeStatus(s: FakeState): ClaudeCodeStatus {
   };
 }
 
+// Who sent the seeded rows: Claude Code sessions over runs of rows (newest first, like the
+// rows), some with subagents, and rows from other clients in between, which carry no session.
+// A session's rows are `gap_s` apart, so most last minutes; one keeps the rows' 47-minute
+// spacing and lasts hours.
+interface SeedSession { id: string; from: number; to: number; gap_s: number | null; agents?: Record<number, { id: string; parent?: string }> }
+const SUB_A = "a3f9c2e1-7b4d-4e8a-9c1f-2d6e8b0a4c71";
+const SUB_B = "e71b04d9-2c5a-4f3e-8b6d-91a0c4f2e5d3";
+const SUB_C = "9d2f6b3a-4e1c-4a7d-8f5b-0c3e6a9d2b18";
+export const SEED_SESSIONS: SeedSession[] = [
+  // Two subagents: A, then B, which A started.
+  { id: "5b1c2d3e-8f4a-4c6b-9d2e-7a1f3c5e9b80", from: 0, to: 7, gap_s: 65,
+    agents: { 5: { id: SUB_A }, 4: { id: SUB_A }, 3: { id: SUB_B, parent: SUB_A }, 2: { id: SUB_B, parent: SUB_A } } },
+  { id: "c8e4a1f7-3b2d-4e6f-a9c8-5d7b1e0f2a64", from: 10, to: 21, gap_s: 95, agents: { 15: { id: SUB_C }, 14: { id: SUB_C } } },
+  { id: "2f7a9c4e-1d3b-4a8f-b6e2-8c0d5f9a1b37", from: 22, to: 23, gap_s: 40 },
+  { id: "7e3b5d1a-9c2f-4b6e-8a0d-3f1c7e5b9d26", from: 28, to: 45, gap_s: null },
+  { id: "b04e8d2c-6a1f-4c3b-9e7d-2a5f8c1b6e03", from: 50, to: 54, gap_s: 120 },
+];
+
 function mkRow(now: number, i: number): RequestRow {
   const models = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-5"];
   const requested = models[i % models.length];
@@ -84,11 +102,21 @@ function mkRow(now: number, i: number): RequestRow {
   const cloudCost = (input * 3 + output * 15) / 1_000_000;
   // Now and then a cloud model the price table does not know: its cost is unknown.
   const unpriced = !local && i % 17 === 8;
+  const session = SEED_SESSIONS.find((x) => i >= x.from && i <= x.to);
+  const agent = session?.agents?.[i];
+  // Rows of a session stay between the rows around it, so the history's order is unchanged.
+  const started = session && session.gap_s !== null
+    ? now - session.from * 47 * 60_000 - (i - session.from) * session.gap_s * 1000
+    : now - i * 47 * 60_000 - (i % 5) * 13_000;
+  // The profiles' own rules (see createState): haiku and sonnet have one, opus takes the default.
+  const rule = !local ? "default route" : requested.includes("haiku") ? "rule 1: *haiku*" : requested.includes("sonnet") ? "rule 2: *sonnet*" : "default route";
   return {
     id: 10_000 - i,
-    started_at_ms: now - i * 47 * 60_000 - (i % 5) * 13_000,
-    client: "claude-cli/2.1.30 (external, cli)",
-    session_id: "5b1c2d3e-session",
+    started_at_ms: started,
+    client: session ? "claude-cli/2.1.30 (external, cli)" : "python-httpx/0.28.1",
+    session_id: session?.id ?? null,
+    agent_id: agent?.id ?? null,
+    parent_agent_id: agent?.parent ?? null,
     requested_model: requested,
     profile: local ? "local" : "cloud",
     backend,
@@ -109,10 +137,12 @@ function mkRow(now: number, i: number): RequestRow {
     cost_usd: local ? 0 : unpriced ? null : cloudCost,
     cloud_equiv_usd: unpriced ? null : cloudCost,
     local,
+    rule,
+    notes: local && i % 7 === 3 ? `server tools dropped for ${backend}: web_search_20250305` : null,
   };
 }
 
-const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_backend_key", "test_route", "query_usage", "usage_summary", "export_usage_csv"];
+const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_backend_key", "test_route", "query_usage", "usage_summary", "usage_sessions", "export_usage_csv"];
 
 export function createState(scenario: Scenario = "default", now = Date.now(), fail?: string[]): FakeState {
   const base: BackendInfo = {
@@ -209,6 +239,7 @@ function matches(r: RequestRow, f: UsageFilter): boolean {
   if (f.backend && r.backend !== f.backend) return false;
   if (f.profile && r.profile !== f.profile) return false;
   if (f.status && r.status !== f.status) return false;
+  if (f.session_id && r.session_id !== f.session_id) return false;
   const text = f.text?.trim().toLowerCase();
   if (text) {
     return [r.requested_model, r.upstream_model, r.backend, r.client].some((x) => x?.toLowerCase().includes(text));
@@ -283,6 +314,44 @@ function summarize(s: FakeState, rows: RequestRow[], f: UsageFilter): UsageSumma
     by_model: [...models.values()].sort(bySpend),
     by_backend: [...backends.values()].sort(bySpend),
   };
+}
+
+/** Like the engine's `sessions` (crates/switchyard-core/src/usage/sessions.rs): the sessions
+ *  with a request the filter selects (the text search aside), the `limit` latest by their last
+ *  request; each summed over all its requests, those outside the filter too; the main agent
+ *  first, then subagents by their first request; newest (last to end) first. */
+export function sessionsOf(rows: RequestRow[], f: UsageFilter, limit: number): SessionSummary[] {
+  const latest = new Map<string, number>();
+  for (const r of rows) {
+    if (r.session_id === null || !matches(r, { ...f, text: null })) continue;
+    latest.set(r.session_id, Math.max(latest.get(r.session_id) ?? -Infinity, r.started_at_ms));
+  }
+  const chosen = [...latest].sort((a, b) => b[1] - a[1]).slice(0, Math.min(Math.max(limit, 1), 500)).map(([id]) => id);
+  const modelOf = (r: RequestRow) => (r.backend && r.upstream_model ? `${r.backend}/${r.upstream_model}` : r.backend ?? r.requested_model);
+  const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+  const out = chosen.map((id): SessionSummary => {
+    const mine = rows.filter((r) => r.session_id === id);
+    const byAgent = new Map<string | null, RequestRow[]>();
+    for (const r of mine) byAgent.set(r.agent_id, [...(byAgent.get(r.agent_id) ?? []), r]);
+    const agents = [...byAgent].map(([agent_id, rs]): AgentSummary => {
+      const totals = zero();
+      for (const r of rs) add(totals, r);
+      const parents = rs.map((r) => r.parent_agent_id).filter((p): p is string => p !== null).sort();
+      return { agent_id, parent_agent_id: parents.pop() ?? null, started_at_ms: Math.min(...rs.map((r) => r.started_at_ms)), totals, models: sorted(rs.map(modelOf)) };
+    });
+    agents.sort((a, b) => Number(a.agent_id !== null) - Number(b.agent_id !== null) || a.started_at_ms - b.started_at_ms);
+    const totals = zero();
+    for (const r of mine) add(totals, r);
+    return {
+      session_id: id,
+      started_at_ms: Math.min(...mine.map((r) => r.started_at_ms)),
+      ended_at_ms: Math.max(...mine.map((r) => r.started_at_ms + r.latency_ms)),
+      totals,
+      models: sorted(mine.map(modelOf)),
+      agents,
+    };
+  });
+  return out.sort((a, b) => b.ended_at_ms - a.ended_at_ms);
 }
 
 const MODELS: Record<string, CheckedModel[]> = {
@@ -562,8 +631,12 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     }
     case "usage_summary":
       if (failing) throw err("io", "The usage database is locked by another process");
-      // Like the store: aggregates come from rollups, which the text search cannot narrow.
-      return summarize(s, s.rows.filter((r) => matches(r, { ...a.filter, text: null })), a.filter);
+      // Like the store: aggregates come from rollups, which keep neither the columns the text
+      // search reads nor sessions.
+      return summarize(s, s.rows.filter((r) => matches(r, { ...a.filter, text: null, session_id: null })), a.filter);
+    case "usage_sessions":
+      if (failing) throw err("io", "The usage database is locked by another process");
+      return sessionsOf(s.rows, a.filter, a.limit);
     case "choose_export_path":
       // What the native save dialog returns when the user accepts the proposed name.
       return `/home/dev/Documents/${a.defaultName ?? "switchyard-usage-2026-11-23-0905.csv"}`;
