@@ -30,7 +30,6 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.support.ui import Select
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_upstream import FakeUpstream  # noqa: E402
@@ -198,7 +197,7 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
     rule = gui.wait(lambda: gui.css('[data-testid="rule"]')[-1] if gui.css('[data-testid="rule"]') else None, "new rule")
     pattern = rule.find_element(By.CSS_SELECTOR, '[data-field="pattern"]')
     gui.fill(pattern, "claude-sonnet-*")
-    Select(rule.find_element(By.CSS_SELECTOR, '[data-field="backend"]')).select_by_value("alpha")
+    gui.choose(rule.find_element(By.CSS_SELECTOR, '[data-field="backend"]'), "alpha")
     gui.fill(rule.find_element(By.CSS_SELECTOR, '[data-field="model"]'), "alpha-model")
     gui.click('[data-testid="save-mapping"]')
     gui.wait(lambda: gui.d.execute_script("return document.querySelector('[data-testid=save-mapping]').disabled") and "Unsaved" not in gui.text(), "mapping saved")
@@ -286,16 +285,16 @@ def add_conditional_rule(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> s
     gui.wait(lambda: "Copied the base URL" in gui.first_text(".toasts"), "base URL copied")
     gui.d.execute_script("document.querySelectorAll('.toasts button').forEach(b => b.click())")
 
-    Select(gui.one('[data-testid="add-conditional-rule"]')).select_by_value("images:true")
+    gui.choose(gui.one('[data-testid="add-conditional-rule"]'), "images:true")
     # Conditional rules are listed first: the new one is rule 1, for any model.
     rule = gui.wait(lambda: next((r for r in gui.css('[data-testid="rule"]') if r.find_elements(By.CSS_SELECTOR, '[data-condition="images"]')), None), "the conditional rule")
     assert rule.find_element(By.CSS_SELECTOR, '[data-field="pattern"]').get_attribute("value") == "*"
     # A select's innerText is empty in WebKit: read the chosen option's words.
     said = gui.d.execute_script("return arguments[0].querySelector('[data-condition=images] select').selectedOptions[0].textContent", rule)
     assert said == "has images", said
-    Select(rule.find_element(By.CSS_SELECTOR, '[data-testid="targets"] [data-field="backend"]')).select_by_value("beta")
+    gui.choose(rule.find_element(By.CSS_SELECTOR, '[data-testid="targets"] [data-field="backend"]'), "beta")
     gui.fill(rule.find_element(By.CSS_SELECTOR, '[data-testid="targets"] [data-field="model"]'), "beta-vision")
-    Select(rule.find_element(By.CSS_SELECTOR, '[data-testid="targets"] [data-field="vision"]')).select_by_value("true")
+    gui.choose(rule.find_element(By.CSS_SELECTOR, '[data-testid="targets"] [data-field="vision"]'), "true")
     gui.wait(lambda: gui.css('[data-testid="conditional-rules"]') and "Unsaved changes" in gui.text(), "the rule listed as conditional, unsaved")
     gui.shot("mapping-conditional-unsaved")
     gui.click('[data-testid="save-mapping"]')
@@ -322,8 +321,8 @@ def add_conditional_rule(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> s
 
 def choose_settings(gui: Gui, language: str, theme: str) -> None:
     gui.nav("settings")
-    Select(gui.one('[data-testid="language"]')).select_by_value(language)
-    Select(gui.one('[data-testid="theme"]')).select_by_value(theme)
+    gui.choose(gui.one('[data-testid="language"]'), language)
+    gui.choose(gui.one('[data-testid="theme"]'), theme)
     gui.click('[data-testid="save-settings"]')
 
 

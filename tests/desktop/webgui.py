@@ -9,7 +9,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 STEP_TIMEOUT = 20
 
@@ -76,6 +76,12 @@ class Gui:
     def shot(self, name: str) -> None:
         time.sleep(1)  # WebDriver screenshots can show a stale frame otherwise
         self.d.save_screenshot(str(self.artifacts / f"{self.prefix}{name}.png"))
+
+    def choose(self, el, value: str) -> None:
+        """Picks an option of a select. Centred first: the mapping screen's floating Save bar
+        covers the bottom of the window, and a click there lands on the bar."""
+        self.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+        Select(el).select_by_value(value)
 
     def fill(self, el, value: str) -> None:
         el.clear()
