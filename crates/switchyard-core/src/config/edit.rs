@@ -871,6 +871,8 @@ mod tests {
                 timeout_idle_s: 600,
                 retries: (n % 2) as u32,
                 max_in_flight: 0,
+                rpm: None,
+                tpm: None,
                 headers: Default::default(),
                 recover_text_tool_calls: false,
                 local: n.is_multiple_of(3).then_some(false),

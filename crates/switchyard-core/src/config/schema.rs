@@ -120,6 +120,14 @@ pub struct BackendConfig {
     /// Requests sent to this backend at once; further ones wait (0: no limit).
     #[serde(default)]
     pub max_in_flight: u32,
+    /// Requests per minute this backend takes: a target at its limit is skipped to the next
+    /// one (a 429 with `retry-after` only when none is left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpm: Option<u32>,
+    /// Tokens (input and output) per minute, counted with the local estimate when a request
+    /// is sent and corrected with the real usage when it finishes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpm: Option<u64>,
     /// Extra headers sent with every request to this backend.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,

@@ -20,7 +20,7 @@ use crate::budget::SpendTotals;
 use crate::config::{BackendConfig, Config};
 use crate::discovery::ContextLengths;
 use crate::metrics::Metrics;
-use crate::routing::Cooldowns;
+use crate::routing::{Cooldowns, RateLimits};
 use crate::secrets::SecretStore;
 use crate::usage::{RequestStatus, UsageRecord, UsageSink};
 
@@ -47,6 +47,9 @@ pub struct Gateway {
     clients: Mutex<HashMap<u64, reqwest::Client>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub cooldowns: Cooldowns,
+    /// Each backend's last minute, for its `rpm` / `tpm` (kept across config edits, which
+    /// would otherwise let a burst through).
+    pub rate_limits: RateLimits,
     /// Models' context windows: the config's override, else what the engine reports.
     pub context_lengths: ContextLengths,
     sink: Arc<dyn UsageSink>,
@@ -112,6 +115,7 @@ impl Gateway {
             clients: Mutex::new(HashMap::new()),
             limits: Mutex::new(HashMap::new()),
             cooldowns: Cooldowns::default(),
+            rate_limits: RateLimits::default(),
             context_lengths: ContextLengths::default(),
             sink: parts.sink,
             usage_note: Mutex::new(None),

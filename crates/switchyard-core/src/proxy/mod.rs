@@ -106,6 +106,8 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
     let mut last_error = None;
     let mut blind_targets = Vec::new();
+    // Targets skipped at their rate limit: (backend, limit, when it frees up).
+    let mut at_limit: Vec<(String, &'static str, Duration)> = Vec::new();
     'targets: for attempt in &attempts {
         let Some(backend) = config.backend(&attempt.backend) else {
             continue;
@@ -149,6 +151,25 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         }
         let mut backoff = retry_delays(backend.retries);
         loop {
+            let tokens = || match backend.tpm {
+                Some(_) => cpu::heavy(req.body.len(), || {
+                    req.full().map_or(0, crate::tokens::estimate_request_tokens)
+                }),
+                None => 0,
+            };
+            match gateway
+                .rate_limits
+                .acquire(backend, tokens(), std::time::Instant::now())
+            {
+                None => recorder.ticket(None),
+                Some(Ok(ticket)) => recorder.ticket(Some(ticket)),
+                Some(Err(limit)) => {
+                    let which = if limit.tokens { "tpm" } else { "rpm" };
+                    recorder.note(&format!("{} skipped at its {which} limit", backend.id));
+                    at_limit.push((backend.id.clone(), which, limit.retry_after));
+                    continue 'targets;
+                }
+            }
             recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);
             let sent = send(
                 &gateway,
@@ -203,6 +224,26 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                 }
             }
         }
+    }
+    if last_error.is_none()
+        && let Some(wait) = at_limit.iter().map(|(_, _, wait)| *wait).min()
+    {
+        let limits: Vec<String> = at_limit
+            .iter()
+            .map(|(id, which, _)| format!("{id} ({which})"))
+            .collect();
+        // Rounded up: a client that waits the whole seconds finds room.
+        let seconds = wait.as_millis().div_ceil(1000).max(1) as u64;
+        let error = ApiError::new(
+            ErrorType::RateLimitError,
+            format!(
+                "every target of model {:?} in profile {profile:?} is at its rate limit: {}; retry in {seconds} s, or raise rpm/tpm on those backends",
+                req.model,
+                limits.join(", ")
+            ),
+        )
+        .with_retry_after(Some(seconds));
+        return fail(recorder, error);
     }
     if last_error.is_none() && !blind_targets.is_empty() {
         let error = ApiError::invalid_request(format!(

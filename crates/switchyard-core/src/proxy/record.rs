@@ -5,6 +5,7 @@ use http::HeaderMap;
 
 use crate::anthropic::{ApiError, Usage};
 use crate::gateway::{Gateway, ROUTE_TEST_HEADER};
+use crate::routing::Ticket;
 use crate::usage::{RequestStatus, UsageRecord};
 
 /// Builds the usage record of one request as it goes, and reports it exactly once.
@@ -14,6 +15,8 @@ pub struct Recorder {
     started: Instant,
     /// The id of a route test (the app's "Test" button), whose waiter gets this record.
     route_test: Option<String>,
+    /// The request's place in its backend's rate-limit window, corrected with the real usage.
+    ticket: Option<Ticket>,
 }
 
 impl Recorder {
@@ -56,6 +59,7 @@ impl Recorder {
             },
             started: Instant::now(),
             route_test: header(ROUTE_TEST_HEADER),
+            ticket: None,
         }
     }
 
@@ -98,6 +102,14 @@ impl Recorder {
         self.record.upstream_model = Some(upstream_model.to_owned());
     }
 
+    /// The rate-limit ticket of the attempt being sent; a previous attempt's (a retry's)
+    /// used no tokens.
+    pub fn ticket(&mut self, ticket: Option<Ticket>) {
+        if let Some(old) = std::mem::replace(&mut self.ticket, ticket) {
+            self.gateway.rate_limits.settle(&old, 0);
+        }
+    }
+
     pub fn first_byte(&mut self) {
         if self.record.ttft_ms.is_none() {
             self.record.ttft_ms = Some(elapsed_ms(self.started));
@@ -132,6 +144,18 @@ impl Recorder {
         // Every request's figures pass here on their way to the metrics, the store and the
         // app: one cap keeps an upstream's absurd count from overflowing any sum downstream.
         self.record.usage = usage.clamped();
+        if let Some(ticket) = self.ticket.take() {
+            let u = &self.record.usage;
+            let used = [
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_read_input_tokens,
+                u.cache_creation_input_tokens,
+            ]
+            .into_iter()
+            .fold(0u64, u64::saturating_add);
+            self.gateway.rate_limits.settle(&ticket, used);
+        }
         self.record.latency_ms = elapsed_ms(self.started);
         if let Some(error) = error {
             self.record.error_type = Some(error.kind.as_str().to_owned());

@@ -3,6 +3,7 @@
 
 mod conditions;
 mod harness;
+mod limits;
 mod passthrough;
 mod profiles;
 mod resilience;
