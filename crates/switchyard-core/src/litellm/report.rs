@@ -57,13 +57,16 @@ const ITEM_WIDTH: usize = 52;
 /// The report as a table for a terminal: imported, not imported, not needed.
 pub fn render(report: &ImportReport) -> String {
     let mut out = String::new();
-    let verb = match (report.dry_run, report.changed) {
-        (true, _) => "Dry run (nothing was changed): importing would put",
-        (false, true) => "Imported into",
-        (false, false) => "Nothing changed: the config already holds",
+    let (before, after) = match (report.dry_run, report.changed) {
+        (true, _) => (
+            "Dry run (nothing was changed): importing into",
+            " would do this",
+        ),
+        (false, true) => ("Imported into", ""),
+        (false, false) => ("Nothing changed: the import was already in", ""),
     };
     out.push_str(&format!(
-        "{verb} profile {:?} of {}\n",
+        "{before} profile {:?} of {}{after}\n",
         report.profile, report.config_path
     ));
     for (outcome, title, head) in [

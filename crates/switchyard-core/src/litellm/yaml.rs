@@ -36,7 +36,11 @@ pub struct YamlError {
 
 /// The whole file as a tree.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
-    serde_saphyr::from_str::<Node>(text).map_err(|err| {
+    // LiteLLM reads its file with PyYAML, for which `y`, `n` (a key, a model alias) are text;
+    // the YAML 1.1 words it does take for booleans are accepted where one is expected
+    // (`Node::as_bool`).
+    let options = serde_saphyr::options! { strict_booleans: true };
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|err| {
         let (line, column) = err.location().map_or((0, 0), |at| (at.line(), at.column()));
         let message = err.without_snippet().to_string();
         // The message ends with its location, which the error carries apart.
@@ -93,8 +97,8 @@ impl Node {
         match &self.value {
             Value::Bool(b) => Some(*b),
             Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" => Some(true),
-                "false" => Some(false),
+                "true" | "yes" | "on" => Some(true),
+                "false" | "no" | "off" => Some(false),
                 _ => None,
             },
             _ => None,
@@ -230,6 +234,9 @@ mod tests {
         assert_eq!(items[1].line, 5);
         assert_eq!(items[0].get("x").unwrap().as_f64(), Some(600.0));
         assert_eq!(items[0].get("y").unwrap().line, 4);
+        let words = parse("y: yes\nn: off\n").unwrap();
+        assert_eq!(words.get("y").unwrap().as_bool(), Some(true));
+        assert_eq!(words.get("n").unwrap().as_bool(), Some(false));
     }
 
     #[test]
