@@ -403,3 +403,36 @@ pub async fn env(config_flag: Option<PathBuf>, args: EnvArgs) -> anyhow::Result<
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub async fn import_litellm(
+    config_flag: Option<PathBuf>,
+    file: &std::path::Path,
+    dry_run: bool,
+    profile: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use switchyard_core::litellm;
+    let path = config_path(config_flag)?;
+    let yaml = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the LiteLLM config {}", file.display()))?;
+    let p = path.clone();
+    let imported = blocking(move || {
+        let options = litellm::ImportOptions {
+            profile: profile.as_deref(),
+            dry_run,
+        };
+        litellm::import_into(&p, &yaml, options, &KeychainStore::default())
+    })
+    .await?
+    .with_context(|| format!("{} was not imported", file.display()))?;
+    print!("{}", litellm::render(&imported.report));
+    if imported.config.is_some()
+        && let Ok(cfg) = config::load(&path)
+        && running_instance(&cfg).await.is_some()
+    {
+        println!(
+            "\nA Switchyard is running at http://{}: it uses the imported config once restarted.",
+            cfg.listen
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

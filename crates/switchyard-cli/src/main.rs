@@ -82,6 +82,27 @@ enum Command {
     },
     /// Show recent requests and totals from the usage history (or export it as CSV).
     Usage(usage::UsageArgs),
+    /// Import another tool's config into this one (comments kept, a backup taken first).
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// A LiteLLM proxy config.yaml: its models become backends and rules, its settings what
+    /// Switchyard can follow; a table says what was imported as what, and what was not and why.
+    Litellm {
+        /// The LiteLLM config file.
+        file: PathBuf,
+        /// Print what would be imported; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Put the rules into this profile (created if missing) instead of the active one.
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -140,6 +161,14 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Usage(args) => usage::run(args).await,
+            Command::Import {
+                source:
+                    ImportSource::Litellm {
+                        file,
+                        dry_run,
+                        profile,
+                    },
+            } => commands::import_litellm(cli.config, &file, dry_run, profile).await,
         }
     });
     match result {

@@ -17,6 +17,8 @@
 //! - [`claude_code`]: Claude Code's environment and `settings.json`.
 //! - [`usage`]: usage history in SQLite (store, writer, queries, CSV).
 //! - [`setup`]: first-run suggestions (engines found, a mapping for opus/sonnet/haiku).
+//! - [`providers`]: known providers (protocol, base URL, backend id); comparing base URLs.
+//! - [`litellm`]: importing a LiteLLM proxy config (backends, rules, settings, a report).
 //! - [`pricing`]: model prices and cost; [`budget`]: spend limits; [`metrics`]: `/metrics`.
 
 pub mod anthropic;
@@ -29,10 +31,12 @@ pub mod engine;
 pub mod fsmode;
 pub mod gateway;
 mod json_text;
+pub mod litellm;
 pub mod log_text;
 pub mod metrics;
 pub mod net;
 pub mod pricing;
+pub mod providers;
 pub mod proxy;
 pub mod routing;
 pub mod secrets;

@@ -13,6 +13,7 @@ mod validate;
 pub use error::{ConfigError, Issue};
 pub use load::{default_config_path, load, load_or_create, parse};
 pub use save::{save, save_edit, set_active_profile, write_atomic};
+pub(crate) use save::{write_edit, write_turn};
 pub use schema::{
     AgentKind, BackendConfig, BackendKind, Config, DEFAULT_LISTEN, Profile, RouteSpec, Rule,
     TargetSpec, UsageConfig, When,

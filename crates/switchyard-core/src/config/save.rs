@@ -106,10 +106,22 @@ fn save_over(path: &Path, base: Option<&Config>, config: &Config) -> Result<(), 
             path: path.to_owned(),
         });
     }
-    if old == *config {
+    write_edit(path, &current, &old, config)
+}
+
+/// Write `config` into the file whose text is `current` (which means `old`), changing only
+/// what differs (see `edit.rs`); the caller holds the write turn. The whole config is written
+/// when the edited text would not mean exactly `config`.
+pub(crate) fn write_edit(
+    path: &Path,
+    current: &str,
+    old: &Config,
+    config: &Config,
+) -> Result<(), ConfigError> {
+    if *old == *config {
         return Ok(());
     }
-    let text = match edit::merge(&current, &old, config) {
+    let text = match edit::merge(current, old, config) {
         Ok(merged) => match parse(&merged, path) {
             Ok(meant) if meant == *config => merged,
             Ok(_) => {

@@ -142,6 +142,26 @@ pub struct BackendConfig {
 }
 
 impl BackendConfig {
+    /// A backend with the file's defaults for everything but what names and reaches it.
+    pub fn new(id: impl Into<String>, kind: BackendKind, base_url: impl Into<String>) -> Self {
+        BackendConfig {
+            id: id.into(),
+            kind,
+            base_url: base_url.into(),
+            api_key_env: None,
+            context_length: None,
+            max_output_tokens: None,
+            timeout_connect_s: default_connect_s(),
+            timeout_first_byte_s: default_first_byte_s(),
+            timeout_idle_s: default_idle_s(),
+            retries: 0,
+            max_in_flight: 0,
+            headers: BTreeMap::new(),
+            recover_text_tool_calls: false,
+            local: None,
+        }
+    }
+
     /// Local (priced at $0, served without a keychain) or cloud: `local` when the file says
     /// so, otherwise what the URL suggests.
     pub fn is_local(&self) -> bool {

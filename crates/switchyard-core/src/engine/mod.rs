@@ -3,11 +3,13 @@
 //!
 //! - `backends`: backends as operations (save with rename, delete with its routes, keys,
 //!   checks); `backend_edits`: the pure config edits behind them.
+//! - `import`: importing a LiteLLM config (`litellm::import_into` in the edit turn).
 
 mod backend_edits;
 mod backends;
 mod claude_code;
 mod error;
+mod import;
 mod problem;
 mod profiles;
 mod project_folder;

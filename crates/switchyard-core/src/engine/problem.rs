@@ -175,6 +175,21 @@ impl Problem for SetupError {
     }
 }
 
+impl Problem for crate::litellm::ImportError {
+    fn kind(&self) -> ProblemKind {
+        use crate::litellm::ImportError;
+        match self {
+            ImportError::Yaml { .. } | ImportError::BadProfile(_) | ImportError::Invalid { .. } => {
+                ProblemKind::InvalidInput
+            }
+            ImportError::Config(e) => e.kind(),
+            ImportError::Keychain { .. } => ProblemKind::Keychain,
+            ImportError::Backup { .. } => ProblemKind::Io,
+            ImportError::Internal(_) => ProblemKind::Engine,
+        }
+    }
+}
+
 impl Problem for ConfigError {
     fn kind(&self) -> ProblemKind {
         match self {

@@ -69,30 +69,11 @@ fn parse_url_list(value: &str) -> Vec<String> {
 
 /// One form for comparing base URLs: no trailing `/`, no `/v1`, `localhost` as 127.0.0.1.
 fn normalized(url: &str) -> String {
-    discovery::same_host_form(discovery::root_url(url.trim()))
+    crate::providers::endpoint_form(url)
 }
 
-/// `Ollama` → `ollama`, `LM Studio` → `lm-studio`, then `-2`, `-3`... until unused.
 fn unique_id(label: &str, taken: &[String]) -> String {
-    let base: String = label
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let base = base.trim_matches('-').to_owned();
-    if !taken.contains(&base) {
-        return base;
-    }
-    (2..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|id| !taken.contains(id))
-        .unwrap_or(base)
+    crate::providers::unique_backend_id(label, taken)
 }
 
 /// The family rules a first mapping writes, with the model each gets.
