@@ -51,7 +51,7 @@ fn a_dry_run_prints_the_table_and_an_import_writes_with_a_backup() {
         text.contains("rule \"claude-sonnet-4-5\" → ollama: qwen3-coder:30b"),
         "{text}"
     );
-    assert!(text.contains("rate limits are not supported yet"), "{text}");
+    assert!(text.contains("rpm = 60 on backend"), "{text}");
     assert!(text.contains("AWS"), "{text}");
     assert!(text.contains("local token"), "{text}");
     assert!(!text.contains("sk-master-secret"), "{text}");
@@ -76,6 +76,7 @@ fn a_dry_run_prints_the_table_and_an_import_writes_with_a_backup() {
         "{written}"
     );
     assert!(written.contains("# Switchyard configuration."));
+    assert!(written.contains("rpm = 60"), "{written}");
     let backup = text
         .lines()
         .find_map(|l| l.strip_prefix("The config as it was before: "))

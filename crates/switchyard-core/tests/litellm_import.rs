@@ -98,12 +98,14 @@ fn environment_keys_become_api_key_env() {
         .iter()
         .find(|r| r.item.contains("rpm 60"))
         .unwrap();
-    assert_eq!(rpm.outcome, Outcome::NotImported);
+    assert_eq!(rpm.outcome, Outcome::Imported);
     assert!(rpm.item.contains("claude-sonnet-4-5"), "{rpm:?}");
     assert!(
-        rpm.detail.contains("rate limits are not supported yet"),
+        rpm.detail.contains("rpm = 60 on backend \"deepseek\""),
         "{rpm:?}"
     );
+    assert_eq!(config.backend("deepseek").unwrap().rpm, Some(60));
+    assert_eq!(config.backend("openrouter").unwrap().rpm, None);
 }
 
 #[test]

@@ -156,6 +156,8 @@ impl BackendConfig {
             timeout_idle_s: default_idle_s(),
             retries: 0,
             max_in_flight: 0,
+            rpm: None,
+            tpm: None,
             headers: BTreeMap::new(),
             recover_text_tool_calls: false,
             local: None,

@@ -120,6 +120,10 @@ pub(super) struct Chosen {
     pub retries: Option<u32>,
     pub first_byte_s: Option<u64>,
     pub max_in_flight: Option<u32>,
+    /// Rate limits: the sum over the entries that reach this backend (each LiteLLM
+    /// deployment has its own; Switchyard limits the backend as a whole).
+    pub rpm: Option<u32>,
+    pub tpm: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,6 +365,8 @@ impl Mapper<'_> {
             retries: None,
             first_byte_s: None,
             max_in_flight: None,
+            rpm: None,
+            tpm: None,
         });
         id
     }
@@ -588,6 +594,12 @@ impl Mapper<'_> {
             }
             if let Some(limit) = chosen.max_in_flight {
                 backend.max_in_flight = limit;
+            }
+            if chosen.rpm.is_some() {
+                backend.rpm = chosen.rpm;
+            }
+            if chosen.tpm.is_some() {
+                backend.tpm = chosen.tpm;
             }
             let mut detail = if chosen.created {
                 format!(

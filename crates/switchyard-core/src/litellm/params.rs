@@ -1,6 +1,6 @@
 //! An imported entry's `litellm_params` beyond what reaches the model (`model`, `api_base`,
-//! `api_key`): one function per key. Supporting one more LiteLLM key later (rate limits
-//! once Switchyard has them) is a change to its function here.
+//! `api_key`): one function per key. Supporting one more LiteLLM key later is a change to its
+//! function here.
 
 use super::map::{Mapper, PriceNote};
 use super::report::Outcome;
@@ -108,13 +108,47 @@ pub(super) fn apply_all(m: &mut Mapper<'_>, entry: &ModelEntry, group: usize, ta
     }
 }
 
+/// `rpm` / `tpm`: the backend's limits, summed over the entries that share it.
 fn rate_limit(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
-    m.row(
-        Outcome::NotImported,
-        ctx.line(),
-        ctx.item(),
-        "rate limits are not supported yet",
+    let Some(n) = ctx.whole_number().filter(|n| *n > 0) else {
+        m.row(
+            Outcome::NotImported,
+            ctx.line(),
+            ctx.item(),
+            "not a whole number above 0",
+        );
+        return;
+    };
+    let id = ctx.target.backend.clone();
+    let tokens = ctx.param.key == "tpm";
+    let kept = match m.chosen_mut(&id) {
+        Some(chosen) if tokens => {
+            let sum = chosen.tpm.unwrap_or(0).saturating_add(u64::from(n));
+            chosen.tpm = Some(sum);
+            sum
+        }
+        Some(chosen) => {
+            let sum = chosen.rpm.unwrap_or(0).saturating_add(n);
+            chosen.rpm = Some(sum);
+            u64::from(sum)
+        }
+        None => u64::from(n),
+    };
+    let what = if tokens {
+        "tokens per minute"
+    } else {
+        "requests per minute"
+    };
+    let mut detail = format!(
+        "{} = {kept} on backend {id:?} ({what}, the sum of its entries'; at the limit a request goes to the next target)",
+        ctx.param.key
     );
+    if ctx.param.dotted {
+        detail.push_str(
+            "; LiteLLM itself ignores this dotted top-level spelling, taken here as meant",
+        );
+    }
+    m.row(Outcome::Imported, ctx.line(), ctx.item(), detail);
 }
 
 fn weight(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
