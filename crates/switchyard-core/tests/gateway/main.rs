@@ -8,4 +8,5 @@ mod passthrough;
 mod profiles;
 mod resilience;
 mod security;
+mod strategies;
 mod translated;
