@@ -121,7 +121,11 @@ impl RateLimits {
         let Some(window) = windows.get_mut(&ticket.backend) else {
             return;
         };
-        if let Some(entry) = window.sent.iter_mut().find(|e| e.1 == ticket.id) {
+        // Ids are handed out in increasing order and entries leave from the front: the window
+        // stays sorted by id, whatever its size (an rpm of thousands).
+        if let Ok(at) = window.sent.binary_search_by_key(&ticket.id, |e| e.1)
+            && let Some(entry) = window.sent.get_mut(at)
+        {
             window.tokens = window.tokens.saturating_sub(entry.2).saturating_add(tokens);
             entry.2 = tokens;
         }
