@@ -37,6 +37,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             mapping::create_profile,
             mapping::delete_profile,
             mapping::test_route,
+            mapping::backend_states,
             usage::query_usage,
             usage::usage_summary,
             usage::usage_sessions,

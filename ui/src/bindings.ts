@@ -257,6 +257,17 @@ async testRoute(model: string) : Promise<Result<RouteTestResult, CommandError>> 
 }
 },
 /**
+ * Each backend now: cooling down, at its rate limit, requests in flight.
+ */
+async backendStates() : Promise<Result<BackendState[], CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("backend_states") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * One page of the history, newest first (at most 500 rows).
  */
 async queryUsage(filter: UsageFilter, page: number, pageSize: number) : Promise<Result<HistoryPage, CommandError>> {
@@ -488,6 +499,26 @@ budgets_removed: string[];
  * Whether a keychain entry was deleted.
  */
 key_deleted: boolean }
+/**
+ * One backend's state; times are Unix ms so the window can say "until 10:42".
+ */
+export type BackendState = { backend: string; 
+/**
+ * Tried last until then, after failures (`allowed_fails`, `cooldown_s`).
+ */
+cooling_until_ms: number | null; 
+/**
+ * At its `rpm` / `tpm` until then: skipped to the next target meanwhile.
+ */
+limited_until_ms: number | null; 
+/**
+ * Requests sent in the last minute, and its `rpm` (when it has one).
+ */
+requests_last_minute: number | null; rpm: number | null; 
+/**
+ * Tokens counted in the last minute, and its `tpm` (when it has one).
+ */
+tokens_last_minute: number | null; tpm: number | null; in_flight: number }
 /**
  * How a check ended. Every failure says what to do about it in [`CheckOutcome::message`].
  */
@@ -997,7 +1028,8 @@ local: boolean | null; totals: Totals }
  */
 export type StatusChanged = { status: GatewayStatus }
 /**
- * `strategy = "ordered" | "weighted"` on a rule, a default route or a profile.
+ * `strategy = "ordered" | "weighted" | "least_busy" | "lowest_latency" | "usage"` on a rule,
+ * a default route or a profile.
  */
 export type Strategy = 
 /**
@@ -1007,7 +1039,22 @@ export type Strategy =
 /**
  * Traffic shared among the targets by their `weight` (default 1), then the fallbacks.
  */
-"weighted"
+"weighted" | 
+/**
+ * The target whose backend has the fewest requests in flight first (ties: the order
+ * written), then the fallbacks.
+ */
+"least_busy" | 
+/**
+ * The target with the shortest moving time to first token first (one not measured yet
+ * goes first, so each gets measured), then the fallbacks.
+ */
+"lowest_latency" | 
+/**
+ * The target whose backend served the fewest tokens this minute first, then the
+ * fallbacks.
+ */
+"usage"
 /**
  * Whether a backend is one of a route's targets or one of its fallbacks.
  */

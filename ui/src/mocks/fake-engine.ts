@@ -5,7 +5,7 @@ import type {
   BackendCheck, BackendDraft, BackendField, BackendInfo, CheckedModel, CommandError, DeleteMode, Dependent, GatewayStatus,
   ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus,
   ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError, FoundEngine, FamilyModels, SetupState,
-  ProjectReport, When, SessionSummary, AgentSummary,
+  ProjectReport, When, SessionSummary, AgentSummary, BackendState,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
@@ -46,6 +46,8 @@ export interface FakeState {
   found: FoundEngine[];
   /** Models of backends added from `found`, answered by their check. */
   addedModels: Record<string, CheckedModel[]>;
+  /** What the engine reports of a backend now (absent: idle, no limits). */
+  states: Record<string, BackendState>;
   /** What the folder dialog returns (null: the user cancels). */
   chosenFolder: string | null;
   /** Project folders configured for a profile: folder → profile. */
@@ -186,6 +188,7 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     firstRun: scenario === "empty",
     addedModels: {},
     chosenFolder: "/home/dev/src/webshop",
+    states: {},
     projectFolders: {},
     found: [{
       engine: "ollama", label: "Ollama", base_url: "http://127.0.0.1:11500", backend_id: null,
@@ -485,6 +488,11 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
         message: was ? `Undid Switchyard's changes to ${path}.` : `Switchyard has not changed ${path}: there is nothing to restore.`,
       } satisfies RestoreReport;
     }
+    case "backend_states":
+      return s.backends.map((b) => s.states[b.id] ?? {
+        backend: b.id, cooling_until_ms: null, limited_until_ms: null, requests_last_minute: null, rpm: null,
+        tokens_last_minute: null, tpm: null, in_flight: 0,
+      }) satisfies BackendState[];
     case "claude_code_status":
       return claudeStatus(s);
     case "configure_claude_code": {

@@ -6,6 +6,7 @@
 //! - `import`: importing a LiteLLM config (`litellm::import_into` in the edit turn).
 
 mod backend_edits;
+mod backend_state;
 mod backends;
 mod claude_code;
 mod error;
@@ -39,6 +40,7 @@ use crate::usage::{
 
 pub use crate::gateway::{EngineEvent, LastError};
 pub use backend_edits::{Dependent, TargetRole};
+pub use backend_state::BackendState;
 pub use backends::{
     BackendDraft, BackendField, BackendInfo, BackendOpError, BackendRemoval, DeleteMode, KeySource,
 };
