@@ -259,6 +259,14 @@ test("model mapping: conditional rules in words, image flag, the profile's base 
     const [scrollW, clientW] = await small.page.evaluate(() => [document.querySelector("main").scrollWidth, document.querySelector("main").clientWidth]);
     assert.ok(scrollW <= clientW + 1, `mapping (${locale}, ${colorScheme}) overflows sideways: ${scrollW} > ${clientW}`);
     await shot(small.page, `mapping-conditional-900-${locale}-${colorScheme}`);
+    // A balanced route: its criterion in words, with its explanation, still on screen.
+    const rule = small.page.getByTestId("rule").first();
+    await rule.locator('[data-strategy="balanced"]').click();
+    await rule.getByTestId("balance-by").selectOption("usage");
+    await rule.getByTestId("balance-by").scrollIntoViewIfNeeded();
+    const [w, cw] = await small.page.evaluate(() => [document.querySelector("main").scrollWidth, document.querySelector("main").clientWidth]);
+    assert.ok(w <= cw + 1, `a balanced route (${locale}, ${colorScheme}) overflows sideways: ${w} > ${cw}`);
+    await shot(small.page, `mapping-balanced-900-${locale}-${colorScheme}`);
     await small.context.close();
   }
 });
