@@ -60,33 +60,18 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
-    use crate::engine::{Engine, EngineOptions};
-    use crate::secrets::MemoryStore;
+    use crate::engine::test_support::engine_with;
 
     #[tokio::test]
     async fn states_show_limits_cooldowns_and_requests_in_flight() {
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
+        let engine = engine_with(
+            dir.path(),
             "listen = \"127.0.0.1:0\"\nactive_profile = \"p\"\n[[backends]]\nid = \"a\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1:9\"\nrpm = 1\n[[backends]]\nid = \"b\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1:10\"\n[profiles.p]\ndefault = { backend = \"a\" }\n",
         )
-        .unwrap();
-        let engine = Engine::start(
-            EngineOptions {
-                config_path: Some(config),
-                token: Some(secrecy::SecretString::from(
-                    "sy-test-token-0123456789".to_owned(),
-                )),
-                ..Default::default()
-            },
-            Arc::new(MemoryStore::default()),
-        )
-        .await
-        .unwrap();
+        .await;
         let fresh = engine.backend_states();
         assert_eq!(fresh.len(), 2);
         assert_eq!(

@@ -18,6 +18,8 @@ mod route_test;
 mod settings;
 mod setup;
 mod status;
+#[cfg(test)]
+mod test_support;
 mod today;
 
 use std::net::SocketAddr;
