@@ -32,6 +32,8 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             backends::delete_backend_key,
             backends::test_backend,
             backends::discover_models,
+            backends::choose_litellm_file,
+            backends::import_litellm_file,
             mapping::list_profiles,
             mapping::save_profile,
             mapping::create_profile,

@@ -209,6 +209,30 @@ async discoverModels(id: string) : Promise<Result<CheckedModel[], CommandError>>
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Asks for a LiteLLM proxy config (the native open dialog, YAML files); `None` when the user
+ * cancels.
+ */
+async chooseLitellmFile() : Promise<Result<string | null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("choose_litellm_file") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Imports the LiteLLM config at `path` into `profile` (the active one when `None`; a missing
+ * one is created). With `dry_run` nothing changes: the report says what an import would do.
+ */
+async importLitellmFile(path: string, profile: string | null, dryRun: boolean) : Promise<Result<ImportReport, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_litellm_file", { path, profile, dryRun }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async listProfiles() : Promise<Result<ProfileView[], CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_profiles") };
@@ -449,11 +473,20 @@ export type BackendDraft = { id: string; kind: BackendKind; base_url: string; ap
  * Whether it runs on this machine or the private network (free) or is a cloud API
  * (priced); `None` decides from the URL, which a loopback proxy to a cloud gets wrong.
  */
-local?: boolean | null }
+local?: boolean | null; 
+/**
+ * Requests per minute the backend takes (`None`: no limit); a target at its limit is
+ * skipped to the next one.
+ */
+rpm?: number | null; 
+/**
+ * Tokens (input and output) per minute the backend takes (`None`: no limit).
+ */
+tpm?: number | null }
 /**
  * A field of the backend form, so an error can be shown under it.
  */
-export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key" | "context_length" | "max_output_tokens"
+export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key" | "context_length" | "max_output_tokens" | "rpm" | "tpm"
 /**
  * A backend as the app shows it. Never carries the key.
  */
@@ -465,7 +498,15 @@ local: boolean;
 /**
  * What the config says about it (`local = true|false`); `None`: decided from the URL.
  */
-local_declared: boolean | null }
+local_declared: boolean | null; 
+/**
+ * Requests per minute it takes (`None`: no limit).
+ */
+rpm: number | null; 
+/**
+ * Tokens per minute it takes (`None`: no limit).
+ */
+tpm: number | null }
 export type BackendKind = 
 /**
  * Pass-through to any `/v1/messages` endpoint.
@@ -763,6 +804,34 @@ export type HistoryPage = { rows: RequestRow[];
  */
 total: number; page: number; page_size: number }
 /**
+ * The result of `switchyard import litellm` / the app's "Import LiteLLM config…".
+ */
+export type ImportReport = { 
+/**
+ * The profile the rules went into.
+ */
+profile: string; 
+/**
+ * Nothing was written (`--dry-run`): the rows say what an import would do.
+ */
+dry_run: boolean; 
+/**
+ * Whether the config changes (`false`: it already says what the file says).
+ */
+changed: boolean; rows: ReportRow[]; 
+/**
+ * Backends whose key from the file goes (or went) into the keychain.
+ */
+keys_stored: string[]; 
+/**
+ * The config file.
+ */
+config_path: string; 
+/**
+ * The copy of the config file taken before it was changed.
+ */
+backup: string | null }
+/**
  * Where a backend's key comes from.
  */
 export type KeySource = 
@@ -784,6 +853,14 @@ export type Language =
  * or a pause or resume of the gateway, clears it (an error from yesterday is not a status).
  */
 export type LastError = { at_ms: number; requested_model: string; backend: string | null; message: string }
+/**
+ * Whether a part of the LiteLLM file made it into the config.
+ */
+export type Outcome = "imported" | "not_imported" | 
+/**
+ * Nothing to do: Switchyard already behaves so, or the setting only concerns LiteLLM.
+ */
+"not_needed"
 export type ProblemKind = 
 /**
  * The user typed something the engine refuses (bad URL, duplicate id, ...).
@@ -834,6 +911,22 @@ backup: string | null;
  * The file was added to the repository's `.git/info/exclude` (it holds the local token).
  */
 git_excluded: boolean }
+/**
+ * One part of the LiteLLM file and what became of it.
+ */
+export type ReportRow = { outcome: Outcome; 
+/**
+ * The line in the LiteLLM file, when the row is about one place in it.
+ */
+line: number | null; 
+/**
+ * What in the LiteLLM file (`model_list[3] gemini-pro`, `router_settings.num_retries: 3`).
+ */
+item: string; 
+/**
+ * Imported: what it became in the config; otherwise why not.
+ */
+detail: string }
 /**
  * A request went through the gateway (ok or not), announced as soon as it finished; its row
  * reaches the usage database a moment later ([`UsageChanged`]).

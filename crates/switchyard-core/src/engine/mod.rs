@@ -3,7 +3,8 @@
 //!
 //! - `backends`: backends as operations (save with rename, delete with its routes, keys,
 //!   checks); `backend_edits`: the pure config edits behind them.
-//! - `import`: importing a LiteLLM config (`litellm::import_into` in the edit turn).
+//! - `import`: importing a LiteLLM config (`litellm::import_into` in the edit turn), from
+//!   its text or from a file read with a size bound.
 
 mod backend_edits;
 mod backend_state;
@@ -48,6 +49,7 @@ pub use backends::{
 };
 pub use claude_code::{ClaudeCodeError, ClaudeEnv, ConfigureReport, EnvVar, RestoreReport};
 pub use error::EngineError;
+pub use import::{ImportFileError, LITELLM_FILE_LIMIT, read_litellm_file};
 pub use problem::{FormField, Problem, ProblemKind};
 pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
 pub use project_folder::{ProjectFolderError, ProjectReport};
