@@ -11,7 +11,7 @@ use switchyard_core::litellm::ImportReport;
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
-use crate::error::{CmdResult, CommandError, ErrorKind};
+use crate::error::CmdResult;
 use crate::state::SharedState;
 
 #[tauri::command]
@@ -117,22 +117,13 @@ pub async fn choose_litellm_file(app: tauri::AppHandle) -> CmdResult<Option<Stri
     if let Some(path) = e2e_open_path() {
         return Ok(Some(path));
     }
-    let chosen = tokio::task::spawn_blocking(move || {
+    super::dialog::ask("file", "file", move || {
         app.dialog()
             .file()
             .add_filter("LiteLLM config (YAML)", &["yaml", "yml"])
             .blocking_pick_file()
     })
     .await
-    .map_err(|e| CommandError::new(ErrorKind::Engine, format!("The file dialog failed: {e}")))?;
-    match chosen.map(|p| p.into_path()) {
-        None => Ok(None),
-        Some(Ok(path)) => Ok(Some(path.display().to_string())),
-        Some(Err(e)) => Err(CommandError::new(
-            ErrorKind::Io,
-            format!("The chosen file cannot be used: {e}"),
-        )),
-    }
 }
 
 /// Imports the LiteLLM config at `path` into `profile` (the active one when `None`; a missing
