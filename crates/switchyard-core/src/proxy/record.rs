@@ -56,6 +56,7 @@ impl Recorder {
                 attempts: 0,
                 rule: None,
                 notes: None,
+                cache_hit: false,
             },
             started: Instant::now(),
             route_test: header(ROUTE_TEST_HEADER),
@@ -108,6 +109,11 @@ impl Recorder {
         if let Some(old) = std::mem::replace(&mut self.ticket, ticket) {
             self.gateway.rate_limits.settle(&old, 0);
         }
+    }
+
+    /// The answer came from the response cache (no backend was called).
+    pub fn cache_hit(&mut self) {
+        self.record.cache_hit = true;
     }
 
     pub fn first_byte(&mut self) {
