@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Anthropic Python SDK (create, stream, count_tokens, errors, a stream replayed from the
-# response cache) through `switchyard serve`
-# to the fake Anthropic-style upstream (pass-through), then (create, stream, parallel tool
+# response cache) through `switchyard serve` to the fake Anthropic-style upstream
+# (pass-through), then (create, stream, parallel tool
 # calls, tool results, count_tokens) to OpenAI- and Ollama-style fakes (translated). The SDK lives in a venv under $SWITCHYARD_CACHE, created when absent.
 #
 # Needs: cargo, curl, python3 with venv and pip (PyPI reachable the first time).

@@ -141,7 +141,7 @@ fn write(conn: &mut Connection, shared: &Shared, entry: &Entry) {
 }
 
 /// Delete what expired (and what a lowered size limit no longer fits).
-fn sweep(conn: &mut Connection, shared: &Shared) {
+pub(super) fn sweep(conn: &mut Connection, shared: &Shared) {
     let gone = shared.index().evict(
         crate::usage::now_ms(),
         shared.ttl_ms(),
@@ -151,9 +151,12 @@ fn sweep(conn: &mut Connection, shared: &Shared) {
     if gone.is_empty() {
         return;
     }
+    // The freed pages go back to the file system (the database is in incremental
+    // auto-vacuum mode), so a cache that emptied does not keep the file at its peak size.
     let result = conn
         .transaction()
-        .and_then(|tx| delete(&tx, &gone).and_then(|()| tx.commit()));
+        .and_then(|tx| delete(&tx, &gone).and_then(|()| tx.commit()))
+        .and_then(|()| conn.execute_batch("PRAGMA incremental_vacuum"));
     if let Err(err) = result {
         tracing::warn!(%err, "could not delete expired answers from the response cache");
     }

@@ -152,3 +152,21 @@ fn either_shape_is_served_from_one_answer() {
     let original: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(back, original);
 }
+
+#[test]
+fn the_writer_sweeps_expired_answers_out_of_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("usage.sqlite3");
+    let cache = ResponseCache::open(&path, &config(1, 1)).unwrap();
+    cache.store(1, answer("one", 10), "b", "m");
+    cache.flush();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // What the writer does every minute.
+    let mut conn = Connection::open(&path).unwrap();
+    store::sweep(&mut conn, &cache.shared);
+    assert_eq!(cache.stats(), (0, 0));
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM response_cache", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
+}
