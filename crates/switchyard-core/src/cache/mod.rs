@@ -22,6 +22,8 @@
 //! pool, with a read-only connection. A new answer is visible at once (the index holds it in
 //! memory until the writer thread has committed it), so a client that repeats a request
 //! right away already gets the hit; the writer commits it and evicts, off the request path.
+//! Answers waiting for the writer take at most 64 MiB and 256 entries (a slow disk): past
+//! that, a new answer is simply not cached.
 //!
 //! **Eviction**: an entry older than `ttl_s` is never served, and the writer deletes
 //! expired ones every minute; when the entries take more than `max_mib` (body sizes plus a
@@ -62,6 +64,10 @@ const ROW_OVERHEAD: u64 = 128;
 
 /// Stores queued for the writer at most; beyond, an answer is simply not cached.
 const QUEUE: usize = 256;
+
+/// Memory the answers waiting for the writer may take (they are served from memory until
+/// written); beyond, new answers are not cached until the writer catches up (a slow disk).
+const PENDING_MAX_BYTES: u64 = 64 << 20;
 
 /// Read-only connections kept for hits (more are opened when busier, then closed).
 const READERS_KEPT: usize = 4;
@@ -185,20 +191,41 @@ struct Index {
     entries: HashMap<u128, Meta>,
     /// The sum of the entries' sizes.
     bytes: u64,
+    /// The part of it not yet written (held in memory).
+    pending_bytes: u64,
 }
 
 impl Index {
     fn insert(&mut self, key: u128, meta: Meta) {
         self.bytes = self.bytes.saturating_add(meta.size);
+        if meta.pending.is_some() {
+            self.pending_bytes = self.pending_bytes.saturating_add(meta.size);
+        }
         if let Some(old) = self.entries.insert(key, meta) {
-            self.bytes = self.bytes.saturating_sub(old.size);
+            self.forget(&old);
         }
     }
 
     fn remove(&mut self, key: u128) -> Option<Meta> {
         let meta = self.entries.remove(&key)?;
-        self.bytes = self.bytes.saturating_sub(meta.size);
+        self.forget(&meta);
         Some(meta)
+    }
+
+    fn forget(&mut self, meta: &Meta) {
+        self.bytes = self.bytes.saturating_sub(meta.size);
+        if meta.pending.is_some() {
+            self.pending_bytes = self.pending_bytes.saturating_sub(meta.size);
+        }
+    }
+
+    /// The writer has committed `key`'s answer: from now on it is read from the database.
+    fn written(&mut self, key: u128) {
+        if let Some(meta) = self.entries.get_mut(&key)
+            && meta.pending.take().is_some()
+        {
+            self.pending_bytes = self.pending_bytes.saturating_sub(meta.size);
+        }
     }
 
     fn is_pending(&self, key: u128, answer: &Arc<CachedAnswer>) -> bool {
@@ -390,15 +417,23 @@ impl ResponseCache {
         }
         let now = crate::usage::now_ms();
         let answer = Arc::new(answer);
-        self.shared.index().insert(
-            key,
-            Meta {
-                created_ms: now,
-                used_ms: now,
-                size: len as u64 + ROW_OVERHEAD,
-                pending: Some(answer.clone()),
-            },
-        );
+        let size = len as u64 + ROW_OVERHEAD;
+        {
+            let mut index = self.shared.index();
+            if index.pending_bytes.saturating_add(size) > PENDING_MAX_BYTES {
+                tracing::debug!("response cache writer behind: an answer was not cached");
+                return;
+            }
+            index.insert(
+                key,
+                Meta {
+                    created_ms: now,
+                    used_ms: now,
+                    size,
+                    pending: Some(answer.clone()),
+                },
+            );
+        }
         let msg = store::Msg::Store(Box::new(store::Entry {
             key,
             created_ms: now,

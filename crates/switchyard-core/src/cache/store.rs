@@ -126,8 +126,8 @@ fn write(conn: &mut Connection, shared: &Shared, entry: &Entry) {
     let written = index.is_pending(entry.key, &entry.answer);
     match result {
         Ok(()) => {
-            if written && let Some(meta) = index.entries.get_mut(&entry.key) {
-                meta.pending = None;
+            if written {
+                index.written(entry.key);
             }
         }
         Err(err) => {

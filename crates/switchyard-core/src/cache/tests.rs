@@ -46,6 +46,9 @@ fn an_answer_is_visible_at_once_then_read_back_from_the_database() {
         cache.probe(1, crate::usage::now_ms()),
         Probe::Stored
     ));
+    // Written: no longer held in memory.
+    let pending = cache.shared.index().pending_bytes;
+    assert_eq!(pending, 0);
     assert_eq!(fetch(&cache, 1).as_ref(), Some(&a));
     assert!(fetch(&cache, 2).is_none());
     // Survives a restart.
