@@ -466,6 +466,60 @@ PY
 }
 run_subagent
 
+# A LiteLLM config as the guides write it, imported with `switchyard import litellm`, then
+# Claude Code through the imported setup: the rule, the backend (its api_base) and the key's
+# environment variable all come from the YAML.
+run_litellm() {
+    echo "== Claude Code through a config imported from LiteLLM's config.yaml"
+    local dir="$E2E_TMP/work-litellm" home="$E2E_TMP/home-litellm" key="sk-fake-litellm-e2e-key"
+    local config="$E2E_TMP/litellm.toml" yaml="$E2E_TMP/litellm.yaml" rc seen bad
+    mkdir -p "$dir" "$home"
+    start_fake fake-litellm --expect-key "$key" --expect-model imported-model \
+        --write-path "$dir/hello.txt" --write-content "$CONTENT" --final-text "$FINAL" || {
+        fail "start the fake for the imported config"
+        return
+    }
+    printf 'listen = "127.0.0.1:0"\nactive_profile = "litellm"\n\n[profiles.litellm]\n' >"$config"
+    cat >"$yaml" <<EOF
+model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params:
+      model: anthropic/imported-model
+      api_base: $FAKE_URL
+      api_key: os.environ/E2E_LITELLM_KEY
+      rpm: 600
+  - model_name: claude-haiku-4-5
+    litellm_params:
+      model: anthropic/imported-model
+      api_base: $FAKE_URL
+      api_key: os.environ/E2E_LITELLM_KEY
+general_settings:
+  master_key: sk-1234
+EOF
+    "$SWITCHYARD_BIN" --config "$config" import litellm "$yaml" --profile litellm \
+        </dev/null >"$E2E_TMP/litellm-import.out" 2>&1
+    rc=$?
+    check "switchyard import litellm exits 0 (got $rc)" test "$rc" -eq 0
+    check "the import reports the master_key as not imported" grep -q "master_key" "$E2E_TMP/litellm-import.out"
+    check "the imported config holds the key's variable, not a key" grep -q 'api_key_env = "E2E_LITELLM_KEY"' "$config"
+    start_gateway gateway-litellm "$config" SWITCHYARD_TOKEN="$TOKEN" E2E_LITELLM_KEY="$key" RUST_LOG=info || {
+        fail "start switchyard serve on the imported config"
+        stop_pid "$FAKE_PID"
+        return
+    }
+    run_claude "$dir" "$home" claude-litellm
+    rc=$?
+    check "[litellm] claude -p exits 0 (got $rc)" test "$rc" -eq 0
+    check "[litellm] the Write tool call wrote the file" test "$(cat "$dir/hello.txt" 2>/dev/null)" = "$CONTENT"
+    seen="$(stat_of "$FAKE_URL" messages)"
+    bad="$(( $(stat_of "$FAKE_URL" key_mismatches) + $(stat_of "$FAKE_URL" model_mismatches) ))"
+    check "[litellm] the imported backend got the requests (${seen:-0}) with the key from E2E_LITELLM_KEY, as imported-model" \
+        test "${seen:-0}" -ge 2 -a "$bad" = 0
+    stop_pid "$GW_PID"
+    stop_pid "$FAKE_PID"
+}
+run_litellm
+
 if [ "$E2E_FAILED" -gt 0 ]; then
     dump_logs
 fi

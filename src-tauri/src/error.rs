@@ -6,8 +6,8 @@ use serde::Serialize;
 use specta::Type;
 use switchyard_core::config::ConfigError;
 use switchyard_core::engine::{
-    BackendOpError, ClaudeCodeError, EngineError, FormField, Problem, ProblemKind, ProfileError,
-    ProjectFolderError, RouteTestError, SettingsError, SetupError,
+    BackendOpError, ClaudeCodeError, EngineError, FormField, ImportFileError, Problem, ProblemKind,
+    ProfileError, ProjectFolderError, RouteTestError, SettingsError, SetupError,
 };
 use switchyard_core::usage::UsageError;
 
@@ -61,7 +61,8 @@ from_problems!(
     ClaudeCodeError,
     RouteTestError,
     SetupError,
-    ProjectFolderError
+    ProjectFolderError,
+    ImportFileError
 );
 
 pub type CmdResult<T> = Result<T, CommandError>;

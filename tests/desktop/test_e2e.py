@@ -7,10 +7,17 @@ unlocked gnome-keyring, a temporary HOME, and these variables:
 
 Flow: add a backend (fake upstream A) in the GUI with a canary key, map claude-sonnet-* to it,
 send a request through the gateway and see it in Usage; add a conditional rule ("has images" ->
-upstream B) and see a request with an image go to B while a plain one still goes to A; switch to
-Cloud from the tray menu and see the next request go to upstream B, while the local profile's
-base URL (as the mapping screen shows it) still routes to A; then check the canary is in the
-keychain and nowhere else.
+upstream B) and see a request with an image go to B while a plain one still goes to A; import a
+LiteLLM config.yaml (an openai/ model on a fake OpenAI-style server, a bedrock/ one that is not
+imported) through "Import LiteLLM config…" and see a request for the imported name reach that
+server; set rate limits on a backend in its form and find them in config.toml; switch to Cloud
+from the tray menu and see the next request go to upstream B, while the local profile's base URL
+(as the mapping screen shows it) still routes to A; then check the canary is in the keychain and
+nowhere else.
+
+The native open dialog cannot be driven through WebDriver: SWITCHYARD_E2E_OPEN_PATH (honoured by
+debug builds only, see src-tauri/src/commands/backends.rs) makes the app take the LiteLLM file
+written here as the user's choice.
 """
 
 from __future__ import annotations
@@ -44,6 +51,10 @@ TOKEN = os.environ["SWITCHYARD_TOKEN"]
 LISTEN = os.environ["SY_LISTEN"]
 HOME = Path(os.environ["HOME"])
 CANARY = f"sk-canary-{uuid.uuid4().hex}"
+FAKE_LLM = Path(__file__).resolve().parent.parent / "e2e" / "fake_llm.py"
+# The LiteLLM proxy config the import reads (the test seam hands its path to the app).
+LITELLM_YAML = HOME / "litellm" / "config.yaml"
+LITELLM_KEY = f"sk-litellm-{uuid.uuid4().hex}"
 # A comment of the user's own: every save from the app (backend, mapping, settings) keeps it.
 USER_COMMENT = "beta is the team's Anthropic proxy: do not delete (a comment the app must keep)"
 
@@ -139,9 +150,48 @@ def keychain_has(secret: str) -> bool:
     return False
 
 
+def start_fake_openai(record: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(FAKE_LLM), "--style", "openai", "--record", str(record)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    assert line.startswith("listening on "), f"fake OpenAI server did not start: {line!r}"
+    return proc, line.removeprefix("listening on ")
+
+
+def write_litellm_config(openai_url: str) -> None:
+    """A LiteLLM proxy config as a user has it: one model on an OpenAI-compatible server (with a
+    key written in the file, which must go to the keychain), one on Bedrock (not importable)."""
+    LITELLM_YAML.parent.mkdir(parents=True, exist_ok=True)
+    LITELLM_YAML.write_text(
+        f"""# The team's LiteLLM proxy
+model_list:
+  - model_name: team-coder
+    litellm_params:
+      model: openai/team-coder-7b
+      api_base: {openai_url}/v1
+      api_key: {LITELLM_KEY}
+  - model_name: team-bedrock
+    litellm_params:
+      model: bedrock/anthropic.claude-3-sonnet-20240229-v1:0
+      aws_region_name: eu-west-1
+router_settings:
+  num_retries: 2
+litellm_settings:
+  drop_params: true
+"""
+    )
+
+
 def main() -> int:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver_log = open(ARTIFACTS / "tauri-driver.log", "wb")
+    record = HOME / "fake-openai.jsonl"
+    fake_openai, openai_url = start_fake_openai(record)
+    write_litellm_config(openai_url)
+    os.environ["SWITCHYARD_E2E_OPEN_PATH"] = str(LITELLM_YAML)
     with FakeUpstream("alpha") as alpha, FakeUpstream("beta") as beta:
         write_config(beta.url)
         driver_proc = subprocess.Popen([DRIVER, "--port", "4444"], stdout=driver_log, stderr=subprocess.STDOUT)
@@ -153,7 +203,7 @@ def main() -> int:
             d = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
             try:
                 gui = Gui(d, ARTIFACTS)
-                run_flow(gui, alpha, beta)
+                run_flow(gui, alpha, beta, record, openai_url)
             finally:
                 try:
                     d.quit()
@@ -166,12 +216,14 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 driver_proc.kill()
             driver_log.close()
+            fake_openai.terminate()
+            fake_openai.wait(10)
     check_canary()
     log("PASS")
     return 0
 
 
-def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
+def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream, record: Path, openai_url: str) -> None:
     log("overview")
     gui.one('[data-testid="gateway-card"]', "overview to load")
     wait_http(f"http://{LISTEN}/", 20)
@@ -241,6 +293,9 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> None:
     assert USER_COMMENT in saved_text, f"the app's saves dropped the user's comment:\n{saved_text}"
     assert 'id = "alpha-renamed"' in saved_text and 'backend = "alpha-renamed"' in saved_text, saved_text
     assert "timeout_connect_s" not in saved_text, f"the app wrote defaults out:\n{saved_text}"
+
+    import_litellm(gui, record, openai_url)
+    set_rate_limits(gui)
 
     log("switch to cloud from the tray")
     open_tray_menu_and_pick_cloud()
@@ -319,7 +374,115 @@ def add_conditional_rule(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> s
     return profile_url
 
 
+def import_litellm(gui: Gui, record: Path, openai_url: str) -> None:
+    """Backends -> "Import LiteLLM config…": the dry run's table shows the openai/ entry as
+    imported and the bedrock/ one as not, with the key going to the keychain; Import writes it;
+    a request for the imported model name then reaches the fake OpenAI-style server."""
+    log("import a LiteLLM config.yaml")
+    gui.nav("backends")
+    before = CONFIG.read_text()
+    gui.click('[data-testid="import-litellm"]')
+    dialog = gui.one('[data-testid="import-dialog"]', "the import dialog")
+    gui.wait(lambda: gui.css('[data-testid="import-row"]'), "the dry run's rows")
+    assert gui.first_text('[data-testid="import-path"]') == str(LITELLM_YAML)
+    profile = gui.d.execute_script("return document.querySelector('[data-testid=import-profile]').value")
+    assert profile == "local", f"the active profile is not the default choice: {profile!r}"
+    imported = gui.first_text('[data-testid="import-imported"]')
+    not_imported = gui.first_text('[data-testid="import-not_imported"]')
+    assert "team-coder" in imported and "openai/ at" in imported, imported
+    assert "team-bedrock" in not_imported and "AWS" in not_imported, not_imported
+    # The bedrock entry starts on line 8 of the file.
+    assert any(line.split("\t")[0].strip() == "8" for line in not_imported.splitlines()), not_imported
+    assert "OS keychain" in gui.first_text('[data-testid="import-keys"]')
+    # Settings with nothing to do are listed too, folded away.
+    folded = gui.d.execute_script("return document.querySelector('[data-testid=import-not_needed]').textContent")
+    assert "drop_params" in folded, folded
+    assert CONFIG.read_text() == before, "the dry run changed the config"
+    gui.shot("import-dialog")
+    assert dialog is not None
+
+    # Cancel changes nothing; the second look is the one that imports.
+    gui.click('[data-testid="cancel-import"]')
+    gui.wait(lambda: not gui.css('[data-testid="import-dialog"]'), "the dialog to close")
+    assert CONFIG.read_text() == before, "Cancel changed the config"
+    gui.click('[data-testid="import-litellm"]')
+    gui.wait(lambda: gui.css('[data-testid="import-row"]') and gui.d.execute_script(
+        "return !document.querySelector('[data-testid=confirm-import]').disabled"), "Import to be possible")
+    n = len(gui.css('[data-testid="import-row"][data-outcome="imported"]'))
+    gui.click('[data-testid="confirm-import"]')
+    gui.wait(lambda: not gui.css('[data-testid="import-dialog"]'), "the import to finish")
+    gui.wait(lambda: f"Imported {n} items into profile local" in gui.first_text(".toasts"), "the import's toast")
+    toast = gui.first_text(".toasts")
+    assert "saved as" in toast and ".toml" in toast, toast
+    gui.shot("import-done")
+
+    text = CONFIG.read_text()
+    config = tomllib.loads(text)
+    assert USER_COMMENT in text, "the import dropped the user's comment"
+    assert LITELLM_KEY not in text, "the key from the LiteLLM file was written into the config"
+    assert keychain_has(LITELLM_KEY), "the key from the LiteLLM file is not in the keychain"
+    backend = next(b for b in config["backends"] if b["base_url"] == f"{openai_url}/v1")
+    assert backend["kind"] == "openai_chat", backend
+    rule = next(r for r in config["profiles"]["local"]["rules"] if r.get("match") == "team-coder")
+    assert rule["targets"] == [{"backend": backend["id"], "model": "team-coder-7b"}], rule
+    assert not any("bedrock" in json.dumps(r) for r in config["profiles"]["local"]["rules"]), config["profiles"]["local"]
+    gui.wait(lambda: gui.css(f'[data-backend="{backend["id"]}"]'), "the imported backend in the list")
+
+    log("a request for the imported model name reaches the fake OpenAI-style server")
+    reply = gateway_request("team-coder")
+    assert reply["content"][0]["text"] == "Hello from the fake openai server.", reply
+    calls = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
+    sent = [c for c in calls if c["path"] == "/v1/chat/completions"]
+    assert sent and sent[-1]["body"]["model"] == "team-coder-7b", calls
+
+    log("the mapping screen shows the imported rule")
+    gui.nav("mapping")
+    gui.click('[data-profile="local"]')
+    gui.wait(lambda: any(
+        r.find_element(By.CSS_SELECTOR, '[data-field="pattern"]').get_attribute("value") == "team-coder"
+        for r in gui.css('[data-testid="rule"]')), "the imported rule")
+
+
+
+def set_rate_limits(gui: Gui) -> None:
+    """The backend form's Limits: rpm and tpm reach config.toml (comments kept) and the list
+    says them in words."""
+    log("rate limits on alpha-renamed in its form")
+    gui.nav("backends")
+    edit_backend(gui, "alpha-renamed")
+    gui.fill(gui.one('input[name="rpm"]'), "60")
+    gui.fill(gui.one('input[name="tpm"]'), "200000")
+    gui.d.execute_script("document.querySelector('[data-testid=limits-section]').scrollIntoView({block: 'center'})")
+    gui.shot("backend-limits")
+    gui.click('[data-testid="save-backend"]')
+    gui.wait(lambda: gui.first_text('[data-backend="alpha-renamed"] [data-testid="limits"]') == "60 requests/min · 200k tokens/min",
+             "the limits in words in the list")
+    text = CONFIG.read_text()
+    backend = next(b for b in tomllib.loads(text)["backends"] if b["id"] == "alpha-renamed")
+    assert backend.get("rpm") == 60 and backend.get("tpm") == 200000, backend
+    assert USER_COMMENT in text, "saving the limits dropped the user's comment"
+    assert "timeout_connect_s" not in text, f"the app wrote defaults out:\n{text}"
+    # A request still goes through (one of the 60 a minute).
+    reply = gateway_request("claude-sonnet-4-5")
+    assert reply["content"][0]["text"] == "hello from alpha", reply
+
+
+def edit_backend(gui: Gui, backend_id: str) -> None:
+    gui.one(f'[data-backend="{backend_id}"]')
+    gui.d.execute_script(
+        "[...document.querySelector(`[data-backend='${arguments[0]}']`).querySelectorAll('button')]"
+        ".find(b => b.dataset.testid === 'edit-backend').click()", backend_id
+    )
+    gui.one('[data-testid="backend-editor"]')
+
+
+def dismiss_toasts(gui: Gui) -> None:
+    gui.d.execute_script("document.querySelectorAll('.toasts button').forEach(b => b.click())")
+
+
 def choose_settings(gui: Gui, language: str, theme: str) -> None:
+    # A long toast (the import's) can sit over the Appearance selects at the bottom.
+    dismiss_toasts(gui)
     gui.nav("settings")
     gui.choose(gui.one('[data-testid="language"]'), language)
     gui.choose(gui.one('[data-testid="theme"]'), theme)
@@ -357,6 +520,8 @@ def screenshot_matrix(gui: Gui) -> None:
                     gui.d.save_screenshot(str(ARTIFACTS / f"{screen}-{language}-{theme}-{w}x{h}.png"))
                     if screen == "mapping":
                         mapping_rules_shot(gui, f"{language}-{theme}-{w}x{h}", wrapped)
+                    if screen == "backends" and (w, h) == (900, 600):
+                        import_and_limits_shots(gui, f"{language}-{theme}-{w}x{h}", overflows)
                     if (w, h) == (900, 600):
                         sizes = gui.d.execute_script("const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]")
                         if sizes[0] > sizes[1] + 1:
@@ -368,6 +533,39 @@ def screenshot_matrix(gui: Gui) -> None:
     log(f"screenshots took {time.time() - started:.0f}s")
     assert not overflows, "screens overflow sideways at 900x600: " + "; ".join(overflows)
     assert not wrapped, "target rows break over two lines: " + "; ".join(wrapped)
+
+
+def import_and_limits_shots(gui: Gui, variant: str, overflows: list[str]) -> None:
+    """The import dialog (previewing the LiteLLM file into "cloud", where it is still new) and the
+    backend form's Limits, for people to look at; both must fit the window without sideways
+    scrolling."""
+    gui.click('[data-testid="import-litellm"]')
+    gui.wait(lambda: gui.css('[data-testid="import-row"]'), f"the import dialog ({variant})")
+    gui.choose(gui.one('[data-testid="import-profile"]'), "cloud")
+    gui.wait(lambda: gui.d.execute_script(
+        "return !document.querySelector('[data-testid=confirm-import]').disabled"), f"the preview into cloud ({variant})")
+    time.sleep(0.4)
+    gui.d.save_screenshot(str(ARTIFACTS / f"import-dialog-{variant}.png"))
+    fits = gui.d.execute_script(
+        "const d = document.querySelector('[data-testid=import-dialog]'), r = d.getBoundingClientRect(),"
+        " b = d.querySelector('.body');"
+        " return [r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight, b.scrollWidth <= b.clientWidth + 1,"
+        " !!d.querySelector('[data-testid=confirm-import]').getBoundingClientRect().height]")
+    if not all(fits):
+        overflows.append(f"import dialog ({variant}): fits/no sideways scroll/buttons shown = {fits}")
+    gui.click('[data-testid="cancel-import"]')
+    gui.wait(lambda: not gui.css('[data-testid="import-dialog"]'), "the import dialog to close")
+
+    edit_backend(gui, "alpha-renamed")
+    gui.d.execute_script("document.querySelector('[data-testid=limits-section]').scrollIntoView({block: 'center'})")
+    time.sleep(0.4)
+    gui.d.save_screenshot(str(ARTIFACTS / f"backend-limits-{variant}.png"))
+    sizes = gui.d.execute_script("const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]")
+    if sizes[0] > sizes[1] + 1:
+        overflows.append(f"backend form ({variant}): main is {sizes[0]}px wide in {sizes[1]}px")
+    gui.click('[data-testid="cancel-backend"]')
+    gui.wait(lambda: not gui.css('[data-testid="backend-editor"]'), "the backend form to close")
+    gui.d.execute_script("document.querySelector('main').scrollTo(0, 0)")
 
 
 def mapping_rules_shot(gui: Gui, variant: str, wrapped: list[str]) -> None:

@@ -198,6 +198,44 @@ test("backends: deleting a used backend in a 900×600 window: dialog lists the r
   await context.close();
 });
 
+test("backends: Import LiteLLM config… in a 900×600 window: the dry run's table, light/dark, en/zh; Import adds the rule", async () => {
+  for (const [locale, colorScheme] of [["en-US", "light"], ["en-US", "dark"], ["zh-CN", "light"], ["zh-CN", "dark"]]) {
+    const { page, context, errors } = await open("backends", { viewport: { width: 900, height: 600 }, locale, colorScheme });
+    await page.locator('[data-backend="anthropic"]').waitFor();
+    await page.getByTestId("import-litellm").click();
+    const dialog = page.getByTestId("import-dialog");
+    await dialog.getByTestId("import-row").first().waitFor();
+    assert.equal(await dialog.getByTestId("import-row").count(), 6);
+    // The dialog and its buttons fit the window; the table does not scroll sideways.
+    for (const id of ["cancel-import", "confirm-import"]) {
+      const box = await dialog.getByTestId(id).boundingBox();
+      assert.ok(box && box.y + box.height <= 600 && box.x + box.width <= 900, `${id} is outside the window (${locale} ${colorScheme})`);
+    }
+    assert.ok(await dialog.evaluate((d) => { const b = d.querySelector(".body"); return b.scrollWidth <= b.clientWidth + 1; }), "the report scrolls sideways");
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press("Tab");
+      assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), "focus left the dialog");
+    }
+    await shot(page, `backends-import-${locale}-${colorScheme}-900x600`);
+    if (locale === "en-US" && colorScheme === "light") {
+      await dialog.getByTestId("confirm-import").click();
+      await dialog.waitFor({ state: "detached" });
+      await page.getByText("Imported 3 items into profile local.", { exact: false }).waitFor();
+      await page.locator('[data-backend="vllm"]').waitFor();
+      await page.locator('[data-nav="mapping"]').click();
+      await page.locator('[data-field="pattern"][value="team-coder"], [data-field="pattern"]').first().waitFor();
+      assert.ok(await page.evaluate(() => [...document.querySelectorAll('[data-field="pattern"]')].some((i) => i.value === "team-coder")),
+        "the mapping screen does not show the imported rule");
+    } else {
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
+      assert.equal(await page.evaluate(() => window.__SY_MOCK.state.backends.length), 3, "Cancel changed the backends");
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
 test("model mapping: add a rule, reorder, save, and test a model", async () => {
   const { page, context, errors } = await open("mapping");
   await page.getByTestId("rule").first().waitFor();
@@ -259,6 +297,14 @@ test("model mapping: conditional rules in words, image flag, the profile's base 
     const [scrollW, clientW] = await small.page.evaluate(() => [document.querySelector("main").scrollWidth, document.querySelector("main").clientWidth]);
     assert.ok(scrollW <= clientW + 1, `mapping (${locale}, ${colorScheme}) overflows sideways: ${scrollW} > ${clientW}`);
     await shot(small.page, `mapping-conditional-900-${locale}-${colorScheme}`);
+    // A balanced route: its criterion in words, with its explanation, still on screen.
+    const rule = small.page.getByTestId("rule").first();
+    await rule.locator('[data-strategy="balanced"]').click();
+    await rule.getByTestId("balance-by").selectOption("usage");
+    await rule.getByTestId("balance-by").scrollIntoViewIfNeeded();
+    const [w, cw] = await small.page.evaluate(() => [document.querySelector("main").scrollWidth, document.querySelector("main").clientWidth]);
+    assert.ok(w <= cw + 1, `a balanced route (${locale}, ${colorScheme}) overflows sideways: ${w} > ${cw}`);
+    await shot(small.page, `mapping-balanced-900-${locale}-${colorScheme}`);
     await small.context.close();
   }
 });

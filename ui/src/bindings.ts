@@ -209,6 +209,30 @@ async discoverModels(id: string) : Promise<Result<CheckedModel[], CommandError>>
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * Asks for a LiteLLM proxy config (the native open dialog, YAML files); `None` when the user
+ * cancels.
+ */
+async chooseLitellmFile() : Promise<Result<string | null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("choose_litellm_file") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Imports the LiteLLM config at `path` into `profile` (the active one when `None`; a missing
+ * one is created). With `dry_run` nothing changes: the report says what an import would do.
+ */
+async importLitellmFile(path: string, profile: string | null, dryRun: boolean) : Promise<Result<ImportReport, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_litellm_file", { path, profile, dryRun }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async listProfiles() : Promise<Result<ProfileView[], CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_profiles") };
@@ -251,6 +275,17 @@ async deleteProfile(name: string) : Promise<Result<null, CommandError>> {
 async testRoute(model: string) : Promise<Result<RouteTestResult, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("test_route", { model }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Each backend now: cooling down, at its rate limit, requests in flight.
+ */
+async backendStates() : Promise<Result<BackendState[], CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("backend_states") };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -438,11 +473,20 @@ export type BackendDraft = { id: string; kind: BackendKind; base_url: string; ap
  * Whether it runs on this machine or the private network (free) or is a cloud API
  * (priced); `None` decides from the URL, which a loopback proxy to a cloud gets wrong.
  */
-local?: boolean | null }
+local?: boolean | null; 
+/**
+ * Requests per minute the backend takes (`None`: no limit); a target at its limit is
+ * skipped to the next one.
+ */
+rpm?: number | null; 
+/**
+ * Tokens (input and output) per minute the backend takes (`None`: no limit).
+ */
+tpm?: number | null }
 /**
  * A field of the backend form, so an error can be shown under it.
  */
-export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key" | "context_length" | "max_output_tokens"
+export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key" | "context_length" | "max_output_tokens" | "rpm" | "tpm"
 /**
  * A backend as the app shows it. Never carries the key.
  */
@@ -454,7 +498,15 @@ local: boolean;
 /**
  * What the config says about it (`local = true|false`); `None`: decided from the URL.
  */
-local_declared: boolean | null }
+local_declared: boolean | null; 
+/**
+ * Requests per minute it takes (`None`: no limit).
+ */
+rpm: number | null; 
+/**
+ * Tokens per minute it takes (`None`: no limit).
+ */
+tpm: number | null }
 export type BackendKind = 
 /**
  * Pass-through to any `/v1/messages` endpoint.
@@ -488,6 +540,26 @@ budgets_removed: string[];
  * Whether a keychain entry was deleted.
  */
 key_deleted: boolean }
+/**
+ * One backend's state; times are Unix ms so the window can say "until 10:42".
+ */
+export type BackendState = { backend: string; 
+/**
+ * Tried last until then, after failures (`allowed_fails`, `cooldown_s`).
+ */
+cooling_until_ms: number | null; 
+/**
+ * At its `rpm` / `tpm` until then: skipped to the next target meanwhile.
+ */
+limited_until_ms: number | null; 
+/**
+ * Requests sent in the last minute, and its `rpm` (when it has one).
+ */
+requests_last_minute: number | null; rpm: number | null; 
+/**
+ * Tokens counted in the last minute, and its `tpm` (when it has one).
+ */
+tokens_last_minute: number | null; tpm: number | null; in_flight: number }
 /**
  * How a check ended. Every failure says what to do about it in [`CheckOutcome::message`].
  */
@@ -732,6 +804,34 @@ export type HistoryPage = { rows: RequestRow[];
  */
 total: number; page: number; page_size: number }
 /**
+ * The result of `switchyard import litellm` / the app's "Import LiteLLM config…".
+ */
+export type ImportReport = { 
+/**
+ * The profile the rules went into.
+ */
+profile: string; 
+/**
+ * Nothing was written (`--dry-run`): the rows say what an import would do.
+ */
+dry_run: boolean; 
+/**
+ * Whether the config changes (`false`: it already says what the file says).
+ */
+changed: boolean; rows: ReportRow[]; 
+/**
+ * Backends whose key from the file goes (or went) into the keychain.
+ */
+keys_stored: string[]; 
+/**
+ * The config file.
+ */
+config_path: string; 
+/**
+ * The copy of the config file taken before it was changed.
+ */
+backup: string | null }
+/**
  * Where a backend's key comes from.
  */
 export type KeySource = 
@@ -753,6 +853,14 @@ export type Language =
  * or a pause or resume of the gateway, clears it (an error from yesterday is not a status).
  */
 export type LastError = { at_ms: number; requested_model: string; backend: string | null; message: string }
+/**
+ * Whether a part of the LiteLLM file made it into the config.
+ */
+export type Outcome = "imported" | "not_imported" | 
+/**
+ * Nothing to do: Switchyard already behaves so, or the setting only concerns LiteLLM.
+ */
+"not_needed"
 export type ProblemKind = 
 /**
  * The user typed something the engine refuses (bad URL, duplicate id, ...).
@@ -803,6 +911,22 @@ backup: string | null;
  * The file was added to the repository's `.git/info/exclude` (it holds the local token).
  */
 git_excluded: boolean }
+/**
+ * One part of the LiteLLM file and what became of it.
+ */
+export type ReportRow = { outcome: Outcome; 
+/**
+ * The line in the LiteLLM file, when the row is about one place in it.
+ */
+line: number | null; 
+/**
+ * What in the LiteLLM file (`model_list[3] gemini-pro`, `router_settings.num_retries: 3`).
+ */
+item: string; 
+/**
+ * Imported: what it became in the config; otherwise why not.
+ */
+detail: string }
 /**
  * A request went through the gateway (ok or not), announced as soon as it finished; its row
  * reaches the usage database a moment later ([`UsageChanged`]).
@@ -1001,7 +1125,8 @@ local: boolean | null; totals: Totals }
  */
 export type StatusChanged = { status: GatewayStatus }
 /**
- * `strategy = "ordered" | "weighted"` on a rule, a default route or a profile.
+ * `strategy = "ordered" | "weighted" | "least_busy" | "lowest_latency" | "usage"` on a rule,
+ * a default route or a profile.
  */
 export type Strategy = 
 /**
@@ -1011,7 +1136,22 @@ export type Strategy =
 /**
  * Traffic shared among the targets by their `weight` (default 1), then the fallbacks.
  */
-"weighted"
+"weighted" | 
+/**
+ * The target whose backend has the fewest requests in flight first (ties: the order
+ * written), then the fallbacks.
+ */
+"least_busy" | 
+/**
+ * The target with the shortest moving time to first token first (one not measured yet
+ * goes first, so each gets measured), then the fallbacks.
+ */
+"lowest_latency" | 
+/**
+ * The target whose backend served the fewest tokens this minute first, then the
+ * fallbacks.
+ */
+"usage"
 /**
  * Whether a backend is one of a route's targets or one of its fallbacks.
  */

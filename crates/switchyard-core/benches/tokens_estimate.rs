@@ -12,8 +12,9 @@ use switchyard_core::anthropic::MessagesRequest;
 use switchyard_core::backends::TargetContext;
 use switchyard_core::backends::openai_chat::OpenAiExchange;
 use switchyard_core::config::BackendConfig;
+use switchyard_core::config::Strategy;
 use switchyard_core::proxy::{InboundRequest, request_facts};
-use switchyard_core::routing::Needs;
+use switchyard_core::routing::{Cooldowns, Load, Needs, RateLimits, plan, resolve};
 use switchyard_core::tokens::{count_text_tokens, estimate_request_tokens};
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -74,6 +75,47 @@ fn main() -> Result<(), Box<dyn Error>> {
             bytes.len(),
             || {
                 black_box(InboundRequest::parse(black_box(bytes.clone())).ok());
+            },
+        );
+    }
+    // What a rate-limited backend and a balancing strategy add to each request: a limit
+    // window checked and settled, and the targets of a 4-target route sorted by what the
+    // gateway saw (in flight, latency, tokens this minute).
+    let routing_config = switchyard_core::config::parse(
+        "active_profile = \"p\"\n[[backends]]\nid = \"a\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1:1\"\nrpm = 1000000\ntpm = 1000000000\n[[backends]]\nid = \"b\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1:2\"\n[profiles.p]\ndefault = { targets = [{ backend = \"a\" }, { backend = \"b\" }, { backend = \"a\", model = \"x\" }, { backend = \"b\", model = \"y\" }] }\n",
+        std::path::Path::new("bench.toml"),
+    )?;
+    let limited = routing_config.backend("a").ok_or("no backend a")?.clone();
+    let limits = RateLimits::default();
+    report("rate limit: acquire and settle (rpm and tpm)", 0, || {
+        if let Some(Ok(ticket)) = limits.acquire(&limited, 2000, std::time::Instant::now()) {
+            limits.settle(&ticket, 2100);
+        }
+    });
+    let load = Load::default();
+    load.answered("a", "claude-sonnet-4-5", Some(300), 1000);
+    load.answered("b", "claude-sonnet-4-5", Some(200), 500);
+    let cooldowns = Cooldowns::default();
+    let mut rng = rand::rng();
+    for strategy in [
+        Strategy::Ordered,
+        Strategy::LeastBusy,
+        Strategy::LowestLatency,
+        Strategy::Usage,
+    ] {
+        let mut route = resolve(&routing_config, "p", "claude-sonnet-4-5")?;
+        route.strategy = strategy;
+        report(
+            &format!("plan of a 4-target route, strategy {}", strategy.as_str()),
+            0,
+            || {
+                black_box(plan(
+                    &route,
+                    "claude-sonnet-4-5",
+                    &cooldowns,
+                    &load,
+                    &mut rng,
+                ));
             },
         );
     }

@@ -269,6 +269,8 @@ async fn renaming_moves_the_key_and_requests_still_authenticate() {
         context_length: None,
         max_output_tokens: None,
         local: None,
+        rpm: None,
+        tpm: None,
     };
     let saved = running
         .engine
@@ -317,6 +319,8 @@ async fn form_errors_name_the_field() {
         context_length: None,
         max_output_tokens: None,
         local: None,
+        rpm: None,
+        tpm: None,
     };
     match running.engine.save_backend(draft.clone(), None).await {
         Err(BackendOpError::Field { field, message }) => {
@@ -447,6 +451,8 @@ async fn a_backend_can_say_it_is_a_cloud_behind_a_loopback_address() {
         context_length: None,
         max_output_tokens: None,
         local: Some(false),
+        rpm: None,
+        tpm: None,
     };
     running.engine.save_backend(proxy, None).await.unwrap();
     let info = running.engine.backend_info("litellm-proxy").await.unwrap();

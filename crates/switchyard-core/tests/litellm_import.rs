@@ -355,8 +355,9 @@ litellm_settings:
     let config = imported.config.unwrap();
     let sonnet = rule(&config, "local", "claude-sonnet-4-5");
     assert_eq!(
-        sonnet.strategy, None,
-        "latency-based-routing: tried in order"
+        sonnet.strategy,
+        Some(switchyard_core::config::Strategy::LowestLatency),
+        "latency-based-routing: the faster target first"
     );
     assert_eq!(sonnet.targets.len(), 2);
     assert_eq!(
@@ -388,8 +389,10 @@ litellm_settings:
     };
     assert_eq!(
         row("router_settings.cooldown_time").outcome,
-        Outcome::NotImported
+        Outcome::Imported
     );
+    assert_eq!(ollama.cooldown_s, Some(30));
+    assert_eq!(anthropic.cooldown_s, Some(30));
     assert_eq!(
         row("litellm_settings.num_retries").outcome,
         Outcome::NotNeeded
@@ -399,9 +402,11 @@ litellm_settings:
             .detail
             .contains("context window")
     );
-    assert_eq!(
-        row("router_settings.routing_strategy").outcome,
-        Outcome::NotImported
+    let strategy = row("router_settings.routing_strategy");
+    assert_eq!(strategy.outcome, Outcome::Imported);
+    assert!(
+        strategy.detail.contains("strategy = \"lowest_latency\""),
+        "{strategy:?}"
     );
 }
 

@@ -1,10 +1,15 @@
 //! Backends screen: adapters over the engine's backend operations (list, save, delete with
-//! its routes, keys, check). No validation or HTTP here: the engine owns both.
+//! its routes, keys, check) and "Import LiteLLM config…". No validation, HTTP or file reading
+//! here: the engine owns them.
+
+use std::path::Path;
 
 use secrecy::SecretString;
 use switchyard_core::discovery::{BackendCheck, CheckedModel};
 use switchyard_core::engine::{BackendDraft, BackendInfo, BackendRemoval, DeleteMode, Dependent};
+use switchyard_core::litellm::ImportReport;
 use tauri::State;
+use tauri_plugin_dialog::DialogExt;
 
 use crate::error::CmdResult;
 use crate::state::SharedState;
@@ -89,4 +94,50 @@ pub async fn discover_models(
     id: String,
 ) -> CmdResult<Vec<CheckedModel>> {
     Ok(state.engine.backend_models(&id).await?)
+}
+
+/// TEST ONLY: the desktop end-to-end test cannot drive the native file dialog through
+/// WebDriver, so a debug build returns `SWITCHYARD_E2E_OPEN_PATH` as if the user had chosen
+/// that file. Release builds never read the variable.
+fn e2e_open_path() -> Option<String> {
+    if cfg!(debug_assertions) {
+        std::env::var("SWITCHYARD_E2E_OPEN_PATH")
+            .ok()
+            .filter(|p| !p.is_empty())
+    } else {
+        None
+    }
+}
+
+/// Asks for a LiteLLM proxy config (the native open dialog, YAML files); `None` when the user
+/// cancels.
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_litellm_file(app: tauri::AppHandle) -> CmdResult<Option<String>> {
+    if let Some(path) = e2e_open_path() {
+        return Ok(Some(path));
+    }
+    super::dialog::ask("file", "file", move || {
+        app.dialog()
+            .file()
+            .add_filter("LiteLLM config (YAML)", &["yaml", "yml"])
+            .blocking_pick_file()
+    })
+    .await
+}
+
+/// Imports the LiteLLM config at `path` into `profile` (the active one when `None`; a missing
+/// one is created). With `dry_run` nothing changes: the report says what an import would do.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_litellm_file(
+    state: State<'_, SharedState>,
+    path: String,
+    profile: Option<String>,
+    dry_run: bool,
+) -> CmdResult<ImportReport> {
+    Ok(state
+        .engine
+        .import_litellm_file(Path::new(&path), profile.as_deref(), dry_run)
+        .await?)
 }

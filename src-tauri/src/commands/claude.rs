@@ -29,19 +29,10 @@ pub async fn claude_code_env_for(
 #[tauri::command]
 #[specta::specta]
 pub async fn choose_project_folder(app: tauri::AppHandle) -> CmdResult<Option<String>> {
-    let chosen = tokio::task::spawn_blocking(move || app.dialog().file().blocking_pick_folder())
-        .await
-        .map_err(|e| {
-            CommandError::new(ErrorKind::Engine, format!("The folder dialog failed: {e}"))
-        })?;
-    match chosen.map(|p| p.into_path()) {
-        None => Ok(None),
-        Some(Ok(path)) => Ok(Some(path.display().to_string())),
-        Some(Err(e)) => Err(CommandError::new(
-            ErrorKind::Io,
-            format!("The chosen folder cannot be used: {e}"),
-        )),
-    }
+    super::dialog::ask("folder", "folder", move || {
+        app.dialog().file().blocking_pick_folder()
+    })
+    .await
 }
 
 /// Claude Code started in `folder` goes through `profile` (its `.claude/settings.local.json`).

@@ -1,7 +1,7 @@
 //! Model mapping screen: adapters over the engine's profile operations, and a live test
 //! through the gateway.
 
-use switchyard_core::engine::{ProfileView, RouteTestResult};
+use switchyard_core::engine::{BackendState, ProfileView, RouteTestResult};
 use tauri::State;
 
 use crate::error::CmdResult;
@@ -36,6 +36,13 @@ pub async fn create_profile(state: State<'_, SharedState>, name: String) -> CmdR
 pub async fn delete_profile(state: State<'_, SharedState>, name: String) -> CmdResult<()> {
     state.engine.delete_profile(&name).await?;
     Ok(())
+}
+
+/// Each backend now: cooling down, at its rate limit, requests in flight.
+#[tauri::command]
+#[specta::specta]
+pub async fn backend_states(state: State<'_, SharedState>) -> CmdResult<Vec<BackendState>> {
+    Ok(state.engine.backend_states())
 }
 
 /// Sends a tiny request for `model` through the running gateway (active profile) and

@@ -2,6 +2,7 @@
 
 pub mod backends;
 pub mod claude;
+mod dialog;
 pub mod mapping;
 pub mod overview;
 pub mod settings;

@@ -11,7 +11,7 @@ use switchyard_core::usage::{
 use tauri::State;
 use tauri_plugin_dialog::DialogExt;
 
-use crate::error::{CmdResult, CommandError, ErrorKind};
+use crate::error::CmdResult;
 use crate::state::SharedState;
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -78,7 +78,7 @@ pub async fn choose_export_path(
     let name = default_name
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| export_file_name(now_ms()));
-    let chosen = tokio::task::spawn_blocking(move || {
+    super::dialog::ask("save", "location", move || {
         app.dialog()
             .file()
             .set_file_name(name)
@@ -86,15 +86,6 @@ pub async fn choose_export_path(
             .blocking_save_file()
     })
     .await
-    .map_err(|e| CommandError::new(ErrorKind::Engine, format!("The save dialog failed: {e}")))?;
-    match chosen.map(|p| p.into_path()) {
-        None => Ok(None),
-        Some(Ok(path)) => Ok(Some(path.display().to_string())),
-        Some(Err(e)) => Err(CommandError::new(
-            ErrorKind::Io,
-            format!("The chosen location cannot be used: {e}"),
-        )),
-    }
 }
 
 /// Writes the history the filter selects (newest first) as CSV to `path`.

@@ -5,7 +5,7 @@ import type {
   BackendCheck, BackendDraft, BackendField, BackendInfo, CheckedModel, CommandError, DeleteMode, Dependent, GatewayStatus,
   ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus,
   ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError, FoundEngine, FamilyModels, SetupState,
-  ProjectReport, When, SessionSummary, AgentSummary,
+  ProjectReport, When, SessionSummary, AgentSummary, BackendState, ImportReport, ReportRow,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
@@ -46,10 +46,14 @@ export interface FakeState {
   found: FoundEngine[];
   /** Models of backends added from `found`, answered by their check. */
   addedModels: Record<string, CheckedModel[]>;
+  /** What the engine reports of a backend now (absent: idle, no limits). */
+  states: Record<string, BackendState>;
   /** What the folder dialog returns (null: the user cancels). */
   chosenFolder: string | null;
   /** Project folders configured for a profile: folder → profile. */
   projectFolders: Record<string, string>;
+  /** What the open dialog returns for "Import LiteLLM config…" (null: the user cancels). */
+  chosenLitellm: string | null;
 }
 
 /** Like the engine's `add_found_engine`: the engine's name, lower-case, made unique. */
@@ -149,6 +153,7 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
   const base: BackendInfo = {
     id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", api_key_env: null, key: "none",
     context_length: 32768, max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true, local_declared: null,
+    rpm: null, tpm: null,
   };
   const empty = scenario === "empty";
   return {
@@ -159,7 +164,8 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
       : [
           base,
           { ...base, id: "llamacpp", kind: "openai_chat", base_url: "http://127.0.0.1:8080/v1", context_length: 8192 },
-          { ...base, id: "anthropic", kind: "anthropic", base_url: "https://api.anthropic.com", key: "keychain", context_length: null, local: false },
+          { ...base, id: "anthropic", kind: "anthropic", base_url: "https://api.anthropic.com", key: "keychain", context_length: null, local: false,
+            rpm: 50, tpm: 200_000 },
         ],
     profiles: {
       local: empty
@@ -187,7 +193,9 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     firstRun: scenario === "empty",
     addedModels: {},
     chosenFolder: "/home/dev/src/webshop",
+    states: {},
     projectFolders: {},
+    chosenLitellm: "/home/dev/litellm/config.yaml",
     found: [{
       engine: "ollama", label: "Ollama", base_url: "http://127.0.0.1:11500", backend_id: null,
       models: ["qwen2.5-coder:1.5b", "qwen2.5-coder:14b"],
@@ -428,6 +436,41 @@ function removeTargets(s: FakeState, id: string): Dependent[] {
   return removed;
 }
 
+/** The LiteLLM file the fake "reads" for any path but these: `…/broken.yaml` is not YAML,
+ *  `…/huge.yaml` is over the engine's 1 MiB bound. */
+export const LITELLM_ROWS: ReportRow[] = [
+  { outcome: "imported", line: 2, item: "model_name team-coder", detail: "rule \"team-coder\" → vllm: qwen3-coder (new rule)" },
+  { outcome: "imported", line: 4, item: "openai/ at http://127.0.0.1:8000/v1", detail: "backend \"vllm\" (new)" },
+  { outcome: "imported", line: 9, item: "openai/ at https://api.openai.com/v1", detail: "backend \"openai\" (new); its key goes to the keychain" },
+  { outcome: "not_imported", line: 11, item: "model_list[2] team-bedrock", detail: "bedrock/ models use AWS request signing, which Switchyard does not do; reach them through an Anthropic-compatible proxy instead" },
+  { outcome: "not_imported", line: 17, item: "litellm_settings.cache", detail: "Switchyard keeps no response cache" },
+  { outcome: "not_needed", line: 20, item: "general_settings.master_key", detail: "the gateway has its own local token" },
+];
+
+function importLitellm(s: FakeState, path: string, profile: string | null, dryRun: boolean): ImportReport {
+  if (path.endsWith("broken.yaml")) throw err("invalid_input", "The LiteLLM file is not valid YAML: line 4, column 7: did not find expected key");
+  if (path.endsWith("huge.yaml")) throw err("invalid_input", `${path} is 3.2 MiB, too large for a LiteLLM config (at most 1 MiB): choose the proxy's config.yaml`);
+  const name = (profile ?? s.active).trim();
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw err("invalid_input", `"${name}" cannot be a profile name: give a name such as litellm`);
+  const done = s.profiles[name]?.rules.some((r) => r.pattern === "team-coder") ?? false;
+  const report: ImportReport = {
+    profile: name, dry_run: dryRun, changed: !done, rows: structuredClone(LITELLM_ROWS), keys_stored: done ? [] : ["openai"],
+    config_path: s.settings.config_path, backup: null,
+  };
+  if (dryRun || done) return report;
+  const added: BackendInfo = {
+    id: "vllm", kind: "openai_chat", base_url: "http://127.0.0.1:8000/v1", api_key_env: null, key: "none", context_length: null,
+    max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true, local_declared: null, rpm: null, tpm: null,
+  };
+  if (!s.backends.some((b) => b.id === "vllm")) s.backends.push(added);
+  if (!s.backends.some((b) => b.id === "openai"))
+    s.backends.push({ ...added, id: "openai", base_url: "https://api.openai.com/v1", key: "keychain", local: false });
+  s.keychain.openai = "sk-from-the-litellm-file";
+  s.profiles[name] ??= { rules: [], default: null };
+  s.profiles[name].rules.push({ pattern: "team-coder", route: { strategy: "ordered", targets: [{ backend: "vllm", model: "qwen3-coder", weight: null }], fallbacks: [] } });
+  return { ...report, backup: `${s.settings.config_path}.bak-20261123-090512` };
+}
+
 /** Handles one command like src-tauri would. Throws a CommandError on failure. */
 export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): unknown {
   s.calls.push({ cmd, args: cmd === "set_backend_key" ? { id: a.id, key: "<redacted>" } : a });
@@ -486,6 +529,11 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
         message: was ? `Undid Switchyard's changes to ${path}.` : `Switchyard has not changed ${path}: there is nothing to restore.`,
       } satisfies RestoreReport;
     }
+    case "backend_states":
+      return s.backends.map((b) => s.states[b.id] ?? {
+        backend: b.id, cooling_until_ms: null, limited_until_ms: null, requests_last_minute: null, rpm: null,
+        tokens_last_minute: null, tpm: null, in_flight: 0,
+      }) satisfies BackendState[];
     case "claude_code_status":
       return claudeStatus(s);
     case "configure_claude_code": {
@@ -514,11 +562,14 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
         throw err("invalid_input", `Another backend is already called ${id}: choose a different id`, "id");
       if (!/^[A-Za-z0-9._-]+$/.test(id)) throw err("invalid_input", "Use only letters, digits, '-', '_' or '.' in the id, for example my-vllm", "id");
       if (!/^https?:\/\/[^/\s]+/.test(url)) throw err("invalid_input", "Enter a URL that starts with http:// or https://, for example http://127.0.0.1:11434", "base_url");
+      if (draft.rpm === 0) throw err("invalid_input", "Enter a whole number of requests above 0, or leave the field empty for no limit", "rpm");
+      if (draft.tpm === 0) throw err("invalid_input", "Enter a whole number of tokens above 0, or leave the field empty for no limit", "tpm");
       const prev = s.backends.find((b) => b.id === a.originalId);
       const view: BackendInfo = {
         id, kind: draft.kind, base_url: url, api_key_env: draft.api_key_env,
         key: prev?.key ?? "none", context_length: draft.context_length, max_output_tokens: draft.max_output_tokens,
         timeout_first_byte_s: 300, max_in_flight: 0, local: draft.local ?? isLocalUrl(url), local_declared: draft.local ?? null,
+        rpm: draft.rpm ?? null, tpm: draft.tpm ?? null,
       };
       s.backends = prev ? s.backends.map((b) => (b.id === prev.id ? view : b)) : [...s.backends, view];
       if (prev && prev.id !== id) {
@@ -581,6 +632,11 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       if (!check.ok) throw err("upstream", check.message);
       return check.outcome.kind === "ok" ? check.outcome.models : [];
     }
+    case "choose_litellm_file":
+      // What the native open dialog returns (null: cancelled).
+      return s.chosenLitellm;
+    case "import_litellm_file":
+      return importLitellm(s, String(a.path), (a.profile as string | null) ?? null, !!a.dryRun);
     case "list_profiles":
       return profileViews(s);
     case "save_profile": {
@@ -657,7 +713,7 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       const info: BackendInfo = {
         id: uniqueId(f?.label ?? "OpenAI-compatible", s.backends.map((b) => b.id)), kind: ollama ? "ollama" : "openai_chat",
         base_url: ollama ? root : `${root}/v1`, api_key_env: null, key: "none", context_length: null, max_output_tokens: null,
-        timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(root), local_declared: null,
+        timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(root), local_declared: null, rpm: null, tpm: null,
       };
       s.backends.push(info);
       if (f) s.addedModels[info.id] = f.models.map((id) => ({ id, context_length: null }) as CheckedModel);

@@ -306,6 +306,37 @@ describe("Mapping", () => {
     expect(toasts).toHaveLength(0);
   });
 
+  it("balances a route by a strategy said in words, and saves it", async () => {
+    await ready();
+    const rule = screen.getAllByTestId("rule")[0];
+    await fireEvent.click(rule.querySelector('[data-strategy="balanced"]')!);
+    const by = rule.querySelector<HTMLSelectElement>('[data-testid="balance-by"]')!;
+    expect(by.value).toBe("least_busy");
+    expect(rule.querySelector('[data-testid="strategy-help"]')!.textContent).toContain("fewest requests running goes first");
+    await choose(by, "lowest_latency");
+    expect(rule.querySelector('[data-testid="strategy-help"]')!.textContent).toContain("answering fastest goes first");
+    const profile = await saved();
+    const route = profile.rules.find((r) => r.pattern === rule.querySelector<HTMLInputElement>('input[data-field="pattern"]')!.value)!.route;
+    expect(route.strategy).toBe("lowest_latency");
+    expect(route.targets.every((x) => x.weight == null)).toBe(true);
+  });
+
+  it("says which targets are cooling down or at their limit, and a backend's load", async () => {
+    const soon = Date.now() + 42_000;
+    const backend = state.profiles.local.default!.targets[0].backend;
+    state.states[backend] = {
+      backend, cooling_until_ms: null, limited_until_ms: soon, requests_last_minute: 60, rpm: 60,
+      tokens_last_minute: null, tpm: null, in_flight: 2,
+    };
+    await ready();
+    const lines = await screen.findAllByTestId("target-state");
+    expect(lines.some((l) => l.textContent!.startsWith("At its rate limit until") && l.classList.contains("warn"))).toBe(true);
+    state.states[backend] = { ...state.states[backend], limited_until_ms: null, requests_last_minute: 12 };
+    cleanup();
+    await ready();
+    await waitFor(() => expect(screen.getAllByTestId("target-state").some((l) => l.textContent === "12 of 60 requests this minute · 2 running")).toBe(true));
+  });
+
   it("the test says which rule routed the request", async () => {
     await ready();
     await fireEvent.click(screen.getByTestId("run-route-test"));

@@ -874,6 +874,8 @@ mod tests {
                 max_in_flight: 0,
                 rpm: None,
                 tpm: None,
+                allowed_fails: 0,
+                cooldown_s: None,
                 headers: Default::default(),
                 recover_text_tool_calls: false,
                 local: n.is_multiple_of(3).then_some(false),

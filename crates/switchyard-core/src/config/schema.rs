@@ -188,6 +188,14 @@ pub struct BackendConfig {
     /// is sent and corrected with the real usage when it finishes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tpm: Option<u64>,
+    /// Failures (after retries) within a minute that are let pass before the backend cools
+    /// down; 0: it cools down at the first.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub allowed_fails: u32,
+    /// How long a failing backend is tried last; absent: the upstream's `retry-after`, else
+    /// 5 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown_s: Option<u64>,
     /// Extra headers sent with every request to this backend.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
@@ -218,6 +226,8 @@ impl BackendConfig {
             max_in_flight: 0,
             rpm: None,
             tpm: None,
+            allowed_fails: 0,
+            cooldown_s: None,
             headers: BTreeMap::new(),
             recover_text_tool_calls: false,
             local: None,
@@ -230,6 +240,10 @@ impl BackendConfig {
         self.local
             .unwrap_or_else(|| crate::pricing::is_local_url(&self.base_url))
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn default_connect_s() -> u64 {

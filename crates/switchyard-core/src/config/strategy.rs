@@ -1,10 +1,12 @@
-//! How a route uses its targets: in the order written, or shared by weight.
+//! How a route uses its targets: in the order written, shared by weight, or balanced by what
+//! the gateway sees of each (requests in flight, time to first token, tokens this minute).
 
 use serde::{Deserialize, Serialize};
 
 use super::{Profile, RouteSpec, Rule, TargetSpec};
 
-/// `strategy = "ordered" | "weighted"` on a rule, a default route or a profile.
+/// `strategy = "ordered" | "weighted" | "least_busy" | "lowest_latency" | "usage"` on a rule,
+/// a default route or a profile.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -14,9 +16,42 @@ pub enum Strategy {
     Ordered,
     /// Traffic shared among the targets by their `weight` (default 1), then the fallbacks.
     Weighted,
+    /// The target whose backend has the fewest requests in flight first (ties: the order
+    /// written), then the fallbacks.
+    LeastBusy,
+    /// The target with the shortest moving time to first token first (one not measured yet
+    /// goes first, so each gets measured), then the fallbacks.
+    LowestLatency,
+    /// The target whose backend served the fewest tokens this minute first, then the
+    /// fallbacks.
+    Usage,
 }
 
 impl Strategy {
+    /// The name the config file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Ordered => "ordered",
+            Strategy::Weighted => "weighted",
+            Strategy::LeastBusy => "least_busy",
+            Strategy::LowestLatency => "lowest_latency",
+            Strategy::Usage => "usage",
+        }
+    }
+
+    /// What the strategy does, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Strategy::Ordered => "its targets are tried in the order written",
+            Strategy::Weighted => "traffic is shared among its targets by weight",
+            Strategy::LeastBusy => "the target with the fewest requests in flight goes first",
+            Strategy::LowestLatency => {
+                "the target with the shortest time to first token goes first"
+            }
+            Strategy::Usage => "the target that served the fewest tokens this minute goes first",
+        }
+    }
+
     /// The strategy a route runs with: its own, else its profile's. With neither, a route
     /// whose targets carry a `weight` keeps being balanced (files written before strategies
     /// existed asked for it that way); any other is ordered.

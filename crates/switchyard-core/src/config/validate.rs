@@ -134,12 +134,21 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
         if let Some(default) = &profile.default {
             let mut path = base.clone();
             path.push(key("default"));
-            let ordered = default.strategy().or(profile.strategy) == Some(Strategy::Ordered);
+            let unweighted = default
+                .strategy()
+                .or(profile.strategy)
+                .filter(|s| *s != Strategy::Weighted);
             match default {
                 RouteSpec::Target(target) => {
                     check_target(&mut c, config, &path, target);
-                    if ordered {
-                        check_no_weights(&mut c, &path, None, std::slice::from_ref(target));
+                    if let Some(strategy) = unweighted {
+                        check_no_weights(
+                            &mut c,
+                            &path,
+                            None,
+                            std::slice::from_ref(target),
+                            strategy,
+                        );
                     }
                 }
                 RouteSpec::Route {
@@ -147,8 +156,8 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
                 } => {
                     check_targets(&mut c, config, &path, "targets", targets, true);
                     check_targets(&mut c, config, &path, "fallbacks", fallbacks, false);
-                    if ordered {
-                        check_no_weights(&mut c, &path, Some("targets"), targets);
+                    if let Some(strategy) = unweighted {
+                        check_no_weights(&mut c, &path, Some("targets"), targets, strategy);
                     }
                 }
             }
@@ -163,8 +172,12 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
             }
             check_targets(&mut c, config, &path, "targets", &rule.targets, true);
             check_targets(&mut c, config, &path, "fallbacks", &rule.fallbacks, false);
-            if rule.strategy.or(profile.strategy) == Some(Strategy::Ordered) {
-                check_no_weights(&mut c, &path, Some("targets"), &rule.targets);
+            if let Some(strategy) = rule
+                .strategy
+                .or(profile.strategy)
+                .filter(|s| *s != Strategy::Weighted)
+            {
+                check_no_weights(&mut c, &path, Some("targets"), &rule.targets, strategy);
             }
         }
     }
@@ -298,14 +311,15 @@ fn check_target(c: &mut Checker<'_>, config: &Config, path: &[Step], target: &Ta
     }
 }
 
-/// A route that is `ordered` (said on it or on its profile) tries its targets in the order
-/// written, so a weight there would mean nothing: refuse it rather than ignore it.
-/// `field` is `None` for a default written as one inline target.
+/// A route whose strategy (said on it or on its profile) is not `weighted` never reads a
+/// weight: refuse one rather than ignore it. `field` is `None` for a default written as one
+/// inline target.
 fn check_no_weights(
     c: &mut Checker<'_>,
     base: &[Step],
     field: Option<&str>,
     targets: &[TargetSpec],
+    strategy: Strategy,
 ) {
     for (i, target) in targets.iter().enumerate() {
         if target.weight.is_none() {
@@ -318,7 +332,11 @@ fn check_no_weights(
         path.push(key("weight"));
         c.issue(
             &path,
-            "weights only apply with strategy = \"weighted\"; this route is \"ordered\" (its targets are tried in the order written): remove the weight or set strategy = \"weighted\"",
+            format!(
+                "weights only apply with strategy = \"weighted\"; this route is \"{}\" ({}): remove the weight or set strategy = \"weighted\"",
+                strategy.as_str(),
+                strategy.describe()
+            ),
         );
     }
 }

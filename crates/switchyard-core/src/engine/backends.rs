@@ -27,6 +27,13 @@ pub struct BackendDraft {
     /// (priced); `None` decides from the URL, which a loopback proxy to a cloud gets wrong.
     #[serde(default)]
     pub local: Option<bool>,
+    /// Requests per minute the backend takes (`None`: no limit); a target at its limit is
+    /// skipped to the next one.
+    #[serde(default)]
+    pub rpm: Option<u32>,
+    /// Tokens (input and output) per minute the backend takes (`None`: no limit).
+    #[serde(default)]
+    pub tpm: Option<u64>,
 }
 
 /// A field of the backend form, so an error can be shown under it.
@@ -41,6 +48,8 @@ pub enum BackendField {
     ApiKey,
     ContextLength,
     MaxOutputTokens,
+    Rpm,
+    Tpm,
 }
 
 impl BackendField {
@@ -61,6 +70,12 @@ impl BackendField {
             BackendField::ContextLength | BackendField::MaxOutputTokens => {
                 "Enter a whole number of tokens above 0, or leave the field empty"
             }
+            BackendField::Rpm => {
+                "Enter a whole number of requests above 0, or leave the field empty for no limit"
+            }
+            BackendField::Tpm => {
+                "Enter a whole number of tokens above 0, or leave the field empty for no limit"
+            }
         }
     }
 
@@ -72,6 +87,8 @@ impl BackendField {
             "api_key_env" => BackendField::ApiKeyEnv,
             "context_length" => BackendField::ContextLength,
             "max_output_tokens" => BackendField::MaxOutputTokens,
+            "rpm" => BackendField::Rpm,
+            "tpm" => BackendField::Tpm,
             _ => return None,
         })
     }
@@ -106,6 +123,10 @@ pub struct BackendInfo {
     pub local: bool,
     /// What the config says about it (`local = true|false`); `None`: decided from the URL.
     pub local_declared: Option<bool>,
+    /// Requests per minute it takes (`None`: no limit).
+    pub rpm: Option<u32>,
+    /// Tokens per minute it takes (`None`: no limit).
+    pub tpm: Option<u64>,
 }
 
 /// What to do with the routes that use a backend being deleted.
@@ -195,6 +216,21 @@ impl BackendDraft {
         backend.context_length = self.context_length;
         backend.max_output_tokens = self.max_output_tokens;
         backend.local = self.local;
+        backend.rpm = self.rpm;
+        backend.tpm = self.tpm;
+    }
+
+    /// A limit of 0 would skip the backend for every request: the form means "no limit" by
+    /// an empty field, so 0 is refused with the field's rule (the file's own checks are
+    /// `config::validate`'s).
+    fn check_limits(&self) -> Result<(), BackendOpError> {
+        if self.rpm == Some(0) {
+            return Err(BackendOpError::field(BackendField::Rpm));
+        }
+        if self.tpm == Some(0) {
+            return Err(BackendOpError::field(BackendField::Tpm));
+        }
+        Ok(())
     }
 
     /// A new backend with the config file's defaults for everything the draft does not set
@@ -294,6 +330,8 @@ impl Engine {
             max_in_flight: backend.max_in_flight,
             local: backend.is_local(),
             local_declared: backend.local,
+            rpm: backend.rpm,
+            tpm: backend.tpm,
         }
     }
 
@@ -314,13 +352,16 @@ impl Engine {
 
     /// Create a backend, or replace `original_id` (which may be renamed: its routes, budgets
     /// and keychain key follow the new id). Validated with the config file's rules; a broken
-    /// field is named. A key that cannot be moved changes nothing.
+    /// field is named. A key that cannot be moved changes nothing. An edit sets only the
+    /// draft's fields: the backend's other settings (timeouts, retries, headers, ...) stay,
+    /// and the file keeps its comments and layout (`config::save_edit`).
     pub async fn save_backend(
         &self,
         draft: BackendDraft,
         original_id: Option<&str>,
     ) -> Result<BackendConfig, BackendOpError> {
         let draft = draft.normalized();
+        draft.check_limits()?;
         let _turn = self.edit_turn().await;
         let base = self.config();
         let mut config = (*base).clone();
@@ -525,6 +566,8 @@ mod tests {
             context_length: None,
             max_output_tokens: None,
             local: None,
+            rpm: None,
+            tpm: None,
         }
         .normalized();
         assert_eq!(draft.id, "has space");
@@ -544,5 +587,149 @@ mod tests {
         }
         config.backends[1].base_url = "http://127.0.0.1:8000/v1".into();
         assert!(check_config(&config, 1, Path::new("t.toml")).is_ok());
+    }
+
+    /// A backend with settings the form does not show, and the user's comments around it.
+    const LIMITED: &str = r#"listen = "127.0.0.1:0"
+active_profile = "local"
+
+# The team's vLLM box: keep it polite (the user's own comment).
+[[backends]]
+id = "vllm"
+kind = "openai_chat"
+base_url = "http://127.0.0.1:8000/v1"
+api_key_env = "VLLM_KEY"
+timeout_first_byte_s = 900   # long prefills
+retries = 2
+max_in_flight = 4
+rpm = 30                     # the box's own limit
+headers = { "x-team" = "blue" }
+recover_text_tool_calls = true
+
+[profiles.local]
+default = { backend = "vllm", model = "qwen" }
+"#;
+
+    async fn limited_engine(dir: &Path) -> (Engine, std::path::PathBuf) {
+        let path = dir.join("config.toml");
+        std::fs::write(&path, LIMITED).unwrap();
+        let engine = Engine::start(
+            crate::engine::EngineOptions {
+                config_path: Some(path.clone()),
+                token: Some(SecretString::from("sy-test-token-0123456789".to_owned())),
+                usage_sink: Some(std::sync::Arc::new(())),
+                ..Default::default()
+            },
+            std::sync::Arc::new(crate::secrets::MemoryStore::default()),
+        )
+        .await
+        .unwrap();
+        (engine, path)
+    }
+
+    /// The form's draft of a backend as the app builds it: what the engine shows, edited.
+    fn draft_of(info: &BackendInfo) -> BackendDraft {
+        BackendDraft {
+            id: info.id.clone(),
+            kind: info.kind,
+            base_url: info.base_url.clone(),
+            api_key_env: info.api_key_env.clone(),
+            context_length: info.context_length,
+            max_output_tokens: info.max_output_tokens,
+            local: info.local_declared,
+            rpm: info.rpm,
+            tpm: info.tpm,
+        }
+    }
+
+    #[tokio::test]
+    async fn limits_round_trip_and_keep_the_rest_of_the_backend_and_the_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, path) = limited_engine(dir.path()).await;
+        let before = engine.config().backend("vllm").unwrap().clone();
+        let info = engine.backend_info("vllm").await.unwrap();
+        assert_eq!((info.rpm, info.tpm), (Some(30), None));
+
+        let mut draft = draft_of(&info);
+        draft.rpm = Some(60);
+        draft.tpm = Some(200_000);
+        engine.save_backend(draft, Some("vllm")).await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# The team's vLLM box"), "{text}");
+        assert!(text.contains("# long prefills"), "{text}");
+        assert!(text.contains("rpm = 60"), "{text}");
+        assert!(text.contains("tpm = 200000"), "{text}");
+        // Nothing the form does not show was written out or changed.
+        assert!(!text.contains("timeout_connect_s"), "{text}");
+        let saved = config::load(&path).unwrap();
+        let after = saved.backend("vllm").unwrap();
+        assert_eq!(
+            BackendConfig {
+                rpm: Some(60),
+                tpm: Some(200_000),
+                ..before.clone()
+            },
+            *after
+        );
+        assert_eq!(*engine.config(), saved);
+        let info = engine.backend_info("vllm").await.unwrap();
+        assert_eq!((info.rpm, info.tpm), (Some(60), Some(200_000)));
+
+        // Empty fields: no limit, and the keys leave the file; the rest stays as it was.
+        let mut draft = draft_of(&info);
+        draft.rpm = None;
+        draft.tpm = None;
+        engine.save_backend(draft, Some("vllm")).await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("rpm") && !text.contains("tpm"), "{text}");
+        assert!(text.contains("# The team's vLLM box"), "{text}");
+        assert!(
+            text.contains("timeout_first_byte_s = 900   # long prefills"),
+            "{text}"
+        );
+        let after = config::load(&path).unwrap();
+        assert_eq!(
+            BackendConfig {
+                rpm: None,
+                ..before
+            },
+            *after.backend("vllm").unwrap()
+        );
+        engine.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_zero_limit_is_refused_under_its_field_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, path) = limited_engine(dir.path()).await;
+        let info = engine.backend_info("vllm").await.unwrap();
+        for (rpm, tpm, field) in [
+            (Some(0), None, BackendField::Rpm),
+            (None, Some(0), BackendField::Tpm),
+        ] {
+            let draft = BackendDraft {
+                rpm,
+                tpm,
+                ..draft_of(&info)
+            };
+            match engine.save_backend(draft, Some("vllm")).await {
+                Err(err @ BackendOpError::Field { .. }) => {
+                    assert_eq!(
+                        crate::engine::Problem::field(&err),
+                        Some(crate::engine::FormField::Backend(field))
+                    );
+                    assert!(err.to_string().contains("above 0"), "{err}");
+                    assert!(err.to_string().ends_with("for no limit"), "{err}");
+                }
+                other => panic!("expected a field error, got {other:?}"),
+            }
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), LIMITED);
+        // The window gets the field's name as its form spells it.
+        assert_eq!(
+            serde_json::to_string(&BackendField::Tpm).unwrap(),
+            "\"tpm\""
+        );
+        engine.shutdown().await;
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! - `backends`: backends as operations (save with rename, delete with its routes, keys,
 //!   checks); `backend_edits`: the pure config edits behind them.
-//! - `import`: importing a LiteLLM config (`litellm::import_into` in the edit turn).
+//! - `import`: importing a LiteLLM config (`litellm::import_into` in the edit turn), from
+//!   its text or from a file read with a size bound.
 
 mod backend_edits;
+mod backend_state;
 mod backends;
 mod claude_code;
 mod error;
@@ -17,6 +19,8 @@ mod route_test;
 mod settings;
 mod setup;
 mod status;
+#[cfg(test)]
+mod test_support;
 mod today;
 
 use std::net::SocketAddr;
@@ -40,11 +44,13 @@ use crate::usage::{
 
 pub use crate::gateway::{EngineEvent, LastError};
 pub use backend_edits::{Dependent, TargetRole};
+pub use backend_state::BackendState;
 pub use backends::{
     BackendDraft, BackendField, BackendInfo, BackendOpError, BackendRemoval, DeleteMode, KeySource,
 };
 pub use claude_code::{ClaudeCodeError, ClaudeEnv, ConfigureReport, EnvVar, RestoreReport};
 pub use error::EngineError;
+pub use import::{ImportFileError, LITELLM_FILE_LIMIT, read_litellm_file};
 pub use problem::{FormField, Problem, ProblemKind};
 pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
 pub use project_folder::{ProjectFolderError, ProjectReport};

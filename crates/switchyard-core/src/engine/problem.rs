@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::{
-    BackendField, BackendOpError, ClaudeCodeError, EngineError, ProfileError, ProjectFolderError,
-    RouteTestError, SettingsError, SettingsField, SetupError,
+    BackendField, BackendOpError, ClaudeCodeError, EngineError, ImportFileError, ProfileError,
+    ProjectFolderError, RouteTestError, SettingsError, SettingsField, SetupError,
 };
 use crate::config::ConfigError;
 use crate::usage::UsageError;
@@ -186,6 +186,23 @@ impl Problem for crate::litellm::ImportError {
             ImportError::Keychain { .. } => ProblemKind::Keychain,
             ImportError::Backup { .. } => ProblemKind::Io,
             ImportError::Internal(_) => ProblemKind::Engine,
+        }
+    }
+}
+
+impl Problem for ImportFileError {
+    fn kind(&self) -> ProblemKind {
+        match self {
+            ImportFileError::TooLarge { .. }
+            | ImportFileError::NotAFile { .. }
+            | ImportFileError::NotText { .. } => ProblemKind::InvalidInput,
+            ImportFileError::Read { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                ProblemKind::NotFound
+            }
+            ImportFileError::Read { .. } => ProblemKind::Io,
+            ImportFileError::Import(e) => e.kind(),
         }
     }
 }

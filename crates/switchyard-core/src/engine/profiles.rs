@@ -120,7 +120,7 @@ pub fn profile_of(
         }
         Ok(())
     };
-    // Weights mean nothing to an ordered route (and the config refuses them there).
+    // Weights mean nothing to a route that is not weighted (and the config refuses them there).
     let targets_of = |route: &RouteView| -> Vec<TargetSpec> {
         route
             .targets
@@ -130,7 +130,7 @@ pub fn profile_of(
                 model: t.model.clone().filter(|m| !m.trim().is_empty()),
                 weight: match route.strategy {
                     Strategy::Weighted => t.weight,
-                    Strategy::Ordered => None,
+                    _ => None,
                 },
                 vision: t.vision,
             })

@@ -104,31 +104,15 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::engine::EngineOptions;
-    use crate::secrets::MemoryStore;
+    use crate::engine::test_support::engine_with;
 
     async fn engine(dir: &std::path::Path) -> Engine {
-        let config = dir.join("config.toml");
-        std::fs::write(
-            &config,
+        engine_with(
+            dir,
             "listen = \"127.0.0.1:0\"\nactive_profile = \"cloud\"\n[[backends]]\nid = \"b\"\nkind = \"anthropic\"\nbase_url = \"http://127.0.0.1:9\"\n[profiles.cloud]\ndefault = { backend = \"b\" }\n[profiles.local]\ndefault = { backend = \"b\" }\n",
         )
-        .unwrap();
-        Engine::start(
-            EngineOptions {
-                config_path: Some(config),
-                token: Some(secrecy::SecretString::from(
-                    "sy-test-token-0123456789".to_owned(),
-                )),
-                ..Default::default()
-            },
-            Arc::new(MemoryStore::default()),
-        )
         .await
-        .unwrap()
     }
 
     #[tokio::test]

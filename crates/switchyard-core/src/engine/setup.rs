@@ -226,6 +226,8 @@ impl Engine {
             max_output_tokens: None,
             // Found on the usual local ports or the user's own URLs: the address decides.
             local: None,
+            rpm: None,
+            tpm: None,
         };
         let saved = self.save_backend(draft, None).await?;
         Ok(self.backend_info(&saved.id).await?)

@@ -21,7 +21,7 @@ use crate::cache::ResponseCache;
 use crate::config::{BackendConfig, Config};
 use crate::discovery::ContextLengths;
 use crate::metrics::Metrics;
-use crate::routing::{Cooldowns, RateLimits};
+use crate::routing::{Cooldowns, Load, RateLimits};
 use crate::secrets::SecretStore;
 use crate::usage::{RequestStatus, UsageRecord, UsageSink};
 
@@ -51,6 +51,9 @@ pub struct Gateway {
     /// Each backend's last minute, for its `rpm` / `tpm` (kept across config edits, which
     /// would otherwise let a burst through).
     pub rate_limits: RateLimits,
+    /// In-flight requests, moving latency and this minute's tokens, for the balancing
+    /// strategies.
+    pub load: Load,
     /// Models' context windows: the config's override, else what the engine reports.
     pub context_lengths: ContextLengths,
     sink: Arc<dyn UsageSink>,
@@ -121,6 +124,7 @@ impl Gateway {
             limits: Mutex::new(HashMap::new()),
             cooldowns: Cooldowns::default(),
             rate_limits: RateLimits::default(),
+            load: Load::default(),
             context_lengths: ContextLengths::default(),
             sink: parts.sink,
             cache: parts.cache,

@@ -71,6 +71,9 @@ pub fn plan(lite: &LiteLlmConfig, current: &Config, profile: &str, stored: &Stor
         aliases: Vec::new(),
         deployments: Vec::new(),
         ordered_by: None,
+        balanced_by: None,
+        global_allowed_fails: None,
+        global_cooldown_s: None,
         global_retries: None,
         global_first_byte: None,
         prices: Vec::new(),
@@ -186,6 +189,11 @@ pub(super) struct Mapper<'a> {
     deployments: Vec<(String, TargetSpec)>,
     /// The routing strategy when it is not simple-shuffle: rules try their targets in order.
     pub ordered_by: Option<String>,
+    /// A LiteLLM strategy Switchyard has an equivalent of (least-busy, latency, usage).
+    pub balanced_by: Option<Strategy>,
+    /// `router_settings.allowed_fails` / `cooldown_time`, onto the imported backends.
+    pub global_allowed_fails: Option<u32>,
+    pub global_cooldown_s: Option<u64>,
     pub global_retries: Option<u32>,
     pub global_first_byte: Option<u64>,
     pub prices: Vec<PriceNote>,
@@ -559,6 +567,8 @@ impl Mapper<'_> {
         let mut targets: Vec<TargetSpec> = group.members.iter().map(|m| m.target.clone()).collect();
         let strategy = if targets.len() < 2 {
             None
+        } else if let Some(strategy) = self.balanced_by {
+            Some(strategy)
         } else if self.ordered_by.is_some() {
             // Ordered is the default unless the profile says weighted.
             (profile_strategy == Some(Strategy::Weighted)).then_some(Strategy::Ordered)
@@ -597,6 +607,12 @@ impl Mapper<'_> {
             }
             if chosen.rpm.is_some() {
                 backend.rpm = chosen.rpm;
+            }
+            if let Some(fails) = self.global_allowed_fails {
+                backend.allowed_fails = fails;
+            }
+            if let Some(seconds) = self.global_cooldown_s {
+                backend.cooldown_s = Some(seconds);
             }
             if chosen.tpm.is_some() {
                 backend.tpm = chosen.tpm;

@@ -1,13 +1,12 @@
 //! `router_settings`, `litellm_settings`, `general_settings` and other top-level keys: one
 //! function per setting. A setting Switchyard cannot follow yet says so in its row; giving it
-//! a home later (rate limits, `least-busy`, `allowed_fails`, a response cache) is a change to
-//! its function here.
+//! a home later (a response cache, key pools) is a change to its function here.
 
 use super::map::{Alias, AliasTo, Mapper, describe_targets};
 use super::report::Outcome;
 use super::wire::Setting;
 use super::yaml::{Node, Value};
-use crate::config::TargetSpec;
+use crate::config::{Strategy, TargetSpec};
 
 type Handler = fn(&mut Mapper<'_>, &Setting);
 
@@ -110,15 +109,40 @@ fn routing_strategy(m: &mut Mapper<'_>, s: &Setting) {
         }
         return;
     }
-    let known = [
-        "least-busy",
-        "usage-based-routing",
-        "usage-based-routing-v2",
-        "latency-based-routing",
-        "cost-based-routing",
-    ];
-    let what = if known.contains(&name.as_str()) {
-        format!("{name} is not supported yet (Switchyard shares traffic only by weight)")
+    let equivalent = match name.as_str() {
+        "least-busy" => Some(Strategy::LeastBusy),
+        "latency-based-routing" => Some(Strategy::LowestLatency),
+        "usage-based-routing" | "usage-based-routing-v2" => Some(Strategy::Usage),
+        _ => None,
+    };
+    if let Some(strategy) = equivalent {
+        m.balanced_by = Some(strategy);
+        if balanced.is_empty() {
+            row(
+                m,
+                s,
+                Outcome::NotNeeded,
+                "no model_name has several entries, so there is nothing to balance",
+            );
+        } else {
+            row(
+                m,
+                s,
+                Outcome::Imported,
+                format!(
+                    "strategy = \"{}\" on the rules of {} ({})",
+                    strategy.as_str(),
+                    names(&balanced),
+                    strategy.describe()
+                ),
+            );
+        }
+        return;
+    }
+    let what = if name == "cost-based-routing" {
+        format!(
+            "{name} is not supported (Switchyard balances by weight, requests in flight, latency or tokens this minute)"
+        )
     } else {
         format!("{name:?} is not one of LiteLLM's routing strategies")
     };
@@ -444,20 +468,44 @@ fn model_group_alias(m: &mut Mapper<'_>, s: &Setting) {
 }
 
 fn allowed_fails(m: &mut Mapper<'_>, s: &Setting) {
+    let Some(n) = s
+        .node
+        .as_f64()
+        .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n <= f64::from(u32::MAX))
+    else {
+        row(
+            m,
+            s,
+            Outcome::NotImported,
+            "not a whole number of failures (an allowed_fails_policy per kind of error is not supported)",
+        );
+        return;
+    };
+    let n = n as u32;
+    m.global_allowed_fails = Some(n);
     row(
         m,
         s,
-        Outcome::NotImported,
-        "how many failures put a deployment in cooldown is not configurable yet: Switchyard moves a backend to the end of the line after one failed attempt",
+        Outcome::Imported,
+        format!(
+            "allowed_fails = {n} on the imported backends (failures within a minute let pass before one cools down)"
+        ),
     );
 }
 
 fn cooldown_time(m: &mut Mapper<'_>, s: &Setting) {
+    let Some(seconds) = seconds(&s.node) else {
+        row(m, s, Outcome::NotImported, "not a number of seconds");
+        return;
+    };
+    m.global_cooldown_s = Some(seconds);
     row(
         m,
         s,
-        Outcome::NotImported,
-        "cooldowns are automatic and not configurable yet: a backend that failed is tried last for a while",
+        Outcome::Imported,
+        format!(
+            "cooldown_s = {seconds} on the imported backends (how long a failing one is tried last)"
+        ),
     );
 }
 

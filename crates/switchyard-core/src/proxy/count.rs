@@ -34,7 +34,13 @@ pub async fn count_tokens(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) 
         Ok(route) => route,
         Err(err) => return err.into_response(),
     };
-    let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
+    let attempts = plan(
+        &route,
+        &req.model,
+        &gateway.cooldowns,
+        &gateway.load,
+        &mut rand::rng(),
+    );
     // Only a pass-through backend can count with the real tokenizer; everything else (and a
     // pass-through without the endpoint) gets the local estimate.
     if let Some(attempt) = attempts.first()

@@ -105,7 +105,13 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         recorder.session(session);
     }
     let mut cache = cache::CacheStep::new(&gateway, &config, profile, &req, &inbound);
-    let attempts = plan(&route, &req.model, &gateway.cooldowns, &mut rand::rng());
+    let attempts = plan(
+        &route,
+        &req.model,
+        &gateway.cooldowns,
+        &gateway.load,
+        &mut rand::rng(),
+    );
     let mut last_error = None;
     let mut blind_targets = Vec::new();
     // Targets skipped at their rate limit: (backend, limit, when it frees up).
@@ -227,10 +233,14 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                     tokio::time::sleep(wait).await;
                 }
                 None => {
-                    let pause = retry_after.unwrap_or(5).clamp(1, 300);
-                    gateway
-                        .cooldowns
-                        .fail(&backend.id, Duration::from_secs(pause));
+                    let pause = backend
+                        .cooldown_s
+                        .unwrap_or_else(|| retry_after.unwrap_or(5).clamp(1, 300));
+                    gateway.cooldowns.fail(
+                        &backend.id,
+                        Duration::from_secs(pause),
+                        backend.allowed_fails,
+                    );
                     break;
                 }
             }

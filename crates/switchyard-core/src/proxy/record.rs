@@ -17,6 +17,8 @@ pub struct Recorder {
     route_test: Option<String>,
     /// The request's place in its backend's rate-limit window, corrected with the real usage.
     ticket: Option<Ticket>,
+    /// The backend this request is in flight on (counted for `least_busy`).
+    busy: Option<String>,
 }
 
 impl Recorder {
@@ -61,6 +63,7 @@ impl Recorder {
             started: Instant::now(),
             route_test: header(ROUTE_TEST_HEADER),
             ticket: None,
+            busy: None,
         }
     }
 
@@ -97,6 +100,11 @@ impl Recorder {
     }
 
     pub fn attempt(&mut self, backend: &str, kind: &str, upstream_model: &str) {
+        let load = &self.gateway.load;
+        if let Some(previous) = self.busy.replace(backend.to_owned()) {
+            load.end(&previous);
+        }
+        load.begin(backend);
         self.record.attempts += 1;
         self.record.backend = Some(backend.to_owned());
         self.record.backend_kind = Some(kind.to_owned());
@@ -150,17 +158,30 @@ impl Recorder {
         // Every request's figures pass here on their way to the metrics, the store and the
         // app: one cap keeps an upstream's absurd count from overflowing any sum downstream.
         self.record.usage = usage.clamped();
+        let u = &self.record.usage;
+        let used = [
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_read_input_tokens,
+            u.cache_creation_input_tokens,
+        ]
+        .into_iter()
+        .fold(0u64, u64::saturating_add);
         if let Some(ticket) = self.ticket.take() {
-            let u = &self.record.usage;
-            let used = [
-                u.input_tokens,
-                u.output_tokens,
-                u.cache_read_input_tokens,
-                u.cache_creation_input_tokens,
-            ]
-            .into_iter()
-            .fold(0u64, u64::saturating_add);
             self.gateway.rate_limits.settle(&ticket, used);
+        }
+        if let Some(backend) = self.busy.take() {
+            self.gateway.load.end(&backend);
+            if status == RequestStatus::Ok
+                && let Some(model) = &self.record.upstream_model
+            {
+                // A whole answer's first byte is its last: its latency is its time to it.
+                let ttft = self
+                    .record
+                    .ttft_ms
+                    .or((!self.record.stream).then(|| elapsed_ms(self.started)));
+                self.gateway.load.answered(&backend, model, ttft, used);
+            }
         }
         self.record.latency_ms = elapsed_ms(self.started);
         if let Some(error) = error {

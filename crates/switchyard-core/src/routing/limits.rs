@@ -26,6 +26,15 @@ pub struct AtLimit {
     pub tokens: bool,
 }
 
+/// A backend's last minute against its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitUsage {
+    pub requests: u64,
+    pub tokens: u64,
+    /// At a limit now: how long until a request fits again.
+    pub free_in: Option<Duration>,
+}
+
 #[derive(Debug, Default)]
 struct Window {
     /// Requests sent in the last minute, oldest first: (when, id, tokens counted).
@@ -115,13 +124,42 @@ impl RateLimits {
         }))
     }
 
+    /// What `backend` used of its limits in the last minute: requests, tokens, and when it
+    /// has room again if it is at a limit now (`None` for a backend without limits).
+    pub fn usage(&self, backend: &BackendConfig, now: Instant) -> Option<LimitUsage> {
+        if backend.rpm.is_none() && backend.tpm.is_none() {
+            return None;
+        }
+        let mut windows = self.lock();
+        let window = windows.entry(backend.id.clone()).or_default();
+        window.prune(now);
+        let requests = window.sent.len();
+        let free_in = match (backend.rpm, backend.tpm) {
+            (Some(rpm), _) if requests >= rpm as usize => {
+                let oldest = window.sent[requests - rpm as usize].0;
+                Some((oldest + WINDOW).saturating_duration_since(now))
+            }
+            (_, Some(tpm)) if window.tokens >= tpm => Some(window.tokens_free_at(now, tpm, 1)),
+            _ => None,
+        };
+        Some(LimitUsage {
+            requests: requests as u64,
+            tokens: window.tokens,
+            free_in,
+        })
+    }
+
     /// Replaces a request's estimate with the tokens it really used (input and output).
     pub fn settle(&self, ticket: &Ticket, tokens: u64) {
         let mut windows = self.lock();
         let Some(window) = windows.get_mut(&ticket.backend) else {
             return;
         };
-        if let Some(entry) = window.sent.iter_mut().find(|e| e.1 == ticket.id) {
+        // Ids are handed out in increasing order and entries leave from the front: the window
+        // stays sorted by id, whatever its size (an rpm of thousands).
+        if let Ok(at) = window.sent.binary_search_by_key(&ticket.id, |e| e.1)
+            && let Some(entry) = window.sent.get_mut(at)
+        {
             window.tokens = window.tokens.saturating_sub(entry.2).saturating_add(tokens);
             entry.2 = tokens;
         }

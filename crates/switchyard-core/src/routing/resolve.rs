@@ -4,7 +4,7 @@ use wildmatch::WildMatch;
 use crate::anthropic::{ApiError, ErrorType};
 use crate::config::{Config, Profile, Strategy, TargetSpec};
 
-use super::{Cooldowns, Facts, Needs};
+use super::{Cooldowns, Facts, Load, Needs};
 
 /// What serves a request: the targets, the fallbacks and how the targets are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,11 +153,38 @@ pub fn plan(
     route: &Route<'_>,
     requested_model: &str,
     cooldowns: &Cooldowns,
+    load: &Load,
     rng: &mut impl Rng,
 ) -> Vec<Attempt> {
     let mut ordered = Vec::with_capacity(route.targets.len() + route.fallbacks.len());
+    let model_of = |t: &TargetSpec| {
+        t.model
+            .clone()
+            .unwrap_or_else(|| requested_model.to_owned())
+    };
+    // Sorts are stable: targets that measure the same keep the order written.
+    let by_key = |key: &dyn Fn(&TargetSpec) -> f64| {
+        let mut targets: Vec<&TargetSpec> = route.targets.iter().collect();
+        targets.sort_by(|a, b| key(a).total_cmp(&key(b)));
+        targets
+    };
     match route.strategy {
         Strategy::Ordered => ordered.extend(route.targets.iter().map(|t| (t, false))),
+        Strategy::LeastBusy => ordered.extend(
+            by_key(&|t| load.in_flight(&t.backend) as f64)
+                .into_iter()
+                .map(|t| (t, false)),
+        ),
+        Strategy::LowestLatency => ordered.extend(
+            by_key(&|t| load.latency_ms(&t.backend, &model_of(t)).unwrap_or(0.0))
+                .into_iter()
+                .map(|t| (t, false)),
+        ),
+        Strategy::Usage => ordered.extend(
+            by_key(&|t| load.minute_tokens(&t.backend) as f64)
+                .into_iter()
+                .map(|t| (t, false)),
+        ),
         Strategy::Weighted => {
             let mut pool: Vec<&TargetSpec> = route.targets.iter().collect();
             while !pool.is_empty() {
@@ -182,10 +209,7 @@ pub fn plan(
     ordered.extend(route.fallbacks.iter().map(|t| (t, true)));
     let attempt = |(t, is_fallback): (&TargetSpec, bool)| Attempt {
         backend: t.backend.clone(),
-        model: t
-            .model
-            .clone()
-            .unwrap_or_else(|| requested_model.to_owned()),
+        model: model_of(t),
         is_fallback,
         vision: t.vision,
     };
@@ -253,10 +277,16 @@ targets = [{ backend = "b" }, { backend = "a" }]
     fn models(config: &Config, profile: &str, model: &str) -> Vec<String> {
         let route = resolve(config, profile, model).unwrap();
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        plan(&route, model, &Cooldowns::default(), &mut rng)
-            .into_iter()
-            .map(|a| format!("{}:{}", a.backend, a.model))
-            .collect()
+        plan(
+            &route,
+            model,
+            &Cooldowns::default(),
+            &Load::default(),
+            &mut rng,
+        )
+        .into_iter()
+        .map(|a| format!("{}:{}", a.backend, a.model))
+        .collect()
     }
 
     /// How often each backend comes first over `runs` plans of `model`'s route.
@@ -265,9 +295,15 @@ targets = [{ backend = "b" }, { backend = "a" }]
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut counts: Vec<(String, usize)> = Vec::new();
         for _ in 0..runs {
-            let first = plan(&route, model, &Cooldowns::default(), &mut rng)[0]
-                .backend
-                .clone();
+            let first = plan(
+                &route,
+                model,
+                &Cooldowns::default(),
+                &Load::default(),
+                &mut rng,
+            )[0]
+            .backend
+            .clone();
             match counts.iter_mut().find(|(b, _)| *b == first) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((first, 1)),
@@ -305,10 +341,16 @@ targets = [{ backend = "b" }, { backend = "a" }]
         assert_eq!(route.strategy, Strategy::Ordered);
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         for _ in 0..500 {
-            let order: Vec<_> = plan(&route, "m", &Cooldowns::default(), &mut rng)
-                .into_iter()
-                .map(|a| a.backend)
-                .collect();
+            let order: Vec<_> = plan(
+                &route,
+                "m",
+                &Cooldowns::default(),
+                &Load::default(),
+                &mut rng,
+            )
+            .into_iter()
+            .map(|a| a.backend)
+            .collect();
             assert_eq!(order, ["c", "a", "b"]);
         }
     }
@@ -387,16 +429,16 @@ targets = [{ backend = "b" }, { backend = "a" }]
     fn cooling_backends_go_last() {
         let c = config();
         let cooldowns = Cooldowns::default();
-        cooldowns.fail("a", Duration::from_secs(30));
+        cooldowns.fail("a", Duration::from_secs(30), 0);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let route = resolve(&c, "local", "claude-sonnet-4-6").unwrap();
-        let order: Vec<_> = plan(&route, "m", &cooldowns, &mut rng)
+        let order: Vec<_> = plan(&route, "m", &cooldowns, &Load::default(), &mut rng)
             .into_iter()
             .map(|a| a.backend)
             .collect();
         assert_eq!(order, ["b", "a"]);
         let route = resolve(&c, "local", "claude-opus-4").unwrap();
-        let order: Vec<_> = plan(&route, "m", &cooldowns, &mut rng)
+        let order: Vec<_> = plan(&route, "m", &cooldowns, &Load::default(), &mut rng)
             .into_iter()
             .map(|a| a.backend)
             .collect();

@@ -9,4 +9,5 @@ mod passthrough;
 mod profiles;
 mod resilience;
 mod security;
+mod strategies;
 mod translated;
