@@ -160,9 +160,8 @@ impl Hit {
         backend: &BackendConfig,
         model: &str,
     ) -> Response {
-        recorder.attempt(&backend.id, backend.kind.as_str(), model);
+        recorder.cache_hit(&backend.id, backend.kind.as_str(), model);
         recorder.first_byte();
-        recorder.cache_hit();
         recorder.ok(200, self.usage);
         let mut response = Response::new(Body::from(self.body));
         let headers = response.headers_mut();

@@ -116,6 +116,13 @@ async fn a_repeated_request_is_answered_without_the_upstream() {
     let first = send(&gw, "/v1/messages", request.clone()).await;
     assert_eq!((first.status, first.cache.as_deref()), (200, Some("miss")));
     assert_eq!(first.body, message_json("from the cache"));
+    gw.records.wait_for(1).await;
+    let load = &gw.engine.gateway().load;
+    let (latency, tokens) = (
+        load.latency_ms("b0", "upstream-model"),
+        load.minute_tokens("b0"),
+    );
+    assert!(latency.is_some() && tokens > 0);
     let second = send(&gw, "/v1/messages", request).await;
     assert_eq!((second.status, second.cache.as_deref()), (200, Some("hit")));
     assert_eq!(second.body, first.body);
@@ -130,6 +137,10 @@ async fn a_repeated_request_is_answered_without_the_upstream() {
     assert_eq!(hit.backend.as_deref(), Some("b0"));
     assert_eq!(hit.upstream_model.as_deref(), Some("upstream-model"));
     assert_eq!(hit.attempts, 1);
+    // The backend did no work: the balancing strategies' figures did not move.
+    assert_eq!(load.latency_ms("b0", "upstream-model"), latency);
+    assert_eq!(load.minute_tokens("b0"), tokens);
+    assert_eq!(load.in_flight("b0"), 0);
     let metrics = gw
         .client
         .get(format!("{}/metrics", gw.base))
