@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Anthropic Python SDK (create, stream, count_tokens, errors) through `switchyard serve`
-# to the fake Anthropic-style upstream (pass-through), then (create, stream, parallel tool
+# The Anthropic Python SDK (create, stream, count_tokens, errors, a stream replayed from the
+# response cache) through `switchyard serve` to the fake Anthropic-style upstream
+# (pass-through), then (create, stream, parallel tool
 # calls, tool results, count_tokens) to OpenAI- and Ollama-style fakes (translated). The SDK lives in a venv under $SWITCHYARD_CACHE, created when absent.
 #
 # Needs: cargo, curl, python3 with venv and pip (PyPI reachable the first time).
@@ -34,8 +35,20 @@ start_fake fake --expect-key "$UPSTREAM_KEY" --expect-model "$UPSTREAM_MODEL" --
     exit 1
 }
 write_config "$E2E_TMP/switchyard.toml" "$FAKE_URL" "$UPSTREAM_MODEL" E2E_FAKE_UPSTREAM_KEY
+# A second profile with the response cache on (the SDK's stream_replayed_from_the_cache case).
+cat >>"$E2E_TMP/switchyard.toml" <<EOF
+
+[profiles.e2e-cached]
+default = { backend = "fake", model = "$UPSTREAM_MODEL" }
+cache = true
+
+[cache]
+enabled = true
+EOF
+# A data dir of its own: the cache starts empty (and the usage rows stay out of the user's).
 start_gateway gateway "$E2E_TMP/switchyard.toml" \
-    SWITCHYARD_TOKEN="$TOKEN" E2E_FAKE_UPSTREAM_KEY="$UPSTREAM_KEY" || {
+    SWITCHYARD_TOKEN="$TOKEN" E2E_FAKE_UPSTREAM_KEY="$UPSTREAM_KEY" \
+    SWITCHYARD_DATA_DIR="$E2E_TMP/data" || {
     fail "start switchyard serve"
     dump_logs
     summary

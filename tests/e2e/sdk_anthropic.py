@@ -29,6 +29,10 @@ WRITE_TOOL = {
 HELLO = [{"role": "user", "content": "Say hello."}]
 
 client = anthropic.Anthropic(base_url=GATEWAY, api_key=TOKEN, max_retries=0, timeout=30)
+# The profile e2e-sdk.sh adds with the response cache on (same backend and model).
+cached = anthropic.Anthropic(
+    base_url=f"{GATEWAY}/profiles/e2e-cached", api_key=TOKEN, max_retries=0, timeout=30
+)
 suite = Suite()
 
 
@@ -104,6 +108,31 @@ def count_tokens():
     """messages.count_tokens is forwarded and answered"""
     count = client.messages.count_tokens(model=MODEL, messages=HELLO, tools=[WRITE_TOOL])
     expect(isinstance(count.input_tokens, int) and count.input_tokens > 10, f"count: {count!r}")
+
+
+@suite.case
+def stream_replayed_from_the_cache():
+    """a repeated stream is replayed from the response cache and the SDK accepts it"""
+    messages = [{"role": "user", "content": "Say hello, then say it again."}]
+    finals, headers = [], []
+    for _ in range(2):
+        with cached.messages.stream(model=MODEL, max_tokens=64, messages=messages) as stream:
+            text = "".join(stream.text_stream)
+            finals.append(stream.get_final_message())
+            headers.append(stream.response.headers.get("x-switchyard-cache"))
+        expect(text == TEXT, f"streamed text: {text!r}")
+    expect(headers == ["miss", "hit"], f"x-switchyard-cache: {headers!r}")
+    expect(finals[1] == finals[0], f"final messages differ: {finals[0]!r} / {finals[1]!r}")
+    expect(finals[1].stop_reason == "end_turn", f"stop_reason: {finals[1].stop_reason!r}")
+    # The same request without streaming: the stored stream as one message.
+    raw = cached.messages.with_raw_response.create(model=MODEL, max_tokens=64, messages=messages)
+    expect(raw.headers.get("x-switchyard-cache") == "hit", f"header: {raw.headers!r}")
+    whole = raw.parse()
+    # (The stream's blocks are the SDK's Parsed* subclasses: compared as plain fields.)
+    blocks = [b.model_dump(exclude={"parsed_output"}) for b in whole.content]
+    streamed = [b.model_dump(exclude={"parsed_output"}) for b in finals[0].content]
+    expect(blocks == streamed, f"content: {blocks!r} / {streamed!r}")
+    expect(whole.usage == finals[0].usage, f"usage: {whole.usage!r} / {finals[0].usage!r}")
 
 
 @suite.case

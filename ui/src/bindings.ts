@@ -991,7 +991,11 @@ rule: string | null;
 /**
  * What the gateway changed or noticed on the way (server tools dropped, ...).
  */
-notes: string | null }
+notes: string | null; 
+/**
+ * Answered from the response cache (no backend called; cost 0, the original's cost saved).
+ */
+cache_hit: boolean }
 export type RequestStatus = "ok" | "error" | 
 /**
  * The client went away before the answer was complete.

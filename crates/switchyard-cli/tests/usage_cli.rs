@@ -41,6 +41,7 @@ fn record(at: i64, model: &str, backend: &str, input: u64) -> UsageRecord {
         attempts: 1,
         rule: None,
         notes: None,
+        cache_hit: false,
     }
 }
 

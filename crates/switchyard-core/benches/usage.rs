@@ -61,6 +61,7 @@ fn record(i: u64, at_ms: i64) -> UsageRecord {
         attempts: 1,
         rule: None,
         notes: None,
+        cache_hit: false,
     }
 }
 

@@ -47,6 +47,7 @@ fn row(seq: i64) -> UsageRecord {
         attempts: 1,
         rule: None,
         notes: None,
+        cache_hit: false,
     }
 }
 

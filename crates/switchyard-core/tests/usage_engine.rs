@@ -286,6 +286,7 @@ fn seed_spend(data_dir: &Path) {
         attempts: 1,
         rule: None,
         notes: None,
+        cache_hit: false,
     });
     writer.shutdown();
 }

@@ -53,6 +53,7 @@ fn row(
                 "default route".into()
             }),
             notes: None,
+            cache_hit: false,
         },
         cost_usd: cost,
         cloud_equiv_usd: cost,

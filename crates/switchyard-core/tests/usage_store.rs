@@ -91,6 +91,7 @@ fn record(
         attempts: 1,
         rule: None,
         notes: None,
+        cache_hit: false,
     }
 }
 
@@ -724,7 +725,7 @@ fn an_empty_file_is_created_at_the_current_version_in_wal_mode() {
         .unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(user_version(&path), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     assert_eq!(store.totals(&Filter::default()).unwrap().requests, 0);
     // No backup for a new file.
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
@@ -743,7 +744,7 @@ fn a_version_1_file_is_backed_up_then_upgraded_with_its_rows() {
         .execute_batch(V1_SCHEMA)
         .unwrap();
     let store = UsageStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 3);
+    assert_eq!(user_version(&path), 4);
 
     let backup = dir.path().join(format!("{DB_FILE_NAME}.v1.bak"));
     assert!(backup.exists(), "backup made before upgrading");
@@ -760,9 +761,10 @@ fn a_version_1_file_is_backed_up_then_upgraded_with_its_rows() {
     assert_eq!(rows[0].cost_usd, Some(0.0006));
     assert_eq!(rows[0].cloud_equiv_usd, None);
     assert!(!rows[0].local);
-    // Version 3's columns are empty on old rows.
+    // Version 3's columns are empty on old rows, and version 4's says no cache hit.
     assert_eq!(rows[0].agent_id, None);
     assert_eq!(rows[0].rule, None);
+    assert!(!rows[0].cache_hit);
     // The rollup was built from the old rows.
     let t = store.totals(&Filter::default()).unwrap();
     assert_eq!((t.requests, t.input_tokens, t.output_tokens), (1, 100, 20));
@@ -787,7 +789,7 @@ fn a_newer_database_is_refused_and_left_untouched() {
             Err(
                 err @ UsageError::TooNew {
                     found: 99,
-                    supported: 3,
+                    supported: 4,
                     ..
                 },
             ) => {

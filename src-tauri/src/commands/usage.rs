@@ -146,6 +146,7 @@ mod tests {
             attempts: 1,
             rule: None,
             notes: None,
+            cache_hit: false,
         }
     }
 

@@ -143,6 +143,7 @@ function mkRow(now: number, i: number): RequestRow {
     local,
     rule,
     notes: local && i % 7 === 3 ? `server tools dropped for ${backend}: web_search_20250305` : null,
+    cache_hit: false,
   };
 }
 

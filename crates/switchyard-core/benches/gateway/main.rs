@@ -20,6 +20,10 @@
 //! others: the added latency is up to about concurrency ÷ cores × that CPU time (measured:
 //! 4-7×), so the CPU column says what the latency column will do on a quieter or busier machine.
 //!
+//! The `cache` section sends the same requests under a profile with the response cache on:
+//! after a warm-up (the miss that stores each answer), every request through the gateway is
+//! a hit, answered without the upstream; its "gateway p50" is the whole answer's time.
+//!
 //! `BENCH_SCALE` (default 1.0) multiplies the number of pairs; 0.1 gives a quick smoke run.
 
 use std::error::Error;
@@ -51,6 +55,8 @@ const TRANSLATED_MODEL: &str = "claude-opus-4-1";
 const TARGET_P50_US: f64 = 200.0;
 /// The translated path's target for the Claude-Code-sized body (issue: under 1 ms).
 const TARGET_TRANSLATED_P50_US: f64 = 1000.0;
+/// A cache hit on the Claude-Code-sized body answers within this (issue 19: under 1 ms).
+const TARGET_CACHE_HIT_US: f64 = 1000.0;
 /// The idle RSS target, in KiB.
 const TARGET_RSS_KIB: u64 = 20 * 1024;
 /// The RSS target with a translating backend, whose token estimate is loaded at start, in KiB.
@@ -108,6 +114,18 @@ impl Bodies {
             large,
             large_stream: large_body(model, true)?,
         })
+    }
+
+    /// The same bodies, the streamed ones with one more field: for the cache section, where
+    /// `stream` is not part of the key, so that each case replays an answer of its own shape
+    /// (a stored stream for the streamed cases) rather than converting the other case's.
+    fn distinct_streams(mut self) -> Result<Self, BoxError> {
+        for body in [&mut self.small_stream, &mut self.large_stream] {
+            let mut value: serde_json::Value = serde_json::from_slice(body)?;
+            value["top_k"] = json!(40);
+            *body = Bytes::from(serde_json::to_vec(&value)?);
+        }
+        Ok(self)
     }
 
     fn get(&self, case: Case) -> Bytes {
@@ -212,11 +230,16 @@ fn config_text(upstream: SocketAddr, openai: Option<SocketAddr>, key_env: Option
             "[[profiles.conditional.rules]]\nwhen = {{ {when} }}\ntargets = [{{ backend = \"fake\", model = \"other\" }}]\n"
         ));
     }
+    // The same route with the response cache on (the `cache` section).
+    text.push_str(&format!(
+        "\n[profiles.cached]\ncache = true\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n"
+    ));
     if let Some(openai) = openai {
         text.push_str(&format!(
             "\n[[profiles.bench.rules]]\nmatch = \"{TRANSLATED_MODEL}\"\ntargets = [{{ backend = \"fake-openai\", model = \"{UPSTREAM_MODEL}\" }}]\n\n[[backends]]\nid = \"fake-openai\"\nkind = \"openai_chat\"\nbase_url = \"http://{openai}/v1\"\ncontext_length = 200000\n"
         ));
     }
+    text.push_str("\n[cache]\nenabled = true\n");
     text
 }
 
@@ -344,8 +367,9 @@ fn threads_cpu(prefixes: &[&str]) -> Duration {
     Duration::from_nanos(total)
 }
 
-/// The in-process gateway's threads: the engine's runtime and the usage writer.
-const GATEWAY_THREADS: &[&str] = &["bench-gateway", "switchyard-usag"];
+/// The in-process gateway's threads: the engine's runtime (its blocking pool included), the
+/// usage writer and the response cache's writer (names cut to 15 bytes by the kernel).
+const GATEWAY_THREADS: &[&str] = &["bench-gateway", "switchyard-usag", "switchyard-cach"];
 
 struct Row {
     label: String,
@@ -432,7 +456,8 @@ fn pairs_for(case: Case) -> usize {
 
 /// `BENCH_CASES` (optional) keeps only the cases whose "section label" contains one of its
 /// comma-separated words, e.g. `BENCH_CASES="translated stream"` or `BENCH_CASES=CC-sized`;
-/// sections are `pass-through`, `conditional`, `translated`, `serve` and `serve-translated`.
+/// sections are `pass-through`, `conditional`, `cache`, `translated`, `serve` and
+/// `serve-translated`.
 fn selected(section: &str, label: &str) -> bool {
     let Ok(filter) = std::env::var("BENCH_CASES") else {
         return true;
@@ -505,6 +530,21 @@ fn all_cases() -> Vec<Case> {
         }
     }
     cases
+}
+
+/// The engine's `switchyard_cache_hits_total`, from `GET /metrics`.
+async fn cache_hits(engine: &Engine) -> Result<u64, BoxError> {
+    let text = client()?
+        .get(format!("http://{}/metrics", engine.listen_addr()))
+        .header("authorization", BEARER)
+        .send()
+        .await?
+        .text()
+        .await?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("switchyard_cache_hits_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| "no switchyard_cache_hits_total in /metrics".into())
 }
 
 /// VmRSS and VmHWM of a process, in KiB.
@@ -622,6 +662,9 @@ fn main() -> Result<(), BoxError> {
         EngineOptions {
             config_path: Some(config_path),
             token: Some(SecretString::from(TOKEN.to_owned())),
+            // A data dir of the bench's own: the usage rows and the response cache start
+            // empty (and stay out of the user's history).
+            data_dir: Some(dir.path().join("data")),
             ..Default::default()
         },
         Arc::new(store),
@@ -646,6 +689,7 @@ fn main() -> Result<(), BoxError> {
         bodies.large_len,
         scale()
     );
+    let mut missed = 0;
     let rows = run_cases(&client_rt, "pass-through", endpoints, &bodies, &all_cases())?;
     print_table(
         "Added latency, in-process engine (pass-through, per-pair gateway − direct):",
@@ -673,6 +717,45 @@ fn main() -> Result<(), BoxError> {
         "Added latency, in-process engine (pass-through under a profile with 4 conditional rules, none of which applies):",
         &conditional,
     );
+    let cache_bodies = Bodies::build(PASS_MODEL)?.distinct_streams()?;
+    let hits_before = client_rt.block_on(cache_hits(&engine))?;
+    let cached = run_cases(
+        &client_rt,
+        "cache",
+        Arc::new(Endpoints {
+            direct: format!("http://{fake_addr}/v1/messages"),
+            gateway: format!(
+                "http://{}/profiles/cached/v1/messages",
+                engine.listen_addr()
+            ),
+            direct_end: MESSAGE_STOP,
+        }),
+        &cache_bodies,
+        &single,
+    )?;
+    print_table(
+        "Response cache hits, in-process engine (a warm-up stores each answer; then every gateway request is a hit, answered without the upstream: gateway p50 is the whole answer, direct the upstream's):",
+        &cached,
+    );
+    let hits = client_rt.block_on(cache_hits(&engine))? - hits_before;
+    let sent: usize = single
+        .iter()
+        .filter(|c| {
+            selected(
+                "cache",
+                &format!("{} conc {}", c.label(&cache_bodies), c.concurrency),
+            )
+        })
+        .map(|c| pairs_for(*c) + (pairs_for(*c) / 10).max(3))
+        .sum();
+    if sent > 0 {
+        // One miss per case (the warm-up's first request) stores the answer.
+        println!("cache hits: {hits} of {sent} requests through the cached profile");
+        if hits + cached.len() as u64 != sent as u64 {
+            println!("cache: not every request after the first of each case was a hit");
+            missed += 1;
+        }
+    }
     let translated = run_cases(
         &client_rt,
         "translated",
@@ -691,13 +774,17 @@ fn main() -> Result<(), BoxError> {
     gateway_rt.block_on(engine.shutdown());
     drop(gateway_rt);
 
-    let mut missed = rows
+    missed += rows
         .iter()
         .filter(|r| r.concurrency == 1 && r.added[0] > TARGET_P50_US)
         .count();
     missed += translated
         .iter()
         .filter(|r| r.label.contains("CC-sized") && r.added[0] > TARGET_TRANSLATED_P50_US)
+        .count();
+    missed += cached
+        .iter()
+        .filter(|r| r.label.contains("CC-sized") && r.gateway_p50 > TARGET_CACHE_HIT_US)
         .count();
 
     match release_binary() {
@@ -796,7 +883,7 @@ fn main() -> Result<(), BoxError> {
         }
     }
     println!(
-        "\ntargets: pass-through p50 added latency < {TARGET_P50_US:.0} µs at concurrency 1, translated CC-sized p50 < {TARGET_TRANSLATED_P50_US:.0} µs at concurrency 1 and 16, idle RSS < {} MiB (< {} MiB with a translating backend): {}",
+        "\ntargets: pass-through p50 added latency < {TARGET_P50_US:.0} µs at concurrency 1, translated CC-sized p50 < {TARGET_TRANSLATED_P50_US:.0} µs at concurrency 1 and 16, a cache hit on the CC-sized body answered in < {TARGET_CACHE_HIT_US:.0} µs (p50), idle RSS < {} MiB (< {} MiB with a translating backend): {}",
         TARGET_RSS_KIB / 1024,
         TARGET_TRANSLATED_RSS_KIB / 1024,
         if missed == 0 {

@@ -9,7 +9,9 @@ use http::HeaderMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::anthropic::{ApiError, ErrorEnvelope, ErrorType, MessageDeltaUsage, StreamEvent, Usage};
+use crate::anthropic::{
+    ApiError, ErrorEnvelope, ErrorType, MessageDeltaUsage, StopReason, StreamEvent, Usage,
+};
 use crate::sse::SseDecoder;
 
 use super::events::SIGNATURE_PREFIX as MINTED_SIGNATURE_PREFIX;
@@ -218,6 +220,8 @@ pub struct UsageTap {
     pub usage: Usage,
     pub started: bool,
     pub stopped: bool,
+    /// The stop reason `message_delta` gave (the response cache keeps only some).
+    pub stop_reason: Option<StopReason>,
     pub error: Option<ApiError>,
     /// The stream itself could not be read (an event past the size limit, invalid UTF-8):
     /// the relay tells the client with an `error` event and relays nothing more.
@@ -265,7 +269,10 @@ impl UsageTap {
                 self.started = true;
                 self.usage = message.usage;
             }
-            Ok(StreamEvent::MessageDelta { usage, .. }) => self.apply_delta(usage),
+            Ok(StreamEvent::MessageDelta { delta, usage }) => {
+                self.stop_reason = delta.stop_reason;
+                self.apply_delta(usage);
+            }
             Ok(StreamEvent::MessageStop) => self.stopped = true,
             Ok(StreamEvent::Error { error }) => {
                 let kind = ErrorType::from_name(&error.kind).unwrap_or(ErrorType::ApiError);

@@ -778,6 +778,7 @@ mod tests {
                         fallbacks: Vec::new(),
                         strategy: None,
                     }],
+                    cache: false,
                 },
             );
         });
@@ -947,6 +948,7 @@ mod tests {
                             strategy: None,
                         }),
                         rules: Vec::new(),
+                        cache: n.is_multiple_of(2),
                     },
                 );
             }

@@ -29,6 +29,60 @@ pub struct Config {
     pub budgets: Vec<crate::budget::BudgetConfig>,
     #[serde(default, skip_serializing_if = "UsageConfig::is_default")]
     pub usage: UsageConfig,
+    /// The response cache (off unless enabled here and on the profile).
+    #[serde(default, skip_serializing_if = "CacheConfig::is_default")]
+    pub cache: CacheConfig,
+}
+
+/// `[cache]`: answers kept in the usage database and replayed for an identical request (see
+/// `cache/`). A profile uses it only with `cache = true` as well: a cached answer is the same
+/// answer again, which suits repeated runs (tests, scripts, evaluations), not a conversation
+/// that expects a fresh sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    #[serde(default)]
+    pub enabled: bool,
+    /// How long an answer is served from the cache, in seconds.
+    #[serde(default = "default_cache_ttl_s")]
+    pub ttl_s: u64,
+    /// The most the cached answers take in the database, in MiB (least recently used go
+    /// first).
+    #[serde(default = "default_cache_max_mib")]
+    pub max_mib: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: false,
+            ttl_s: default_cache_ttl_s(),
+            max_mib: default_cache_max_mib(),
+        }
+    }
+}
+
+impl CacheConfig {
+    fn is_default(&self) -> bool {
+        *self == CacheConfig::default()
+    }
+
+    /// The largest `max_mib` accepted: 64 GiB of answers is more than any use needs, and a
+    /// bound keeps the byte count far from overflow.
+    pub const MAX_MIB: u64 = 64 * 1024;
+
+    /// `max_mib` in bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_mib.min(Self::MAX_MIB) << 20
+    }
+}
+
+fn default_cache_ttl_s() -> u64 {
+    3600
+}
+
+fn default_cache_max_mib() -> u64 {
+    256
 }
 
 /// `[usage]`: the usage history.
@@ -56,6 +110,12 @@ fn default_max_body_mib() -> u32 {
 }
 
 impl Config {
+    /// Whether requests routed under `profile` use the response cache: `[cache] enabled`
+    /// and the profile's `cache = true`, both.
+    pub fn caches(&self, profile: &str) -> bool {
+        self.cache.enabled && self.profiles.get(profile).is_some_and(|p| p.cache)
+    }
+
     pub fn backend(&self, id: &str) -> Option<&BackendConfig> {
         self.backends.iter().find(|b| b.id == id)
     }
@@ -208,6 +268,9 @@ pub struct Profile {
     pub default: Option<RouteSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
+    /// Answer repeated requests from the response cache (needs `[cache] enabled = true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cache: bool,
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use super::locate::{Step, line_of, render};
-use super::{Config, Issue, RouteSpec, Strategy, TargetSpec};
+use super::{CacheConfig, Config, Issue, RouteSpec, Strategy, TargetSpec};
 
 fn key(s: &str) -> Step {
     Step::Key(s.to_owned())
@@ -235,7 +235,36 @@ fn check_usage_settings(c: &mut Checker<'_>, config: &Config) {
             "must be at least 1 (remove it to keep the history forever)",
         );
     }
+    check_cache_settings(c, config);
 }
+
+fn check_cache_settings(c: &mut Checker<'_>, config: &Config) {
+    let cache = &config.cache;
+    if cache.ttl_s == 0 {
+        c.issue(
+            &[key("cache"), key("ttl_s")],
+            "must be at least 1 second (set enabled = false to turn the cache off)",
+        );
+    } else if cache.ttl_s > MAX_CACHE_TTL_S {
+        c.issue(
+            &[key("cache"), key("ttl_s")],
+            format!("must be at most {MAX_CACHE_TTL_S} seconds (a year)"),
+        );
+    }
+    if cache.max_mib == 0 || cache.max_mib > CacheConfig::MAX_MIB {
+        c.issue(
+            &[key("cache"), key("max_mib")],
+            format!(
+                "must be between 1 and {} MiB (set enabled = false to turn the cache off)",
+                CacheConfig::MAX_MIB
+            ),
+        );
+    }
+}
+
+/// A year: longer would only keep answers nobody remembers asking for (and the expiry sum
+/// stays far from overflow).
+const MAX_CACHE_TTL_S: u64 = 366 * 24 * 3600;
 
 fn check_targets(
     c: &mut Checker<'_>,
@@ -352,6 +381,8 @@ mod tests {
         let text = format!("{}{uncommented}", &DEFAULT_CONFIG[..start]);
         let config = parse(&text, Path::new("default.toml")).unwrap();
         assert_eq!(config.usage.retention_days, Some(90));
+        assert!(config.cache.enabled);
+        assert_eq!((config.cache.ttl_s, config.cache.max_mib), (3600, 256));
         assert_eq!(config.budgets.len(), 1);
         assert_eq!(config.budgets[0].profile.as_deref(), Some("cloud"));
         assert_eq!(config.pricing["deepseek-chat"].output, 1.10);
@@ -434,6 +465,42 @@ mod tests {
         assert!(fields.contains(&"budgets[0].backend"), "{found:?}");
         assert!(fields.contains(&"usage.retention_days"), "{found:?}");
         assert!(found.iter().all(|i| i.line.is_some()), "{found:?}");
+    }
+
+    #[test]
+    fn cache_settings_are_checked_with_lines_and_round_trip() {
+        let text = format!("{DEFAULT_CONFIG}\n[cache]\nenabled = true\nttl_s = 0\nmax_mib = 0\n");
+        let found = issues(&text);
+        let lines = DEFAULT_CONFIG.lines().count();
+        let at: Vec<_> = found.iter().map(|i| (i.field.as_str(), i.line)).collect();
+        assert_eq!(
+            at,
+            [
+                ("cache.ttl_s", Some(lines + 4)),
+                ("cache.max_mib", Some(lines + 5))
+            ],
+            "{found:?}"
+        );
+        assert!(found[0].message.contains("at least 1 second"), "{found:?}");
+        let huge = format!("{DEFAULT_CONFIG}\n[cache]\nmax_mib = 70000\nttl_s = 99999999\n");
+        assert_eq!(issues(&huge).len(), 2);
+
+        let on = DEFAULT_CONFIG.replace(
+            "default = { backend = \"anthropic\" }\n",
+            "default = { backend = \"anthropic\" }\ncache = true\n",
+        );
+        let text = format!("{on}\n[cache]\nenabled = true\nttl_s = 60\n");
+        let config = parse(&text, Path::new("t.toml")).unwrap();
+        assert_eq!((config.cache.ttl_s, config.cache.max_mib), (60, 256));
+        assert!(config.caches("cloud") && !config.caches("local"));
+        let saved = toml::to_string_pretty(&config).unwrap();
+        assert_eq!(parse(&saved, Path::new("t.toml")).unwrap(), config);
+        // The profile's flag alone does nothing; so does `[cache]` alone.
+        let off = parse(&on, Path::new("t.toml")).unwrap();
+        assert!(!off.caches("cloud"));
+        // Absent, the section is not written back.
+        let plain = parse(DEFAULT_CONFIG, Path::new("t.toml")).unwrap();
+        assert!(!toml::to_string_pretty(&plain).unwrap().contains("[cache]"));
     }
 
     #[test]

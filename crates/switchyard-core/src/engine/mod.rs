@@ -32,6 +32,7 @@ use tokio::sync::{Mutex, broadcast, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::budget::SpendTotals;
+use crate::cache::ResponseCache;
 use crate::config::{self, Config};
 use crate::gateway::{Gateway, GatewayParts};
 use crate::metrics::Metrics;
@@ -199,6 +200,13 @@ impl Engine {
         let metrics = Arc::new(Metrics::default());
         let spend = Arc::new(SpendTotals::default());
         let mut usage_note = None;
+        // The response cache lives in the usage database. An engine that records elsewhere
+        // (tests, tools) has one only when given a data dir explicitly: it must not write into
+        // the user's own.
+        let mut cache_db = match (&opts.usage_sink, &opts.data_dir) {
+            (Some(_), Some(dir)) => Some(dir.join(DB_FILE_NAME)),
+            _ => None,
+        };
         let (sink, usage): (Arc<dyn UsageSink>, _) = match opts.usage_sink {
             Some(sink) => (sink, None),
             None => {
@@ -223,6 +231,7 @@ impl Engine {
                 match started {
                     Ok((writer, note)) => {
                         usage_note = note;
+                        cache_db = Some(db.clone());
                         (writer.clone(), Some((writer, UsageReader::new(db))))
                     }
                     // A database this version cannot use (newer, unreadable) must not keep
@@ -238,7 +247,26 @@ impl Engine {
                 }
             }
         };
+        let cache = match cache_db {
+            Some(path) => {
+                let settings = config.cache.clone();
+                let opened =
+                    tokio::task::spawn_blocking(move || ResponseCache::open(&path, &settings))
+                        .await
+                        .map_err(EngineError::join)?;
+                match opened {
+                    Ok(cache) => Some(cache),
+                    // Requests flow without it: every one is a miss.
+                    Err(err) => {
+                        tracing::warn!(%err, "the response cache is not available");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         let gateway = Gateway::new(GatewayParts {
+            cache,
             config,
             config_path,
             listen: local,
@@ -445,6 +473,21 @@ impl Engine {
         if let Some(writer) = self.usage_writer().cloned() {
             let _ = tokio::task::spawn_blocking(move || writer.shutdown()).await;
         }
+        if let Some(cache) = self.inner.gateway.cache().cloned() {
+            let _ = tokio::task::spawn_blocking(move || cache.shutdown()).await;
+        }
+    }
+
+    /// Has the response cache's writer commit the answers it holds, so that a new engine on
+    /// the same data dir (or a reader of the database) finds them. They are served from
+    /// memory meanwhile; nothing to do without a cache.
+    pub async fn flush_cache(&self) -> Result<(), EngineError> {
+        if let Some(cache) = self.inner.gateway.cache().cloned() {
+            tokio::task::spawn_blocking(move || cache.flush())
+                .await
+                .map_err(EngineError::join)?;
+        }
+        Ok(())
     }
 }
 

@@ -189,6 +189,8 @@ pub fn profile_of(
         strategy: profile_strategy,
         default,
         rules,
+        // The mapping screen does not show it: a save keeps what the file says.
+        cache: previous.is_some_and(|p| p.cache),
     })
 }
 

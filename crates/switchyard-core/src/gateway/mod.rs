@@ -17,6 +17,7 @@ use secrecy::SecretString;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, oneshot};
 
 use crate::budget::SpendTotals;
+use crate::cache::ResponseCache;
 use crate::config::{BackendConfig, Config};
 use crate::discovery::ContextLengths;
 use crate::metrics::Metrics;
@@ -56,6 +57,8 @@ pub struct Gateway {
     /// Models' context windows: the config's override, else what the engine reports.
     pub context_lengths: ContextLengths,
     sink: Arc<dyn UsageSink>,
+    /// The response cache, when the engine has a usage database to keep it in.
+    cache: Option<Arc<ResponseCache>>,
     /// What happened to the usage database at start (moved aside, or unusable).
     usage_note: Mutex<Option<String>>,
     metrics: Arc<Metrics>,
@@ -98,6 +101,8 @@ pub struct GatewayParts {
     pub token: SecretString,
     pub secrets: Arc<dyn SecretStore>,
     pub sink: Arc<dyn UsageSink>,
+    /// The response cache (used by the profiles that turn it on).
+    pub cache: Option<Arc<ResponseCache>>,
     /// Counters behind `GET /metrics`.
     pub metrics: Arc<Metrics>,
     /// Spend so far per day/month, for budgets (kept up to date by the usage writer).
@@ -122,6 +127,7 @@ impl Gateway {
             load: Load::default(),
             context_lengths: ContextLengths::default(),
             sink: parts.sink,
+            cache: parts.cache,
             usage_note: Mutex::new(None),
             metrics: parts.metrics,
             spend: parts.spend,
@@ -144,6 +150,9 @@ impl Gateway {
     pub fn set_config(&self, config: Config) {
         let profile_changed = self.config.load().active_profile != config.active_profile;
         let profile = config.active_profile.clone();
+        if let Some(cache) = &self.cache {
+            cache.configure(&config.cache);
+        }
         self.config.store(Arc::new(config));
         self.keys.clear();
         self.context_lengths.clear();
@@ -217,6 +226,12 @@ impl Gateway {
     pub fn emit(&self, event: EngineEvent) {
         // No subscriber is fine: the GUI may not be open.
         let _ = self.events.send(event);
+    }
+
+    /// The response cache, when there is one (whether a request uses it is the config's say:
+    /// `Config::caches`).
+    pub fn cache(&self) -> Option<&Arc<ResponseCache>> {
+        self.cache.as_ref()
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {

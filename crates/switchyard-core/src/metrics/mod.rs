@@ -20,6 +20,7 @@ pub struct Metrics {
     dropped_rows: AtomicU64,
     budget_warnings: AtomicU64,
     budget_refusals: AtomicU64,
+    cache_hits: AtomicU64,
 }
 
 #[derive(Default)]
@@ -108,6 +109,10 @@ impl Metrics {
             }
         }
         c.latency.observe(record.latency_ms as f64 / 1000.0);
+        drop(c);
+        if record.cache_hit {
+            add_saturating(&self.cache_hits, 1);
+        }
     }
 
     /// Add a priced request's cost (the writer prices requests, off the request path).
@@ -175,6 +180,7 @@ mod tests {
             attempts: 1,
             rule: None,
             notes: None,
+            cache_hit: false,
         }
     }
 

@@ -129,6 +129,11 @@ pub(super) fn render(metrics: &Metrics) -> String {
             "Requests refused by a hard budget.",
             &metrics.budget_refusals,
         ),
+        (
+            "switchyard_cache_hits_total",
+            "Requests answered from the response cache, without calling a backend (counted in the requests and tokens above too).",
+            &metrics.cache_hits,
+        ),
     ] {
         header(&mut out, name, "counter", help);
         let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));

@@ -18,6 +18,8 @@ pub struct TopLevel<const N: usize> {
     pub found: [Option<Range<usize>>; N],
     /// The values of all other keys.
     pub others: Vec<Range<usize>>,
+    /// Their keys (between the quotes), in the same order.
+    pub other_keys: Vec<Range<usize>>,
 }
 
 /// Where the values of the `wanted` top-level keys sit in `body`, and those of the other keys.
@@ -32,20 +34,26 @@ pub fn top_level_fields_with<const N: usize>(
 ) -> Option<TopLevel<N>> {
     let mut found: [Option<Range<usize>>; N] = std::array::from_fn(|_| None);
     let mut others = Vec::new();
+    let mut other_keys = Vec::new();
     let mut i = skip_ws(body, 0);
     if body.get(i) != Some(&b'{') {
         return None;
     }
     i = skip_ws(body, i + 1);
     if body.get(i) == Some(&b'}') {
-        return (skip_ws(body, i + 1) == body.len()).then_some(TopLevel { found, others });
+        return (skip_ws(body, i + 1) == body.len()).then_some(TopLevel {
+            found,
+            others,
+            other_keys,
+        });
     }
     loop {
         if body.get(i) != Some(&b'"') {
             return None;
         }
         let key_end = string_end(body, i)?;
-        let key = &body[i + 1..key_end - 1];
+        let key_at = i + 1..key_end - 1;
+        let key = &body[key_at.clone()];
         // An escaped key may spell a wanted one; a raw control character makes the body
         // invalid JSON: serde decides both.
         if key.iter().any(|&b| b == b'\\' || b < 0x20) {
@@ -64,7 +72,10 @@ pub fn top_level_fields_with<const N: usize>(
         match slot {
             Some(slot) if found[slot].is_some() => return None,
             Some(slot) => found[slot] = Some(start..end),
-            None => others.push(start..end),
+            None => {
+                others.push(start..end);
+                other_keys.push(key_at);
+            }
         }
         i = skip_ws(body, end);
         match body.get(i) {
@@ -73,7 +84,11 @@ pub fn top_level_fields_with<const N: usize>(
             _ => return None,
         }
     }
-    (skip_ws(body, i + 1) == body.len()).then_some(TopLevel { found, others })
+    (skip_ws(body, i + 1) == body.len()).then_some(TopLevel {
+        found,
+        others,
+        other_keys,
+    })
 }
 
 fn skip_ws(body: &[u8], mut i: usize) -> usize {
@@ -265,6 +280,13 @@ mod tests {
                     .map(|k| raw[k.as_str()].get())
                     .collect();
                 prop_assert_eq!(others, expected_others);
+                let keys: Vec<&str> = found.other_keys.iter().map(|r| &body[r.clone()]).collect();
+                let expected_keys: Vec<&str> = object
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !["model", "stream", "messages"].contains(k))
+                    .collect();
+                prop_assert_eq!(keys, expected_keys);
                 for (key, range) in ["model", "stream", "messages"].iter().zip(found.found) {
                     prop_assert_eq!(range.map(|r| &body[r]), raw.get(key).map(|v| v.get()));
                 }

@@ -1,6 +1,7 @@
 //! The request path: parse, route, try targets in order (fallback only before the first byte
 //! reaches the client), then answer whole or relay the stream.
 
+mod cache;
 mod count;
 mod cpu;
 mod facts;
@@ -103,6 +104,7 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     {
         recorder.session(session);
     }
+    let mut cache = cache::CacheStep::new(&gateway, &config, profile, &req, &inbound);
     let attempts = plan(
         &route,
         &req.model,
@@ -144,6 +146,10 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         if blind {
             blind_targets.push(format!("{}/{}", backend.id, attempt.model));
             continue;
+        }
+        // Before budgets and rate limits: a cached answer costs the backend nothing.
+        if let Some(hit) = cache.lookup(backend, &attempt.model).await {
+            return hit.answer(recorder, backend, &attempt.model);
         }
         // A backend over its hard budget is skipped: the route's fallbacks may answer.
         if let Some(refusal) = over_budget(Scope::Backend(&backend.id)) {
@@ -187,15 +193,20 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
             )
             .await;
             let failure = match sent {
-                Ok(Answer::Complete { response, usage }) => {
+                Ok(Answer::Complete {
+                    response,
+                    usage,
+                    body,
+                }) => {
                     gateway.cooldowns.succeed(&backend.id);
                     recorder.ok(200, usage);
-                    return response;
+                    return cache.complete(response, &body, usage);
                 }
                 Ok(Answer::Stream(stream)) => {
                     gateway.cooldowns.succeed(&backend.id);
                     recorder.first_byte();
-                    return relay::start(stream, recorder, backend);
+                    let capture = cache.capture();
+                    return cache.streamed(relay::start(stream, recorder, backend, capture));
                 }
                 Err(failure) => failure,
             };

@@ -58,6 +58,7 @@ impl Recorder {
                 attempts: 0,
                 rule: None,
                 notes: None,
+                cache_hit: false,
             },
             started: Instant::now(),
             route_test: header(ROUTE_TEST_HEADER),
@@ -116,6 +117,24 @@ impl Recorder {
         if let Some(old) = std::mem::replace(&mut self.ticket, ticket) {
             self.gateway.rate_limits.settle(&old, 0);
         }
+    }
+
+    /// The answer came from the response cache: what `backend` answered for `upstream_model`
+    /// earlier. The row names them, but the backend did no work now: no load, and nothing for
+    /// the balancing strategies' latency and token figures or for a rate limit (an earlier
+    /// attempt's slot and ticket are given back as unused).
+    pub fn cache_hit(&mut self, backend: &str, kind: &str, upstream_model: &str) {
+        if let Some(previous) = self.busy.take() {
+            self.gateway.load.end(&previous);
+        }
+        if let Some(old) = self.ticket.take() {
+            self.gateway.rate_limits.settle(&old, 0);
+        }
+        self.record.attempts += 1;
+        self.record.backend = Some(backend.to_owned());
+        self.record.backend_kind = Some(kind.to_owned());
+        self.record.upstream_model = Some(upstream_model.to_owned());
+        self.record.cache_hit = true;
     }
 
     pub fn first_byte(&mut self) {

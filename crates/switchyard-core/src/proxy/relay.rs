@@ -16,9 +16,10 @@ use http::{HeaderValue, header};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep, sleep_until};
 
+use super::cache::Capture;
 use super::send::{ByteStream, Decoder, UpstreamStream};
 use super::{PING_EVERY, Recorder};
-use crate::anthropic::{ApiError, ErrorType, StreamEvent, Usage};
+use crate::anthropic::{ApiError, ErrorType, StopReason, StreamEvent, Usage};
 use crate::config::BackendConfig;
 use crate::sse::{encode_event, encode_events};
 
@@ -27,13 +28,26 @@ use crate::sse::{encode_event, encode_events};
 /// The response body polls the upstream itself (no task and channel in between): each
 /// upstream chunk reaches the client with one task wake-up fewer, and a client that goes away
 /// drops the body, which drops the upstream request.
-pub fn start(stream: UpstreamStream, recorder: Recorder, backend: &BackendConfig) -> Response {
-    let relay = Relay::new(
+///
+/// With a `capture` (the profile caches answers), what the client gets is also kept on the
+/// side (the chunks are shared, not copied; pings left out) and handed to the response cache
+/// once the stream ended complete.
+pub fn start(
+    stream: UpstreamStream,
+    recorder: Recorder,
+    backend: &BackendConfig,
+    capture: Option<Capture>,
+) -> Response {
+    let mut relay = Relay::new(
         stream,
         recorder,
         Duration::from_secs(backend.timeout_idle_s),
         backend.id.clone(),
     );
+    relay.out.capture = capture;
+    if let Some(first) = relay.first.clone() {
+        relay.out.keep(&first);
+    }
     let body = Body::from_stream(futures::stream::unfold(relay, |mut relay| async move {
         relay
             .next()
@@ -70,11 +84,39 @@ struct Output {
     events: u64,
     /// Whether an error event was already sent to the client.
     sent_error: Option<ApiError>,
+    /// What the client got so far, for the response cache; dropped on an error.
+    capture: Option<Capture>,
+    /// A translated stream's stop reason and end (the pass-through's tap reads its own).
+    stop_reason: Option<StopReason>,
+    stopped: bool,
 }
 
 impl Output {
+    /// Keep a copy of bytes sent to the client (past the cache's cap for one answer, none).
+    fn keep(&mut self, bytes: &Bytes) {
+        if let Some(capture) = &mut self.capture
+            && !capture.keep(bytes)
+        {
+            self.capture = None;
+        }
+    }
+
+    /// The stop reason of a stream that reached `message_stop`.
+    fn completed(&self) -> Option<StopReason> {
+        match &self.decoder {
+            Decoder::Passthrough(tap) => tap.stopped.then_some(tap.stop_reason).flatten(),
+            Decoder::Translate(_) => self.stopped.then_some(self.stop_reason).flatten(),
+        }
+    }
+
     /// Bytes for the client from one upstream chunk.
     fn chunk(&mut self, chunk: &Bytes) -> Bytes {
+        let bytes = self.relayed(chunk);
+        self.keep(&bytes);
+        bytes
+    }
+
+    fn relayed(&mut self, chunk: &Bytes) -> Bytes {
         match &mut self.decoder {
             Decoder::Passthrough(_) if self.sent_error.is_some() => Bytes::new(),
             Decoder::Passthrough(tap) => {
@@ -103,9 +145,15 @@ impl Output {
 
     fn encode(&mut self, events: &[StreamEvent]) -> Bytes {
         for event in events {
-            if let StreamEvent::Error { error } = event {
-                let kind = ErrorType::from_name(&error.kind).unwrap_or(ErrorType::ApiError);
-                self.sent_error = Some(ApiError::new(kind, error.message.clone()));
+            match event {
+                StreamEvent::Error { error } => {
+                    let kind = ErrorType::from_name(&error.kind).unwrap_or(ErrorType::ApiError);
+                    self.sent_error = Some(ApiError::new(kind, error.message.clone()));
+                    self.capture = None;
+                }
+                StreamEvent::MessageDelta { delta, .. } => self.stop_reason = delta.stop_reason,
+                StreamEvent::MessageStop => self.stopped = true,
+                _ => {}
             }
         }
         encode_events(events)
@@ -113,6 +161,12 @@ impl Output {
 
     /// The upstream ended: whatever closes the stream properly.
     fn finish(&mut self, backend_id: &str) -> Bytes {
+        let bytes = self.closing(backend_id);
+        self.keep(&bytes);
+        bytes
+    }
+
+    fn closing(&mut self, backend_id: &str) -> Bytes {
         match &mut self.decoder {
             Decoder::Passthrough(tap) => {
                 if tap.stopped || tap.error.is_some() || self.sent_error.is_some() {
@@ -145,6 +199,7 @@ impl Output {
             error: error.body(),
         }));
         self.sent_error = Some(error);
+        self.capture = None;
         out.freeze()
     }
 
@@ -205,6 +260,9 @@ impl Relay {
                 decoder,
                 events: 0,
                 sent_error: None,
+                capture: None,
+                stop_reason: None,
+                stopped: false,
             },
             first: Some(first),
             due: Box::pin(sleep_until(
@@ -294,7 +352,14 @@ impl Relay {
             End::Failed(error) => recorder.failed(200, usage, &error),
             End::Finished => match self.out.upstream_error() {
                 Some(error) => recorder.failed(200, usage, &error),
-                None => recorder.ok(200, usage),
+                None => {
+                    // Complete and error-free: the cache keeps it if its stop reason allows.
+                    let stop = self.out.completed();
+                    if let Some(capture) = self.out.capture.take() {
+                        capture.finish(usage, stop);
+                    }
+                    recorder.ok(200, usage);
+                }
             },
         }
     }

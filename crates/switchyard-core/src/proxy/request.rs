@@ -368,6 +368,43 @@ impl InboundRequest {
             .user_id
     }
 
+    /// The hash of the body's content for the response cache's key (`cache/key.rs`): every
+    /// top-level field but `model` (the key has the upstream model), `stream` (one stored
+    /// answer serves both shapes) and `metadata` (who asks, not what), each named and
+    /// length-prefixed. Known fields go in a fixed order and the others in the body's, so
+    /// the order of the known ones does not matter. Values count byte for byte as sent (the
+    /// pass-through forwards them so). From the scan's spans: ~90 KB hash in a few µs, with
+    /// nothing parsed. `None` when the scan was unsure of the body: such a request (escaped
+    /// or duplicate keys) is neither looked up nor stored.
+    pub(crate) fn content_hash(&self) -> Option<u128> {
+        let scanned = self.scanned.as_ref()?;
+        let body = &self.body[..];
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut put = |bytes: &[u8]| {
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        for (slot, name) in FIELDS.iter().enumerate() {
+            if [Field::Model, Field::Stream, Field::Metadata]
+                .iter()
+                .any(|f| *f as usize == slot)
+            {
+                continue;
+            }
+            if let Some(range) = scanned.fields.found[slot].clone() {
+                put(name.as_bytes());
+                put(&body[range]);
+            }
+        }
+        // Between the known fields and the others: the two lists cannot run into each other.
+        put(b"");
+        for (key, value) in scanned.fields.other_keys.iter().zip(&scanned.fields.others) {
+            put(&body[key.clone()]);
+            put(&body[value.clone()]);
+        }
+        Some(h.digest128())
+    }
+
     /// The whole request as typed structs, parsed on first use.
     pub fn full(&self) -> Result<&MessagesRequest, ApiError> {
         self.full
@@ -456,6 +493,42 @@ mod tests {
         let bad = body.replace(r#"{"edits":[]}"#, r#"{"edits":[1 2]}"#);
         assert!(parse(&bad).unwrap().full().is_err());
         assert!(parse_request(bad.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn the_content_hash_ignores_model_stream_metadata_and_field_order_only() {
+        let hash = |body: &str| parse(body).unwrap().content_hash();
+        let base = r#"{"model":"a","max_tokens":9,"stream":false,"metadata":{"user_id":"u1"},"system":"s","tools":[{"name":"t","input_schema":{}}],"messages":[{"role":"user","content":"hi"}],"temperature":0.5,"context_management":{"edits":[]}}"#;
+        let h = hash(base).unwrap();
+        for same in [
+            base.replace(r#""model":"a""#, r#""model":"b""#),
+            base.replace(r#""stream":false"#, r#""stream":true"#),
+            base.replace(r#","stream":false"#, ""),
+            base.replace(r#""user_id":"u1""#, r#""user_id":"u2""#),
+            base.replace(r#""metadata":{"user_id":"u1"},"#, ""),
+            // Known fields in another order.
+            base.replace(
+                r#""system":"s","tools":[{"name":"t","input_schema":{}}],"#,
+                r#""tools":[{"name":"t","input_schema":{}}],"system":"s","#,
+            ),
+        ] {
+            assert_eq!(hash(&same), Some(h), "{same}");
+        }
+        for other in [
+            base.replace(r#""name":"t""#, r#""name":"u""#),
+            base.replace(r#""system":"s""#, r#""system":"S""#),
+            base.replace(r#""content":"hi""#, r#""content":"ho""#),
+            base.replace("0.5", "0.7"),
+            base.replace(r#""max_tokens":9"#, r#""max_tokens":10"#),
+            base.replace(r#""edits":[]"#, r#""edits":[1]"#),
+            base.replace(r#""context_management""#, r#""context_managemenT""#),
+            base.replace(r#","temperature":0.5"#, ""),
+        ] {
+            assert_ne!(hash(&other), Some(h), "{other}");
+        }
+        // A body the scan is unsure of is not cached.
+        let escaped = base.replace(r#""system""#, r#""syst\u0065m""#);
+        assert_eq!(hash(&escaped), None);
     }
 
     #[test]

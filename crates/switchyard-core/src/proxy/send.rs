@@ -44,7 +44,12 @@ pub struct UpstreamStream {
 }
 
 pub enum Answer {
-    Complete { response: Response, usage: Usage },
+    /// `body` is the response's body (shared, not copied), for the response cache.
+    Complete {
+        response: Response,
+        usage: Usage,
+        body: Bytes,
+    },
     Stream(UpstreamStream),
 }
 
@@ -371,10 +376,14 @@ pub async fn send(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            body,
+            body.clone(),
         )
             .into_response();
-        return Ok(Answer::Complete { response, usage });
+        return Ok(Answer::Complete {
+            response,
+            usage,
+            body,
+        });
     }
 
     // Wait for the first chunk before answering, so that an early failure can still fall

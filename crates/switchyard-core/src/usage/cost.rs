@@ -52,7 +52,9 @@ impl Pricer {
             .unwrap_or(false);
         let at = |model: &str| self.table.price(model).map(|p| cost(p, &record.usage));
         let cloud_equiv_usd = at(&record.requested_model);
-        let cost_usd = if local {
+        // A cache hit called no backend: free wherever the original was answered, and its
+        // cloud-equivalent (the original's tokens at the requested model's price) is saved.
+        let cost_usd = if local || record.cache_hit {
             Some(0.0)
         } else {
             at(record
@@ -103,6 +105,7 @@ mod tests {
             attempts: 1,
             rule: None,
             notes: None,
+            cache_hit: false,
         }
     }
 

@@ -73,6 +73,11 @@ pub struct UsageRecord {
     pub rule: Option<String>,
     /// What the gateway changed or noticed on the way (server tools dropped, ...).
     pub notes: Option<String>,
+    /// Answered from the response cache: no backend was called, so the request cost nothing
+    /// and what the original answer cost counts as saved (`usage` holds the original's
+    /// tokens).
+    #[serde(default)]
+    pub cache_hit: bool,
 }
 
 /// Where finished requests are reported. Implementations must not block: the request path

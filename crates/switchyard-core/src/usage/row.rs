@@ -52,6 +52,8 @@ pub struct RequestRow {
     pub rule: Option<String>,
     /// What the gateway changed or noticed on the way (server tools dropped, ...).
     pub notes: Option<String>,
+    /// Answered from the response cache (no backend called; cost 0, the original's cost saved).
+    pub cache_hit: bool,
 }
 
 impl From<PricedRecord> for RequestRow {
@@ -88,6 +90,7 @@ impl From<PricedRecord> for RequestRow {
             attempts: r.attempts,
             rule: r.rule,
             notes: r.notes,
+            cache_hit: r.cache_hit,
         }
     }
 }
@@ -97,7 +100,7 @@ pub(super) const REQUEST_COLUMNS: &str = "id, started_at_ms, client, session_id,
     requested_model, profile, backend, backend_kind, upstream_model, stream, status,
     http_status, error_type, error_message, input_tokens, output_tokens, cache_read_tokens,
     cache_write_tokens, ttft_ms, latency_ms, cost_usd, cloud_equiv_usd, local, attempts,
-    agent_id, parent_agent_id, rule, notes";
+    agent_id, parent_agent_id, rule, notes, cache_hit";
 
 /// Counts are never negative in the store; a corrupt value reads as 0 rather than wrapping.
 pub(super) fn count(n: i64) -> u64 {
@@ -135,6 +138,7 @@ pub(super) fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> 
         parent_agent_id: row.get(25)?,
         rule: row.get(26)?,
         notes: row.get(27)?,
+        cache_hit: row.get(28)?,
     })
 }
 

@@ -106,7 +106,29 @@ ALTER TABLE requests ADD COLUMN rule TEXT;
 ALTER TABLE requests ADD COLUMN notes TEXT;
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4: the response cache (`cache/`), in this file so that it survives restarts and
+/// goes wherever the usage history goes; and which requests it answered. The key is the
+/// 16-byte XXH3-128 of what decides the answer (see `cache/key.rs`); `shape` says whether
+/// `body` is a Messages JSON answer (`json`) or the SSE stream the client got (`sse`). The
+/// token counts are the original answer's, for the usage row of a hit (priced as saved).
+/// A plain rowid table: bodies run to megabytes, which WITHOUT ROWID tables handle badly.
+const V4: &str = "
+ALTER TABLE requests ADD COLUMN cache_hit INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE response_cache (
+    key BLOB NOT NULL PRIMARY KEY,
+    created_at_ms INTEGER NOT NULL,
+    shape TEXT NOT NULL,
+    body BLOB NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cache_read_tokens INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    backend TEXT NOT NULL,
+    upstream_model TEXT NOT NULL
+);
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

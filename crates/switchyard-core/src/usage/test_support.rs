@@ -66,6 +66,7 @@ pub fn priced(r: &Req) -> PricedRecord {
             attempts: 1,
             rule: None,
             notes: None,
+            cache_hit: false,
         },
         local: r.local,
         cost_usd: r.cost,

@@ -259,7 +259,16 @@ pub struct Gateway {
 impl Gateway {
     /// Start the engine with `config` (TOML) and a provider key for every backend id given.
     pub async fn start(config: &str, keyed_backends: &[&str]) -> Gateway {
-        let dir = tempfile::tempdir().unwrap();
+        Gateway::start_in(tempfile::tempdir().unwrap(), config, keyed_backends).await
+    }
+
+    /// [`Gateway::start`] with `dir` as config and data dir (an earlier engine's, to restart
+    /// on its files). Usage records go to `records`; the response cache to the data dir.
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        config: &str,
+        keyed_backends: &[&str],
+    ) -> Gateway {
         let path = dir.path().join("config.toml");
         std::fs::write(&path, config).unwrap();
         let secrets = Arc::new(MemoryStore::default());
@@ -278,6 +287,7 @@ impl Gateway {
                 listen: Some("127.0.0.1:0".parse().unwrap()),
                 token: Some(SecretString::from(TOKEN.to_owned())),
                 usage_sink: Some(records.clone()),
+                data_dir: Some(dir.path().to_owned()),
                 ..Default::default()
             },
             secrets.clone(),

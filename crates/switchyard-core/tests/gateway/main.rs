@@ -1,6 +1,7 @@
 //! The gateway through a real HTTP server on loopback, against fake upstreams.
 #![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
+mod cache;
 mod conditions;
 mod harness;
 mod limits;
