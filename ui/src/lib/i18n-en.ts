@@ -424,6 +424,8 @@ export const en = {
   "usage.rule.when": "rule {n}: {pattern} when {when}",
   "usage.routedBy": "Routed by {rule}",
   "usage.note": "note",
+  "usage.cacheHit": "cached",
+  "usage.cacheHitTitle": "Answered from Switchyard's response cache: the backend was not called, and it cost nothing.",
   "usage.unit.ms": "ms",
   "usage.unit.s": "s",
   "usage.unit.min": "min",

@@ -425,6 +425,8 @@ export const zhCN: Record<MessageKey, string> = {
   "usage.rule.when": "规则 {n}：{pattern}（条件：{when}）",
   "usage.routedBy": "路由依据：{rule}",
   "usage.note": "说明",
+  "usage.cacheHit": "缓存",
+  "usage.cacheHitTitle": "由 Switchyard 的响应缓存作答：未调用后端，也没有费用。",
   "usage.unit.ms": "毫秒",
   "usage.unit.s": "秒",
   "usage.unit.min": "分",

@@ -209,3 +209,15 @@ describe("Usage: the request table's rule and notes", () => {
     expect(screen.getAllByTestId("row-rule")[0].textContent).toBe("规则 3：*（条件：images, subagent）");
   });
 });
+
+describe("Usage: a cache hit", () => {
+  it("is badged in the request table, and only it", async () => {
+    state.rows[0].cache_hit = true;
+    render(Usage);
+    await waitFor(() => expect(tableRows("request-table")).toHaveLength(25));
+    const hits = screen.getAllByTestId("row-cache-hit");
+    expect(hits).toHaveLength(state.rows.slice(0, 25).filter((r) => r.cache_hit).length);
+    expect(hits[0].textContent).toBe("cached");
+    expect(hits[0].getAttribute("title")).toMatch(/^Answered from Switchyard's response cache/);
+  });
+});

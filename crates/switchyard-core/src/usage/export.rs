@@ -10,7 +10,7 @@ use super::{Filter, RequestRow, UsageError, UsageStore};
 /// Rows fetched per query while exporting (keeps memory flat on large histories).
 const PAGE: u32 = 5000;
 
-const HEADER: [&str; 29] = [
+const HEADER: [&str; 30] = [
     "Request ID",
     "Started (UTC)",
     "Started (Unix ms)",
@@ -40,6 +40,7 @@ const HEADER: [&str; 29] = [
     "Attempts",
     "Rule",
     "Notes",
+    "Cache hit",
 ];
 
 fn yes_no(b: bool) -> String {
@@ -51,7 +52,7 @@ fn usd(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
-fn cells(r: &RequestRow) -> [String; 29] {
+fn cells(r: &RequestRow) -> [String; 30] {
     let text = |s: &Option<String>| s.clone().unwrap_or_default();
     [
         r.id.map(|id| id.to_string()).unwrap_or_default(),
@@ -83,6 +84,7 @@ fn cells(r: &RequestRow) -> [String; 29] {
         r.attempts.to_string(),
         text(&r.rule),
         text(&r.notes),
+        yes_no(r.cache_hit),
     ]
 }
 
@@ -191,7 +193,7 @@ mod tests {
         assert_eq!(
             lines[1],
             "1,2026-11-23T09:30:12.345Z,1795426212345,claude-cli/2.1.30,s-1,,,claude-opus-4-1,\
-             cloud,kimi,ollama,kimi-upstream,yes,ok,200,,,100,10,500,7,5,50,0.333333,,no,1,,"
+             cloud,kimi,ollama,kimi-upstream,yes,ok,200,,,100,10,500,7,5,50,0.333333,,no,1,,,no"
         );
     }
 

@@ -515,6 +515,21 @@ async fn the_usage_row_of_a_hit_costs_nothing_and_counts_as_saved() {
     let rows = engine.usage_history().unwrap().recent(10).await.unwrap();
     let (hit, miss) = (&rows[0], &rows[1]);
     assert!(hit.cache_hit && !miss.cache_hit);
+    // The CSV export says so too (newest first: the hit, then the miss).
+    let csv_path = dir.path().join("usage.csv");
+    engine
+        .usage_history()
+        .unwrap()
+        .export_csv(Default::default(), csv_path.clone())
+        .await
+        .unwrap();
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with(",Cache hit"), "{}", lines[0]);
+    assert!(
+        lines[1].ends_with(",yes") && lines[2].ends_with(",no"),
+        "{csv}"
+    );
     assert!(miss.cost_usd.unwrap() > 0.0, "{miss:?}");
     assert_eq!(hit.cost_usd, Some(0.0));
     assert_eq!(hit.cloud_equiv_usd, miss.cloud_equiv_usd);
