@@ -310,40 +310,46 @@ struct Decoded<T> {
     error: Option<DecodeError>,
 }
 
-/// Feed `chunks` to a fresh SSE decoder, then finish, checking what must hold at every step.
-fn sse_decode(chunks: &[&[u8]], limit: usize) -> Result<Decoded<SseEvent>, TestCaseError> {
-    let mut decoder = SseDecoder::with_limit(limit);
-    let mut out = Decoded {
-        items: Vec::new(),
-        error: None,
-    };
-    let take = |result: Result<Vec<SseEvent>, SseError>,
-                out: &mut Decoded<SseEvent>|
-     -> Result<(), TestCaseError> {
+impl<T: std::fmt::Debug> Decoded<T> {
+    fn new() -> Self {
+        Decoded {
+            items: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// One step's output: nothing may follow an error, and there is at most one error.
+    fn take(&mut self, result: Result<Vec<T>, SseError>) -> Result<(), TestCaseError> {
         match result {
-            Ok(events) => {
+            Ok(items) => {
                 prop_assert!(
-                    out.error.is_none() || events.is_empty(),
-                    "events after an error: {events:?}"
+                    self.error.is_none() || items.is_empty(),
+                    "output after an error: {items:?}"
                 );
-                out.items.extend(events);
+                self.items.extend(items);
             }
             Err(err) => {
-                prop_assert!(out.error.is_none(), "a second error: {err}");
-                out.error = Some(kind(&err));
+                prop_assert!(self.error.is_none(), "a second error: {err}");
+                self.error = Some(kind(&err));
             }
         }
         Ok(())
-    };
+    }
+}
+
+/// Feed `chunks` to a fresh SSE decoder, then finish, checking what must hold at every step.
+fn sse_decode(chunks: &[&[u8]], limit: usize) -> Result<Decoded<SseEvent>, TestCaseError> {
+    let mut decoder = SseDecoder::with_limit(limit);
+    let mut out = Decoded::new();
     for chunk in chunks {
-        take(decoder.feed(chunk), &mut out)?;
+        out.take(decoder.feed(chunk))?;
         prop_assert!(
             decoder.buffered() <= limit,
             "holds {} bytes, limit {limit}",
             decoder.buffered()
         );
     }
-    take(decoder.finish(), &mut out)?;
+    out.take(decoder.finish())?;
     for event in &out.items {
         prop_assert!(
             event.event.len() + event.data.len() <= limit,
@@ -548,37 +554,16 @@ fn fuzz_sse_decoder() {
 
 fn ndjson_decode(chunks: &[&[u8]], limit: usize) -> Result<Decoded<Vec<u8>>, TestCaseError> {
     let mut decoder = NdjsonDecoder::with_limit(limit);
-    let mut out = Decoded {
-        items: Vec::new(),
-        error: None,
-    };
-    let take = |result: Result<Vec<Vec<u8>>, SseError>,
-                out: &mut Decoded<Vec<u8>>|
-     -> Result<(), TestCaseError> {
-        match result {
-            Ok(lines) => {
-                prop_assert!(
-                    out.error.is_none() || lines.is_empty(),
-                    "lines after an error"
-                );
-                out.items.extend(lines);
-            }
-            Err(err) => {
-                prop_assert!(out.error.is_none(), "a second error: {err}");
-                out.error = Some(kind(&err));
-            }
-        }
-        Ok(())
-    };
+    let mut out = Decoded::new();
     for chunk in chunks {
-        take(decoder.feed(chunk), &mut out)?;
+        out.take(decoder.feed(chunk))?;
         prop_assert!(
             decoder.buffered() <= limit,
             "holds {} bytes, limit {limit}",
             decoder.buffered()
         );
     }
-    take(decoder.finish(), &mut out)?;
+    out.take(decoder.finish())?;
     for line in &out.items {
         prop_assert!(
             line.len() <= limit,
