@@ -116,6 +116,7 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     let mut blind_targets = Vec::new();
     // Targets skipped at their rate limit: (backend, limit, when it frees up).
     let mut at_limit: Vec<(String, &'static str, Duration)> = Vec::new();
+    let mut prompt_tokens: Option<u64> = None;
     'targets: for attempt in &attempts {
         let Some(backend) = config.backend(&attempt.backend) else {
             continue;
@@ -163,15 +164,18 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         }
         let mut backoff = retry_delays(backend.retries);
         loop {
-            let tokens = || match backend.tpm {
-                Some(_) => cpu::heavy(req.body.len(), || {
-                    req.full().map_or(0, crate::tokens::estimate_request_tokens)
+            // Only a backend with a `tpm` needs the prompt's estimate, made once per request.
+            let tokens = match backend.tpm {
+                Some(_) => *prompt_tokens.get_or_insert_with(|| {
+                    cpu::heavy(req.body.len(), || {
+                        req.full().map_or(0, crate::tokens::estimate_request_tokens)
+                    })
                 }),
                 None => 0,
             };
             match gateway
                 .rate_limits
-                .acquire(backend, tokens(), std::time::Instant::now())
+                .acquire(backend, tokens, std::time::Instant::now())
             {
                 None => recorder.ticket(None),
                 Some(Ok(ticket)) => recorder.ticket(Some(ticket)),
