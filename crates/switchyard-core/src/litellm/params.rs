@@ -2,7 +2,7 @@
 //! `api_key`): one function per key. Supporting one more LiteLLM key later is a change to its
 //! function here.
 
-use super::map::{Mapper, PriceNote};
+use super::map::{Chosen, Mapper, PriceNote};
 use super::report::Outcome;
 use super::wire::{ModelEntry, Param};
 use crate::config::TargetSpec;
@@ -108,47 +108,72 @@ pub(super) fn apply_all(m: &mut Mapper<'_>, entry: &ModelEntry, group: usize, ta
     }
 }
 
-/// `rpm` / `tpm`: the backend's limits, summed over the entries that share it.
-fn rate_limit(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
-    let Some(n) = ctx.whole_number().filter(|n| *n > 0) else {
-        m.row(
-            Outcome::NotImported,
-            ctx.line(),
-            ctx.item(),
-            "not a whole number above 0",
-        );
-        return;
+/// Sets one of the entry's backend settings (its `slot` in [`Chosen`]) to `value`, merged with
+/// what other entries sharing the backend set, and adds the row saying what it became; `Err`
+/// is why the value was not taken.
+fn onto_backend<T: Copy>(
+    m: &mut Mapper<'_>,
+    ctx: &Ctx<'_>,
+    value: Result<T, &'static str>,
+    slot: fn(&mut Chosen) -> &mut Option<T>,
+    merge: fn(T, T) -> T,
+    detail: impl FnOnce(T, &str) -> String,
+) {
+    let value = match value {
+        Ok(value) => value,
+        Err(why) => {
+            m.row(Outcome::NotImported, ctx.line(), ctx.item(), why);
+            return;
+        }
     };
     let id = ctx.target.backend.clone();
-    let tokens = ctx.param.key == "tpm";
-    let kept = match m.chosen_mut(&id) {
-        Some(chosen) if tokens => {
-            let sum = chosen.tpm.unwrap_or(0).saturating_add(u64::from(n));
-            chosen.tpm = Some(sum);
-            sum
+    let mut kept = value;
+    if let Some(chosen) = m.chosen_mut(&id) {
+        let slot = slot(chosen);
+        kept = slot.map_or(value, |old| merge(old, value));
+        *slot = Some(kept);
+    }
+    m.row(Outcome::Imported, ctx.line(), ctx.item(), detail(kept, &id));
+}
+
+/// `rpm` / `tpm`: the backend's limits, summed over the entries that share it (each LiteLLM
+/// deployment has its own).
+fn rate_limit(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
+    let n = ctx
+        .whole_number()
+        .filter(|n| *n > 0)
+        .ok_or("not a whole number above 0");
+    let dotted = ctx.param.dotted;
+    let detail = move |key: &str, what: &str, kept: u64, id: &str| {
+        let mut detail = format!(
+            "{key} = {kept} on backend {id:?} ({what}, the sum of its entries'; at the limit a request goes to the next target)"
+        );
+        if dotted {
+            detail.push_str(
+                "; LiteLLM itself ignores this dotted top-level spelling, taken here as meant",
+            );
         }
-        Some(chosen) => {
-            let sum = chosen.rpm.unwrap_or(0).saturating_add(n);
-            chosen.rpm = Some(sum);
-            u64::from(sum)
-        }
-        None => u64::from(n),
+        detail
     };
-    let what = if tokens {
-        "tokens per minute"
+    if ctx.param.key == "tpm" {
+        onto_backend(
+            m,
+            ctx,
+            n.map(u64::from),
+            |c| &mut c.tpm,
+            u64::saturating_add,
+            |kept, id| detail("tpm", "tokens per minute", kept, id),
+        );
     } else {
-        "requests per minute"
-    };
-    let mut detail = format!(
-        "{} = {kept} on backend {id:?} ({what}, the sum of its entries'; at the limit a request goes to the next target)",
-        ctx.param.key
-    );
-    if ctx.param.dotted {
-        detail.push_str(
-            "; LiteLLM itself ignores this dotted top-level spelling, taken here as meant",
+        onto_backend(
+            m,
+            ctx,
+            n,
+            |c| &mut c.rpm,
+            u32::saturating_add,
+            |kept, id| detail("rpm", "requests per minute", u64::from(kept), id),
         );
     }
-    m.row(Outcome::Imported, ctx.line(), ctx.item(), detail);
 }
 
 fn weight(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
@@ -171,78 +196,48 @@ fn weight(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
     }
 }
 
+// Entries sharing a backend share its settings: the longest timeout, the most retries and the
+// widest concurrency keep them all working.
 fn timeout(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
-    let Some(seconds) = super::settings::seconds(&ctx.param.node) else {
-        m.row(
-            Outcome::NotImported,
-            ctx.line(),
-            ctx.item(),
-            "not a number of seconds",
-        );
-        return;
-    };
-    let id = ctx.target.backend.clone();
-    let mut kept = seconds;
-    if let Some(chosen) = m.chosen_mut(&id) {
-        // Entries sharing a backend share its timeout: the longest keeps them all working.
-        kept = chosen.first_byte_s.map_or(seconds, |s| s.max(seconds));
-        chosen.first_byte_s = Some(kept);
-    }
-    m.row(
-        Outcome::Imported,
-        ctx.line(),
-        ctx.item(),
-        format!(
-            "timeout_first_byte_s = {kept} on backend {id:?} (the wait for the first byte; a stream then has timeout_idle_s between chunks)"
-        ),
+    let seconds = super::settings::seconds(&ctx.param.node).ok_or("not a number of seconds");
+    onto_backend(
+        m,
+        ctx,
+        seconds,
+        |c| &mut c.first_byte_s,
+        u64::max,
+        |kept, id| {
+            format!(
+                "timeout_first_byte_s = {kept} on backend {id:?} (the wait for the first byte; a stream then has timeout_idle_s between chunks)"
+            )
+        },
     );
 }
 
 fn retries(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
-    let Some(n) = ctx.whole_number() else {
-        m.row(
-            Outcome::NotImported,
-            ctx.line(),
-            ctx.item(),
-            "not a whole number of retries",
-        );
-        return;
-    };
-    let id = ctx.target.backend.clone();
-    let mut kept = n;
-    if let Some(chosen) = m.chosen_mut(&id) {
-        kept = chosen.retries.map_or(n, |r| r.max(n));
-        chosen.retries = Some(kept);
-    }
-    m.row(
-        Outcome::Imported,
-        ctx.line(),
-        ctx.item(),
-        format!("retries = {kept} on backend {id:?}"),
+    let n = ctx.whole_number().ok_or("not a whole number of retries");
+    onto_backend(
+        m,
+        ctx,
+        n,
+        |c| &mut c.retries,
+        u32::max,
+        |kept, id| format!("retries = {kept} on backend {id:?}"),
     );
 }
 
 fn max_parallel_requests(m: &mut Mapper<'_>, ctx: &Ctx<'_>) {
-    let Some(n) = ctx.whole_number().filter(|n| *n > 0) else {
-        m.row(
-            Outcome::NotImported,
-            ctx.line(),
-            ctx.item(),
-            "not a whole number above 0",
-        );
-        return;
-    };
-    let id = ctx.target.backend.clone();
-    let mut kept = n;
-    if let Some(chosen) = m.chosen_mut(&id) {
-        kept = chosen.max_in_flight.map_or(n, |l| l.max(n));
-        chosen.max_in_flight = Some(kept);
-    }
-    m.row(
-        Outcome::Imported,
-        ctx.line(),
-        ctx.item(),
-        format!("max_in_flight = {kept} on backend {id:?} (further requests wait)"),
+    let n = ctx
+        .whole_number()
+        .filter(|n| *n > 0)
+        .ok_or("not a whole number above 0");
+    onto_backend(
+        m,
+        ctx,
+        n,
+        |c| &mut c.max_in_flight,
+        u32::max,
+        |kept, id| format!("max_in_flight = {kept} on backend {id:?} (further requests wait)"),
     );
 }
 
