@@ -443,7 +443,7 @@ export const LITELLM_ROWS: ReportRow[] = [
   { outcome: "imported", line: 4, item: "openai/ at http://127.0.0.1:8000/v1", detail: "backend \"vllm\" (new)" },
   { outcome: "imported", line: 9, item: "openai/ at https://api.openai.com/v1", detail: "backend \"openai\" (new); its key goes to the keychain" },
   { outcome: "not_imported", line: 11, item: "model_list[2] team-bedrock", detail: "bedrock/ models use AWS request signing, which Switchyard does not do; reach them through an Anthropic-compatible proxy instead" },
-  { outcome: "not_imported", line: 17, item: "litellm_settings.cache", detail: "Switchyard keeps no response cache" },
+  { outcome: "not_imported", line: 17, item: "litellm_settings.cache", detail: "not taken over: Switchyard has its own response cache in its SQLite file; turn it on with [cache] enabled = true and cache = true on the profile" },
   { outcome: "not_needed", line: 20, item: "general_settings.master_key", detail: "the gateway has its own local token" },
 ];
 

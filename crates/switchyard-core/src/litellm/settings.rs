@@ -524,12 +524,12 @@ fn cache(m: &mut Mapper<'_>, s: &Setting) {
             m,
             s,
             Outcome::NotNeeded,
-            "no response cache, as in Switchyard",
+            "the response cache stays off, as it is by default in Switchyard",
         );
         return;
     }
     let redis = s.node.get("type").and_then(Node::as_str) == Some("redis");
-    let mut detail = "a response cache is not supported yet".to_owned();
+    let mut detail = "not taken over: Switchyard has its own response cache in its SQLite file; turn it on with [cache] enabled = true and cache = true on the profile".to_owned();
     if redis {
         detail.push_str("; Redis is not used");
     }
