@@ -120,6 +120,25 @@ empty_out="$(sy --config "$CONFIG" key set fake </dev/null 2>&1)"
 check "key set with nothing on stdin fails and says how to pipe the key" \
     grep -q 'no key on standard input' <<<"$empty_out"
 
+# --- A key pool: named keys are Secret Service items of their own and join the backend's
+# `keys` in the config (its comments kept).
+printf 'sk-work-key\n' | sy --config "$CONFIG" key set fake --name work >"$E2E_TMP/named.out" 2>&1
+check "key set --name work stores the Secret Service item backend:fake:key:work" \
+    test "$(lookup backend:fake:key:work)" = "sk-work-key"
+check "key set --name work adds it to the backend's keys in the config" \
+    grep -qx 'keys = \["work"\]' "$CONFIG"
+printf 'sk-home-key' | sy --config "$CONFIG" key set fake --name home >/dev/null 2>&1
+listed="$(sy --config "$CONFIG" key list fake </dev/null 2>&1)"
+check "key list names both keys of the pool as stored" \
+    test "$listed" = "fake: work (keychain, stored), home (keychain, stored)"
+sy --config "$CONFIG" key delete fake --name home </dev/null >/dev/null 2>&1
+check "key delete --name home removes the item and the name from the config" \
+    test -z "$(lookup backend:fake:key:home)" -a "$(grep -c '^keys = \["work"\]' "$CONFIG")" = 1
+check "no key reached the config file" bash -c "! grep -q 'sk-work-key\|sk-home-key' '$CONFIG'"
+sy --config "$CONFIG" key delete fake --name work </dev/null >/dev/null 2>&1
+check "deleting the last named key leaves the backend without a keys list" \
+    bash -c "! grep -q '^keys' '$CONFIG' && test -z \"\$(timeout 10 secret-tool lookup service switchyard username backend:fake:key:work)\""
+
 # --- No keychain at all: a bus address that leads nowhere.
 NO_BUS="unix:path=$E2E_TMP/no-such-bus"
 out="$(DBUS_SESSION_BUS_ADDRESS="$NO_BUS" sy token </dev/null 2>&1)"

@@ -169,19 +169,24 @@ async deleteBackend(id: string, mode: DeleteMode) : Promise<Result<BackendRemova
 }
 },
 /**
- * Stores the key in the OS keychain. The key never comes back over IPC.
+ * Stores the key in the OS keychain (`name`: a key of the backend's pool). The key never
+ * comes back over IPC.
  */
-async setBackendKey(id: string, key: string) : Promise<Result<BackendInfo, CommandError>> {
+async setBackendKey(id: string, name: string | null, key: string) : Promise<Result<BackendInfo, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("set_backend_key", { id, key }) };
+    return { status: "ok", data: await TAURI_INVOKE("set_backend_key", { id, name, key }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
 },
-async deleteBackendKey(id: string) : Promise<Result<BackendInfo, CommandError>> {
+/**
+ * Removes a key from the keychain (`name`: a key of the backend's pool, also taken out of
+ * its `keys`).
+ */
+async deleteBackendKey(id: string, name: string | null) : Promise<Result<BackendInfo, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("delete_backend_key", { id }) };
+    return { status: "ok", data: await TAURI_INVOKE("delete_backend_key", { id, name }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -486,11 +491,23 @@ tpm?: number | null }
 /**
  * A field of the backend form, so an error can be shown under it.
  */
-export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key" | "context_length" | "max_output_tokens" | "rpm" | "tpm"
+export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key" | "context_length" | "max_output_tokens" | "rpm" | "tpm" | 
+/**
+ * The name of a key of the backend's pool.
+ */
+"key_name"
 /**
  * A backend as the app shows it. Never carries the key.
  */
-export type BackendInfo = { id: string; kind: BackendKind; base_url: string; api_key_env: string | null; key: KeySource; context_length: number | null; max_output_tokens: number | null; timeout_first_byte_s: number; max_in_flight: number; 
+export type BackendInfo = { id: string; kind: BackendKind; base_url: string; 
+/**
+ * The environment variables its keys are read from, comma-separated.
+ */
+api_key_env: string | null; key: KeySource; 
+/**
+ * Its keys in the order requests rotate over them (one for most backends).
+ */
+keys: KeyInfo[]; context_length: number | null; max_output_tokens: number | null; timeout_first_byte_s: number; max_in_flight: number; 
 /**
  * On this machine or the private network (priced as free), rather than a cloud API.
  */
@@ -559,7 +576,11 @@ requests_last_minute: number | null; rpm: number | null;
 /**
  * Tokens counted in the last minute, and its `tpm` (when it has one).
  */
-tokens_last_minute: number | null; tpm: number | null; in_flight: number }
+tokens_last_minute: number | null; tpm: number | null; in_flight: number; 
+/**
+ * A backend with several keys: each key's state, in the order written (empty otherwise).
+ */
+keys: KeyState[] }
 /**
  * How a check ended. Every failure says what to do about it in [`CheckOutcome::message`].
  */
@@ -832,6 +853,34 @@ config_path: string;
  */
 backup: string | null }
 /**
+ * What the gateway knows of one key of a pool.
+ */
+export type KeyHealth = { state: "ready" } | 
+/**
+ * The upstream answered 401/403 with it: not used again until it is set anew.
+ */
+{ state: "rejected"; status: number; since_ms: number } | 
+/**
+ * The upstream answered 429 with it: not used until then.
+ */
+{ state: "cooling_down"; until_ms: number }
+/**
+ * One key of a backend as the app and the CLI show it. Never the secret.
+ */
+export type KeyInfo = { 
+/**
+ * Its name (`default` for the backend's own keychain entry) or its variable.
+ */
+name: string; 
+/**
+ * Read from an environment variable rather than the keychain.
+ */
+from_env: boolean; 
+/**
+ * Whether there is a secret: the keychain entry exists, or the variable is set.
+ */
+present: boolean }
+/**
  * Where a backend's key comes from.
  */
 export type KeySource = 
@@ -843,6 +892,10 @@ export type KeySource =
  * Read from the environment variable `api_key_env`.
  */
 "env" | "none"
+/**
+ * One key of a pool as the requests left it.
+ */
+export type KeyState = { name: string; health: KeyHealth }
 export type Language = 
 /**
  * Follow the OS/webview language.
@@ -995,7 +1048,11 @@ notes: string | null;
 /**
  * Answered from the response cache (no backend called; cost 0, the original's cost saved).
  */
-cache_hit: boolean }
+cache_hit: boolean; 
+/**
+ * Which of the backend's keys it was sent with, by name.
+ */
+key_name: string | null }
 export type RequestStatus = "ok" | "error" | 
 /**
  * The client went away before the answer was complete.

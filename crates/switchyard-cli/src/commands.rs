@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use switchyard_core::config::{self, Config};
 use switchyard_core::discovery;
-use switchyard_core::engine::{Engine, EngineOptions};
+use switchyard_core::engine::{self as keys, Engine, EngineOptions};
 use switchyard_core::secrets::{
     self, ExposeSecret, KeychainStore, SecretStore, SecretString, backend_account,
 };
@@ -195,11 +195,16 @@ pub async fn profile(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn key_set(config_flag: Option<PathBuf>, backend_id: &str) -> anyhow::Result<ExitCode> {
+pub async fn key_set(
+    config_flag: Option<PathBuf>,
+    backend_id: &str,
+    name: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let path = config_path(config_flag)?;
-    if let Ok(cfg) = config::load(&path)
-        && cfg.backend(backend_id).is_none()
-    {
+    let known = config::load(&path)
+        .ok()
+        .map(|cfg| cfg.backend(backend_id).is_some());
+    if name.is_none() && known == Some(false) {
         eprintln!("note: the config has no backend {backend_id:?} yet; the key is stored anyway");
     }
     let mut key = String::new();
@@ -208,23 +213,114 @@ pub async fn key_set(config_flag: Option<PathBuf>, backend_id: &str) -> anyhow::
         .context("cannot read the key from standard input")?;
     let key = key.trim().to_owned();
     if key.is_empty() {
+        let flag = name
+            .as_ref()
+            .map(|n| format!(" --name {n}"))
+            .unwrap_or_default();
         bail!(
-            "no key on standard input: pipe it in, e.g. `printf %s \"$KEY\" | switchyard key set {backend_id}`"
+            "no key on standard input: pipe it in, e.g. `printf %s \"$KEY\" | switchyard key set {backend_id}{flag}`"
         );
     }
-    let account = backend_account(backend_id);
-    blocking(move || KeychainStore::default().set(&account, &SecretString::from(key))).await??;
-    println!("stored the key of backend {backend_id:?} in the OS keychain");
+    let secret = SecretString::from(key);
+    if name.is_none() && known != Some(true) {
+        let account = backend_account(backend_id);
+        blocking(move || KeychainStore::default().set(&account, &secret)).await??;
+        println!("stored the key of backend {backend_id:?} in the OS keychain");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (id, key_name) = (backend_id.to_owned(), name.clone());
+    let change = blocking(move || {
+        keys::add_key(
+            &path,
+            &KeychainStore::default(),
+            &id,
+            key_name.as_deref(),
+            &secret,
+        )
+    })
+    .await??;
+    match name {
+        None => println!("stored the key of backend {backend_id:?} in the OS keychain"),
+        Some(name) => {
+            let pool = change
+                .config
+                .backend(backend_id)
+                .map(|b| b.keys.join(", "))
+                .unwrap_or_default();
+            println!(
+                "stored the key {name:?} of backend {backend_id:?} in the OS keychain; requests rotate over its keys: {pool}"
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn key_delete(backend_id: &str) -> anyhow::Result<ExitCode> {
-    let account = backend_account(backend_id);
-    let deleted = blocking(move || KeychainStore::default().delete(&account)).await??;
+pub async fn key_delete(
+    config_flag: Option<PathBuf>,
+    backend_id: &str,
+    name: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let Some(name) = name else {
+        let account = backend_account(backend_id);
+        let deleted = blocking(move || KeychainStore::default().delete(&account)).await??;
+        if deleted {
+            println!("deleted the key of backend {backend_id:?}");
+        } else {
+            println!("backend {backend_id:?} had no key in the keychain");
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let path = config_path(config_flag)?;
+    let (id, key_name) = (backend_id.to_owned(), name.clone());
+    let (_change, deleted) =
+        blocking(move || keys::remove_key(&path, &KeychainStore::default(), &id, Some(&key_name)))
+            .await??;
     if deleted {
-        println!("deleted the key of backend {backend_id:?}");
+        println!("deleted the key {name:?} of backend {backend_id:?}");
     } else {
-        println!("backend {backend_id:?} had no key in the keychain");
+        println!(
+            "removed {name:?} from the keys of backend {backend_id:?} (the keychain had no such entry)"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each backend's keys (or one backend's), with whether the secret is there.
+pub async fn key_list(
+    config_flag: Option<PathBuf>,
+    backend_id: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let path = config_path(config_flag)?;
+    let cfg = blocking(move || config::load(&path)).await??;
+    let backends: Vec<_> = match &backend_id {
+        Some(id) => match cfg.backend(id) {
+            Some(b) => vec![b.clone()],
+            None => bail!("there is no backend {id:?} in the config"),
+        },
+        None => cfg.backends.clone(),
+    };
+    let listed = blocking(move || {
+        let store = KeychainStore::default();
+        backends
+            .iter()
+            .map(|b| (b.id.clone(), keys::list_keys(b, &store)))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    for (id, keys) in listed {
+        let text: Vec<String> = keys
+            .iter()
+            .map(|k| {
+                let (source, state) = match (k.from_env, k.present) {
+                    (true, true) => ("environment", "set"),
+                    (true, false) => ("environment", "not set"),
+                    (false, true) => ("keychain", "stored"),
+                    (false, false) => ("keychain", "missing"),
+                };
+                format!("{} ({source}, {state})", k.name)
+            })
+            .collect();
+        println!("{id}: {}", text.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -254,12 +350,20 @@ pub async fn check(config_flag: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         let (keys, store) = (&keys, &store);
         async move {
             let key = discovery::CheckKey::from(keys.get(backend, store).await);
-            discovery::check_backend(backend, key, &settings).await
+            let check = discovery::check_backend(backend, key, &settings).await;
+            // A pool's keys each on their own: one refused key is worth knowing.
+            let per_key = keys::check_keys(backend, store, &settings).await;
+            (check, per_key)
         }
     }))
     .await;
-    let width = checks.iter().map(|c| c.backend.len()).max().unwrap_or(0);
-    for check in &checks {
+    let width = checks
+        .iter()
+        .map(|(c, _)| c.backend.len())
+        .max()
+        .unwrap_or(0);
+    let mut down: Vec<String> = Vec::new();
+    for (check, per_key) in &checks {
         if check.ok {
             println!(
                 "  ok    {:width$}  {} ({} ms)",
@@ -268,13 +372,18 @@ pub async fn check(config_flag: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         } else {
             println!("  FAIL  {:width$}  {}", check.backend, check.message);
             println!("        {:width$}  {}", "", check.detail);
+            down.push(check.backend.clone());
+        }
+        for (name, key) in per_key {
+            if key.ok {
+                println!("        {:width$}  key {name}: ok", "");
+            } else {
+                println!("        {:width$}  key {name}: FAIL {}", "", key.message);
+                println!("        {:width$}    {}", "", key.detail);
+                down.push(format!("{} (key {name})", check.backend));
+            }
         }
     }
-    let down: Vec<&str> = checks
-        .iter()
-        .filter(|c| !c.ok)
-        .map(|c| c.backend.as_str())
-        .collect();
     if down.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

@@ -108,9 +108,22 @@ enum ImportSource {
 #[derive(Subcommand)]
 enum KeyAction {
     /// Read a key from standard input into the keychain.
-    Set { backend_id: String },
+    Set {
+        backend_id: String,
+        /// Store it as this key of the backend's pool (added to its `keys`), which requests
+        /// rotate over.
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Delete a backend's key from the keychain.
-    Delete { backend_id: String },
+    Delete {
+        backend_id: String,
+        /// The key of the backend's pool to delete (and remove from its `keys`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the backends' keys (or one backend's) and whether each is there.
+    List { backend_id: Option<String> },
 }
 
 fn main() -> ExitCode {
@@ -134,11 +147,14 @@ fn main() -> ExitCode {
             Command::Token { rotate } => commands::token(rotate).await,
             Command::Profile { name } => commands::profile(cli.config, name).await,
             Command::Key {
-                action: KeyAction::Set { backend_id },
-            } => commands::key_set(cli.config, &backend_id).await,
+                action: KeyAction::Set { backend_id, name },
+            } => commands::key_set(cli.config, &backend_id, name).await,
             Command::Key {
-                action: KeyAction::Delete { backend_id },
-            } => commands::key_delete(&backend_id).await,
+                action: KeyAction::Delete { backend_id, name },
+            } => commands::key_delete(cli.config, &backend_id, name).await,
+            Command::Key {
+                action: KeyAction::List { backend_id },
+            } => commands::key_list(cli.config, backend_id).await,
             Command::Check => commands::check(cli.config).await,
             Command::Discover { json } => commands::discover(cli.config, json).await,
             Command::Env {

@@ -42,6 +42,7 @@ fn record(at: i64, model: &str, backend: &str, input: u64) -> UsageRecord {
         rule: None,
         notes: None,
         cache_hit: false,
+        key_name: None,
     }
 }
 

@@ -92,6 +92,32 @@ fn main() -> Result<(), Box<dyn Error>> {
             limits.settle(&ticket, 2100);
         }
     });
+    // A key pool: the next usable key of three in turn, their secrets cached after the first
+    // read (what every request to a pooled backend does).
+    let mut pooled = limited.clone();
+    pooled.keys = vec!["k1".into(), "k2".into(), "k3".into()];
+    let store = switchyard_core::secrets::MemoryStore::default();
+    for name in ["k1", "k2", "k3"] {
+        use switchyard_core::secrets::SecretStore;
+        store.set(
+            &switchyard_core::config::key_account("a", Some(name)),
+            &switchyard_core::secrets::SecretString::from(format!("sk-{name}")),
+        )?;
+    }
+    let store: std::sync::Arc<dyn switchyard_core::secrets::SecretStore> =
+        std::sync::Arc::new(store);
+    let keys = switchyard_core::gateway::KeyCache::default();
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    runtime.block_on(async {
+        let _ = keys.pick(&pooled, &store, Instant::now()).await;
+        for _ in 0..3 {
+            let _ = keys.pick(&pooled, &store, Instant::now()).await;
+        }
+    });
+    report("key pool: pick the next of 3 keys", 0, || {
+        let picked = futures::executor::block_on(keys.pick(&pooled, &store, Instant::now()));
+        black_box(picked.is_ok());
+    });
     let load = Load::default();
     load.answered("a", "claude-sonnet-4-5", Some(300), 1000);
     load.answered("b", "claude-sonnet-4-5", Some(200), 500);

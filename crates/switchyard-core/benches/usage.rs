@@ -62,6 +62,7 @@ fn record(i: u64, at_ms: i64) -> UsageRecord {
         rule: None,
         notes: None,
         cache_hit: false,
+        key_name: None,
     }
 }
 

@@ -88,7 +88,13 @@ fn environment_keys_become_api_key_env() {
     let (_dir, path) = config_file(DEFAULT_CONFIG);
     let imported = import(&path, DEEPSEEK, &MemoryStore::default());
     let config = imported.config.unwrap();
-    let env_of = |id: &str| config.backend(id).unwrap().api_key_env.clone();
+    let env_of = |id: &str| {
+        config
+            .backend(id)
+            .unwrap()
+            .first_key_env()
+            .map(str::to_owned)
+    };
     assert_eq!(env_of("deepseek").as_deref(), Some("DEEPSEEK_KEY"));
     assert_eq!(env_of("openrouter").as_deref(), Some("OPENROUTER_KEY"));
     assert!(imported.report.keys_stored.is_empty());

@@ -48,6 +48,7 @@ fn row(seq: i64) -> UsageRecord {
         rule: None,
         notes: None,
         cache_hit: false,
+        key_name: None,
     }
 }
 

@@ -287,6 +287,7 @@ fn seed_spend(data_dir: &Path) {
         rule: None,
         notes: None,
         cache_hit: false,
+        key_name: None,
     });
     writer.shutdown();
 }

@@ -54,6 +54,7 @@ fn row(
             }),
             notes: None,
             cache_hit: false,
+            key_name: None,
         },
         cost_usd: cost,
         cloud_equiv_usd: cost,

@@ -92,6 +92,7 @@ fn record(
         rule: None,
         notes: None,
         cache_hit: false,
+        key_name: None,
     }
 }
 
@@ -426,7 +427,7 @@ fn csv_export_has_a_header_and_every_row() {
          Requested model,Profile,Backend,Backend kind,Upstream model,Streamed,Status,\
          HTTP status,Error type,Error message,Input tokens,Output tokens,Cache read tokens,\
          Cache write tokens,Time to first token (ms),Latency (ms),Cost (USD),\
-         Cloud equivalent (USD),Local,Attempts,Rule,Notes,Cache hit"
+         Cloud equivalent (USD),Local,Attempts,Rule,Notes,Cache hit,Key"
     );
     // Newest first; ISO 8601 UTC times beside Unix ms, status as text, and the unknown cost
     // an empty cell, not 0.
@@ -434,7 +435,7 @@ fn csv_export_has_a_header_and_every_row() {
         lines[2],
         "4,2026-11-02T02:00:00.000Z,1793584800000,claude-cli/2.0,s-1,,,claude-haiku-4-5,cloud,\
          openrouter,anthropic,mystery/model-x,yes,error,500,api_error,boom,50,0,0,0,100,500,,\
-         0.000050,no,1,,,no"
+         0.000050,no,1,,,no,"
     );
     // Costs rounded to 6 decimals.
     assert!(

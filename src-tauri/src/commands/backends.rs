@@ -56,27 +56,32 @@ pub async fn delete_backend(
     Ok(state.engine.delete_backend(&id, mode).await?)
 }
 
-/// Stores the key in the OS keychain. The key never comes back over IPC.
+/// Stores the key in the OS keychain (`name`: a key of the backend's pool). The key never
+/// comes back over IPC.
 #[tauri::command]
 #[specta::specta]
 pub async fn set_backend_key(
     state: State<'_, SharedState>,
     id: String,
+    name: Option<String>,
     key: String,
 ) -> CmdResult<BackendInfo> {
     Ok(state
         .engine
-        .store_backend_key(&id, SecretString::from(key))
+        .store_backend_key(&id, name, SecretString::from(key))
         .await?)
 }
 
+/// Removes a key from the keychain (`name`: a key of the backend's pool, also taken out of
+/// its `keys`).
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_backend_key(
     state: State<'_, SharedState>,
     id: String,
+    name: Option<String>,
 ) -> CmdResult<BackendInfo> {
-    Ok(state.engine.remove_backend_key(&id).await?)
+    Ok(state.engine.remove_backend_key(&id, name).await?)
 }
 
 /// Checks a saved backend with its key: reachable, key accepted, models offered.

@@ -865,6 +865,7 @@ mod tests {
                 kind: BackendKind::OpenaiChat,
                 base_url: format!("https://{word}.example/v1"),
                 api_key_env: None,
+                keys: Vec::new(),
                 context_length: n.is_multiple_of(2).then_some(4096),
                 max_output_tokens: None,
                 timeout_connect_s: 10 + (n % 3) as u64,

@@ -3,6 +3,7 @@
 
 mod edit;
 mod error;
+mod keys;
 mod load;
 mod locate;
 mod save;
@@ -11,6 +12,7 @@ mod strategy;
 mod validate;
 
 pub use error::{ConfigError, Issue};
+pub use keys::{DEFAULT_KEY_NAME, KeyEnv, KeyRef, is_valid_key_name, key_account};
 pub use load::{default_config_path, load, load_or_create, parse};
 pub use save::{save, save_edit, set_active_profile, write_atomic};
 pub(crate) use save::{write_edit, write_turn};

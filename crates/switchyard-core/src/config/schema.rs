@@ -156,9 +156,14 @@ pub struct BackendConfig {
     pub id: String,
     pub kind: BackendKind,
     pub base_url: String,
-    /// Read the provider key from this environment variable instead of the keychain.
+    /// Read the provider key from this environment variable instead of the keychain; a list
+    /// makes a pool the requests rotate over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key_env: Option<String>,
+    pub api_key_env: Option<super::KeyEnv>,
+    /// Named keychain keys the requests rotate over (`switchyard key set ID --name NAME`);
+    /// `default` is the backend's own entry. Empty: that entry alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
     /// The model's context window, overriding what discovery reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_length: Option<u32>,
@@ -217,6 +222,7 @@ impl BackendConfig {
             kind,
             base_url: base_url.into(),
             api_key_env: None,
+            keys: Vec::new(),
             context_length: None,
             max_output_tokens: None,
             timeout_connect_s: default_connect_s(),

@@ -23,6 +23,43 @@ impl Checker<'_> {
     }
 }
 
+/// A backend's keys: valid variable and key names, none twice, and one source.
+fn check_keys(c: &mut Checker<'_>, backend: &super::BackendConfig, at: &dyn Fn(&str) -> Vec<Step>) {
+    if let Some(env) = &backend.api_key_env {
+        if env.names().is_empty() {
+            c.issue(&at("api_key_env"), "name at least one environment variable");
+        }
+        let mut seen = HashSet::new();
+        for var in env.names() {
+            if var.is_empty() || var.contains('=') || var.contains('\0') {
+                c.issue(
+                    &at("api_key_env"),
+                    format!("{var:?} is not an environment variable name"),
+                );
+            } else if !seen.insert(var) {
+                c.issue(&at("api_key_env"), format!("{var:?} is listed twice"));
+            }
+        }
+        if !backend.keys.is_empty() {
+            c.issue(
+                &at("keys"),
+                "a backend reads its keys from the keychain (keys) or from the environment (api_key_env), not both: remove one",
+            );
+        }
+    }
+    let mut seen = HashSet::new();
+    for name in &backend.keys {
+        if !super::is_valid_key_name(name) {
+            c.issue(
+                &at("keys"),
+                format!("{name:?} is not a valid key name: use up to 64 letters, digits, '-', '_' or '.'"),
+            );
+        } else if !seen.insert(name) {
+            c.issue(&at("keys"), format!("the key {name:?} is listed twice"));
+        }
+    }
+}
+
 /// Every problem in `config` (`text` is the file it came from, used to find lines).
 pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
     let mut c = Checker {
@@ -76,14 +113,7 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
                 format!("{:?} is not a URL: {err}", backend.base_url),
             ),
         }
-        if let Some(var) = &backend.api_key_env
-            && (var.is_empty() || var.contains('=') || var.contains('\0'))
-        {
-            c.issue(
-                &at("api_key_env"),
-                format!("{var:?} is not an environment variable name"),
-            );
-        }
+        check_keys(&mut c, backend, &at);
         for (field, value) in [
             ("timeout_connect_s", backend.timeout_connect_s),
             ("timeout_first_byte_s", backend.timeout_first_byte_s),

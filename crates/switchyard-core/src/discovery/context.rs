@@ -197,8 +197,7 @@ impl ContextLengths {
         let total = self.probe_timeout;
         let mut request = client.get(format!("{root}/v1/models"));
         if let Some(key) = backend
-            .api_key_env
-            .as_deref()
+            .first_key_env()
             .and_then(|name| std::env::var(name).ok())
         {
             request = request.bearer_auth(key);

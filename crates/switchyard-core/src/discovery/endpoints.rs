@@ -61,7 +61,7 @@ pub fn configured_endpoints(backends: &[BackendConfig]) -> Vec<Endpoint> {
             source: EndpointSource::Configured {
                 backend_id: b.id.clone(),
             },
-            api_key_env: b.api_key_env.clone(),
+            api_key_env: b.first_key_env().map(str::to_owned),
         })
         .collect()
 }

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::Engine;
+use crate::config::DEFAULT_KEY_NAME;
+use crate::gateway::KeyHealth;
 use crate::usage::now_ms;
 
 /// One backend's state; times are Unix ms so the window can say "until 10:42".
@@ -24,6 +26,16 @@ pub struct BackendState {
     pub tokens_last_minute: Option<u64>,
     pub tpm: Option<u64>,
     pub in_flight: u64,
+    /// A backend with several keys: each key's state, in the order written (empty otherwise).
+    pub keys: Vec<KeyState>,
+}
+
+/// One key of a pool as the requests left it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct KeyState {
+    pub name: String,
+    pub health: KeyHealth,
 }
 
 fn unix_ms_in(from_now: Duration) -> i64 {
@@ -52,6 +64,18 @@ impl Engine {
                     tokens_last_minute: limits.filter(|_| b.tpm.is_some()).map(|l| l.tokens),
                     tpm: b.tpm,
                     in_flight: gateway.load.in_flight(&b.id) as u64,
+                    keys: match b.has_key_pool() {
+                        true => gateway
+                            .keys()
+                            .health(b, now)
+                            .into_iter()
+                            .map(|(key, health)| KeyState {
+                                name: key.name().unwrap_or(DEFAULT_KEY_NAME).to_owned(),
+                                health,
+                            })
+                            .collect(),
+                        false => Vec::new(),
+                    },
                 }
             })
             .collect()

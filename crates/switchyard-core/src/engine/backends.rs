@@ -7,10 +7,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::backend_edits::{self, Dependent};
+use super::keys::{KeyInfo, KeyOpError, list_keys};
 use super::{Engine, EngineError};
-use crate::config::{self, BackendConfig, BackendKind, Config};
+use crate::config::{
+    self, BackendConfig, BackendKind, Config, DEFAULT_KEY_NAME, KeyEnv, key_account,
+};
 use crate::discovery::{self, BackendCheck, CheckKey, CheckSettings, CheckedModel};
-use crate::secrets::{ExposeSecret, SecretError, SecretString, backend_account};
+use crate::secrets::{ExposeSecret, SecretError, SecretString};
 
 /// What the backend form sends to create or edit a backend. Settings the form does not show
 /// (timeouts, headers, ...) keep their values, or the config's defaults for a new backend.
@@ -50,6 +53,8 @@ pub enum BackendField {
     MaxOutputTokens,
     Rpm,
     Tpm,
+    /// The name of a key of the backend's pool.
+    KeyName,
 }
 
 impl BackendField {
@@ -76,6 +81,9 @@ impl BackendField {
             BackendField::Tpm => {
                 "Enter a whole number of tokens above 0, or leave the field empty for no limit"
             }
+            BackendField::KeyName => {
+                "Name the key with up to 64 letters, digits, '-', '_' or '.', for example work"
+            }
         }
     }
 
@@ -89,6 +97,7 @@ impl BackendField {
             "max_output_tokens" => BackendField::MaxOutputTokens,
             "rpm" => BackendField::Rpm,
             "tpm" => BackendField::Tpm,
+            "keys" => BackendField::KeyName,
             _ => return None,
         })
     }
@@ -113,8 +122,11 @@ pub struct BackendInfo {
     pub id: String,
     pub kind: BackendKind,
     pub base_url: String,
+    /// The environment variables its keys are read from, comma-separated.
     pub api_key_env: Option<String>,
     pub key: KeySource,
+    /// Its keys in the order requests rotate over them (one for most backends).
+    pub keys: Vec<KeyInfo>,
     pub context_length: Option<u32>,
     pub max_output_tokens: Option<u32>,
     pub timeout_first_byte_s: u64,
@@ -180,6 +192,8 @@ pub enum BackendOpError {
     KeyMove { id: String, source: SecretError },
     #[error(transparent)]
     Keychain(#[from] SecretError),
+    #[error(transparent)]
+    Keys(#[from] KeyOpError),
     /// `backend_models` of a backend whose check failed.
     #[error("{}", .0.message)]
     CheckFailed(Box<BackendCheck>),
@@ -212,7 +226,14 @@ impl BackendDraft {
         backend.id.clone_from(&self.id);
         backend.kind = self.kind;
         backend.base_url.clone_from(&self.base_url);
-        backend.api_key_env.clone_from(&self.api_key_env);
+        backend.api_key_env = self.api_key_env.as_deref().and_then(|vars| {
+            KeyEnv::from_names(
+                vars.split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        });
         backend.context_length = self.context_length;
         backend.max_output_tokens = self.max_output_tokens;
         backend.local = self.local;
@@ -248,6 +269,19 @@ impl BackendDraft {
     }
 }
 
+/// The keychain entries a backend's keys may be in: its own and its pool's named ones.
+fn keychain_names(backend: &BackendConfig) -> Vec<Option<String>> {
+    let mut names = vec![None];
+    names.extend(
+        backend
+            .keys
+            .iter()
+            .filter(|k| *k != DEFAULT_KEY_NAME)
+            .map(|k| Some(k.clone())),
+    );
+    names
+}
+
 /// The first problem `config::validate` finds, as a form field when it is one of the
 /// backend at `index`.
 fn check_config(config: &Config, index: usize, path: &Path) -> Result<(), BackendOpError> {
@@ -280,9 +314,8 @@ impl Engine {
             .ok_or_else(|| BackendOpError::NotFound(id.to_owned()))
     }
 
-    async fn read_key(&self, id: &str) -> Result<Option<SecretString>, SecretError> {
+    async fn read_key(&self, account: String) -> Result<Option<SecretString>, SecretError> {
         let store = self.gateway().secrets().clone();
-        let account = backend_account(id);
         tokio::task::spawn_blocking(move || store.get(&account))
             .await
             .map_err(|err| SecretError::Other {
@@ -290,9 +323,8 @@ impl Engine {
             })?
     }
 
-    async fn write_key(&self, id: &str, key: SecretString) -> Result<(), SecretError> {
+    async fn write_key(&self, account: String, key: SecretString) -> Result<(), SecretError> {
         let store = self.gateway().secrets().clone();
-        let account = backend_account(id);
         tokio::task::spawn_blocking(move || store.set(&account, &key))
             .await
             .map_err(|err| SecretError::Other {
@@ -300,9 +332,8 @@ impl Engine {
             })?
     }
 
-    async fn erase_key(&self, id: &str) -> Result<bool, SecretError> {
+    async fn erase_key(&self, account: String) -> Result<bool, SecretError> {
         let store = self.gateway().secrets().clone();
-        let account = backend_account(id);
         tokio::task::spawn_blocking(move || store.delete(&account))
             .await
             .map_err(|err| SecretError::Other {
@@ -311,9 +342,15 @@ impl Engine {
     }
 
     async fn info_of(&self, backend: &BackendConfig) -> BackendInfo {
-        let key = if backend.api_key_env.is_some() {
+        let keys = {
+            let (backend, store) = (backend.clone(), self.gateway().secrets().clone());
+            tokio::task::spawn_blocking(move || list_keys(&backend, store.as_ref()))
+                .await
+                .unwrap_or_default()
+        };
+        let key = if backend.keys_from_env() {
             KeySource::Env
-        } else if matches!(self.read_key(&backend.id).await, Ok(Some(_))) {
+        } else if keys.iter().any(|k| k.present) {
             KeySource::Keychain
         } else {
             KeySource::None
@@ -322,8 +359,12 @@ impl Engine {
             id: backend.id.clone(),
             kind: backend.kind,
             base_url: backend.base_url.clone(),
-            api_key_env: backend.api_key_env.clone(),
+            api_key_env: backend
+                .api_key_env
+                .as_ref()
+                .map(|env| env.names().join(", ")),
             key,
+            keys,
             context_length: backend.context_length,
             max_output_tokens: backend.max_output_tokens,
             timeout_first_byte_s: backend.timeout_first_byte_s,
@@ -402,46 +443,68 @@ impl Engine {
         let backend = config.backends[index].clone();
 
         let moved = match renamed_from {
-            Some(old) => self.copy_key(old, &backend).await?,
-            None => false,
+            Some(old) => self.copy_keys(old, &backend).await?,
+            None => Vec::new(),
         };
         if let Err(err) = self.update_config(&base, config).await {
-            if moved {
-                // Undo the copy: the config still names the old id, whose key is intact.
-                let _ = self.erase_key(&backend.id).await;
+            // Undo the copies: the config still names the old id, whose keys are intact.
+            for name in &moved {
+                let _ = self
+                    .erase_key(key_account(&backend.id, name.as_deref()))
+                    .await;
             }
             return Err(err.into());
         }
-        if let (Some(old), true) = (renamed_from, moved)
-            && let Err(err) = self.erase_key(old).await
-        {
-            tracing::warn!(backend = %old, "the key under the old name stays in the keychain: {err}");
+        if let Some(old) = renamed_from {
+            for name in &moved {
+                if let Err(err) = self.erase_key(key_account(old, name.as_deref())).await {
+                    tracing::warn!(backend = %old, "a key under the old name stays in the keychain: {err}");
+                }
+            }
         }
         self.gateway().forget_keys();
         Ok(backend)
     }
 
-    /// Copy the keychain key of `old` to `backend`'s id; whether there was one. A keychain
-    /// that cannot be read only matters when the key could be there (not for a backend whose
-    /// key comes from the environment, nor a local one, which requests also serve keyless).
-    async fn copy_key(&self, old: &str, backend: &BackendConfig) -> Result<bool, BackendOpError> {
+    /// Copy the keychain keys of `old` to `backend`'s id; the names of those there were. A
+    /// keychain that cannot be read only matters when a key could be there (not for a backend
+    /// whose keys come from the environment, nor a local one, which requests serve keyless).
+    async fn copy_keys(
+        &self,
+        old: &str,
+        backend: &BackendConfig,
+    ) -> Result<Vec<Option<String>>, BackendOpError> {
         let key_move = |source| BackendOpError::KeyMove {
             id: old.to_owned(),
             source,
         };
-        let key = match self.read_key(old).await {
-            Ok(key) => key,
-            Err(err @ (SecretError::Unavailable { .. } | SecretError::Locked { .. }))
-                if backend.api_key_env.is_some() || backend.is_local() =>
-            {
-                tracing::warn!(backend = %old, "renamed without looking for a keychain key: {err}");
-                None
+        let mut copied = Vec::new();
+        for name in keychain_names(backend) {
+            let key = match self.read_key(key_account(old, name.as_deref())).await {
+                Ok(key) => key,
+                Err(err @ (SecretError::Unavailable { .. } | SecretError::Locked { .. }))
+                    if backend.keys_from_env() || backend.is_local() =>
+                {
+                    tracing::warn!(backend = %old, "renamed without looking for a keychain key: {err}");
+                    None
+                }
+                Err(err) => return Err(key_move(err)),
+            };
+            let Some(key) = key else { continue };
+            let written = self
+                .write_key(key_account(&backend.id, name.as_deref()), key)
+                .await;
+            if let Err(err) = written {
+                for done in &copied {
+                    let _ = self
+                        .erase_key(key_account(&backend.id, Option::as_deref(done)))
+                        .await;
+                }
+                return Err(key_move(err));
             }
-            Err(err) => return Err(key_move(err)),
-        };
-        let Some(key) = key else { return Ok(false) };
-        self.write_key(&backend.id, key).await.map_err(key_move)?;
-        Ok(true)
+            copied.push(name);
+        }
+        Ok(copied)
     }
 
     /// The routes that send requests to `id` (empty for an unknown backend).
@@ -459,11 +522,11 @@ impl Engine {
         let _turn = self.edit_turn().await;
         let base = self.config();
         let mut config = (*base).clone();
-        let before = config.backends.len();
+        let removed_backend = config
+            .backend(id)
+            .cloned()
+            .ok_or_else(|| BackendOpError::NotFound(id.to_owned()))?;
         config.backends.retain(|b| b.id != id);
-        if config.backends.len() == before {
-            return Err(BackendOpError::NotFound(id.to_owned()));
-        }
         let dependents = backend_edits::dependents(&config, id);
         let mut removed = Vec::new();
         let mut repointed_to = None;
@@ -489,13 +552,15 @@ impl Engine {
         }
         let budgets_removed = backend_edits::remove_budgets(&mut config, id);
         self.update_config(&base, config).await?;
-        let key_deleted = match self.erase_key(id).await {
-            Ok(deleted) => deleted,
-            Err(err) => {
-                tracing::warn!(backend = %id, "the deleted backend's key stays in the keychain: {err}");
-                false
+        let mut key_deleted = false;
+        for name in keychain_names(&removed_backend) {
+            match self.erase_key(key_account(id, name.as_deref())).await {
+                Ok(deleted) => key_deleted |= deleted,
+                Err(err) => {
+                    tracing::warn!(backend = %id, "the deleted backend's key stays in the keychain: {err}");
+                }
             }
-        };
+        }
         self.gateway().forget_keys();
         Ok(BackendRemoval {
             id: id.to_owned(),
@@ -507,29 +572,29 @@ impl Engine {
         })
     }
 
-    /// Store a backend's provider key in the keychain (used from the next request on).
+    /// Store a backend's provider key in the keychain (used from the next request on):
+    /// `name` makes it a key of the backend's pool (added to its `keys`), `None` its own.
     pub async fn store_backend_key(
         &self,
         id: &str,
+        name: Option<String>,
         key: SecretString,
     ) -> Result<BackendInfo, BackendOpError> {
-        let backend = self.backend_config(id)?;
-        let trimmed = key.expose_secret().trim();
-        if trimmed.is_empty() {
+        self.backend_config(id)?;
+        if key.expose_secret().trim().is_empty() {
             return Err(BackendOpError::field(BackendField::ApiKey));
         }
-        let key = SecretString::from(trimmed.to_owned());
-        self.write_key(id, key).await?;
-        self.gateway().forget_keys();
-        Ok(self.info_of(&backend).await)
+        let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        self.add_backend_key(id, name, key).await
     }
 
-    /// Remove a backend's key from the keychain.
-    pub async fn remove_backend_key(&self, id: &str) -> Result<BackendInfo, BackendOpError> {
-        let backend = self.backend_config(id)?;
-        self.erase_key(id).await?;
-        self.gateway().forget_keys();
-        Ok(self.info_of(&backend).await)
+    /// Remove a backend's key: a key of its pool by `name`, else its own.
+    pub async fn remove_backend_key(
+        &self,
+        id: &str,
+        name: Option<String>,
+    ) -> Result<BackendInfo, BackendOpError> {
+        self.remove_named_backend_key(id, name).await
     }
 
     /// Check a backend as requests reach it: the same key (keychain or `api_key_env`, through

@@ -12,6 +12,7 @@ mod backends;
 mod claude_code;
 mod error;
 mod import;
+mod keys;
 mod problem;
 mod profiles;
 mod project_folder;
@@ -44,13 +45,14 @@ use crate::usage::{
 
 pub use crate::gateway::{EngineEvent, LastError};
 pub use backend_edits::{Dependent, TargetRole};
-pub use backend_state::BackendState;
+pub use backend_state::{BackendState, KeyState};
 pub use backends::{
     BackendDraft, BackendField, BackendInfo, BackendOpError, BackendRemoval, DeleteMode, KeySource,
 };
 pub use claude_code::{ClaudeCodeError, ClaudeEnv, ConfigureReport, EnvVar, RestoreReport};
 pub use error::EngineError;
 pub use import::{ImportFileError, LITELLM_FILE_LIMIT, read_litellm_file};
+pub use keys::{KeyChange, KeyInfo, KeyOpError, add_key, check_keys, list_keys, remove_key};
 pub use problem::{FormField, Problem, ProblemKind};
 pub use profiles::{ProfileError, ProfileView, RouteView, RuleView};
 pub use project_folder::{ProjectFolderError, ProjectReport};

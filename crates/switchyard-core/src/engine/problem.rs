@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::{
-    BackendField, BackendOpError, ClaudeCodeError, EngineError, ImportFileError, ProfileError,
-    ProjectFolderError, RouteTestError, SettingsError, SettingsField, SetupError,
+    BackendField, BackendOpError, ClaudeCodeError, EngineError, ImportFileError, KeyOpError,
+    ProfileError, ProjectFolderError, RouteTestError, SettingsError, SettingsField, SetupError,
 };
 use crate::config::ConfigError;
 use crate::usage::UsageError;
@@ -93,12 +93,37 @@ impl Problem for BackendOpError {
             BackendOpError::NotFound(_) => ProblemKind::NotFound,
             BackendOpError::KeyMove { .. } | BackendOpError::Keychain(_) => ProblemKind::Keychain,
             BackendOpError::CheckFailed(_) => ProblemKind::Upstream,
+            BackendOpError::Keys(e) => e.kind(),
             BackendOpError::Engine(e) => e.kind(),
         }
     }
     fn field(&self) -> Option<FormField> {
         match self {
             BackendOpError::Field { field, .. } => Some(FormField::Backend(*field)),
+            BackendOpError::Keys(e) => e.field(),
+            _ => None,
+        }
+    }
+}
+
+impl Problem for KeyOpError {
+    fn kind(&self) -> ProblemKind {
+        match self {
+            KeyOpError::NoBackend(_) | KeyOpError::NoSuchKey { .. } => ProblemKind::NotFound,
+            KeyOpError::BadName(_) | KeyOpError::FromEnvironment(_) | KeyOpError::Empty => {
+                ProblemKind::InvalidInput
+            }
+            KeyOpError::Keychain(_) => ProblemKind::Keychain,
+            KeyOpError::Config(ConfigError::Read { .. } | ConfigError::Write { .. }) => {
+                ProblemKind::Io
+            }
+            KeyOpError::Config(_) => ProblemKind::InvalidInput,
+        }
+    }
+    fn field(&self) -> Option<FormField> {
+        match self {
+            KeyOpError::BadName(_) => Some(FormField::Backend(BackendField::KeyName)),
+            KeyOpError::Empty => Some(FormField::Backend(BackendField::ApiKey)),
             _ => None,
         }
     }

@@ -3,7 +3,7 @@
 
 mod keys;
 
-pub use keys::KeyCache;
+pub use keys::{KeyCache, KeyHealth, NoKey, PickedKey};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -353,6 +353,19 @@ impl Gateway {
         backend: &BackendConfig,
     ) -> Result<Option<Arc<SecretString>>, crate::anthropic::ApiError> {
         self.keys.get(backend, &self.secrets).await
+    }
+
+    /// The key for the next request to `backend`: its only key, or the next usable one of
+    /// its pool.
+    pub async fn pick_key(&self, backend: &BackendConfig) -> Result<PickedKey, NoKey> {
+        self.keys
+            .pick(backend, &self.secrets, std::time::Instant::now())
+            .await
+    }
+
+    /// The keys of backends with several, as requests left them.
+    pub fn keys(&self) -> &KeyCache {
+        &self.keys
     }
 
     /// Forget cached keys (after a key was set or deleted).

@@ -324,7 +324,7 @@ impl Mapper<'_> {
                     set_env,
                     self.config.backends.iter_mut().find(|b| b.id == id),
                 ) {
-                    b.api_key_env = Some(var);
+                    b.api_key_env = Some(var.into());
                 }
                 if let KeySpec::Literal(key) = &d.key
                     && !matches!(self.stored.get(&id), StoredKey::Present(k) if k.expose_secret() == key.expose_secret())
@@ -385,9 +385,8 @@ impl Mapper<'_> {
         let stored = self.stored.get(&backend.id);
         match (key, &backend.api_key_env) {
             (KeySpec::None, _) => Some((String::new(), None)),
-            (KeySpec::Env { var, .. }, Some(own)) => {
-                (own == var).then(|| (format!("key from ${var}"), None))
-            }
+            (KeySpec::Env { var, .. }, Some(own)) => (own.names() == std::slice::from_ref(var))
+                .then(|| (format!("key from ${var}"), None)),
             (KeySpec::Env { var, implied }, None) => match stored {
                 StoredKey::Present(_) if *implied => {
                     Some(("its key in the keychain kept".to_owned(), None))
@@ -418,7 +417,7 @@ impl Mapper<'_> {
         let id = unique_backend_id(&d.id_hint, &taken);
         let mut backend = BackendConfig::new(id.clone(), d.kind, d.base_url.clone());
         if let KeySpec::Env { var, .. } = &d.key {
-            backend.api_key_env = Some(var.clone());
+            backend.api_key_env = Some(var.clone().into());
         }
         self.config.backends.push(backend);
         id

@@ -21,7 +21,7 @@ use http::HeaderMap;
 use crate::anthropic::{ApiError, ErrorType};
 use crate::budget::{self, Scope};
 use crate::config::BackendKind;
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, NoKey};
 use crate::routing::{Needs, plan, resolve_for};
 pub use facts::request_facts;
 
@@ -173,6 +173,21 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                 }),
                 None => 0,
             };
+            let key = match gateway.pick_key(backend).await {
+                Ok(key) => key,
+                Err(NoKey::Cooling { retry_after }) => {
+                    recorder.note(&format!(
+                        "{} skipped: all its keys are cooling down after 429s",
+                        backend.id
+                    ));
+                    at_limit.push((backend.id.clone(), "all keys cooling down", retry_after));
+                    continue 'targets;
+                }
+                Err(NoKey::Unusable(error)) => {
+                    last_error = Some(error);
+                    continue 'targets;
+                }
+            };
             match gateway
                 .rate_limits
                 .acquire(backend, tokens, std::time::Instant::now())
@@ -187,15 +202,8 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                 }
             }
             recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);
-            let sent = send(
-                &gateway,
-                backend,
-                &attempt.model,
-                &req,
-                &inbound,
-                recorder.elapsed(),
-            )
-            .await;
+            recorder.key(key.name());
+            let sent = send(&gateway, backend, &attempt.model, &req, &inbound, &key).await;
             let failure = match sent {
                 Ok(Answer::Complete {
                     response,
@@ -224,6 +232,29 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
             let retry_after = failure.error.retry_after;
             let next = failure.next;
             last_error = Some(failure.error);
+            // A pool sets the key aside and goes on at once with its next key: the backend
+            // itself is fine.
+            if key.pooled
+                && let Some(status @ (401 | 403 | 429)) = failure.upstream_status
+            {
+                let name = key.name().unwrap_or(crate::config::DEFAULT_KEY_NAME);
+                if status == 429 {
+                    let pause = pause_after(backend, retry_after);
+                    gateway
+                        .keys()
+                        .throttled(&backend.id, &key, pause, std::time::Instant::now());
+                    recorder.note(&format!(
+                        "key {name} of {} throttled (429) for {} s",
+                        backend.id,
+                        pause.as_secs()
+                    ));
+                } else {
+                    gateway.keys().rejected(&backend.id, &key, status);
+                    tracing::warn!(backend = %backend.id, key = %name, status, "key refused by the upstream: set aside until it is set anew");
+                    recorder.note(&format!("key {name} of {} refused ({status})", backend.id));
+                }
+                continue;
+            }
             match next {
                 Next::Stop => break 'targets,
                 Next::Skip => continue 'targets,
@@ -237,12 +268,9 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                     tokio::time::sleep(wait).await;
                 }
                 None => {
-                    let pause = backend
-                        .cooldown_s
-                        .unwrap_or_else(|| retry_after.unwrap_or(5).clamp(1, 300));
                     gateway.cooldowns.fail(
                         &backend.id,
-                        Duration::from_secs(pause),
+                        pause_after(backend, retry_after),
                         backend.allowed_fails,
                     );
                     break;
@@ -288,6 +316,16 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         )
     });
     fail(recorder, error)
+}
+
+/// How long a failing backend, or a throttled key, is set aside: the backend's `cooldown_s`,
+/// else the upstream's `retry-after`, else 5 s.
+fn pause_after(backend: &crate::config::BackendConfig, retry_after: Option<u64>) -> Duration {
+    Duration::from_secs(
+        backend
+            .cooldown_s
+            .unwrap_or_else(|| retry_after.unwrap_or(5).clamp(1, 300)),
+    )
 }
 
 /// Delays between retries of one backend: exponential from 250 ms, capped at 4 s, jittered.

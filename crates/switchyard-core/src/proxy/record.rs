@@ -59,6 +59,7 @@ impl Recorder {
                 rule: None,
                 notes: None,
                 cache_hit: false,
+                key_name: None,
             },
             started: Instant::now(),
             route_test: header(ROUTE_TEST_HEADER),
@@ -97,6 +98,11 @@ impl Recorder {
             Some(_) => {}
             None => self.record.notes = Some(note.to_owned()),
         }
+    }
+
+    /// The key the attempt is sent with (a pool's key by name).
+    pub fn key(&mut self, name: Option<&str>) {
+        self.record.key_name = name.map(str::to_owned);
     }
 
     pub fn attempt(&mut self, backend: &str, kind: &str, upstream_model: &str) {

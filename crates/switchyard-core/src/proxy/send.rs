@@ -15,7 +15,7 @@ use crate::backends::ollama::OllamaExchange;
 use crate::backends::openai_chat::OpenAiExchange;
 use crate::backends::{StreamTranslator, TargetContext, UpstreamRequest, anthropic as passthrough};
 use crate::config::{BackendConfig, BackendKind};
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, PickedKey};
 use crate::sse::encode_events;
 
 /// Upstream error bodies are read up to this size (they are short; anything longer is noise).
@@ -70,6 +70,9 @@ pub enum Next {
 pub struct Failure {
     pub error: ApiError,
     pub next: Next,
+    /// The upstream's HTTP status when it answered with an error (a pool sets aside a key
+    /// refused with 401/403 or throttled with 429).
+    pub upstream_status: Option<u16>,
 }
 
 impl Failure {
@@ -77,18 +80,21 @@ impl Failure {
         Failure {
             error,
             next: Next::Retry,
+            upstream_status: None,
         }
     }
     fn skip(error: ApiError) -> Self {
         Failure {
             error,
             next: Next::Skip,
+            upstream_status: None,
         }
     }
     fn fatal(error: ApiError) -> Self {
         Failure {
             error,
             next: Next::Stop,
+            upstream_status: None,
         }
     }
 }
@@ -246,7 +252,7 @@ pub async fn send(
     model: &str,
     req: &InboundRequest,
     inbound: &Inbound,
-    _elapsed: Duration,
+    key: &PickedKey,
 ) -> Result<Answer, Failure> {
     // Translating backends need the model's window (the context guard, Ollama's num_ctx);
     // discovery answers from its cache, probing at most once per model and TTL.
@@ -257,7 +263,6 @@ pub async fn send(
     let prepared = super::cpu::heavy(req.body.len(), || {
         prepare(backend, model, context_length, req, inbound)
     })?;
-    let key = gateway.backend_key(backend).await.map_err(Failure::fatal)?;
     let permit = gateway.permit(backend).await;
 
     let mut headers = match prepared.exchange {
@@ -268,8 +273,8 @@ pub async fn send(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Some(key) = &key {
-        let secret = key.expose_secret();
+    if let Some(secret) = &key.secret {
+        let secret = secret.expose_secret();
         let (name, value) = match prepared.kind {
             BackendKind::Anthropic => (HeaderName::from_static("x-api-key"), secret.to_owned()),
             _ => (header::AUTHORIZATION, format!("Bearer {secret}")),
@@ -328,6 +333,7 @@ pub async fn send(
         return Err(Failure {
             error: ApiError::new(ErrorType::ApiError, message).with_status(502),
             next: Next::Skip,
+            upstream_status: Some(status),
         });
     }
     if !response.status().is_success() {
@@ -350,7 +356,11 @@ pub async fn send(
         } else {
             Next::Stop
         };
-        return Err(Failure { error, next });
+        return Err(Failure {
+            error,
+            next,
+            upstream_status: Some(status),
+        });
     }
 
     let mut stream: ByteStream = Box::pin(response.bytes_stream());
@@ -459,7 +469,11 @@ pub async fn send(
             | ErrorType::TimeoutError => Next::Retry,
             _ => Next::Stop,
         };
-        return Err(Failure { error, next });
+        return Err(Failure {
+            error,
+            next,
+            upstream_status: None,
+        });
     }
     Ok(Answer::Stream(UpstreamStream {
         first,

@@ -106,6 +106,7 @@ mod tests {
             rule: None,
             notes: None,
             cache_hit: false,
+            key_name: None,
         }
     }
 

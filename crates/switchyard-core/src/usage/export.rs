@@ -10,7 +10,7 @@ use super::{Filter, RequestRow, UsageError, UsageStore};
 /// Rows fetched per query while exporting (keeps memory flat on large histories).
 const PAGE: u32 = 5000;
 
-const HEADER: [&str; 30] = [
+const HEADER: [&str; 31] = [
     "Request ID",
     "Started (UTC)",
     "Started (Unix ms)",
@@ -41,6 +41,7 @@ const HEADER: [&str; 30] = [
     "Rule",
     "Notes",
     "Cache hit",
+    "Key",
 ];
 
 fn yes_no(b: bool) -> String {
@@ -52,7 +53,7 @@ fn usd(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
-fn cells(r: &RequestRow) -> [String; 30] {
+fn cells(r: &RequestRow) -> [String; 31] {
     let text = |s: &Option<String>| s.clone().unwrap_or_default();
     [
         r.id.map(|id| id.to_string()).unwrap_or_default(),
@@ -85,6 +86,7 @@ fn cells(r: &RequestRow) -> [String; 30] {
         text(&r.rule),
         text(&r.notes),
         yes_no(r.cache_hit),
+        text(&r.key_name),
     ]
 }
 

@@ -78,6 +78,10 @@ pub struct UsageRecord {
     /// tokens).
     #[serde(default)]
     pub cache_hit: bool,
+    /// Which of the backend's keys it was sent with, by name (never the secret); `None` for a
+    /// backend's own unnamed key or a keyless backend.
+    #[serde(default)]
+    pub key_name: Option<String>,
 }
 
 /// Where finished requests are reported. Implementations must not block: the request path

@@ -54,6 +54,8 @@ pub struct RequestRow {
     pub notes: Option<String>,
     /// Answered from the response cache (no backend called; cost 0, the original's cost saved).
     pub cache_hit: bool,
+    /// Which of the backend's keys it was sent with, by name.
+    pub key_name: Option<String>,
 }
 
 impl From<PricedRecord> for RequestRow {
@@ -91,6 +93,7 @@ impl From<PricedRecord> for RequestRow {
             rule: r.rule,
             notes: r.notes,
             cache_hit: r.cache_hit,
+            key_name: r.key_name,
         }
     }
 }
@@ -100,7 +103,7 @@ pub(super) const REQUEST_COLUMNS: &str = "id, started_at_ms, client, session_id,
     requested_model, profile, backend, backend_kind, upstream_model, stream, status,
     http_status, error_type, error_message, input_tokens, output_tokens, cache_read_tokens,
     cache_write_tokens, ttft_ms, latency_ms, cost_usd, cloud_equiv_usd, local, attempts,
-    agent_id, parent_agent_id, rule, notes, cache_hit";
+    agent_id, parent_agent_id, rule, notes, cache_hit, key_name";
 
 /// Counts are never negative in the store; a corrupt value reads as 0 rather than wrapping.
 pub(super) fn count(n: i64) -> u64 {
@@ -139,6 +142,7 @@ pub(super) fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> 
         rule: row.get(26)?,
         notes: row.get(27)?,
         cache_hit: row.get(28)?,
+        key_name: row.get(29)?,
     })
 }
 

@@ -128,7 +128,12 @@ CREATE TABLE response_cache (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// Version 5: which key of a backend's pool a request was sent with (by name).
+const V5: &str = "
+ALTER TABLE requests ADD COLUMN key_name TEXT;
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -67,6 +67,7 @@ pub fn priced(r: &Req) -> PricedRecord {
             rule: None,
             notes: None,
             cache_hit: false,
+            key_name: None,
         },
         local: r.local,
         cost_usd: r.cost,

@@ -44,6 +44,8 @@ pub enum Reply {
     StreamThenHang(Vec<Bytes>),
     /// Wait this long before answering anything.
     Delay(Duration, Box<Reply>),
+    /// Status and JSON body with a `retry-after` of this many seconds.
+    JsonRetryAfter(u16, u64, String),
     /// A redirect (status, `Location`).
     Redirect(u16, String),
     /// A 200 JSON answer of this many bytes (a body far larger than any real answer).
@@ -142,6 +144,12 @@ fn respond(
                     .body(Body::from_stream(futures::stream::iter(chunks)))
                     .unwrap()
             }
+            Reply::JsonRetryAfter(status, seconds, body) => Response::builder()
+                .status(StatusCode::from_u16(status).unwrap())
+                .header("content-type", "application/json")
+                .header("retry-after", seconds.to_string())
+                .body(Body::from(body))
+                .unwrap(),
             Reply::Json(status, body) => Response::builder()
                 .status(StatusCode::from_u16(status).unwrap())
                 .header("content-type", "application/json")
@@ -269,15 +277,25 @@ impl Gateway {
         config: &str,
         keyed_backends: &[&str],
     ) -> Gateway {
+        let accounts: Vec<(String, &str)> = keyed_backends
+            .iter()
+            .map(|id| (backend_account(id), BACKEND_KEY))
+            .collect();
+        Gateway::start_with_secrets(dir, config, &accounts).await
+    }
+
+    /// [`Gateway::start_in`] with these keychain entries (account, secret).
+    pub async fn start_with_secrets(
+        dir: tempfile::TempDir,
+        config: &str,
+        entries: &[(String, &str)],
+    ) -> Gateway {
         let path = dir.path().join("config.toml");
         std::fs::write(&path, config).unwrap();
         let secrets = Arc::new(MemoryStore::default());
-        for id in keyed_backends {
+        for (account, secret) in entries {
             secrets
-                .set(
-                    &backend_account(id),
-                    &SecretString::from(BACKEND_KEY.to_owned()),
-                )
+                .set(account, &SecretString::from((*secret).to_owned()))
                 .unwrap();
         }
         let records = Arc::new(Records::default());

@@ -4,6 +4,7 @@
 mod cache;
 mod conditions;
 mod harness;
+mod keys;
 mod limits;
 mod passthrough;
 mod profiles;
