@@ -3,6 +3,8 @@
 //! - `anthropic`: pass-through to any `/v1/messages` endpoint; bytes relayed unchanged.
 //! - `openai_chat`: translation to OpenAI Chat Completions.
 //! - `ollama`: translation to Ollama's native `/api/chat`.
+//! - `bedrock`: Claude on Amazon Bedrock: body, URL, SigV4, event stream, errors (not wired yet).
+//! - `vertex`: Claude on Google Vertex AI: body, URL, service-account token (not wired yet).
 //! - `events`: the Anthropic event sequence both translators produce (and the signature
 //!   prefix that marks proxy-minted thinking blocks).
 //!
@@ -11,9 +13,11 @@
 //! response, an error, or a byte stream through a synchronous [`StreamTranslator`].
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod events;
 pub mod ollama;
 pub mod openai_chat;
+pub mod vertex;
 
 use crate::anthropic::{ApiError, StreamEvent, Usage};
 use crate::config::BackendConfig;

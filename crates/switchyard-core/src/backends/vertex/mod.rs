@@ -1,0 +1,13 @@
+//! Claude on Google Vertex AI (issue 21): the pure pieces, not yet on the request path.
+//!
+//! - [`request`]: the Anthropic body → the `rawPredict` / `streamRawPredict` body (`model`
+//!   out, `anthropic_version` in) and URL. Vertex answers in Anthropic's own JSON and SSE, so
+//!   the answer needs no translation.
+//! - [`token`]: a service-account key file → a signed JWT assertion → the token exchange's
+//!   request, and its answer → an access token that knows when to be refreshed.
+
+pub mod request;
+pub mod token;
+
+pub use request::{PredictRequest, VertexTarget, predict_request};
+pub use token::{AccessToken, ServiceAccount, TokenRequest, parse_token_response};
