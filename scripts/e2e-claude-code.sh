@@ -520,6 +520,97 @@ EOF
 }
 run_litellm
 
+# A profile that captures: Claude Code's requests are kept for the inspector (credentials
+# never), exported as JSONL, and one is replayed from the CLI to another backend (by an
+# in-process gateway on the same data folder: the serve above listens on a random port).
+run_capture() {
+    echo "== Claude Code's requests captured, exported and replayed from the CLI"
+    local dir="$E2E_TMP/work-capture" home="$E2E_TMP/home-capture" data="$E2E_TMP/data-capture"
+    local config="$E2E_TMP/capture.toml" key="sk-fake-capture-canary-key" rc first lines
+    local capture_url capture_pid other_url other_pid
+    mkdir -p "$dir" "$home" "$data"
+    start_fake fake-capture --expect-key "$key" --expect-model captured-model \
+        --write-path "$dir/hello.txt" --write-content "$CONTENT" --final-text "$FINAL" || {
+        fail "start the captured backend's fake"
+        return
+    }
+    capture_url="$FAKE_URL" capture_pid="$FAKE_PID"
+    start_fake fake-replay --expect-model replayed-model --final-text "$FINAL" || {
+        fail "start the replay target's fake"
+        stop_pid "$capture_pid"
+        return
+    }
+    other_url="$FAKE_URL" other_pid="$FAKE_PID"
+    {
+        echo 'listen = "127.0.0.1:0"'
+        echo 'active_profile = "inspect"'
+        echo
+        echo '[[backends]]'
+        echo 'id = "captured"'
+        echo 'kind = "anthropic"'
+        echo "base_url = \"$capture_url\""
+        echo 'api_key_env = "E2E_CAPTURE_KEY"'
+        echo
+        echo '[[backends]]'
+        echo 'id = "elsewhere"'
+        echo 'kind = "anthropic"'
+        echo "base_url = \"$other_url\""
+        echo 'local = true'
+        echo
+        echo '[profiles.inspect]'
+        echo 'capture = true'
+        echo 'default = { backend = "captured", model = "captured-model" }'
+    } >"$config"
+    start_gateway gateway-capture "$config" SWITCHYARD_TOKEN="$TOKEN" E2E_CAPTURE_KEY="$key" \
+        SWITCHYARD_DATA_DIR="$data" RUST_LOG=info || {
+        fail "start switchyard serve with capture on"
+        stop_pid "$capture_pid"
+        stop_pid "$other_pid"
+        return
+    }
+    run_claude "$dir" "$home" claude-capture
+    rc=$?
+    check "[capture] claude -p exits 0 (got $rc)" test "$rc" -eq 0
+    # Captures are written off the request path: a stopped gateway has stored them all.
+    stop_pid "$GW_PID"
+    SWITCHYARD_DATA_DIR="$data" "$SWITCHYARD_BIN" capture export --since 1h </dev/null \
+        >"$E2E_TMP/captures.jsonl" 2>"$E2E_TMP/captures.err"
+    rc=$?
+    check "[capture] switchyard capture export exits 0 (got $rc)" test "$rc" -eq 0
+    lines="$(wc -l <"$E2E_TMP/captures.jsonl")"
+    check "[capture] every request the backend got was captured ($lines captures)" \
+        test "$lines" -ge "$(stat_of "$capture_url" messages)"
+    check "[capture] neither the backend key nor the local token is in the export" \
+        bash -c "! grep -qF -e '$key' -e '$TOKEN' '$E2E_TMP/captures.jsonl'"
+    check "[capture] the export holds what went upstream (the routed model)" \
+        grep -qF 'captured-model' "$E2E_TMP/captures.jsonl"
+    first="$(python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    c = json.loads(line)
+    if c["attempts"]:
+        print(c["id"])
+        break
+' "$E2E_TMP/captures.jsonl")"
+    SWITCHYARD_TOKEN="$TOKEN" SWITCHYARD_DATA_DIR="$data" "$SWITCHYARD_BIN" --config "$config" \
+        replay "$first" --to elsewhere:replayed-model --json </dev/null \
+        >"$E2E_TMP/replay.json" 2>"$E2E_TMP/replay.err"
+    rc=$?
+    check "[capture] switchyard replay $first --to elsewhere:replayed-model exits 0 (got $rc)" test "$rc" -eq 0
+    check "[capture] the replay reached the other backend as replayed-model" \
+        test "$(stat_of "$other_url" messages)" -ge 1 -a "$(stat_of "$other_url" model_mismatches)" = 0
+    check "[capture] the report shows both answers (original from captured, replay from elsewhere)" \
+        python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["original"]["backend"] == "captured", r["original"]
+assert r["replay"]["backend"] == "elsewhere" and r["replay"]["status"] == 200, r["replay"]
+' "$E2E_TMP/replay.json"
+    stop_pid "$capture_pid"
+    stop_pid "$other_pid"
+}
+run_capture
+
 if [ "$E2E_FAILED" -gt 0 ]; then
     dump_logs
 fi

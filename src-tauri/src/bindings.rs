@@ -5,7 +5,7 @@
 use specta_typescript::{BigIntExportBehavior, Typescript};
 use tauri_specta::{collect_commands, collect_events};
 
-use crate::commands::{backends, claude, mapping, overview, settings, setup, usage};
+use crate::commands::{backends, claude, inspector, mapping, overview, settings, setup, usage};
 use crate::events::{RequestFinished, StatusChanged, UsageChanged};
 
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -52,6 +52,12 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             setup::setup_state,
             setup::add_found_engine,
             setup::map_families,
+            inspector::capture_status,
+            inspector::start_capture,
+            inspector::stop_capture,
+            inspector::get_capture,
+            inspector::delete_captures,
+            inspector::replay_capture,
         ])
         .events(collect_events![
             RequestFinished,

@@ -6,8 +6,9 @@ use serde::Serialize;
 use specta::Type;
 use switchyard_core::config::ConfigError;
 use switchyard_core::engine::{
-    BackendOpError, ClaudeCodeError, EngineError, FormField, ImportFileError, Problem, ProblemKind,
-    ProfileError, ProjectFolderError, RouteTestError, SettingsError, SetupError,
+    BackendOpError, CaptureOpError, ClaudeCodeError, EngineError, FormField, ImportFileError,
+    Problem, ProblemKind, ProfileError, ProjectFolderError, RouteTestError, SettingsError,
+    SetupError,
 };
 use switchyard_core::usage::UsageError;
 
@@ -62,7 +63,8 @@ from_problems!(
     RouteTestError,
     SetupError,
     ProjectFolderError,
-    ImportFileError
+    ImportFileError,
+    CaptureOpError
 );
 
 pub type CmdResult<T> = Result<T, CommandError>;

@@ -13,7 +13,7 @@ use switchyard_core::secrets::{
     self, ExposeSecret, KeychainStore, SecretStore, SecretString, backend_account,
 };
 
-fn config_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+pub(crate) fn config_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     match flag {
         Some(path) => Ok(path),
         None => Ok(config::default_config_path()?),
@@ -27,14 +27,16 @@ fn env_token() -> Option<SecretString> {
         .map(SecretString::from)
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .context("a background task failed")
 }
 
 /// The local token: SWITCHYARD_TOKEN, else the keychain's (created if absent).
-async fn local_token() -> anyhow::Result<SecretString> {
+pub(crate) async fn local_token() -> anyhow::Result<SecretString> {
     if let Some(token) = env_token() {
         return Ok(token);
     }
@@ -127,7 +129,7 @@ pub async fn token(rotate: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// The running instance's base URL and an HTTP client, when one answers.
-async fn running_instance(cfg: &Config) -> Option<(String, reqwest::Client)> {
+pub(crate) async fn running_instance(cfg: &Config) -> Option<(String, reqwest::Client)> {
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_millis(500))
         .timeout(Duration::from_secs(10))

@@ -1,6 +1,7 @@
 //! `switchyard`: the headless gateway and its command-line tools. A thin layer over
 //! `switchyard-core`.
 
+mod capture;
 mod commands;
 mod usage;
 
@@ -82,6 +83,13 @@ enum Command {
     },
     /// Show recent requests and totals from the usage history (or export it as CSV).
     Usage(usage::UsageArgs),
+    /// The request inspector: capture requests for a while, export or delete captures.
+    Capture {
+        #[command(subcommand)]
+        action: capture::CaptureAction,
+    },
+    /// Send a captured request again to another backend or profile; both answers side by side.
+    Replay(capture::ReplayArgs),
     /// Import another tool's config into this one (comments kept, a backup taken first).
     Import {
         #[command(subcommand)]
@@ -156,6 +164,8 @@ fn main() -> ExitCode {
                 action: KeyAction::List { backend_id },
             } => commands::key_list(cli.config, backend_id).await,
             Command::Check => commands::check(cli.config).await,
+            Command::Capture { action } => capture::capture(cli.config, action).await,
+            Command::Replay(args) => capture::replay(cli.config, args).await,
             Command::Discover { json } => commands::discover(cli.config, json).await,
             Command::Env {
                 json,

@@ -43,6 +43,7 @@ fn record(at: i64, model: &str, backend: &str, input: u64) -> UsageRecord {
         notes: None,
         cache_hit: false,
         key_name: None,
+        capture_id: None,
     }
 }
 

@@ -63,6 +63,7 @@ fn record(i: u64, at_ms: i64) -> UsageRecord {
         notes: None,
         cache_hit: false,
         key_name: None,
+        capture_id: None,
     }
 }
 

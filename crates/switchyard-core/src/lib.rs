@@ -13,6 +13,7 @@
 //! - [`gateway`]: shared state of the running gateway.
 //! - [`proxy`]: the request path: attempts, fallback, relay.
 //! - [`cache`]: the response cache (answers replayed for identical requests, in SQLite).
+//! - [`capture`]: the request inspector's captures (opt-in, credentials redacted, in SQLite).
 //! - [`server`]: the axum router and guards.
 //! - [`engine`]: the facade the CLI and the desktop app start.
 //! - [`claude_code`]: Claude Code's environment and `settings.json`.
@@ -26,6 +27,7 @@ pub mod anthropic;
 pub mod backends;
 pub mod budget;
 pub mod cache;
+pub mod capture;
 pub mod claude_code;
 pub mod config;
 pub mod discovery;

@@ -49,6 +49,7 @@ fn row(seq: i64) -> UsageRecord {
         notes: None,
         cache_hit: false,
         key_name: None,
+        capture_id: None,
     }
 }
 

@@ -288,6 +288,7 @@ fn seed_spend(data_dir: &Path) {
         notes: None,
         cache_hit: false,
         key_name: None,
+        capture_id: None,
     });
     writer.shutdown();
 }

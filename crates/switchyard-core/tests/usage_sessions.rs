@@ -55,6 +55,7 @@ fn row(
             notes: None,
             cache_hit: false,
             key_name: None,
+            capture_id: None,
         },
         cost_usd: cost,
         cloud_equiv_usd: cost,

@@ -93,6 +93,7 @@ fn record(
         notes: None,
         cache_hit: false,
         key_name: None,
+        capture_id: None,
     }
 }
 
@@ -427,7 +428,7 @@ fn csv_export_has_a_header_and_every_row() {
          Requested model,Profile,Backend,Backend kind,Upstream model,Streamed,Status,\
          HTTP status,Error type,Error message,Input tokens,Output tokens,Cache read tokens,\
          Cache write tokens,Time to first token (ms),Latency (ms),Cost (USD),\
-         Cloud equivalent (USD),Local,Attempts,Rule,Notes,Cache hit,Key"
+         Cloud equivalent (USD),Local,Attempts,Rule,Notes,Cache hit,Key,Capture ID"
     );
     // Newest first; ISO 8601 UTC times beside Unix ms, status as text, and the unknown cost
     // an empty cell, not 0.
@@ -435,7 +436,7 @@ fn csv_export_has_a_header_and_every_row() {
         lines[2],
         "4,2026-11-02T02:00:00.000Z,1793584800000,claude-cli/2.0,s-1,,,claude-haiku-4-5,cloud,\
          openrouter,anthropic,mystery/model-x,yes,error,500,api_error,boom,50,0,0,0,100,500,,\
-         0.000050,no,1,,,no,"
+         0.000050,no,1,,,no,,"
     );
     // Costs rounded to 6 decimals.
     assert!(
@@ -444,7 +445,7 @@ fn csv_export_has_a_header_and_every_row() {
         lines[3]
     );
     assert!(
-        lines[3].ends_with(",0.322000,1.500000,no,1,,,no"),
+        lines[3].ends_with(",0.322000,1.500000,no,1,,,no,,"),
         "{}",
         lines[3]
     );
@@ -726,7 +727,7 @@ fn an_empty_file_is_created_at_the_current_version_in_wal_mode() {
         .unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(user_version(&path), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 6);
     assert_eq!(store.totals(&Filter::default()).unwrap().requests, 0);
     // No backup for a new file.
     let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
@@ -745,7 +746,7 @@ fn a_version_1_file_is_backed_up_then_upgraded_with_its_rows() {
         .execute_batch(V1_SCHEMA)
         .unwrap();
     let store = UsageStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 4);
+    assert_eq!(user_version(&path), 6);
 
     let backup = dir.path().join(format!("{DB_FILE_NAME}.v1.bak"));
     assert!(backup.exists(), "backup made before upgrading");
@@ -790,7 +791,7 @@ fn a_newer_database_is_refused_and_left_untouched() {
             Err(
                 err @ UsageError::TooNew {
                     found: 99,
-                    supported: 4,
+                    supported: 6,
                     ..
                 },
             ) => {

@@ -3,6 +3,7 @@
 pub mod backends;
 pub mod claude;
 mod dialog;
+pub mod inspector;
 pub mod mapping;
 pub mod overview;
 pub mod settings;

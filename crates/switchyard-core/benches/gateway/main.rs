@@ -230,6 +230,10 @@ fn config_text(upstream: SocketAddr, openai: Option<SocketAddr>, key_env: Option
             "[[profiles.conditional.rules]]\nwhen = {{ {when} }}\ntargets = [{{ backend = \"fake\", model = \"other\" }}]\n"
         ));
     }
+    // The same route with every request captured for the inspector (the `capture` section).
+    text.push_str(&format!(
+        "\n[profiles.captured]\ncapture = true\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n"
+    ));
     // The same route with the response cache on (the `cache` section).
     text.push_str(&format!(
         "\n[profiles.cached]\ncache = true\ndefault = {{ backend = \"fake\", model = \"{UPSTREAM_MODEL}\" }}\n"
@@ -456,7 +460,7 @@ fn pairs_for(case: Case) -> usize {
 
 /// `BENCH_CASES` (optional) keeps only the cases whose "section label" contains one of its
 /// comma-separated words, e.g. `BENCH_CASES="translated stream"` or `BENCH_CASES=CC-sized`;
-/// sections are `pass-through`, `conditional`, `cache`, `translated`, `serve` and
+/// sections are `pass-through`, `conditional`, `capture`, `cache`, `translated`, `serve` and
 /// `serve-translated`.
 fn selected(section: &str, label: &str) -> bool {
     let Ok(filter) = std::env::var("BENCH_CASES") else {
@@ -717,6 +721,32 @@ fn main() -> Result<(), BoxError> {
         "Added latency, in-process engine (pass-through under a profile with 4 conditional rules, none of which applies):",
         &conditional,
     );
+    let captured = run_cases(
+        &client_rt,
+        "capture",
+        Arc::new(Endpoints {
+            direct: format!("http://{fake_addr}/v1/messages"),
+            gateway: format!(
+                "http://{}/profiles/captured/v1/messages",
+                engine.listen_addr()
+            ),
+            direct_end: MESSAGE_STOP,
+        }),
+        &bodies,
+        &single,
+    )?;
+    print_table(
+        "Added latency, in-process engine (pass-through under a profile that captures every request for the inspector):",
+        &captured,
+    );
+    if let Some(store) = engine.gateway().captures() {
+        store.flush();
+        println!(
+            "captures: {} handed to the writer, {} dropped (queue full)",
+            store.submitted(),
+            store.dropped()
+        );
+    }
     let cache_bodies = Bodies::build(PASS_MODEL)?.distinct_streams()?;
     let hits_before = client_rt.block_on(cache_hits(&engine))?;
     let cached = run_cases(

@@ -647,8 +647,8 @@ mod tests {
         assert_eq!(
             text,
             file_with(&[(
-                "# api_key_env = \"ANTHROPIC_API_KEY\"\n",
-                "# api_key_env = \"ANTHROPIC_API_KEY\"\n\n[[backends]]\nid = \"openrouter\"\nkind = \"openai_chat\"\nbase_url = \"https://openrouter.ai/api/v1\"\napi_key_env = \"OPENROUTER_API_KEY\"\n"
+                "# api_key_env = [\"ANTHROPIC_KEY_A\", \"ANTHROPIC_KEY_B\"]   # or from the environment\n",
+                "# api_key_env = [\"ANTHROPIC_KEY_A\", \"ANTHROPIC_KEY_B\"]   # or from the environment\n\n[[backends]]\nid = \"openrouter\"\nkind = \"openai_chat\"\nbase_url = \"https://openrouter.ai/api/v1\"\napi_key_env = \"OPENROUTER_API_KEY\"\n"
             )])
         );
     }
@@ -684,7 +684,7 @@ mod tests {
             text,
             file_with(&[
                 (
-                    "\n[[backends]]\nid = \"anthropic\"\nkind = \"anthropic\"\nbase_url = \"https://api.anthropic.com\"\n# The key lives in the OS keychain under this backend's id: `switchyard key set anthropic`.\n# On a headless machine, read it from an environment variable instead:\n# api_key_env = \"ANTHROPIC_API_KEY\"\n",
+                    "\n[[backends]]\nid = \"anthropic\"\nkind = \"anthropic\"\nbase_url = \"https://api.anthropic.com\"\n# The key lives in the OS keychain under this backend's id: `switchyard key set anthropic`.\n# On a headless machine, read it from an environment variable instead:\n# api_key_env = \"ANTHROPIC_API_KEY\"\n# Several keys make a pool the requests rotate over; a key the provider refuses (401/403) is\n# set aside until you set it anew, a throttled one (429) until its retry-after:\n# keys = [\"default\", \"personal\"]  # `switchyard key set anthropic --name personal` adds one\n# api_key_env = [\"ANTHROPIC_KEY_A\", \"ANTHROPIC_KEY_B\"]   # or from the environment\n",
                     ""
                 ),
                 (
@@ -779,6 +779,7 @@ mod tests {
                         strategy: None,
                     }],
                     cache: false,
+                    capture: false,
                 },
             );
         });
@@ -950,6 +951,7 @@ mod tests {
                         }),
                         rules: Vec::new(),
                         cache: n.is_multiple_of(2),
+                        capture: n.is_multiple_of(3),
                     },
                 );
             }

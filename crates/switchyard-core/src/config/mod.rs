@@ -17,8 +17,8 @@ pub use load::{default_config_path, load, load_or_create, parse};
 pub use save::{save, save_edit, set_active_profile, write_atomic};
 pub(crate) use save::{write_edit, write_turn};
 pub use schema::{
-    AgentKind, BackendConfig, BackendKind, CacheConfig, Config, DEFAULT_LISTEN, Profile, RouteSpec,
-    Rule, TargetSpec, UsageConfig, When,
+    AgentKind, BackendConfig, BackendKind, CacheConfig, CaptureConfig, Config, DEFAULT_LISTEN,
+    Profile, RouteSpec, Rule, TargetSpec, UsageConfig, When,
 };
 pub use strategy::Strategy;
 pub use validate::{is_loopback_host, validate};

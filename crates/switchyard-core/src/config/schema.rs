@@ -32,6 +32,48 @@ pub struct Config {
     /// The response cache (off unless enabled here and on the profile).
     #[serde(default, skip_serializing_if = "CacheConfig::is_default")]
     pub cache: CacheConfig,
+    /// Where captured requests are kept and for how long (capture itself is turned on per
+    /// profile with `capture = true`, or for a while from the app or `switchyard capture on`).
+    #[serde(default, skip_serializing_if = "CaptureConfig::is_default")]
+    pub capture: CaptureConfig,
+}
+
+/// `[capture]`: the request inspector's store (in the usage database, compressed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureConfig {
+    /// Captures older than this many days are deleted.
+    #[serde(default = "default_capture_days")]
+    pub retention_days: u32,
+    /// The most the captures take in the database, in MiB (oldest deleted first).
+    #[serde(default = "default_capture_max_mib")]
+    pub max_mib: u64,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            retention_days: default_capture_days(),
+            max_mib: default_capture_max_mib(),
+        }
+    }
+}
+
+impl CaptureConfig {
+    fn is_default(&self) -> bool {
+        *self == CaptureConfig::default()
+    }
+
+    /// The largest `max_mib` accepted (as the cache's).
+    pub const MAX_MIB: u64 = 64 * 1024;
+}
+
+fn default_capture_days() -> u32 {
+    7
+}
+
+fn default_capture_max_mib() -> u64 {
+    256
 }
 
 /// `[cache]`: answers kept in the usage database and replayed for an identical request (see
@@ -277,6 +319,10 @@ pub struct Profile {
     /// Answer repeated requests from the response cache (needs `[cache] enabled = true`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cache: bool,
+    /// Capture every request of this profile for the inspector (headers without
+    /// credentials, bodies, what went upstream and came back).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub capture: bool,
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -409,4 +455,14 @@ pub struct TargetSpec {
     /// `false`: the model cannot read images, so a request with images skips this target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vision: Option<bool>,
+}
+
+impl TargetSpec {
+    /// `backend/model`, or the backend alone when the requested name is sent unchanged.
+    pub fn label(&self) -> String {
+        match &self.model {
+            Some(model) => format!("{}/{model}", self.backend),
+            None => self.backend.clone(),
+        }
+    }
 }

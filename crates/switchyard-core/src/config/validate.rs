@@ -266,6 +266,22 @@ fn check_usage_settings(c: &mut Checker<'_>, config: &Config) {
         );
     }
     check_cache_settings(c, config);
+    let capture = &config.capture;
+    if capture.retention_days == 0 {
+        c.issue(
+            &[key("capture"), key("retention_days")],
+            "must be at least 1 day",
+        );
+    }
+    if capture.max_mib == 0 || capture.max_mib > super::CaptureConfig::MAX_MIB {
+        c.issue(
+            &[key("capture"), key("max_mib")],
+            format!(
+                "must be between 1 and {} MiB",
+                super::CaptureConfig::MAX_MIB
+            ),
+        );
+    }
 }
 
 fn check_cache_settings(c: &mut Checker<'_>, config: &Config) {

@@ -9,6 +9,7 @@
 mod backend_edits;
 mod backend_state;
 mod backends;
+mod captures;
 mod claude_code;
 mod error;
 mod import;
@@ -43,7 +44,10 @@ use crate::usage::{
     WriterOptions,
 };
 
+pub use crate::capture::CaptureOpError;
+pub use crate::capture::CaptureStatus;
 pub use crate::gateway::{EngineEvent, LastError};
+pub use crate::proxy::replay::{ReplayAnswer, ReplayReport, ReplayTo};
 pub use backend_edits::{Dependent, TargetRole};
 pub use backend_state::{BackendState, KeyState};
 pub use backends::{
@@ -249,6 +253,8 @@ impl Engine {
                 }
             }
         };
+        // Captures go where the cache goes (the usage database, or none).
+        let capture_db = cache_db.clone();
         let cache = match cache_db {
             Some(path) => {
                 let settings = config.cache.clone();
@@ -267,8 +273,28 @@ impl Engine {
             }
             None => None,
         };
+        let captures = match &capture_db {
+            Some(path) => {
+                let (path, settings) = (path.clone(), config.capture.clone());
+                let opened = tokio::task::spawn_blocking(move || {
+                    crate::capture::Captures::open(&path, &settings)
+                })
+                .await
+                .map_err(EngineError::join)?;
+                match opened {
+                    Ok(captures) => Some(captures),
+                    // Requests flow without it: nothing is captured, and the app says why.
+                    Err(err) => {
+                        tracing::warn!(%err, "request capture is not available");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         let gateway = Gateway::new(GatewayParts {
             cache,
+            captures,
             config,
             config_path,
             listen: local,

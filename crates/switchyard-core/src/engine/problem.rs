@@ -7,6 +7,7 @@ use super::{
     BackendField, BackendOpError, ClaudeCodeError, EngineError, ImportFileError, KeyOpError,
     ProfileError, ProjectFolderError, RouteTestError, SettingsError, SettingsField, SetupError,
 };
+use crate::capture::CaptureOpError;
 use crate::config::ConfigError;
 use crate::usage::UsageError;
 
@@ -125,6 +126,20 @@ impl Problem for KeyOpError {
             KeyOpError::BadName(_) => Some(FormField::Backend(BackendField::KeyName)),
             KeyOpError::Empty => Some(FormField::Backend(BackendField::ApiKey)),
             _ => None,
+        }
+    }
+}
+
+impl Problem for CaptureOpError {
+    fn kind(&self) -> ProblemKind {
+        match self {
+            CaptureOpError::Unavailable => ProblemKind::Unavailable,
+            CaptureOpError::Capture(crate::capture::CaptureError::NotFound(_))
+            | CaptureOpError::NoBackend(_)
+            | CaptureOpError::NoProfile(_) => ProblemKind::NotFound,
+            CaptureOpError::BadRequest(_) | CaptureOpError::BadWindow => ProblemKind::InvalidInput,
+            CaptureOpError::Capture(_) => ProblemKind::Io,
+            CaptureOpError::Internal(_) => ProblemKind::Engine,
         }
     }
 }

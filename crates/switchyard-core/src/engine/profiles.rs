@@ -191,6 +191,7 @@ pub fn profile_of(
         rules,
         // The mapping screen does not show it: a save keeps what the file says.
         cache: previous.is_some_and(|p| p.cache),
+        capture: previous.is_some_and(|p| p.capture),
     })
 }
 

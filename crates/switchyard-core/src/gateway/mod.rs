@@ -59,6 +59,8 @@ pub struct Gateway {
     sink: Arc<dyn UsageSink>,
     /// The response cache, when the engine has a usage database to keep it in.
     cache: Option<Arc<ResponseCache>>,
+    /// The request inspector's captures, in the same database.
+    captures: Option<Arc<crate::capture::Captures>>,
     /// What happened to the usage database at start (moved aside, or unusable).
     usage_note: Mutex<Option<String>>,
     metrics: Arc<Metrics>,
@@ -103,6 +105,8 @@ pub struct GatewayParts {
     pub sink: Arc<dyn UsageSink>,
     /// The response cache (used by the profiles that turn it on).
     pub cache: Option<Arc<ResponseCache>>,
+    /// Where captured requests go (none: nothing is captured).
+    pub captures: Option<Arc<crate::capture::Captures>>,
     /// Counters behind `GET /metrics`.
     pub metrics: Arc<Metrics>,
     /// Spend so far per day/month, for budgets (kept up to date by the usage writer).
@@ -128,6 +132,7 @@ impl Gateway {
             context_lengths: ContextLengths::default(),
             sink: parts.sink,
             cache: parts.cache,
+            captures: parts.captures,
             usage_note: Mutex::new(None),
             metrics: parts.metrics,
             spend: parts.spend,
@@ -150,6 +155,9 @@ impl Gateway {
     pub fn set_config(&self, config: Config) {
         let profile_changed = self.config.load().active_profile != config.active_profile;
         let profile = config.active_profile.clone();
+        if let Some(captures) = &self.captures {
+            captures.configure(&config.capture);
+        }
         if let Some(cache) = &self.cache {
             cache.configure(&config.cache);
         }
@@ -232,6 +240,44 @@ impl Gateway {
     /// `Config::caches`).
     pub fn cache(&self) -> Option<&Arc<ResponseCache>> {
         self.cache.as_ref()
+    }
+
+    /// The capture store, when there is one.
+    pub fn captures(&self) -> Option<&Arc<crate::capture::Captures>> {
+        self.captures.as_ref()
+    }
+
+    /// Whether capture is available, the window, and the profiles that capture everything.
+    pub fn capture_status(&self) -> crate::capture::CaptureStatus {
+        let store = self.captures.as_ref();
+        crate::capture::CaptureStatus {
+            available: store.is_some(),
+            window: store.map_or(
+                crate::capture::CaptureWindowState {
+                    until_ms: None,
+                    requests_left: None,
+                },
+                |s| s.window.state(crate::usage::now_ms()),
+            ),
+            profiles: self
+                .config()
+                .profiles
+                .iter()
+                .filter(|(_, p)| p.capture)
+                .map(|(name, _)| name.clone())
+                .collect(),
+            dropped: store.map_or(0, |s| s.dropped()),
+        }
+    }
+
+    /// Whether a request under `profile` is captured: the profile says so, or a capture
+    /// window is open (which this request then counts against).
+    pub fn captures_request(&self, config: &Config, profile: &str) -> bool {
+        let Some(captures) = &self.captures else {
+            return false;
+        };
+        config.profiles.get(profile).is_some_and(|p| p.capture)
+            || captures.window.take(crate::usage::now_ms())
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {

@@ -76,6 +76,7 @@ pub fn plan(lite: &LiteLlmConfig, current: &Config, profile: &str, stored: &Stor
         global_cooldown_s: None,
         global_retries: None,
         global_first_byte: None,
+        cache: None,
         prices: Vec::new(),
         keys: Vec::new(),
         rows: Vec::new(),
@@ -196,6 +197,9 @@ pub(super) struct Mapper<'a> {
     pub global_cooldown_s: Option<u64>,
     pub global_retries: Option<u32>,
     pub global_first_byte: Option<u64>,
+    /// `litellm_settings.cache: true`: Switchyard's response cache turned on for the
+    /// profile, with `cache_params.ttl` when given.
+    pub cache: Option<Option<u64>>,
     pub prices: Vec<PriceNote>,
     keys: Vec<KeyToStore>,
     rows: Vec<ReportRow>,
@@ -548,6 +552,13 @@ impl Mapper<'_> {
                     ),
                 },
             );
+        }
+        if let Some(ttl) = self.cache {
+            profile.cache = true;
+            self.config.cache.enabled = true;
+            if let Some(ttl) = ttl {
+                self.config.cache.ttl_s = ttl;
+            }
         }
         let backend_rows = self.apply_backend_settings();
         self.apply_prices();

@@ -1,6 +1,6 @@
 //! `router_settings`, `litellm_settings`, `general_settings` and other top-level keys: one
 //! function per setting. A setting Switchyard cannot follow yet says so in its row; giving it
-//! a home later (a response cache, key pools) is a change to its function here.
+//! a home later is a change to its function here.
 
 use super::map::{Alias, AliasTo, Mapper, describe_targets};
 use super::report::Outcome;
@@ -28,7 +28,8 @@ fn handler(section: &str, key: &str) -> (u8, Handler) {
         ("router_settings", "allowed_fails" | "allowed_fails_policy") => (0, allowed_fails),
         ("router_settings", "cooldown_time") => (0, cooldown_time),
         ("router_settings", "retry_policy") => (0, retry_policy),
-        (_, "cache" | "cache_params" | "cache_responses") => (0, cache),
+        (_, "cache" | "cache_responses") => (0, cache),
+        (_, "cache_params") => (1, cache),
         (_, k) if k.starts_with("redis_") => (0, redis),
         (
             "litellm_settings",
@@ -518,22 +519,66 @@ fn retry_policy(m: &mut Mapper<'_>, s: &Setting) {
     );
 }
 
+/// `cache: true` turns Switchyard's response cache on for the profile (exact repeats, kept in
+/// its SQLite file); `cache_params` gives its TTL. Semantic caches have no equivalent.
 fn cache(m: &mut Mapper<'_>, s: &Setting) {
-    if s.key == "cache" && s.node.as_bool() == Some(false) {
-        row(
+    match s.key.as_str() {
+        "cache" | "cache_responses" if s.node.as_bool() == Some(false) => row(
             m,
             s,
             Outcome::NotNeeded,
             "the response cache stays off, as it is by default in Switchyard",
+        ),
+        "cache" | "cache_responses" => {
+            m.cache.get_or_insert(None);
+            let profile = m.profile.clone();
+            row(
+                m,
+                s,
+                Outcome::Imported,
+                format!(
+                    "[cache] enabled = true and cache = true on profile {profile:?}: a repeated request is answered from Switchyard's SQLite file without calling the backend"
+                ),
+            );
+        }
+        _ => cache_params(m, s),
+    }
+}
+
+fn cache_params(m: &mut Mapper<'_>, s: &Setting) {
+    let kind = s.node.get("type").and_then(Node::as_str).unwrap_or("local");
+    if kind.contains("semantic") {
+        row(
+            m,
+            s,
+            Outcome::NotImported,
+            format!(
+                "a {kind} cache answers similar requests; Switchyard's answers exact repeats only, so it is not turned on for this"
+            ),
         );
         return;
     }
-    let redis = s.node.get("type").and_then(Node::as_str) == Some("redis");
-    let mut detail = "not taken over: Switchyard has its own response cache in its SQLite file; turn it on with [cache] enabled = true and cache = true on the profile".to_owned();
-    if redis {
-        detail.push_str("; Redis is not used");
+    let ttl = s.node.get("ttl").and_then(seconds);
+    let mut detail = match ttl {
+        Some(ttl) => format!("ttl_s = {ttl} in [cache]"),
+        None => "the cache's own TTL kept (ttl_s in [cache])".to_owned(),
+    };
+    if kind != "local" {
+        detail.push_str(&format!(
+            "; the {kind} server is not used: answers are kept in Switchyard's SQLite file"
+        ));
     }
-    row(m, s, Outcome::NotImported, detail);
+    if m.cache.is_some() {
+        m.cache = Some(ttl);
+        row(m, s, Outcome::Imported, detail);
+    } else {
+        row(
+            m,
+            s,
+            Outcome::NotImported,
+            "cache_params without cache: true: the cache stays off",
+        );
+    }
 }
 
 fn redis(m: &mut Mapper<'_>, s: &Setting) {

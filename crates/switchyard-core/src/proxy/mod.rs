@@ -8,6 +8,7 @@ mod facts;
 mod head;
 mod record;
 mod relay;
+pub mod replay;
 mod request;
 mod send;
 
@@ -22,7 +23,7 @@ use crate::anthropic::{ApiError, ErrorType};
 use crate::budget::{self, Scope};
 use crate::config::BackendKind;
 use crate::gateway::{Gateway, NoKey};
-use crate::routing::{Needs, plan, resolve_for};
+use crate::routing::{Needs, Route, plan, resolve_for};
 pub use facts::request_facts;
 
 pub use count::count_tokens;
@@ -41,9 +42,24 @@ pub struct Inbound {
     /// The profile named in the URL (`/profiles/<name>/v1/...`): used instead of the active
     /// one, so two terminals can run on different setups at once.
     pub profile: Option<String>,
+    /// Send to this target alone instead of routing (a replay to another backend or model).
+    pub target: Option<crate::config::TargetSpec>,
 }
 
 impl Inbound {
+    /// The path the request came to, with its query (for a capture).
+    pub fn path(&self) -> String {
+        let mut path = match &self.profile {
+            Some(profile) => format!("/profiles/{profile}/v1/messages"),
+            None => "/v1/messages".to_owned(),
+        };
+        if let Some(query) = &self.query {
+            path.push('?');
+            path.push_str(query);
+        }
+        path
+    }
+
     /// The profile this request is routed under.
     pub fn profile<'a>(&'a self, config: &'a crate::config::Config) -> &'a str {
         self.profile.as_deref().unwrap_or(&config.active_profile)
@@ -60,6 +76,9 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     let config = gateway.config();
     let profile = inbound.profile(&config);
     recorder.request(&req.model, profile, req.stream);
+    if gateway.captures_request(&config, profile) {
+        recorder.capture(&inbound.path(), &inbound.headers, &req.body);
+    }
     if gateway.is_paused() {
         return fail(
             recorder,
@@ -78,17 +97,24 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
     // Whether the request has images: learnt with the facts a conditional rule asks for, else
     // asked only when a target says its model cannot read them.
     let mut has_images = None;
-    let route = match resolve_for(&config, profile, &req.model, |needs| {
-        let facts = request_facts(&req, &inbound.headers, needs);
-        if needs.images {
-            has_images = Some(facts.images);
-        }
-        facts
-    }) {
+    let routed = match &inbound.target {
+        Some(target) => Ok(Route::only(target)),
+        None => resolve_for(&config, profile, &req.model, |needs| {
+            let facts = request_facts(&req, &inbound.headers, needs);
+            if needs.images {
+                has_images = Some(facts.images);
+            }
+            facts
+        }),
+    };
+    let route = match routed {
         Ok(route) => route,
         Err(err) => return fail(recorder, err),
     };
-    let rule = route.label(config.profiles.get(profile));
+    let rule = match &inbound.target {
+        Some(target) => format!("replay to {}", target.label()),
+        None => route.label(config.profiles.get(profile)),
+    };
     // A condition that took a request elsewhere is worth a line at the default level.
     if route.conditional {
         tracing::info!(rule = %crate::log_text::clip(&rule), profile, model = %crate::log_text::clip(&req.model), "routed by a conditional rule");
@@ -201,9 +227,18 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                     continue 'targets;
                 }
             }
-            recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);
             recorder.key(key.name());
-            let sent = send(&gateway, backend, &attempt.model, &req, &inbound, &key).await;
+            recorder.attempt(&backend.id, backend.kind.as_str(), &attempt.model);
+            let sent = send(
+                &gateway,
+                backend,
+                &attempt.model,
+                &req,
+                &inbound,
+                &key,
+                recorder.trace(),
+            )
+            .await;
             let failure = match sent {
                 Ok(Answer::Complete {
                     response,
@@ -211,6 +246,9 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
                     body,
                 }) => {
                     gateway.cooldowns.succeed(&backend.id);
+                    if let Some(trace) = recorder.trace() {
+                        trace.client_answer(200, &body);
+                    }
                     recorder.ok(200, usage);
                     return cache.complete(response, &body, usage);
                 }
@@ -231,6 +269,17 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
             );
             let retry_after = failure.error.retry_after;
             let next = failure.next;
+            if let Some(trace) = recorder.trace() {
+                let what = match (key.pooled, failure.upstream_status, next) {
+                    (true, Some(401 | 403 | 429), _) => "the next key of the pool",
+                    (_, _, Next::Stop) => "answered the client with this error",
+                    (_, _, Next::Retry) if backend.retries > 0 => {
+                        "retried on this backend, then the next target"
+                    }
+                    (_, _, Next::Skip | Next::Retry) => "the next target",
+                };
+                trace.failed(&failure.error.message, what);
+            }
             last_error = Some(failure.error);
             // A pool sets the key aside and goes on at once with its next key: the backend
             // itself is fine.
@@ -344,7 +393,11 @@ pub fn reject(gateway: Arc<Gateway>, headers: &HeaderMap, error: ApiError) -> Re
     fail(Recorder::new(gateway, headers), error)
 }
 
-fn fail(recorder: Recorder, error: ApiError) -> Response {
+fn fail(mut recorder: Recorder, error: ApiError) -> Response {
+    if let Some(trace) = recorder.trace() {
+        let body = serde_json::to_vec(&error.envelope()).unwrap_or_default();
+        trace.client_answer(error.status(), &body);
+    }
     recorder.failed(error.status(), Default::default(), &error);
     error.into_response()
 }

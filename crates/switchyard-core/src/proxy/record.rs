@@ -4,6 +4,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use http::HeaderMap;
 
 use crate::anthropic::{ApiError, Usage};
+use crate::capture::Trace;
 use crate::gateway::{Gateway, ROUTE_TEST_HEADER};
 use crate::routing::Ticket;
 use crate::usage::{RequestStatus, UsageRecord};
@@ -19,6 +20,8 @@ pub struct Recorder {
     ticket: Option<Ticket>,
     /// The backend this request is in flight on (counted for `least_busy`).
     busy: Option<String>,
+    /// The capture in the making, when the request is captured (`capture/`).
+    trace: Option<Box<Trace>>,
 }
 
 impl Recorder {
@@ -60,11 +63,35 @@ impl Recorder {
                 notes: None,
                 cache_hit: false,
                 key_name: None,
+                capture_id: None,
             },
             started: Instant::now(),
             route_test: header(ROUTE_TEST_HEADER),
             ticket: None,
             busy: None,
+            trace: None,
+        }
+    }
+
+    /// Capture this request (its `path` and query, headers and body as they arrived).
+    pub fn capture(&mut self, path: &str, headers: &HeaderMap, body: &[u8]) {
+        self.trace = Some(Box::new(Trace::new(self.started, path, headers, body)));
+    }
+
+    /// The capture in the making, if the request is captured.
+    pub fn trace(&mut self) -> Option<&mut Trace> {
+        self.trace.as_deref_mut()
+    }
+
+    /// Lend the capture to the stream relay, which adds the chunks; given back by
+    /// [`Recorder::restore_trace`] before the request is recorded.
+    pub fn take_trace(&mut self) -> Option<Box<Trace>> {
+        self.trace.take()
+    }
+
+    pub fn restore_trace(&mut self, trace: Option<Box<Trace>>) {
+        if trace.is_some() {
+            self.trace = trace;
         }
     }
 
@@ -111,6 +138,14 @@ impl Recorder {
             load.end(&previous);
         }
         load.begin(backend);
+        if let Some(trace) = &mut self.trace {
+            trace.attempt(
+                backend,
+                kind,
+                upstream_model,
+                self.record.key_name.as_deref(),
+            );
+        }
         self.record.attempts += 1;
         self.record.backend = Some(backend.to_owned());
         self.record.backend_kind = Some(kind.to_owned());
@@ -206,6 +241,14 @@ impl Recorder {
         if let Some(error) = error {
             self.record.error_type = Some(error.kind.as_str().to_owned());
             self.record.error_message = Some(error.message.chars().take(500).collect());
+        }
+        if let Some(trace) = self.trace.take()
+            && let Some(captures) = self.gateway.captures()
+        {
+            let id = crate::capture::new_id(self.record.started_at_ms);
+            if captures.submit(trace.finish(id.clone(), &self.record)) {
+                self.record.capture_id = Some(id);
+            }
         }
         if let Some(id) = &self.route_test {
             self.gateway.finish_route_test(id, &self.record);

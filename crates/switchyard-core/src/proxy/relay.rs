@@ -20,6 +20,7 @@ use super::cache::Capture;
 use super::send::{ByteStream, Decoder, UpstreamStream};
 use super::{PING_EVERY, Recorder};
 use crate::anthropic::{ApiError, ErrorType, StopReason, StreamEvent, Usage};
+use crate::capture::Trace;
 use crate::config::BackendConfig;
 use crate::sse::{encode_event, encode_events};
 
@@ -38,6 +39,8 @@ pub fn start(
     backend: &BackendConfig,
     capture: Option<Capture>,
 ) -> Response {
+    let mut recorder = recorder;
+    let trace = recorder.take_trace();
     let mut relay = Relay::new(
         stream,
         recorder,
@@ -45,8 +48,12 @@ pub fn start(
         backend.id.clone(),
     );
     relay.out.capture = capture;
+    relay.out.trace = trace;
     if let Some(first) = relay.first.clone() {
         relay.out.keep(&first);
+        if let Some(trace) = &mut relay.out.trace {
+            trace.client_chunk(&first);
+        }
     }
     let body = Body::from_stream(futures::stream::unfold(relay, |mut relay| async move {
         relay
@@ -86,6 +93,9 @@ struct Output {
     sent_error: Option<ApiError>,
     /// What the client got so far, for the response cache; dropped on an error.
     capture: Option<Capture>,
+    /// The request inspector's capture, lent by the recorder: upstream chunks and what the
+    /// client got, as they pass.
+    trace: Option<Box<Trace>>,
     /// A translated stream's stop reason and end (the pass-through's tap reads its own).
     stop_reason: Option<StopReason>,
     stopped: bool,
@@ -113,6 +123,10 @@ impl Output {
     fn chunk(&mut self, chunk: &Bytes) -> Bytes {
         let bytes = self.relayed(chunk);
         self.keep(&bytes);
+        if let Some(trace) = &mut self.trace {
+            trace.upstream_chunk(chunk);
+            trace.client_chunk(&bytes);
+        }
         bytes
     }
 
@@ -163,7 +177,15 @@ impl Output {
     fn finish(&mut self, backend_id: &str) -> Bytes {
         let bytes = self.closing(backend_id);
         self.keep(&bytes);
+        self.traced(&bytes);
         bytes
+    }
+
+    /// Bytes the gateway itself sends the client (pings, its own error and closing events).
+    fn traced(&mut self, bytes: &Bytes) {
+        if let Some(trace) = &mut self.trace {
+            trace.client_chunk(bytes);
+        }
     }
 
     fn closing(&mut self, backend_id: &str) -> Bytes {
@@ -261,6 +283,7 @@ impl Relay {
                 events: 0,
                 sent_error: None,
                 capture: None,
+                trace: None,
                 stop_reason: None,
                 stopped: false,
             },
@@ -297,13 +320,16 @@ impl Relay {
                     };
                     let error = ApiError::new(ErrorType::TimeoutError, message);
                     let bytes = self.out.error_bytes(error.clone());
+                    self.out.traced(&bytes);
                     self.finish(End::Failed(error));
                     return Some(bytes);
                 }
                 () = &mut self.ping => {
                     self.ping.as_mut().reset(Instant::now() + PING_EVERY);
                     if self.out.can_ping() {
-                        return Some(encode_event(&StreamEvent::Ping));
+                        let ping = encode_event(&StreamEvent::Ping);
+                        self.out.traced(&ping);
+                        return Some(ping);
                     }
                 }
                 next = self.rest.next() => match next {
@@ -327,6 +353,7 @@ impl Relay {
                             format!("backend {:?} failed mid-stream: {err}", self.backend_id),
                         );
                         let bytes = self.out.error_bytes(error.clone());
+                        self.out.traced(&bytes);
                         self.finish(End::Failed(error));
                         return Some(bytes);
                     }
@@ -343,9 +370,10 @@ impl Relay {
     /// The stream is over (its last bytes are on their way): record it, free the slot.
     fn finish(&mut self, end: End) {
         self.permit = None;
-        let Some(recorder) = self.recorder.take() else {
+        let Some(mut recorder) = self.recorder.take() else {
             return;
         };
+        recorder.restore_trace(self.out.trace.take());
         let usage = self.out.usage();
         match end {
             End::Cancelled => recorder.cancelled(200, usage),

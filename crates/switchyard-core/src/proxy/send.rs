@@ -14,6 +14,7 @@ use crate::anthropic::{ApiError, ErrorType, MessagesResponse, StreamEvent, Usage
 use crate::backends::ollama::OllamaExchange;
 use crate::backends::openai_chat::OpenAiExchange;
 use crate::backends::{StreamTranslator, TargetContext, UpstreamRequest, anthropic as passthrough};
+use crate::capture::Trace;
 use crate::config::{BackendConfig, BackendKind};
 use crate::gateway::{Gateway, PickedKey};
 use crate::sse::encode_events;
@@ -253,6 +254,7 @@ pub async fn send(
     req: &InboundRequest,
     inbound: &Inbound,
     key: &PickedKey,
+    mut trace: Option<&mut Trace>,
 ) -> Result<Answer, Failure> {
     // Translating backends need the model's window (the context guard, Ollama's num_ctx);
     // discovery answers from its cache, probing at most once per model and TTL.
@@ -263,7 +265,9 @@ pub async fn send(
     let prepared = super::cpu::heavy(req.body.len(), || {
         prepare(backend, model, context_length, req, inbound)
     })?;
+    let queued = std::time::Instant::now();
     let permit = gateway.permit(backend).await;
+    let queue_ms = queued.elapsed().as_secs_f64() * 1000.0;
 
     let mut headers = match prepared.exchange {
         None => passthrough::forwarded_headers(&inbound.headers),
@@ -300,6 +304,16 @@ pub async fn send(
         }
     }
 
+    if let Some(trace) = trace.as_deref_mut() {
+        let configured: Vec<&str> = backend.headers.keys().map(String::as_str).collect();
+        trace.upstream_request(
+            &prepared.url,
+            &headers,
+            &prepared.body,
+            &configured,
+            queue_ms,
+        );
+    }
     let deadline = Instant::now() + Duration::from_secs(backend.timeout_first_byte_s);
     let request = gateway
         .client(backend)
@@ -326,6 +340,9 @@ pub async fn send(
     };
 
     let status = response.status().as_u16();
+    if let Some(trace) = trace.as_deref_mut() {
+        trace.upstream_head(status, response.headers());
+    }
     if response.status().is_redirection() {
         let location = crate::net::location(response.headers());
         let message = crate::net::redirect_message(&backend.id, status, location.as_deref());
@@ -343,6 +360,9 @@ pub async fn send(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         let body = read_limited(response, ERROR_BODY_LIMIT, deadline).await;
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.upstream_body(&body);
+        }
         let error = match &prepared.exchange {
             None => passthrough::upstream_error(status, &body, &backend.id),
             Some(exchange) => exchange.error(status, &body),
@@ -366,6 +386,9 @@ pub async fn send(
     let mut stream: ByteStream = Box::pin(response.bytes_stream());
     if !req.stream {
         let body = read_all(&mut stream, backend).await?;
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.upstream_body(&body);
+        }
         let (body, usage) = match &prepared.exchange {
             None => {
                 let usage = passthrough::response_usage(&body);
@@ -426,6 +449,9 @@ pub async fn send(
     };
     let first_byte_deadline = first.is_none().then_some(deadline);
     let first = first.unwrap_or_default();
+    if let Some(trace) = trace {
+        trace.upstream_chunk(&first);
+    }
     // Read the first chunk before answering: an error there can still fall back.
     let (first, decoder, early_error, started) = match &prepared.exchange {
         None => {

@@ -120,7 +120,18 @@ fn resolve_with<'c>(
     }
 }
 
-impl Route<'_> {
+impl<'c> Route<'c> {
+    /// A route to `target` alone (a replay to a chosen backend and model).
+    pub fn only(target: &'c TargetSpec) -> Self {
+        Route {
+            targets: std::slice::from_ref(target),
+            fallbacks: &[],
+            strategy: Strategy::Ordered,
+            rule: None,
+            conditional: false,
+        }
+    }
+
     /// Which rule of `profile` routed the request, in words (`default route` without one).
     pub fn label(&self, profile: Option<&Profile>) -> String {
         match (self.rule, profile) {

@@ -96,6 +96,7 @@ async fn inbound(
                 headers,
                 query,
                 profile,
+                target: None,
             },
             body,
         )),
@@ -294,6 +295,66 @@ pub async fn switch_profile(
     match gateway.switch_profile(&switch.profile).await {
         Ok(()) => status(State(gateway)).await.into_response(),
         Err(err) => ApiError::invalid_request(err.to_string()).into_response(),
+    }
+}
+
+/// `PUT /switchyard/v1/capture` body: capture for `minutes` (and `requests` at most), or stop.
+#[derive(serde::Deserialize)]
+pub struct CaptureSwitch {
+    #[serde(default)]
+    minutes: Option<u32>,
+    #[serde(default)]
+    requests: Option<u32>,
+    #[serde(default)]
+    off: bool,
+}
+
+fn capture_error(err: &crate::capture::CaptureOpError) -> ApiError {
+    use crate::capture::{CaptureError, CaptureOpError};
+    match err {
+        CaptureOpError::Capture(CaptureError::NotFound(_))
+        | CaptureOpError::NoBackend(_)
+        | CaptureOpError::NoProfile(_) => ApiError::new(ErrorType::NotFoundError, err.to_string()),
+        CaptureOpError::BadRequest(_) | CaptureOpError::BadWindow => {
+            ApiError::invalid_request(err.to_string())
+        }
+        _ => ApiError::new(ErrorType::ApiError, err.to_string()),
+    }
+}
+
+/// `GET /switchyard/v1/capture`: whether requests are being captured.
+pub async fn capture_status(State(gateway): State<Arc<Gateway>>) -> Response {
+    Json(gateway.capture_status()).into_response()
+}
+
+/// `PUT /switchyard/v1/capture`: open or close the capture window (`switchyard capture on`).
+pub async fn switch_capture(
+    State(gateway): State<Arc<Gateway>>,
+    Json(switch): Json<CaptureSwitch>,
+) -> Response {
+    let Some(captures) = gateway.captures() else {
+        return capture_error(&crate::capture::CaptureOpError::Unavailable).into_response();
+    };
+    if switch.off {
+        captures.window.close();
+    } else if let Err(err) = captures.start(switch.minutes.unwrap_or(30), switch.requests) {
+        return capture_error(&err).into_response();
+    }
+    Json(gateway.capture_status()).into_response()
+}
+
+/// `POST /switchyard/v1/replay` body.
+#[derive(serde::Deserialize)]
+pub struct ReplayAsk {
+    id: String,
+    to: crate::proxy::replay::ReplayTo,
+}
+
+/// `POST /switchyard/v1/replay`: send a captured request again (`switchyard replay`).
+pub async fn replay(State(gateway): State<Arc<Gateway>>, Json(ask): Json<ReplayAsk>) -> Response {
+    match crate::proxy::replay::replay(&gateway, &ask.id, ask.to).await {
+        Ok(report) => Json(report).into_response(),
+        Err(err) => capture_error(&err).into_response(),
     }
 }
 

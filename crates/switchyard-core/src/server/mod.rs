@@ -44,6 +44,11 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/switchyard/v1/status", get(handlers::status))
         .route("/metrics", get(handlers::metrics))
         .route("/switchyard/v1/profile", put(handlers::switch_profile))
+        .route(
+            "/switchyard/v1/capture",
+            get(handlers::capture_status).put(handlers::switch_capture),
+        )
+        .route("/switchyard/v1/replay", post(handlers::replay))
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(
             gateway.clone(),

@@ -107,6 +107,7 @@ mod tests {
             notes: None,
             cache_hit: false,
             key_name: None,
+            capture_id: None,
         }
     }
 

@@ -10,7 +10,7 @@ use super::{Filter, RequestRow, UsageError, UsageStore};
 /// Rows fetched per query while exporting (keeps memory flat on large histories).
 const PAGE: u32 = 5000;
 
-const HEADER: [&str; 31] = [
+const HEADER: [&str; 32] = [
     "Request ID",
     "Started (UTC)",
     "Started (Unix ms)",
@@ -42,6 +42,7 @@ const HEADER: [&str; 31] = [
     "Notes",
     "Cache hit",
     "Key",
+    "Capture ID",
 ];
 
 fn yes_no(b: bool) -> String {
@@ -53,7 +54,7 @@ fn usd(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
-fn cells(r: &RequestRow) -> [String; 31] {
+fn cells(r: &RequestRow) -> [String; 32] {
     let text = |s: &Option<String>| s.clone().unwrap_or_default();
     [
         r.id.map(|id| id.to_string()).unwrap_or_default(),
@@ -87,6 +88,7 @@ fn cells(r: &RequestRow) -> [String; 31] {
         text(&r.notes),
         yes_no(r.cache_hit),
         text(&r.key_name),
+        text(&r.capture_id),
     ]
 }
 
@@ -195,7 +197,7 @@ mod tests {
         assert_eq!(
             lines[1],
             "1,2026-11-23T09:30:12.345Z,1795426212345,claude-cli/2.1.30,s-1,,,claude-opus-4-1,\
-             cloud,kimi,ollama,kimi-upstream,yes,ok,200,,,100,10,500,7,5,50,0.333333,,no,1,,,no"
+             cloud,kimi,ollama,kimi-upstream,yes,ok,200,,,100,10,500,7,5,50,0.333333,,no,1,,,no,,"
         );
     }
 

@@ -82,6 +82,9 @@ pub struct UsageRecord {
     /// backend's own unnamed key or a keyless backend.
     #[serde(default)]
     pub key_name: Option<String>,
+    /// The request inspector's capture of it, when it was captured.
+    #[serde(default)]
+    pub capture_id: Option<String>,
 }
 
 /// Where finished requests are reported. Implementations must not block: the request path

@@ -56,6 +56,8 @@ pub struct RequestRow {
     pub cache_hit: bool,
     /// Which of the backend's keys it was sent with, by name.
     pub key_name: Option<String>,
+    /// The request inspector's capture of it.
+    pub capture_id: Option<String>,
 }
 
 impl From<PricedRecord> for RequestRow {
@@ -94,6 +96,7 @@ impl From<PricedRecord> for RequestRow {
             notes: r.notes,
             cache_hit: r.cache_hit,
             key_name: r.key_name,
+            capture_id: r.capture_id,
         }
     }
 }
@@ -103,7 +106,7 @@ pub(super) const REQUEST_COLUMNS: &str = "id, started_at_ms, client, session_id,
     requested_model, profile, backend, backend_kind, upstream_model, stream, status,
     http_status, error_type, error_message, input_tokens, output_tokens, cache_read_tokens,
     cache_write_tokens, ttft_ms, latency_ms, cost_usd, cloud_equiv_usd, local, attempts,
-    agent_id, parent_agent_id, rule, notes, cache_hit, key_name";
+    agent_id, parent_agent_id, rule, notes, cache_hit, key_name, capture_id";
 
 /// Counts are never negative in the store; a corrupt value reads as 0 rather than wrapping.
 pub(super) fn count(n: i64) -> u64 {
@@ -143,6 +146,7 @@ pub(super) fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> 
         notes: row.get(27)?,
         cache_hit: row.get(28)?,
         key_name: row.get(29)?,
+        capture_id: row.get(30)?,
     })
 }
 

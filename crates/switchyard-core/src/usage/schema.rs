@@ -133,7 +133,20 @@ const V5: &str = "
 ALTER TABLE requests ADD COLUMN key_name TEXT;
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+/// Version 6: the request inspector's captures (`capture/`): zstd-compressed JSON, linked
+/// from their usage row by `capture_id`.
+const V6: &str = "
+ALTER TABLE requests ADD COLUMN capture_id TEXT;
+CREATE TABLE captures (
+    id TEXT NOT NULL PRIMARY KEY,
+    started_at_ms INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX captures_started ON captures (started_at_ms);
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

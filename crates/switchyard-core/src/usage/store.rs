@@ -114,9 +114,9 @@ impl UsageStore {
                      profile, backend, backend_kind, upstream_model, stream, status, http_status,
                      error_type, error_message, input_tokens, output_tokens, cache_read_tokens,
                      cache_write_tokens, ttft_ms, latency_ms, cost_usd, attempts, local,
-                     cloud_equiv_usd, agent_id, parent_agent_id, rule, notes, cache_hit, key_name)
+                     cloud_equiv_usd, agent_id, parent_agent_id, rule, notes, cache_hit, key_name, capture_id)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                     ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+                     ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
                 )
                 .map_err(e)?;
             let mut hourly: HashMap<RollupKey<'_>, RollupSums> = HashMap::new();
@@ -154,6 +154,7 @@ impl UsageStore {
                         r.notes,
                         r.cache_hit,
                         r.key_name,
+                        r.capture_id,
                     ])
                     .map_err(e)?;
                 let key = RollupKey {

@@ -68,6 +68,7 @@ pub fn priced(r: &Req) -> PricedRecord {
             notes: None,
             cache_hit: false,
             key_name: None,
+            capture_id: None,
         },
         local: r.local,
         cost_usd: r.cost,

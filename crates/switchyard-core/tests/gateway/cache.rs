@@ -525,9 +525,13 @@ async fn the_usage_row_of_a_hit_costs_nothing_and_counts_as_saved() {
         .unwrap();
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].ends_with(",Cache hit,Key"), "{}", lines[0]);
     assert!(
-        lines[1].ends_with(",yes,") && lines[2].ends_with(",no,"),
+        lines[0].ends_with(",Cache hit,Key,Capture ID"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with(",yes,,") && lines[2].ends_with(",no,,"),
         "{csv}"
     );
     assert!(miss.cost_usd.unwrap() > 0.0, "{miss:?}");

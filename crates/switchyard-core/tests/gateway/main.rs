@@ -2,6 +2,7 @@
 #![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
 mod cache;
+mod capture;
 mod conditions;
 mod harness;
 mod keys;
