@@ -416,6 +416,66 @@ async mapFamilies(profile: string, backend: string, models: FamilyModels) : Prom
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async captureStatus() : Promise<Result<CaptureStatus, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("capture_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Capture every request for `minutes` (at most `requests` of them, if given).
+ */
+async startCapture(minutes: number, requests: number | null) : Promise<Result<CaptureStatus, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_capture", { minutes, requests }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async stopCapture() : Promise<Result<CaptureStatus, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("stop_capture") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One capture, whole (the inspector's four views come from it).
+ */
+async getCapture(id: string) : Promise<Result<Capture, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_capture", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Delete one capture, or all of them (`id` absent); how many went.
+ */
+async deleteCaptures(id: string | null) : Promise<Result<number, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_captures", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Send a captured request again to another target or profile; both answers side by side.
+ */
+async replayCapture(id: string, to: ReplayTo) : Promise<Result<ReplayReport, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("replay_capture", { id, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -451,6 +511,30 @@ agent_id: string | null;
  * The agent that started this one, when Claude Code said (nested subagents).
  */
 parent_agent_id: string | null; started_at_ms: number; totals: Totals; models: string[] }
+/**
+ * One attempt: a target tried, what was sent and what came back.
+ */
+export type Attempt = { backend: string; kind: string; upstream_model: string; 
+/**
+ * The key of the backend's pool it was sent with, by name.
+ */
+key_name: string | null; 
+/**
+ * When it started, in ms after the request reached the gateway.
+ */
+started_ms: number; 
+/**
+ * Time waiting for the backend's `max_in_flight` slot.
+ */
+queue_ms: number; url: string; headers: Header[]; body: string; 
+/**
+ * `None` when nothing came back (unreachable, timed out).
+ */
+response: UpstreamResponse | null; 
+/**
+ * Why the attempt failed, as the gateway told it, and what it did next.
+ */
+error: string | null; next: string | null }
 /**
  * The result of checking one backend: the outcome, its sentence, and the raw facts behind it
  * (shown only on request).
@@ -582,6 +666,34 @@ tokens_last_minute: number | null; tpm: number | null; in_flight: number;
  */
 keys: KeyState[] }
 /**
+ * A whole captured request.
+ */
+export type Capture = { 
+/**
+ * What `switchyard replay` and the usage row name it by.
+ */
+id: string; started_at_ms: number; profile: string; requested_model: string; stream: boolean; 
+/**
+ * The rule that routed it, in words, and what the gateway noted on the way.
+ */
+rule: string | null; notes: string | null; status: string; input_tokens: number; output_tokens: number; client_request: ClientRequest; attempts: Attempt[]; client_response: ClientResponse; timings: Timings }
+/**
+ * The capture state the app shows.
+ */
+export type CaptureStatus = { available: boolean; window: CaptureWindowState; 
+/**
+ * Profiles that capture every request (`capture = true`).
+ */
+profiles: string[]; 
+/**
+ * Captures dropped because the writer could not keep up (since start).
+ */
+dropped: number }
+/**
+ * The capture window as the app shows it.
+ */
+export type CaptureWindowState = { until_ms: number | null; requests_left: number | null }
+/**
  * How a check ended. Every failure says what to do about it in [`CheckOutcome::message`].
  */
 export type CheckOutcome = 
@@ -656,6 +768,18 @@ export type ClaudeEnv = { vars: EnvVar[];
  * `export NAME='value'` lines for a POSIX shell.
  */
 shell: string }
+/**
+ * What the client sent.
+ */
+export type ClientRequest = { method: string; 
+/**
+ * Path and query, as received (`/profiles/local/v1/messages?beta=true`).
+ */
+path: string; headers: Header[]; body: string }
+/**
+ * What the client received.
+ */
+export type ClientResponse = { status: number; body: string; chunks: TimedChunk[] }
 export type CommandError = { kind: ProblemKind; message: string; 
 /**
  * The form field at fault, so the window can show `message` under it.
@@ -816,6 +940,10 @@ last_error: LastError | null;
  */
 usage_warning: string | null }
 /**
+ * One header as it crossed the wire, or `[redacted]` for a credential.
+ */
+export type Header = { name: string; value: string }
+/**
  * One page of the history, newest first.
  */
 export type HistoryPage = { rows: RequestRow[]; 
@@ -965,6 +1093,40 @@ backup: string | null;
  */
 git_excluded: boolean }
 /**
+ * One side of a replay: who answered, what, how fast, for how much.
+ */
+export type ReplayAnswer = { backend: string | null; upstream_model: string | null; status: number; 
+/**
+ * The answer's text (tool calls as `[tool_use NAME {input}]`), or the error's message.
+ */
+text: string; latency_ms: number; input_tokens: number; output_tokens: number; 
+/**
+ * `None`: the model's price is unknown.
+ */
+cost_usd: number | null; 
+/**
+ * The capture of this answer, when it was captured.
+ */
+capture_id: string | null }
+export type ReplayReport = { original: ReplayAnswer; replay: ReplayAnswer; 
+/**
+ * Said when the replay differs from the original in how it was sent (a stream replayed
+ * whole).
+ */
+note: string | null }
+/**
+ * Where a replay goes.
+ */
+export type ReplayTo = 
+/**
+ * One backend, with this upstream model (`None`: the requested name unchanged).
+ */
+{ target: { backend: string; model: string | null } } | 
+/**
+ * Routed by this profile's rules.
+ */
+{ profile: string }
+/**
  * One part of the LiteLLM file and what became of it.
  */
 export type ReportRow = { outcome: Outcome; 
@@ -1052,7 +1214,11 @@ cache_hit: boolean;
 /**
  * Which of the backend's keys it was sent with, by name.
  */
-key_name: string | null }
+key_name: string | null; 
+/**
+ * The request inspector's capture of it.
+ */
+capture_id: string | null }
 export type RequestStatus = "ok" | "error" | 
 /**
  * The client went away before the answer was complete.
@@ -1231,6 +1397,14 @@ vision?: boolean | null }
  */
 export type Theme = "system" | "light" | "dark"
 /**
+ * A piece of a stream and when it arrived, in ms after the request reached the gateway.
+ */
+export type TimedChunk = { at_ms: number; data: string }
+/**
+ * How long things took, in ms (tokens per second over the generation, after the first byte).
+ */
+export type Timings = { queue_ms: number; ttfb_ms: number | null; total_ms: number; output_tokens_per_s: number | null }
+/**
  * Sums over a set of requests. Counts read as 0 if the store holds a corrupt negative.
  */
 export type Totals = { requests: number; errors: number; cancelled: number; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; 
@@ -1250,6 +1424,18 @@ cloud_equiv_usd: number;
  * Cloud-equivalent minus actual cost, over requests where both are known.
  */
 saved_usd: number; avg_latency_ms: number }
+/**
+ * What one upstream answered.
+ */
+export type UpstreamResponse = { status: number; headers: Header[]; 
+/**
+ * A complete body (JSON answer or error); empty for a stream.
+ */
+body: string; 
+/**
+ * A stream's chunks as they arrived.
+ */
+chunks: TimedChunk[] }
 /**
  * New requests are in the usage database: history, totals and today's counters can be
  * re-read.
