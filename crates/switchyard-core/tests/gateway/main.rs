@@ -12,4 +12,5 @@ mod profiles;
 mod resilience;
 mod security;
 mod strategies;
+mod telemetry;
 mod translated;
