@@ -307,6 +307,7 @@ impl Engine {
             token,
             secrets,
             sink: crate::telemetry::wrap(sink, telemetry.as_ref()),
+            telemetry: telemetry.clone(),
             metrics,
             spend,
         });

@@ -246,8 +246,18 @@ impl Recorder {
             && let Some(captures) = self.gateway.captures()
         {
             let id = crate::capture::new_id(self.record.started_at_ms);
-            if captures.submit(trace.finish(id.clone(), &self.record)) {
-                self.record.capture_id = Some(id);
+            let capture = trace.finish(id.clone(), &self.record);
+            // Spans carry bodies only of captured requests, and only when asked to.
+            let bodies = self
+                .gateway
+                .telemetry()
+                .filter(|t| t.wants_bodies())
+                .map(|t| (t, crate::telemetry::SpanBodies::of(&capture)));
+            if captures.submit(capture) {
+                self.record.capture_id = Some(id.clone());
+                if let Some((telemetry, bodies)) = bodies {
+                    telemetry.stash_bodies(id, bodies);
+                }
             }
         }
         if let Some(id) = &self.route_test {

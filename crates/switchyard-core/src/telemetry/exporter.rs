@@ -147,7 +147,13 @@ pub struct TelemetryExporter {
     stop: Mutex<Option<oneshot::Sender<()>>>,
     task: Mutex<Option<JoinHandle<()>>>,
     shutdown_grace: Duration,
+    /// Bodies of captured requests, by capture id, waiting for their record to reach the
+    /// sink (the recorder stashes them just before it reports the record).
+    stash: Mutex<std::collections::HashMap<String, SpanBodies>>,
 }
+
+/// More stashed bodies than this means records are not reaching the sink: start over.
+const STASH_LIMIT: usize = 256;
 
 /// What the background task needs.
 struct Task {
@@ -211,6 +217,7 @@ impl TelemetryExporter {
         };
         let handle = tokio::spawn(task.run(rx, stop_rx));
         Ok(Some(Arc::new(TelemetryExporter {
+            stash: Mutex::new(std::collections::HashMap::new()),
             tx,
             include_bodies: telemetry.include_bodies,
             stats,
@@ -241,6 +248,32 @@ impl TelemetryExporter {
             }
             Err(_) => self.dropped(),
         }
+    }
+
+    /// Whether spans carry bodies (`include_bodies`): only then are they worth stashing.
+    pub fn wants_bodies(&self) -> bool {
+        self.include_bodies
+    }
+
+    /// Keep a captured request's bodies until its record reaches the sink
+    /// ([`TelemetrySink`] takes them by the record's `capture_id`).
+    pub fn stash_bodies(&self, capture_id: String, bodies: SpanBodies) {
+        if !self.include_bodies {
+            return;
+        }
+        let mut stash = self.stash.lock().unwrap_or_else(|e| e.into_inner());
+        if stash.len() >= STASH_LIMIT {
+            stash.clear();
+        }
+        stash.insert(capture_id, bodies);
+    }
+
+    fn take_bodies(&self, capture_id: Option<&String>) -> Option<SpanBodies> {
+        let id = capture_id?;
+        self.stash
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
     }
 
     /// What the exporter did so far.
@@ -302,7 +335,8 @@ impl TelemetrySink {
 
 impl UsageSink for TelemetrySink {
     fn record(&self, record: UsageRecord) {
-        self.exporter.export(&record, None);
+        let bodies = self.exporter.take_bodies(record.capture_id.as_ref());
+        self.exporter.export(&record, bodies);
         self.inner.record(record);
     }
 

@@ -279,11 +279,53 @@ async fn shutdown_sends_the_spans_still_queued() {
     assert_eq!(resource[0]["key"], "service.name");
     assert_eq!(resource[0]["value"], s("yard-test"));
     assert_eq!(collector.spans().len(), 1);
-    // include_bodies allows bodies, but the request path hands none over yet (no capture):
-    // none appear, and the prompt is not in the span.
+    // include_bodies allows bodies, but only a captured request has them to give (the
+    // profile does not capture): none appear, and the prompt is not in the span.
     let a = attributes(&collector.spans()[0]);
     assert!(!a.keys().any(|k| k.contains("body")), "{a:?}");
     assert!(!posts[0].2.contains("hello"));
+}
+
+/// A captured request's span carries what the client sent and got when include_bodies is on
+/// (and still no credential).
+#[tokio::test]
+async fn a_captured_request_spans_with_its_bodies() {
+    let (addr, collector) = Collector::start().await;
+    let (up, fake) = fake_upstream().await;
+    let text = format!(
+        "active_profile = \"main\"\n\
+         [[backends]]\nid = \"up\"\nkind = \"anthropic\"\nbase_url = \"http://{up}\"\n\
+         [profiles.main]\ncapture = true\ndefault = {{ backend = \"up\", model = \"upstream-model\" }}\n\
+         [telemetry]\notlp_endpoint = \"http://{addr}\"\ninclude_bodies = true\n"
+    );
+    let gw = Gateway::start(&text, &["up"]).await;
+    fake.push(Reply::Json(200, message_json("the captured answer")));
+    let response = gw
+        .post("/v1/messages")
+        .body(request("claude-sonnet-4-5", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    gw.records.wait_for(1).await;
+    let spans = collector.wait_for(1).await;
+    let a = attributes(&spans[0]);
+    let request_body = a["switchyard.request.body"]["stringValue"]
+        .as_str()
+        .unwrap();
+    assert!(
+        request_body.contains("\"content\":\"hello\""),
+        "{request_body}"
+    );
+    let response_body = a["switchyard.response.body"]["stringValue"]
+        .as_str()
+        .unwrap();
+    assert!(
+        response_body.contains("the captured answer"),
+        "{response_body}"
+    );
+    let posted: String = collector.posts().iter().map(|p| p.2.clone()).collect();
+    assert!(!posted.contains(BACKEND_KEY) && !posted.contains(TOKEN));
 }
 
 #[tokio::test]
