@@ -74,7 +74,7 @@ impl Recorder {
     }
 
     /// Capture this request (its `path` and query, headers and body as they arrived).
-    pub fn capture(&mut self, path: &str, headers: &HeaderMap, body: &[u8]) {
+    pub fn capture(&mut self, path: &str, headers: &HeaderMap, body: &bytes::Bytes) {
         self.trace = Some(Box::new(Trace::new(self.started, path, headers, body)));
     }
 
@@ -252,7 +252,16 @@ impl Recorder {
                 .gateway
                 .telemetry()
                 .filter(|t| t.wants_bodies())
-                .map(|t| (t, crate::telemetry::SpanBodies::of(&capture)));
+                .map(|t| {
+                    let (request, response) = capture.client_texts();
+                    (
+                        t,
+                        crate::telemetry::SpanBodies {
+                            request: Some(request),
+                            response: Some(response),
+                        },
+                    )
+                });
             if captures.submit(capture) {
                 self.record.capture_id = Some(id.clone());
                 if let Some((telemetry, bodies)) = bodies {

@@ -361,7 +361,7 @@ pub async fn send(
             .and_then(|v| v.trim().parse::<u64>().ok());
         let body = read_limited(response, ERROR_BODY_LIMIT, deadline).await;
         if let Some(trace) = trace.as_deref_mut() {
-            trace.upstream_body(&body);
+            trace.upstream_body(&Bytes::copy_from_slice(&body));
         }
         let error = match &prepared.exchange {
             None => passthrough::upstream_error(status, &body, &backend.id),

@@ -63,25 +63,6 @@ pub struct SpanBodies {
     pub response: Option<String>,
 }
 
-impl SpanBodies {
-    /// What the client sent and what it got, from a capture (a stream's chunks joined).
-    pub fn of(capture: &crate::capture::Capture) -> Self {
-        let response = match capture.client_response.chunks.is_empty() {
-            true => capture.client_response.body.clone(),
-            false => capture
-                .client_response
-                .chunks
-                .iter()
-                .map(|c| c.data.as_str())
-                .collect(),
-        };
-        SpanBodies {
-            request: Some(capture.client_request.body.clone()),
-            response: Some(response),
-        }
-    }
-}
-
 /// What the exporter turns into one span: a finished request's record, its bodies when given
 /// (and allowed), and what it cost (priced on the exporter's task, as the usage writer does).
 #[derive(Debug, Clone, PartialEq)]
