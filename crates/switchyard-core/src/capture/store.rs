@@ -69,12 +69,12 @@ pub(super) fn run(mut conn: Connection, rx: Receiver<Msg>, mut config: CaptureCo
         let mut batch = Vec::new();
         let mut then = None;
         match first {
-            Msg::Store(pending) => batch.push(pending),
+            Msg::Store(pending) => batch.push(*pending),
             other => then = Some(other),
         }
         while then.is_none() && batch.len() < BATCH {
             match rx.try_recv() {
-                Ok(Msg::Store(pending)) => batch.push(pending),
+                Ok(Msg::Store(pending)) => batch.push(*pending),
                 Ok(other) => then = Some(other),
                 Err(_) => break,
             }
@@ -103,7 +103,7 @@ pub(super) fn run(mut conn: Connection, rx: Receiver<Msg>, mut config: CaptureCo
 }
 
 /// Store a batch in one transaction; the bytes it added.
-fn store(conn: &mut Connection, batch: Vec<Box<super::Pending>>) -> rusqlite::Result<i64> {
+fn store(conn: &mut Connection, batch: Vec<super::Pending>) -> rusqlite::Result<i64> {
     let tx = conn.transaction()?;
     let mut added = 0;
     {
