@@ -301,7 +301,7 @@ test("backend keys in a 900×600 window, en/zh, light/dark: each key's state, ad
       await page.getByTestId("cancel-backend").click();
       // The mapping screen says the pool's trouble on the target it concerns.
       await page.locator('[data-nav="mapping"]').click();
-      const line = page.getByTestId("fallbacks").first().getByTestId("target-state");
+      const line = page.getByTestId("fallbacks").first().getByTestId("target-warning");
       await line.waitFor();
       assert.equal(await line.innerText(), words.pool);
       await line.scrollIntoViewIfNeeded();

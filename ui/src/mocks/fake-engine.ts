@@ -585,9 +585,10 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
         const pool = keys.length > 1 ? keys.map((k) => ({ name: k.name, health: s.keyHealth[b.id]?.[k.name] ?? { state: "ready" as const } })) : [];
         const set = s.states[b.id];
         if (set) return { ...set, keys: set.keys ?? pool };
+        // Idle: a limit's count is there (0) only when the backend has that limit.
         return {
-          backend: b.id, cooling_until_ms: null, limited_until_ms: null, requests_last_minute: null, rpm: null,
-          tokens_last_minute: null, tpm: null, in_flight: 0, keys: pool,
+          backend: b.id, cooling_until_ms: null, limited_until_ms: null, requests_last_minute: b.rpm == null ? null : 0, rpm: b.rpm,
+          tokens_last_minute: b.tpm == null ? null : 0, tpm: b.tpm, in_flight: 0, keys: pool,
         };
       });
     case "claude_code_status":
