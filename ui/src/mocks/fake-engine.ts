@@ -6,7 +6,9 @@ import type {
   ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus,
   ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError, FoundEngine, FamilyModels, SetupState,
   ProjectReport, When, SessionSummary, AgentSummary, BackendState, ImportReport, ReportRow, KeyHealth, KeyInfo, KeySource,
+  Capture, CaptureStatus, ReplayAnswer, ReplayReport, ReplayTo,
 } from "../bindings";
+import { answerText, captureOfRow, seedCaptures } from "./fake-captures";
 
 export type Scenario = "default" | "empty" | "errors";
 
@@ -61,6 +63,16 @@ export interface FakeState {
   projectFolders: Record<string, string>;
   /** What the open dialog returns for "Import LiteLLM config…" (null: the user cancels). */
   chosenLitellm: string | null;
+  /** The request inspector's captures, by id (the engine's `captures` table). */
+  captures: Record<string, Capture>;
+  /** The capture window the app opened (null: none), like the engine's `CaptureWindow`. */
+  captureWindow: { until_ms: number; left: number | null } | null;
+  /** Profiles with `capture = true`. */
+  captureProfiles: string[];
+  /** Whether the engine has a usage database to keep captures in. */
+  capturesAvailable: boolean;
+  /** Captures dropped because the writer could not keep up. */
+  capturesDropped: number;
 }
 
 /** Like the engine's `add_found_engine`: the engine's name, lower-case, made unique. */
@@ -153,6 +165,7 @@ function mkRow(now: number, i: number): RequestRow {
     cache_hit: false,
     // The cloud backend's pool: its own key goes unnamed, like the engine records it.
     key_name: !local && i % 2 === 1 ? "team" : null,
+    capture_id: null,
   };
 }
 
@@ -191,7 +204,7 @@ function accountsOf(s: FakeState, id: string): string[] {
 
 const KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
-const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_backend_key", "test_route", "query_usage", "usage_summary", "usage_sessions", "export_usage_csv"];
+const FAILABLE = ["capture_status", "get_status", "configure_claude_code", "list_backends", "set_backend_key", "test_route", "query_usage", "usage_summary", "usage_sessions", "export_usage_csv"];
 
 export function createState(scenario: Scenario = "default", now = Date.now(), fail?: string[]): FakeState {
   const base: BackendInfo = {
@@ -200,6 +213,9 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     rpm: null, tpm: null,
   };
   const empty = scenario === "empty";
+  const rows = empty ? [] : Array.from({ length: 64 }, (_, i) => mkRow(now, i));
+  // The newest rows were captured (the seeded captures make them agree with what they hold).
+  const captures = seedCaptures(rows);
   return {
     scenario,
     fail: new Set(fail ?? (scenario === "errors" ? FAILABLE : [])),
@@ -225,7 +241,7 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     },
     active: "local",
     paused: false,
-    rows: empty ? [] : Array.from({ length: 64 }, (_, i) => mkRow(now, i)),
+    rows,
     settings: {
       port: 4747, listen_addr: "127.0.0.1:4747", autostart: false,
       retention_days: null, language: "system", theme: "system", config_path: "/home/dev/.config/switchyard/config.toml",
@@ -252,6 +268,11 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
     }],
     lastError: scenario === "empty" ? null : { at_ms: now - 5 * 60_000, requested_model: "claude-opus-4-1", backend: "anthropic", message: "Key rejected by anthropic (HTTP 401): invalid x-api-key" },
     usageWarning: null,
+    captures,
+    captureWindow: null,
+    captureProfiles: [],
+    capturesAvailable: true,
+    capturesDropped: 0,
   };
 }
 
@@ -518,6 +539,96 @@ function importLitellm(s: FakeState, path: string, profile: string | null, dryRu
   s.profiles[name] ??= { rules: [], default: null };
   s.profiles[name].rules.push({ pattern: "team-coder", route: { strategy: "ordered", targets: [{ backend: "vllm", model: "qwen3-coder", weight: null }], fallbacks: [] } });
   return { ...report, backup: `${s.settings.config_path}.bak-20261123-090512` };
+}
+
+/** The longest capture window the engine opens (`MAX_WINDOW_MINUTES`). */
+const MAX_WINDOW_MINUTES = 24 * 60;
+
+/** Like the engine's `capture_status`: the window while it is open (time left and, if it was
+ *  given one, requests left), the profiles that capture everything. */
+export function captureStatusOf(s: FakeState, now = Date.now()): CaptureStatus {
+  const w = s.captureWindow;
+  const open = w !== null && w.until_ms > now && w.left !== 0;
+  return {
+    available: s.capturesAvailable,
+    window: open ? { until_ms: w.until_ms, requests_left: w.left } : { until_ms: null, requests_left: null },
+    profiles: [...s.captureProfiles],
+    dropped: s.capturesDropped,
+  };
+}
+
+/** Whether a request is captured, taking one from the window's count (the engine's `take`). */
+function takeCapture(s: FakeState, profile: string, now: number): boolean {
+  if (!s.capturesAvailable) return false;
+  if (s.captureProfiles.includes(profile)) return true;
+  const w = s.captureWindow;
+  if (!w || w.until_ms <= now || w.left === 0) return false;
+  if (w.left !== null) w.left -= 1;
+  return true;
+}
+
+/** Prices like the fake's rows: Anthropic's models at $3 / $15 per million, local ones free,
+ *  models the table does not know unknown. */
+function priceOf(s: FakeState, backend: string, model: string, input: number, output: number): number | null {
+  const b = s.backends.find((x) => x.id === backend);
+  if (b?.local) return 0;
+  if (backend !== "anthropic" || !model.startsWith("claude-")) return null;
+  return (input * 3 + output * 15) / 1_000_000;
+}
+
+/** Like the engine's `replay`: the captured request sent again, whole, to one target or through
+ *  a profile's rules; recorded in the usage history (and captured when capture is on). */
+function replay(s: FakeState, id: string, to: ReplayTo, failing: boolean): ReplayReport {
+  const c = s.captures[id];
+  if (!c) throw err("not_found", `there is no capture ${id} (it may have passed its retention, or been deleted)`);
+  let backend: string;
+  let model: string;
+  let rule: string;
+  if ("target" in to) {
+    if (!s.backends.some((b) => b.id === to.target.backend)) throw err("not_found", `There is no backend called ${to.target.backend}: choose one of the configured backends`);
+    backend = to.target.backend;
+    model = to.target.model ?? c.requested_model;
+    rule = `replay to ${backend}/${model}`;
+  } else {
+    const p = s.profiles[to.profile];
+    if (!p) throw err("not_found", `There is no profile called ${to.profile}`);
+    const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+    const i = p.rules.findIndex((r) => !r.when && glob(r.pattern).test(c.requested_model));
+    const target = i >= 0 ? p.rules[i].route.targets[0] : p.default?.targets[0];
+    if (!target) throw err("not_found", `No route for model "${c.requested_model}" in profile "${to.profile}"`);
+    backend = target.backend;
+    model = target.model ?? c.requested_model;
+    rule = i >= 0 ? `rule ${i + 1}: ${p.rules[i].pattern}` : "default route";
+  }
+  if (failing) throw err("engine", "the replay got no answer within 10 minutes");
+  const local = s.backends.find((b) => b.id === backend)?.local ?? false;
+  const output = Math.max(8, Math.round(c.output_tokens * (local ? 1.4 : 0.9)));
+  const latency = local ? 2_480 : 1_310;
+  const text = local
+    ? `[${model}] Looking at count_tokens: the estimate is computed before the messages are parsed, so it counts nothing. Moving the call after parsing fixes it.`
+    : `[${model}] count_tokens returns 0 because the estimate runs on an empty message list; compute it after parsing the request.`;
+  const row = newRow(s, {
+    requested_model: c.requested_model, profile: "target" in to ? c.profile : to.profile, backend, upstream_model: model, local,
+    backend_kind: s.backends.find((b) => b.id === backend)?.kind ?? null, stream: false, status: "ok", http_status: 200,
+    input_tokens: c.input_tokens, output_tokens: output, latency_ms: latency, ttft_ms: latency, attempts: 1, rule, notes: null,
+    cost_usd: priceOf(s, backend, model, c.input_tokens, output), session_id: null, agent_id: null, parent_agent_id: null,
+    client: "switchyard replay", key_name: null, error_type: null, error_message: null,
+  });
+  const answered = c.attempts[c.attempts.length - 1];
+  const originalRow = s.rows.find((r) => r.capture_id === c.id);
+  const original: ReplayAnswer = {
+    backend: answered?.backend ?? null, upstream_model: answered?.upstream_model ?? null, status: c.client_response.status,
+    text: answerText(c), latency_ms: Math.round(c.timings.total_ms), input_tokens: c.input_tokens, output_tokens: c.output_tokens,
+    cost_usd: originalRow?.cost_usd ?? null, capture_id: c.id,
+  };
+  return {
+    original,
+    replay: {
+      backend, upstream_model: model, status: 200, text, latency_ms: latency, input_tokens: c.input_tokens, output_tokens: output,
+      cost_usd: row.cost_usd, capture_id: row.capture_id,
+    },
+    note: c.stream ? "The original was streamed; the replay asks for the whole answer at once, so its latency is the full answer's" : null,
+  };
 }
 
 /** Handles one command like src-tauri would. Throws a CommandError on failure. */
@@ -847,6 +958,41 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
     case "rotate_local_token":
       s.token = "sy-local-" + Math.random().toString(16).slice(2).padEnd(32, "0");
       return s.token;
+    case "capture_status":
+      if (failing) throw err("io", "the capture database failed: database is locked");
+      return captureStatusOf(s);
+    case "start_capture": {
+      if (!s.capturesAvailable) throw err("unavailable", "Captures are not available: Switchyard has no usage database to keep them in (see the usage history's message)");
+      const minutes = Number(a.minutes);
+      const requests = a.requests == null ? null : Number(a.requests);
+      if (!(minutes >= 1 && minutes <= MAX_WINDOW_MINUTES) || requests === 0) throw err("invalid_input", "Choose how long to capture: between 1 minute and 24 hours");
+      s.captureWindow = { until_ms: Date.now() + minutes * 60_000, left: requests };
+      return captureStatusOf(s);
+    }
+    case "stop_capture":
+      s.captureWindow = null;
+      return captureStatusOf(s);
+    case "get_capture": {
+      if (!s.capturesAvailable) throw err("unavailable", "Captures are not available: Switchyard has no usage database to keep them in (see the usage history's message)");
+      if (failing) throw err("io", "the capture database failed: database is locked");
+      const c = s.captures[a.id];
+      if (!c) throw err("not_found", `there is no capture ${a.id} (it may have passed its retention, or been deleted)`);
+      return structuredClone(c);
+    }
+    case "delete_captures": {
+      if (failing) throw err("io", "the capture database failed: database is locked");
+      // Like the engine: the usage rows keep their capture_id.
+      if (a.id == null) {
+        const n = Object.keys(s.captures).length;
+        s.captures = {};
+        return n;
+      }
+      if (!(a.id in s.captures)) return 0;
+      delete s.captures[a.id];
+      return 1;
+    }
+    case "replay_capture":
+      return replay(s, String(a.id), a.to as ReplayTo, failing);
     default:
       throw err("unavailable", `Unknown command ${cmd}`);
   }
@@ -854,7 +1000,13 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
 
 export function newRow(s: FakeState, partial: Partial<RequestRow> = {}): RequestRow {
   const id = Math.max(0, ...s.rows.map((r) => r.id ?? 0)) + 1;
-  const row = { ...mkRow(Date.now(), 0), id, started_at_ms: Date.now(), ...partial };
+  const row: RequestRow = { ...mkRow(Date.now(), 0), id, started_at_ms: Date.now(), ...partial, capture_id: null };
+  // Captured when its profile captures everything or the capture window is open.
+  if (takeCapture(s, row.profile, row.started_at_ms)) {
+    const capture = captureOfRow(row, id);
+    s.captures[capture.id] = capture;
+    row.capture_id = capture.id;
+  }
   s.rows.unshift(row);
   return row;
 }
