@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
 import { captureStartMs, curlCommand, keyVariable, nextKey, replayNoteKey } from "./capture";
+
+// Node's child_process, typed here: the UI's TypeScript setup has no Node types.
+type ExecFileSync = (file: string, args: string[], options: { env: Record<string, string> }) => { toString(): string };
+const childProcess = "node:child_process";
+const { execFileSync } = (await import(/* @vite-ignore */ childProcess)) as { execFileSync: ExecFileSync };
 
 /** Runs a copied command in bash with `curl` replaced by a function that prints each argument
  *  on a line of its own (NUL-separated), and `$ALPHA_API_KEY` set: what curl would get. */
 function runCurl(command: string, env: Record<string, string> = {}): string[] {
   const script = `curl() { printf '%s\\0' "$@"; }\n${command}`;
-  const out = execFileSync("bash", ["--norc", "--noprofile", "-c", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } }).toString();
+  const out = execFileSync("bash", ["--norc", "--noprofile", "-c", script], { env: { PATH: "/usr/local/bin:/usr/bin:/bin", ...env } }).toString();
   return out.split("\0").slice(0, -1);
 }
 

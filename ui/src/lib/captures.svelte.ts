@@ -18,3 +18,9 @@ export function captureKept(id: string | null): id is string {
   const start = captureStartMs(id);
   return gone.allUntil === null || start === null || start > gone.allUntil;
 }
+
+/** Forget what was deleted (a test's fresh start). */
+export function clearForgotten() {
+  gone.ids.splice(0);
+  gone.allUntil = null;
+}
