@@ -3,82 +3,25 @@
 // Run: npm --prefix ui run test:e2e   (builds ui/ and the mock first)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { mkdirSync, existsSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import net from "node:net";
-import { fileURLToPath } from "node:url";
+import { root, startUi } from "./harness.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "../..");
-const uiDir = path.join(root, "ui");
 const artifacts = path.join(root, "tests/artifacts/ui");
-const mockScript = path.join(uiDir, "dist-mocks/mock-ipc.js");
-const { chromium } = createRequire(path.join(uiDir, "package.json"))("playwright-core");
-
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-// playwright-core gives Chromium a fresh temporary profile of its own.
-let server, browser, baseUrl;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
-async function waitForHttp(url, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`${url} did not come up within ${ms} ms`);
-}
+let ui;
 
 before(async () => {
-  assert.ok(existsSync(path.join(uiDir, "dist/index.html")), "build ui first: npm --prefix ui run build");
-  assert.ok(existsSync(mockScript), "build the IPC mock first: npm --prefix ui run build:mocks");
   mkdirSync(artifacts, { recursive: true });
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [path.join(uiDir, "node_modules/vite/bin/vite.js"), "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
-    cwd: uiDir,
-    stdio: "ignore",
-  });
-  await waitForHttp(baseUrl, 20_000);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  ui = await startUi();
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
+  await ui?.stop();
 });
 
 /** A fresh page with the fake engine in `scenario`, the given UI language and colour scheme. */
-async function open(screen, { scenario = "default", fail, locale = "en-US", colorScheme = "light", viewport = { width: 1280, height: 860 } } = {}) {
-  const context = await browser.newContext({ viewport, locale, colorScheme });
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.addInitScript(`window.__SY_SCENARIO = ${JSON.stringify(scenario)}; window.__SY_FAIL = ${JSON.stringify(fail ?? null) ?? "null"} ?? undefined;`);
-  await page.addInitScript({ path: mockScript });
-  await page.goto(`${baseUrl}/#${screen}`);
-  return { page, context, errors };
+function open(screen, options) {
+  return ui.open(screen, options);
 }
 
 async function shot(page, name) {
@@ -587,4 +530,175 @@ test("usage sessions: error with Retry, and no sessions said in a sentence", asy
   await empty.page.locator('[data-view="sessions"]').click();
   assert.equal(await empty.page.getByTestId("sessions-empty").innerText(), "No Claude Code sessions match these filters.");
   await empty.context.close();
+});
+
+/** Widths of the page's main area and the inspector that scroll sideways (none should). */
+function sideways(page) {
+  return page.evaluate(() => [document.querySelector("main"), document.querySelector("[data-testid=inspector]"), ...document.querySelectorAll("[data-testid=inspector] .content")]
+    .filter((el) => el && el.scrollWidth > el.clientWidth + 1)
+    .map((el) => `${el.tagName.toLowerCase()}.${el.className} is ${el.scrollWidth}px wide in ${el.clientWidth}px`));
+}
+
+async function inWindow(locator, viewport, what) {
+  const box = await locator.boundingBox();
+  assert.ok(box && box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height, `${what} is outside the window`);
+}
+
+test("capture control and request inspector in a 900×600 window, en/zh, light/dark: four views stacked, search, changes, routing, replay, curl", async () => {
+  const viewport = { width: 900, height: 600 };
+  const words = {
+    "en-US": { off: "Off: requests are not captured.", on: /^Capturing until \d\d:\d\d, 2 more requests at most\.$/, client: "What the client sent", upstream: "What went to ollama", count: /^1 of \d+$/ },
+    "zh-CN": { off: "已关闭：请求不会被捕获。", on: /^正在捕获，直到 \d\d:\d\d，最多再捕获 2 个请求。$/, client: "客户端发出的内容", upstream: "发往 ollama 的内容", count: /^第 1 个，共 \d+ 个$/ },
+  };
+  for (const [locale, colorScheme] of [["en-US", "light"], ["en-US", "dark"], ["zh-CN", "light"], ["zh-CN", "dark"]]) {
+    const w = words[locale];
+    const name = `${locale === "zh-CN" ? "zh" : "en"}-${colorScheme}-900x600`;
+    const { page, context, errors } = await open("usage", { viewport, locale, colorScheme });
+    const control = page.getByTestId("capture-control");
+    await page.getByTestId("kpi-requests").waitFor();
+    assert.equal(await page.getByTestId("capture-state").innerText(), w.off);
+    await inWindow(page.getByTestId("start-capture"), viewport, `Start capturing (${name})`);
+    assert.deepEqual(await sideways(page), [], name);
+    await shot(page, `capture-off-${name}`);
+
+    // Ten minutes, two requests at most; a request comes in and is captured.
+    await control.locator('[data-minutes="10"]').click();
+    await page.getByTestId("capture-limit-on").check();
+    await page.getByTestId("capture-limit").fill("3");
+    await page.getByTestId("start-capture").click();
+    await page.getByTestId("stop-capture").waitFor();
+    // The toast that says so would sit over the shots below.
+    await page.evaluate(() => document.querySelectorAll(".toasts button").forEach((b) => b.click()));
+    const window = await page.evaluate(() => window.__SY_MOCK.state.captureWindow);
+    assert.ok(window.until_ms - Date.now() > 9 * 60_000 && window.until_ms - Date.now() <= 10 * 60_000, `a 10-minute window (${name})`);
+    await page.evaluate(() => window.__SY_MOCK.pushRequest("claude-sonnet-4-5"));
+    await page.waitForFunction((re) => new RegExp(re).test(document.querySelector("[data-testid=capture-state]").textContent), w.on.source);
+    await shot(page, `capture-on-${name}`);
+
+    // The 88 KB Claude Code request, opened from its row.
+    const big = await page.evaluate(() => Object.values(window.__SY_MOCK.state.captures).find((c) => c.client_request.body.length > 85_000).id);
+    const row = page.locator(`[data-testid="inspect-capture"][data-capture="${big}"]`);
+    await row.scrollIntoViewIfNeeded();
+    await shot(page, `usage-captured-rows-${name}`);
+    await row.click();
+    const inspector = page.locator('[data-testid="inspector"][data-ready="true"]');
+    await inspector.waitFor();
+    const client = page.getByTestId("pane-client-request");
+    const upstream = page.getByTestId("pane-upstream-request");
+    assert.equal(await client.getByRole("heading").innerText(), w.client);
+    assert.equal(await upstream.getByRole("heading").innerText(), w.upstream);
+    assert.match(await client.locator(".scroller").innerText(), /"model": "claude-sonnet-4-5"/);
+    // Stacked at this size: the upstream pane below the client's, as wide.
+    const [cb, ub] = [await client.boundingBox(), await upstream.boundingBox()];
+    assert.ok(ub.y >= cb.y + cb.height - 1 && Math.abs(ub.width - cb.width) < 2, `panes are not stacked (${name})`);
+    for (const id of ["copy-curl", "delete-capture", "close-inspector"]) await inWindow(page.getByTestId(id), viewport, `${id} (${name})`);
+    assert.deepEqual(await sideways(page), [], name);
+    await shot(page, `inspector-request-${name}`);
+
+    // Search: every match counted, the current one in sight and marked.
+    await client.getByTestId("search").fill("count_tokens");
+    assert.match(await client.getByTestId("search-count").innerText(), w.count);
+    await client.getByTestId("search-next").click();
+    await client.locator("mark.current").waitFor();
+    assert.ok(await client.locator("mark.current").isVisible(), `the current match is not in sight (${name})`);
+    await shot(page, `inspector-search-${name}`);
+    await upstream.scrollIntoViewIfNeeded();
+    await shot(page, `inspector-upstream-${name}`);
+
+    await page.locator('[data-tab="response"]').click();
+    await page.getByTestId("pane-client-response").locator(".line.chunk").first().waitFor();
+    assert.equal(await page.getByTestId("pane-client-response").locator(".line.chunk .gutter").first().innerText(), "+413 ms");
+    assert.deepEqual(await sideways(page), [], name);
+    await shot(page, `inspector-response-${name}`);
+
+    await page.locator('[data-tab="changes"]').click();
+    const model = page.locator('[data-testid="field-changes"] tr[data-path="model"]');
+    assert.equal(await model.getByTestId("after").innerText(), '"qwen2.5-coder:7b"');
+    assert.deepEqual(await sideways(page), [], name);
+    await shot(page, `inspector-changes-${name}`);
+    await page.locator('[data-changes-view="lines"]').click();
+    await page.getByTestId("line-diff").locator(".line.del").first().waitFor();
+    await shot(page, `inspector-changes-lines-${name}`);
+
+    await page.locator('[data-tab="replay"]').click();
+    await page.getByTestId("run-replay").click();
+    await page.getByTestId("replay-answer").waitFor();
+    assert.deepEqual(await sideways(page), [], name);
+    await shot(page, `inspector-replay-${name}`);
+
+    // Tab stays inside; Escape closes.
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press("Tab");
+      assert.ok(await page.getByTestId("inspector").evaluate((d) => d.contains(document.activeElement)), `focus left the inspector (${name})`);
+    }
+    await page.keyboard.press("Escape");
+    await page.getByTestId("inspector").waitFor({ state: "detached" });
+
+    // The request whose first target was down: why, and what came next.
+    const fallback = await page.evaluate(() => Object.values(window.__SY_MOCK.state.captures).find((c) => c.attempts.length === 2).id);
+    await page.locator(`[data-testid="inspect-capture"][data-capture="${fallback}"]`).click();
+    await inspector.waitFor();
+    await page.getByTestId("attempt-picker").locator('[data-attempt="0"]').click();
+    await page.getByTestId("attempt-error").first().waitFor();
+    await page.getByTestId("pane-upstream-request").scrollIntoViewIfNeeded();
+    await shot(page, `inspector-failed-attempt-${name}`);
+    await page.locator('[data-tab="routing"]').click();
+    assert.equal(await page.getByTestId("attempt-list").locator("li").count(), 2);
+    await shot(page, `inspector-routing-${name}`);
+
+    // Copy as curl (the attempt that answered): the key as a variable, never a secret.
+    await page.locator('[data-tab="request"]').click();
+    await page.getByTestId("attempt-picker").locator('[data-attempt="1"]').click();
+    await page.evaluate(() => { navigator.clipboard.writeText = async (text) => { window.__copied = text; }; });
+    await page.getByTestId("copy-curl").click();
+    await page.waitForFunction(() => typeof window.__copied === "string");
+    const curl = await page.evaluate(() => window.__copied);
+    assert.match(curl, /-H "x-api-key: \$ANTHROPIC_API_KEY"/);
+    const secrets = await page.evaluate(() => [...Object.values(window.__SY_MOCK.state.keychain), window.__SY_MOCK.state.token]);
+    for (const secret of [...secrets, "[redacted]"]) assert.ok(!curl.includes(secret), `curl holds ${secret}`);
+    assert.deepEqual(errors, [], name);
+    await context.close();
+  }
+});
+
+test("request inspector on a wide window: client and upstream side by side, the whole height", async () => {
+  const viewport = { width: 1280, height: 800 };
+  for (const colorScheme of ["light", "dark"]) {
+    const { page, context, errors } = await open("usage", { viewport, colorScheme });
+    await page.getByTestId("inspect-capture").first().waitFor();
+    const big = await page.evaluate(() => Object.values(window.__SY_MOCK.state.captures).find((c) => c.client_request.body.length > 85_000).id);
+    await page.locator(`[data-testid="inspect-capture"][data-capture="${big}"]`).click();
+    await page.locator('[data-testid="inspector"][data-ready="true"]').waitFor();
+    const [cb, ub] = [await page.getByTestId("pane-client-request").boundingBox(), await page.getByTestId("pane-upstream-request").boundingBox()];
+    assert.ok(Math.abs(cb.y - ub.y) < 2 && ub.x > cb.x + cb.width - 1, "panes are not side by side");
+    assert.ok(cb.y + cb.height <= viewport.height && cb.height > 500, `the panes do not fill the window's height (${cb.height}px)`);
+    assert.deepEqual(await sideways(page), []);
+    await shot(page, `inspector-request-en-${colorScheme}-1280x800`);
+    await page.locator('[data-tab="response"]').click();
+    await page.getByTestId("pane-upstream-response").locator(".line.chunk").first().waitFor();
+    await shot(page, `inspector-response-en-${colorScheme}-1280x800`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
+test("request inspector errors: the capture database fails (Retry), a capture gone, delete all asked first", async () => {
+  const { page, context } = await open("usage", { fail: ["get_capture"] });
+  await page.getByTestId("inspect-capture").first().click();
+  const alert = page.getByTestId("inspector-error");
+  assert.match(await alert.innerText(), /the capture database failed: database is locked/);
+  await shot(page, "inspector-error");
+  await page.evaluate(() => window.__SY_MOCK.state.fail.clear());
+  await alert.getByRole("button", { name: "Retry" }).click();
+  await page.locator('[data-testid="inspector"][data-ready="true"]').waitFor();
+  await page.keyboard.press("Escape");
+
+  await page.getByTestId("delete-all-captures").click();
+  const dialog = page.getByTestId("delete-captures-dialog");
+  assert.match(await dialog.innerText(), /The usage history \(times, tokens, costs\) stays/);
+  await shot(page, "capture-delete-all-dialog");
+  await dialog.getByTestId("confirm-delete-captures").click();
+  await page.getByText("Deleted 3 captures.").waitFor();
+  assert.equal(await page.getByTestId("inspect-capture").count(), 0);
+  await context.close();
 });

@@ -91,14 +91,14 @@ describe("search", () => {
 
 describe("wrapRows", () => {
   it("cuts long lines after a space when it can, mid-word when it must, never past the width", () => {
-    const ls = lines("short", "aaaa bbbb cccc dddd", "x".repeat(25));
+    const ls = lines("short", "aaaa bbbb cccc dddd", "x".repeat(25), '{"a":1,"bb":2,"c":3}');
     const rows = wrapRows(ls, 10);
     const text = (r: { line: number; from: number; to: number }) => ls[r.line].text.slice(r.from, r.to);
-    expect(rows.map(text)).toEqual(["short", "aaaa bbbb ", "cccc dddd", "xxxxxxxxxx", "xxxxxxxxxx", "xxxxx"]);
+    expect(rows.map(text)).toEqual(["short", "aaaa bbbb ", "cccc dddd", "xxxxxxxxxx", "xxxxxxxxxx", "xxxxx", '{"a":1,', '"bb":2,', '"c":3}']);
     expect(rows.every((r) => r.to - r.from <= 10)).toBe(true);
     // Every character is on exactly one row.
     for (let line = 0; line < ls.length; line++) expect(rows.filter((r) => r.line === line).map(text).join("")).toBe(ls[line].text);
-    expect(wrapRows(ls, 0)).toHaveLength(3);
+    expect(wrapRows(ls, 0)).toHaveLength(4);
   });
   it("finds the row that shows a character", () => {
     const rows = wrapRows(lines("short", "x".repeat(25), "end"), 10);

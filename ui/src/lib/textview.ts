@@ -147,7 +147,8 @@ export interface Row {
 }
 
 /** Lines cut into rows of at most `cols` characters (`cols` 0: one row per line), after a space
- *  when there is one in the second half of the row, else mid-word. */
+ *  or a comma (compact JSON has no spaces) when there is one in the second half of the row,
+ *  else mid-word. */
 export function wrapRows(lines: readonly ViewLine[], cols: number): Row[] {
   const rows: Row[] = [];
   for (let line = 0; line < lines.length; line++) {
@@ -160,8 +161,9 @@ export function wrapRows(lines: readonly ViewLine[], cols: number): Row[] {
     for (let from = 0; from < len; ) {
       let to = Math.min(len, from + cols);
       if (to < len) {
-        const space = text.lastIndexOf(" ", to - 1);
-        if (space >= from + cols / 2) to = space + 1;
+        let k = to - 1;
+        while (k >= from + cols / 2 && text[k] !== " " && text[k] !== ",") k--;
+        if (k >= from + cols / 2) to = k + 1;
       }
       rows.push({ line, from, to });
       from = to;

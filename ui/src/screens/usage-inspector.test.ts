@@ -151,7 +151,7 @@ describe("Usage: Inspect on captured rows", () => {
     await fireEvent.click(document.querySelector('[data-tab="response"]')!);
     const got = pane("pane-client-response");
     const chunks = big.client_response.chunks;
-    expect(within(got).getByTestId("pane-subtitle").textContent).toBe(`Status 200 · Streamed: ${chunks.length} chunks, the last at ${Math.round(chunks.at(-1)!.at_ms)} ms`);
+    expect(within(got).getByTestId("pane-subtitle").textContent).toBe(`Status 200 · ${chunks.length} chunks over ${Math.round(chunks.at(-1)!.at_ms)} ms`);
     const gutters = [...got.querySelectorAll(".line.chunk .gutter")].map((g) => g.textContent);
     expect(gutters[0]).toBe("+413 ms");
     expect(gutters.length).toBeGreaterThan(5);
