@@ -107,6 +107,9 @@ describe("Usage: Inspect on captured rows", () => {
     await inspect(big);
     const client = pane("pane-client-request");
     const search = within(client).getByTestId("search") as HTMLInputElement;
+    // Ctrl+F goes to the first search box.
+    await fireEvent.keyDown(screen.getByTestId("inspector"), { key: "f", ctrlKey: true });
+    expect(document.activeElement).toBe(search);
     // Counted here from the request itself (re-indenting does not touch strings).
     const expected = CLAUDE_CODE_BODY.toLowerCase().split("count_tokens").length - 1;
     expect(expected).toBeGreaterThan(3);
