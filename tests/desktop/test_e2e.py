@@ -14,7 +14,10 @@ server; set rate limits on a backend in its form and find them in config.toml; a
 key to that backend in its form (keychain, `keys = [...]` in the config, never the secret), see
 requests rotate over both, the one the upstream refuses marked in the form and on the mapping
 screen's target, then give it a new secret; balance a rule by a strategy and find it in the
-config; see a backend with rpm = 1 shown at its limit after a request; switch to Cloud
+config; see a backend with rpm = 1 shown at its limit after a request; turn capture on in Usage
+for one request, send it and open its capture from the usage row: the four views show the
+request's text and the answer, and no key nor the local token is in the page or the capture;
+switch to Cloud
 from the tray menu and see the next request go to upstream B, while the local profile's base URL
 (as the mapping screen shows it) still routes to A; then check the canary is in the keychain and
 nowhere else.
@@ -62,6 +65,10 @@ LITELLM_KEY = f"sk-litellm-{uuid.uuid4().hex}"
 # alpha's second key: first one alpha refuses (401), then a good one given in its place.
 REFUSED_KEY = f"sk-refused-{uuid.uuid4().hex}"
 SECOND_KEY = f"sk-second-{uuid.uuid4().hex}"
+# Text only the captured request carries, to find it in the inspector's views.
+CAPTURE_MARK = f"inspect-me-{uuid.uuid4().hex[:12]}"
+# The capture the inspector flow opened (the screenshot matrix opens it again).
+captured: dict[str, str] = {}
 # A comment of the user's own: every save from the app (backend, mapping, settings) keeps it.
 USER_COMMENT = "beta is the team's Anthropic proxy: do not delete (a comment the app must keep)"
 
@@ -281,6 +288,7 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream, record: Path, op
     gui.nav("usage")
     gui.wait(lambda: any("alpha" in t and "claude-sonnet-4-5" in t for t in gui.row_texts()), "usage row for alpha")
     gui.shot("usage")
+    inspect_capture(gui, alpha)
 
     log("rename alpha in the app: its key moves with it and requests still authenticate")
     gui.nav("backends")
@@ -382,6 +390,119 @@ def add_conditional_rule(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream) -> s
     assert reply["content"][0]["text"] == "hello from alpha", reply
     assert len(alpha.messages()) == before_a + 1 and len(beta.messages()) == before_b + 1
     return profile_url
+
+
+def get_capture(gui: Gui, capture_id: str) -> str:
+    """The capture as the engine gives it to the window (its JSON text), through the app's IPC."""
+    out = gui.d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.__TAURI_INTERNALS__.invoke('get_capture', {id: arguments[0]})"
+        ".then(c => done(JSON.stringify(c)), e => done('ERROR ' + JSON.stringify(e)));",
+        capture_id,
+    )
+    assert not out.startswith("ERROR"), out
+    return out
+
+
+def pane_text(gui: Gui, testid: str) -> str:
+    return gui.first_text(f'[data-testid="{testid}"] .scroller')
+
+
+def inspect_capture(gui: Gui, alpha: FakeUpstream) -> None:
+    """Usage: capture the next request only; a request through the gateway is captured (the
+    window then ends), its row offers Inspect, and the inspector's four views show what the
+    client sent, what went to alpha, what came back and what the client got. Neither the key
+    alpha got nor the local token the client sent is in the page or in the capture."""
+    log("capture one request and open it in the inspector")
+    gui.nav("usage")
+    gui.one('[data-testid="capture-state"]', "the capture control")
+    assert gui.first_text('[data-testid="capture-state"]') == "Off: requests are not captured.", gui.first_text('[data-testid="capture-state"]')
+    gui.click('[data-testid="capture-duration"] [data-minutes="10"]')
+    gui.click('[data-testid="capture-limit-on"]')
+    gui.fill(gui.one('[data-testid="capture-limit"]'), "1")
+    gui.click('[data-testid="start-capture"]')
+    gui.wait(lambda: gui.first_text('[data-testid="capture-state"]').startswith("Capturing until")
+             and "1 more request at most" in gui.first_text('[data-testid="capture-state"]'), "capture on for one request")
+    dismiss_toasts(gui)
+    gui.shot("capture-on")
+
+    reply = gateway_request("claude-sonnet-4-5", content=f"Say hello to the inspector ({CAPTURE_MARK})")
+    assert reply["content"][0]["text"] == "hello from alpha", reply
+    assert CAPTURE_MARK in json.dumps(alpha.messages()[-1]["body"])
+    # The one request was taken: the window is over, and the screen says so.
+    gui.wait(lambda: gui.first_text('[data-testid="capture-state"]') == "Off: requests are not captured.", "capture off after its one request", timeout=30)
+    button = gui.wait(lambda: (gui.css('[data-testid="request-table"] tbody tr:first-child [data-testid="inspect-capture"]') or [None])[0],
+                      "Inspect on the newest usage row", timeout=30)
+    capture_id = button.get_attribute("data-capture")
+    captured["id"] = capture_id
+    assert len(gui.css('[data-testid="inspect-capture"]')) == 1, "only the captured request offers Inspect"
+
+    # What the engine kept: the request's text, credentials without their values.
+    data = get_capture(gui, capture_id)
+    capture = json.loads(data)
+    assert CAPTURE_MARK in capture["client_request"]["body"], capture["client_request"]
+    for secret in (CANARY, TOKEN):
+        assert secret not in data, "a key or the local token is in the capture"
+    sent_key = next(h for h in capture["attempts"][0]["headers"] if h["name"] == "x-api-key")
+    assert sent_key["value"] == "[redacted]", sent_key
+
+    gui.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    gui.shot("usage-captured-row")
+    button.click()
+    gui.one('[data-testid="inspector"][data-ready="true"]', "the inspector")
+    gui.wait(lambda: CAPTURE_MARK in pane_text(gui, "pane-client-request"), "what the client sent")
+    assert '"model": "claude-sonnet-4-5"' in pane_text(gui, "pane-client-request")
+    gui.wait(lambda: CAPTURE_MARK in pane_text(gui, "pane-upstream-request"), "what went to alpha")
+    assert '"model": "alpha-model"' in pane_text(gui, "pane-upstream-request"), pane_text(gui, "pane-upstream-request")
+    assert gui.first_text('[data-testid="pane-upstream-request"] h3') == "What went to alpha"
+    gui.shot("inspector-request")
+    gui.click('[data-testid="pane-client-request"] [data-pane-view="headers"]')
+    headers = gui.first_text('[data-testid="pane-client-request"] [data-testid="headers"]')
+    assert "x-api-key" in headers and "not kept" in headers, headers
+    gui.shot("inspector-headers")
+    gui.click('[data-tab="response"]')
+    gui.wait(lambda: "hello from alpha" in pane_text(gui, "pane-client-response"), "what the client received")
+    gui.wait(lambda: "hello from alpha" in pane_text(gui, "pane-upstream-response"), "what came back from alpha")
+    gui.shot("inspector-response")
+    gui.click('[data-tab="changes"]')
+    gui.one('[data-testid="field-changes"] tr[data-path="model"]', "the changed model")
+    after = gui.first_text('[data-testid="field-changes"] tr[data-path="model"] [data-testid="after"]')
+    assert after == '"alpha-model"', after
+    gui.shot("inspector-changes")
+    gui.click('[data-tab="routing"]')
+    assert "alpha" in gui.first_text('[data-testid="attempt-list"]')
+    gui.shot("inspector-routing")
+    source = gui.d.page_source
+    for secret in (CANARY, TOKEN):
+        assert secret not in source, "a key or the local token is in the page"
+    gui.click('[data-testid="close-inspector"]')
+    gui.wait(lambda: not gui.css('[data-testid="inspector"]'), "the inspector to close")
+
+
+def inspector_shots(gui: Gui, variant: str, overflows: list[str]) -> None:
+    """The inspector on the capture of the inspector flow, for people to look at: its Request and
+    Response views; it must fit the window without sideways scrolling."""
+    button = gui.wait(lambda: (gui.css(f'[data-testid="inspect-capture"][data-capture="{captured["id"]}"]') or [None])[0],
+                      f"the captured row ({variant})")
+    gui.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    gui.one('[data-testid="inspector"][data-ready="true"]', f"the inspector ({variant})")
+    gui.wait(lambda: CAPTURE_MARK in pane_text(gui, "pane-client-request"), f"the inspector's request view ({variant})")
+    time.sleep(0.4)
+    gui.d.save_screenshot(str(ARTIFACTS / f"inspector-{variant}.png"))
+    fits = gui.d.execute_script(
+        "const d = document.querySelector('[data-testid=inspector]'), c = d.querySelector('.content'), r = d.getBoundingClientRect();"
+        " return [r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight, d.scrollWidth <= d.clientWidth + 1,"
+        " c.scrollWidth <= c.clientWidth + 1, document.querySelector('[data-testid=close-inspector]').getBoundingClientRect().right <= innerWidth]")
+    if not all(fits):
+        overflows.append(f"inspector ({variant}): fits/no sideways scroll/content/close shown = {fits}")
+    gui.click('[data-tab="response"]')
+    gui.wait(lambda: "hello from alpha" in pane_text(gui, "pane-client-response"), f"the inspector's response view ({variant})")
+    time.sleep(0.4)
+    gui.d.save_screenshot(str(ARTIFACTS / f"inspector-response-{variant}.png"))
+    gui.click('[data-testid="close-inspector"]')
+    gui.wait(lambda: not gui.css('[data-testid="inspector"]'), "the inspector to close")
+    gui.d.execute_script("document.querySelector('main').scrollTo(0, 0)")
 
 
 def import_litellm(gui: Gui, record: Path, openai_url: str) -> None:
@@ -660,6 +781,8 @@ def screenshot_matrix(gui: Gui) -> None:
                         mapping_rules_shot(gui, f"{language}-{theme}-{w}x{h}", wrapped)
                     if screen == "backends" and (w, h) == (900, 600):
                         import_and_limits_shots(gui, f"{language}-{theme}-{w}x{h}", overflows)
+                    if screen == "usage":
+                        inspector_shots(gui, f"{language}-{theme}-{w}x{h}", overflows)
                     if (w, h) == (900, 600):
                         sizes = gui.d.execute_script("const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]")
                         if sizes[0] > sizes[1] + 1:
