@@ -298,6 +298,17 @@ impl KeyCache {
                 );
                 None
             }
+            // Bedrock and Vertex then look where their cloud's tools look (the environment,
+            // the credentials file): a headless machine often has those and no keychain.
+            Err(err @ (SecretError::Unavailable { .. } | SecretError::Locked { .. }))
+                if backend.kind.is_cloud_claude() =>
+            {
+                tracing::warn!(
+                    backend = %backend.id,
+                    "no keychain, so the cloud's own credentials are looked for: {err}"
+                );
+                None
+            }
             Err(err) => {
                 return Err(ApiError::new(
                     ErrorType::ApiError,

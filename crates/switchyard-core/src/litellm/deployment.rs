@@ -290,6 +290,7 @@ fn clean_base(raw: &str, kind: BackendKind, notes: &mut Vec<String>) -> Result<S
         BackendKind::Anthropic => &["/v1/messages", "/messages"],
         BackendKind::OpenaiChat => &["/chat/completions"],
         BackendKind::Ollama => &["/api/chat", "/api/generate", "/api"],
+        BackendKind::Bedrock | BackendKind::Vertex => &[],
     };
     for suffix in endpoints {
         if let Some(stripped) = url.strip_suffix(suffix) {
