@@ -1,7 +1,8 @@
 """A fake Anthropic-compatible upstream on 127.0.0.1 for the desktop end-to-end test.
 
 It answers GET /v1/models and POST /v1/messages (plain JSON or SSE) with a reply naming
-itself, and remembers every request it saw (path, headers, body) for the test to inspect.
+itself, and remembers every request it saw (path, headers, body) for the test to inspect. A key in
+`reject_keys` is answered 401, as a provider answers a revoked key.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ class FakeUpstream:
     def __init__(self, name: str) -> None:
         self.name = name
         self.requests: list[dict] = []
+        # x-api-key values answered 401 (a revoked key).
+        self.reject_keys: set[str] = set()
         self._lock = threading.Lock()
         upstream = self
 
@@ -32,7 +35,15 @@ class FakeUpstream:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _refused(self) -> bool:
+                if self.headers.get("x-api-key") not in upstream.reject_keys:
+                    return False
+                self._send_json(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
+                return True
+
             def do_GET(self) -> None:  # noqa: N802
+                if self._refused():
+                    return
                 if self.path.rstrip("/").endswith("/v1/models"):
                     self._send_json(200, {"data": [{"id": f"{upstream.name}-model", "type": "model"}], "has_more": False})
                 else:
@@ -49,6 +60,8 @@ class FakeUpstream:
                     upstream.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if not self.path.split("?")[0].endswith("/v1/messages"):
                     self._send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
+                    return
+                if self._refused():
                     return
                 text = f"hello from {upstream.name}"
                 model = body.get("model", "unknown")
@@ -90,6 +103,10 @@ class FakeUpstream:
     def __exit__(self, *_exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def keys_sent(self) -> list[str]:
+        """The x-api-key of each /v1/messages request, in order (refused ones included)."""
+        return [r["headers"].get("x-api-key") or r["headers"].get("X-Api-Key") or "" for r in self.messages()]
 
     def messages(self) -> list[dict]:
         with self._lock:

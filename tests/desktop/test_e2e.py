@@ -10,7 +10,11 @@ send a request through the gateway and see it in Usage; add a conditional rule (
 upstream B) and see a request with an image go to B while a plain one still goes to A; import a
 LiteLLM config.yaml (an openai/ model on a fake OpenAI-style server, a bedrock/ one that is not
 imported) through "Import LiteLLM config…" and see a request for the imported name reach that
-server; set rate limits on a backend in its form and find them in config.toml; switch to Cloud
+server; set rate limits on a backend in its form and find them in config.toml; add a named second
+key to that backend in its form (keychain, `keys = [...]` in the config, never the secret), see
+requests rotate over both, the one the upstream refuses marked in the form and on the mapping
+screen's target, then give it a new secret; balance a rule by a strategy and find it in the
+config; see a backend with rpm = 1 shown at its limit after a request; switch to Cloud
 from the tray menu and see the next request go to upstream B, while the local profile's base URL
 (as the mapping screen shows it) still routes to A; then check the canary is in the keychain and
 nowhere else.
@@ -55,6 +59,9 @@ FAKE_LLM = Path(__file__).resolve().parent.parent / "e2e" / "fake_llm.py"
 # The LiteLLM proxy config the import reads (the test seam hands its path to the app).
 LITELLM_YAML = HOME / "litellm" / "config.yaml"
 LITELLM_KEY = f"sk-litellm-{uuid.uuid4().hex}"
+# alpha's second key: first one alpha refuses (401), then a good one given in its place.
+REFUSED_KEY = f"sk-refused-{uuid.uuid4().hex}"
+SECOND_KEY = f"sk-second-{uuid.uuid4().hex}"
 # A comment of the user's own: every save from the app (backend, mapping, settings) keeps it.
 USER_COMMENT = "beta is the team's Anthropic proxy: do not delete (a comment the app must keep)"
 
@@ -296,6 +303,9 @@ def run_flow(gui: Gui, alpha: FakeUpstream, beta: FakeUpstream, record: Path, op
 
     import_litellm(gui, record, openai_url)
     set_rate_limits(gui)
+    key_pool(gui, alpha)
+    balance_rule(gui)
+    rate_limited_target(gui, openai_url)
 
     log("switch to cloud from the tray")
     open_tray_menu_and_pick_cloud()
@@ -467,6 +477,126 @@ def set_rate_limits(gui: Gui) -> None:
     assert reply["content"][0]["text"] == "hello from alpha", reply
 
 
+def key_pool(gui: Gui, alpha: FakeUpstream) -> None:
+    """A named second key for alpha-renamed, added in its form: it goes to the keychain, the
+    config lists `keys = ["default", "backup"]` and never a secret. Requests use the keys in turn;
+    the one alpha refuses is set aside (the next key answers), and the form and the mapping screen
+    say so; a new secret on its row makes it ready again."""
+    log("a named second key for alpha-renamed, in its form")
+    alpha.reject_keys.add(REFUSED_KEY)
+    gui.nav("backends")
+    edit_backend(gui, "alpha-renamed")
+    press(gui, '[data-testid="add-another-key"]')
+    gui.fill(gui.one('input[name="key_name"]'), "backup")
+    gui.fill(gui.one('input[name="new_key"]'), REFUSED_KEY)
+    gui.d.execute_script("document.querySelector('[data-testid=add-key-form]').scrollIntoView({block: 'center'})")
+    gui.shot("backend-add-key")
+    press(gui, '[data-testid="confirm-add-key"]')
+    gui.wait(lambda: gui.css('[data-testid="keys-section"] [data-key="backup"]'), "the pool listed in the form")
+    assert not gui.d.execute_script("return [...document.querySelectorAll('input')].some(i => i.value.startsWith('sk-'))"), \
+        "a secret stayed in the form after it was stored"
+    text = CONFIG.read_text()
+    backend = next(b for b in tomllib.loads(text)["backends"] if b["id"] == "alpha-renamed")
+    assert backend.get("keys") == ["default", "backup"], backend
+    for secret in (REFUSED_KEY, CANARY):
+        assert secret not in text, "a key was written into the config"
+    assert USER_COMMENT in text, "adding a key dropped the user's comment"
+    assert keychain_has(REFUSED_KEY), "the named key is not in the keychain"
+
+    log("requests use both keys; the refused one is set aside and the other answers")
+    before = len(alpha.messages())
+    for _ in range(3):
+        reply = gateway_request("claude-sonnet-4-5")
+        assert reply["content"][0]["text"] == "hello from alpha", reply
+    sent = alpha.keys_sent()[before:]
+    assert REFUSED_KEY in sent and CANARY in sent, "requests did not go over both keys"
+    # Once refused, the key is not tried again: the other requests went with the good one.
+    assert sent.count(REFUSED_KEY) == 1, sent.count(REFUSED_KEY)
+    backup = '[data-testid="keys-section"] [data-key="backup"] [data-testid="key-health"]'
+    gui.wait(lambda: gui.first_text(backup).startswith("Refused (401) since"), "the refused key marked in the form", timeout=15)
+    assert gui.first_text(backup).endswith("set it anew."), gui.first_text(backup)
+    gui.d.execute_script("document.querySelector('[data-testid=keys-section]').scrollIntoView({block: 'center'})")
+    gui.shot("backend-key-refused")
+
+    log("the mapping screen says the pool's trouble on alpha-renamed's target")
+    press(gui, '[data-testid="cancel-backend"]')
+    gui.nav("mapping")
+    gui.click('[data-profile="local"]')
+    # The warning first; the backend's load this minute (it has rpm / tpm) follows it.
+    trouble = "1 of 2 keys refused: set it anew in Backends."
+    gui.wait(lambda: any(gui.txt(e).startswith(trouble) for e in gui.css('[data-testid="target-state"]')), "the pool's trouble on the target")
+    gui.d.execute_script("[...document.querySelectorAll('[data-testid=target-state]')].find(e => e.innerText.includes('keys refused')).scrollIntoView({block: 'center'})")
+    gui.shot("mapping-key-refused")
+
+    log("a new secret for the refused key, on its row")
+    gui.nav("backends")
+    edit_backend(gui, "alpha-renamed")
+    press(gui, '[data-testid="keys-section"] [data-key="backup"] [data-testid="replace-key"]')
+    gui.fill(gui.one('input[name="replace_key"]'), SECOND_KEY)
+    press(gui, '[data-testid="keys-section"] [data-key="backup"] [data-testid="save-key"]')
+    gui.wait(lambda: gui.first_text(backup) == "Ready", "the key ready again")
+    assert keychain_has(SECOND_KEY) and not keychain_has(REFUSED_KEY), "the new secret did not replace the old one in the keychain"
+    assert SECOND_KEY not in CONFIG.read_text()
+    press(gui, '[data-testid="cancel-backend"]')
+    before = len(alpha.messages())
+    for _ in range(2):
+        reply = gateway_request("claude-sonnet-4-5")
+        assert reply["content"][0]["text"] == "hello from alpha", reply
+    assert SECOND_KEY in alpha.keys_sent()[before:], "the key given anew was not used again"
+
+    log("usage names the key a request went with")
+    gui.nav("usage")
+    gui.wait(lambda: any("key backup" in t for t in gui.row_texts()), "a usage row with the key's name")
+    gui.d.execute_script("document.querySelector('[data-testid=row-key]').closest('tr').scrollIntoView({block: 'center'})")
+    gui.shot("usage-key")
+
+
+def balance_rule(gui: Gui) -> None:
+    """The claude-sonnet-* rule balanced by "fastest first answer" in the mapping screen, saved:
+    the config's rule carries the strategy."""
+    log("balance a rule by a strategy in the mapping screen")
+    gui.nav("mapping")
+    gui.click('[data-profile="local"]')
+    rule = gui.wait(lambda: next((r for r in gui.css('[data-testid="rule"]')
+                                  if r.find_element(By.CSS_SELECTOR, '[data-field="pattern"]').get_attribute("value") == "claude-sonnet-*"), None),
+                    "the claude-sonnet-* rule")
+    balanced = rule.find_element(By.CSS_SELECTOR, '[data-strategy="balanced"]')
+    gui.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", balanced)
+    balanced.click()
+    by = gui.wait(lambda: (rule.find_elements(By.CSS_SELECTOR, '[data-testid="balance-by"]') or [None])[0], "the criterion to balance by")
+    gui.choose(by, "lowest_latency")
+    gui.wait(lambda: "answering fastest" in gui.txt(rule.find_element(By.CSS_SELECTOR, '[data-testid="strategy-help"]')), "the strategy explained")
+    gui.shot("mapping-balanced")
+    gui.click('[data-testid="save-mapping"]')
+    gui.wait(lambda: gui.d.execute_script("return document.querySelector('[data-testid=save-mapping]').disabled") and "Unsaved" not in gui.text(), "the strategy saved")
+    text = CONFIG.read_text()
+    saved = next(r for r in tomllib.loads(text)["profiles"]["local"]["rules"] if r.get("match") == "claude-sonnet-*")
+    assert saved.get("strategy") == "lowest_latency", saved
+    assert USER_COMMENT in text, "the mapping save dropped the user's comment"
+    reply = gateway_request("claude-sonnet-4-5")
+    assert reply["content"][0]["text"] == "hello from alpha", reply
+
+
+def rate_limited_target(gui: Gui, openai_url: str) -> None:
+    """The imported backend limited to 1 request a minute in its form; after one request its
+    target on the mapping screen says it is at its limit."""
+    backend = next(b for b in tomllib.loads(CONFIG.read_text())["backends"] if b["base_url"] == f"{openai_url}/v1")["id"]
+    log(f"rpm = 1 on {backend}; one request puts it at its limit")
+    gui.nav("backends")
+    edit_backend(gui, backend)
+    gui.fill(gui.one('input[name="rpm"]'), "1")
+    press(gui, '[data-testid="save-backend"]')
+    gui.wait(lambda: gui.first_text(f'[data-backend="{backend}"] [data-testid="limits"]') == "1 request/min", "rpm 1 in the list")
+    reply = gateway_request("team-coder")
+    assert reply["content"][0]["text"] == "Hello from the fake openai server.", reply
+    gui.nav("mapping")
+    gui.click('[data-profile="local"]')
+    gui.wait(lambda: any(gui.txt(e).startswith("At its rate limit until") for e in gui.css('[data-testid="target-state"]')),
+             "the target at its limit", timeout=15)
+    gui.d.execute_script("[...document.querySelectorAll('[data-testid=target-state]')].find(e => e.innerText.startsWith('At its rate limit')).scrollIntoView({block: 'center'})")
+    gui.shot("mapping-rate-limited")
+
+
 def edit_backend(gui: Gui, backend_id: str) -> None:
     gui.one(f'[data-backend="{backend_id}"]')
     gui.d.execute_script(
@@ -474,6 +604,14 @@ def edit_backend(gui: Gui, backend_id: str) -> None:
         ".find(b => b.dataset.testid === 'edit-backend').click()", backend_id
     )
     gui.one('[data-testid="backend-editor"]')
+
+
+def press(gui: Gui, sel: str) -> None:
+    """Clicks a form's button where a toast cannot cover it (toasts sit at the bottom right)."""
+    dismiss_toasts(gui)
+    el = gui.one(sel)
+    gui.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+    el.click()
 
 
 def dismiss_toasts(gui: Gui) -> None:
@@ -557,13 +695,20 @@ def import_and_limits_shots(gui: Gui, variant: str, overflows: list[str]) -> Non
     gui.wait(lambda: not gui.css('[data-testid="import-dialog"]'), "the import dialog to close")
 
     edit_backend(gui, "alpha-renamed")
+    gui.d.execute_script("document.querySelector('[data-testid=keys-section]').scrollIntoView({block: 'center'})")
+    time.sleep(0.4)
+    gui.d.save_screenshot(str(ARTIFACTS / f"backend-keys-{variant}.png"))
+    cut = gui.d.execute_script(
+        "return [...document.querySelectorAll('[data-testid=keys-section] button')].filter(b => b.getBoundingClientRect().right > innerWidth).length")
+    if cut:
+        overflows.append(f"backend keys ({variant}): {cut} buttons past the window's edge")
     gui.d.execute_script("document.querySelector('[data-testid=limits-section]').scrollIntoView({block: 'center'})")
     time.sleep(0.4)
     gui.d.save_screenshot(str(ARTIFACTS / f"backend-limits-{variant}.png"))
     sizes = gui.d.execute_script("const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]")
     if sizes[0] > sizes[1] + 1:
         overflows.append(f"backend form ({variant}): main is {sizes[0]}px wide in {sizes[1]}px")
-    gui.click('[data-testid="cancel-backend"]')
+    press(gui, '[data-testid="cancel-backend"]')
     gui.wait(lambda: not gui.css('[data-testid="backend-editor"]'), "the backend form to close")
     gui.d.execute_script("document.querySelector('main').scrollTo(0, 0)")
 
@@ -585,15 +730,17 @@ def mapping_rules_shot(gui: Gui, variant: str, wrapped: list[str]) -> None:
 
 
 def check_canary() -> None:
-    log("canary: in the keychain, nowhere else")
+    log("canary: in the keychain, nowhere else (nor any other key the GUI was given)")
     assert keychain_has(CANARY), "the canary key is not in the Secret Service keychain"
-    needle = CANARY.encode()
+    assert keychain_has(SECOND_KEY), "the pool's second key is not in the Secret Service keychain"
     keyring_dir = HOME / ".local/share/keyrings"  # gnome-keyring's encrypted store
-    hits = grep_tree(HOME, needle, skip=(keyring_dir,)) + grep_tree(CONFIG.parent, needle) + grep_tree(DATA_DIR, needle)
-    hits += grep_tree(ARTIFACTS, needle)  # includes the app's own log (tauri-driver.log)
-    encrypted_hits = grep_tree(keyring_dir, needle)
-    assert not encrypted_hits, f"keyring files hold the canary in plain text: {encrypted_hits}"
-    assert not hits, f"canary key leaked into: {hits}"
+    for secret in (CANARY, REFUSED_KEY, SECOND_KEY):
+        needle = secret.encode()
+        hits = grep_tree(HOME, needle, skip=(keyring_dir,)) + grep_tree(CONFIG.parent, needle) + grep_tree(DATA_DIR, needle)
+        hits += grep_tree(ARTIFACTS, needle)  # includes the app's own log (tauri-driver.log)
+        encrypted_hits = grep_tree(keyring_dir, needle)
+        assert not encrypted_hits, f"keyring files hold a key in plain text: {encrypted_hits}"
+        assert not hits, f"a key leaked into: {hits}"
 
 
 if __name__ == "__main__":

@@ -236,6 +236,90 @@ test("backends: Import LiteLLM config… in a 900×600 window: the dry run's tab
   }
 });
 
+test("backend keys in a 900×600 window, en/zh, light/dark: each key's state, add, new secret, remove; the pool on the mapping and usage screens", async () => {
+  const zh = { refused: /^自 \d\d:\d\d:\d\d 起被拒绝（401）：请重新设置。$/, pool: "2 个密钥中有 1 个被拒绝：请在“后端”中重新设置。", key: "密钥 team" };
+  const en = { refused: /^Refused \(401\) since \d\d:\d\d:\d\d: set it anew\.$/, pool: "1 of 2 keys refused: set it anew in Backends.", key: "key team" };
+  for (const [locale, colorScheme] of [["en-US", "light"], ["en-US", "dark"], ["zh-CN", "light"], ["zh-CN", "dark"]]) {
+    const words = locale === "zh-CN" ? zh : en;
+    const name = `${locale}-${colorScheme}-900x600`;
+    const { page, context, errors } = await open("backends", { viewport: { width: 900, height: 600 }, locale, colorScheme });
+    const wide = () => page.evaluate(() => { const m = document.querySelector("main"); return m.scrollWidth > m.clientWidth + 1 ? `${m.scrollWidth} > ${m.clientWidth}` : ""; });
+    const inWindow = async (locator, what) => {
+      const box = await locator.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 900 && box.y + box.height <= 600, `${what} is outside the window (${name})`);
+    };
+    const anthropic = page.locator('[data-backend="anthropic"]');
+    await anthropic.locator('[data-testid="key-chip"][data-key="team"].trouble').waitFor();
+    await anthropic.getByTestId("edit-backend").click();
+    const section = page.getByTestId("keys-section");
+    const team = section.locator('[data-key="team"]');
+    await team.getByTestId("key-health").waitFor();
+    assert.match(await team.getByTestId("key-health").innerText(), words.refused);
+    await page.getByTestId("add-key").click();
+    await section.scrollIntoViewIfNeeded();
+    assert.equal(await wide(), "", `the keys overflow sideways (${name})`);
+    for (const row of ["default", "team"]) await inWindow(section.locator(`[data-key="${row}"] [data-testid="remove-key"]`), `Remove of ${row}`);
+    await shot(page, `backends-keys-${name}`);
+    await page.getByTestId("add-key-form").scrollIntoViewIfNeeded();
+    await inWindow(page.getByTestId("confirm-add-key"), "Add key");
+    await shot(page, `backends-keys-add-${name}`);
+
+    // Removing asks first and says what follows; the dialog fits the window.
+    await team.getByTestId("remove-key").click();
+    const dialog = page.getByTestId("remove-key-dialog");
+    await dialog.waitFor();
+    await inWindow(dialog.getByTestId("confirm-remove-key"), "Remove key");
+    await shot(page, `backends-remove-key-${name}`);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+
+    if (locale === "en-US" && colorScheme === "light") {
+      // A new key, by name: stored at once, listed, the secret gone from the page.
+      await page.locator('input[name="key_name"]').fill("work");
+      await page.locator('input[name="new_key"]').fill("sk-canary-ui-work-0002");
+      await page.locator('input[name="new_key"]').press("Enter");
+      await section.locator('[data-key="work"]').waitFor();
+      assert.equal(await page.evaluate(() => window.__SY_MOCK.state.keychain["anthropic:key:work"]), "sk-canary-ui-work-0002");
+      assert.deepEqual(await page.evaluate(() => window.__SY_MOCK.state.pools.anthropic), ["default", "team", "work"]);
+      // The refused key gets a new secret on its row and is ready again.
+      await team.getByTestId("replace-key").click();
+      await team.locator('input[name="replace_key"]').fill("sk-canary-ui-team-0003");
+      await team.getByTestId("save-key").click();
+      await page.waitForFunction(() => document.querySelector('[data-key="team"] [data-testid="key-health"]')?.textContent === "Ready");
+      const html = await page.content();
+      assert.ok(!html.includes("sk-canary-ui-work-0002") && !html.includes("sk-canary-ui-team-0003"), "a secret stayed in the page");
+      assert.equal(await page.evaluate(() => [...document.querySelectorAll("input")].filter((i) => i.value.startsWith("sk-")).length), 0);
+      await section.scrollIntoViewIfNeeded();
+      await shot(page, `backends-keys-after-${name}`);
+      await team.getByTestId("remove-key").click();
+      assert.match(await dialog.getByTestId("remove-key-what").innerText(), /Requests go on with the others: default, work\.$/);
+      await dialog.getByTestId("confirm-remove-key").click();
+      await dialog.waitFor({ state: "detached" });
+      await page.waitForFunction(() => window.__SY_MOCK.state.pools.anthropic.join() === "default,work");
+      await page.getByTestId("cancel-backend").click();
+    } else {
+      await page.getByTestId("cancel-backend").click();
+      // The mapping screen says the pool's trouble on the target it concerns.
+      await page.locator('[data-nav="mapping"]').click();
+      const line = page.getByTestId("fallbacks").first().getByTestId("target-warning");
+      await line.waitFor();
+      assert.equal(await line.innerText(), words.pool);
+      await line.scrollIntoViewIfNeeded();
+      assert.equal(await wide(), "", `mapping overflows sideways (${name})`);
+      await shot(page, `mapping-key-pool-${name}`);
+      // The usage history names the key a request went with.
+      await page.locator('[data-nav="usage"]').click();
+      const key = page.getByTestId("row-key").first();
+      await key.waitFor();
+      assert.equal(await key.innerText(), words.key);
+      await key.scrollIntoViewIfNeeded();
+      await shot(page, `usage-key-${name}`);
+    }
+    assert.deepEqual(errors, [], name);
+    await context.close();
+  }
+});
+
 test("model mapping: add a rule, reorder, save, and test a model", async () => {
   const { page, context, errors } = await open("mapping");
   await page.getByTestId("rule").first().waitFor();

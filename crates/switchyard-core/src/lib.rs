@@ -23,6 +23,7 @@
 //! - [`providers`]: known providers (protocol, base URL, backend id); comparing base URLs.
 //! - [`litellm`]: importing a LiteLLM proxy config (backends, rules, settings, a report).
 //! - [`pricing`]: model prices and cost; [`budget`]: spend limits; [`metrics`]: `/metrics`.
+//! - [`telemetry`]: optional OpenTelemetry export, a span per request (OTLP/HTTP JSON).
 
 pub mod anthropic;
 pub mod backends;
@@ -49,5 +50,6 @@ pub mod secrets;
 pub mod server;
 pub mod setup;
 pub mod sse;
+pub mod telemetry;
 pub mod tokens;
 pub mod usage;

@@ -5,14 +5,14 @@ import type {
   BackendCheck, BackendDraft, BackendField, BackendInfo, CheckedModel, CommandError, DeleteMode, Dependent, GatewayStatus,
   ProfileView, RequestRow, Settings, SettingsInput, UsageFilter, UsageSummary, Totals, Slice, RequestStatus, ClaudeCodeStatus,
   ConfigureReport, RestoreReport, TargetSpec, DayPoint, LastError, FoundEngine, FamilyModels, SetupState,
-  ProjectReport, When, SessionSummary, AgentSummary, BackendState, ImportReport, ReportRow,
+  ProjectReport, When, SessionSummary, AgentSummary, BackendState, ImportReport, ReportRow, KeyHealth, KeyInfo, KeySource,
 } from "../bindings";
 
 export type Scenario = "default" | "empty" | "errors";
 
 const DAY = 86_400_000;
 
-function err(kind: CommandError["kind"], message: string, field?: BackendField): CommandError {
+function err(kind: CommandError["kind"], message: string, field?: BackendField | null): CommandError {
   return field ? { kind, message, field } : { kind, message };
 }
 
@@ -31,8 +31,15 @@ export interface FakeState {
   rows: RequestRow[];
   settings: Settings;
   token: string;
-  /** What "the keychain" received: tests assert the key went here and nowhere else. */
+  /** What "the keychain" received: tests assert the key went here and nowhere else. A
+   *  backend's own key is under its id, a named key of its pool under `<id>:key:<name>`. */
   keychain: Record<string, string>;
+  /** Each backend's `keys = [...]` in the config (absent: its own keychain entry only). */
+  pools: Record<string, string[]>;
+  /** The environment the engine was started in, for backends with `api_key_env`. */
+  env: Record<string, string>;
+  /** What requests found of a pool's keys (absent: ready), by backend and key name. */
+  keyHealth: Record<string, Record<string, KeyHealth>>;
   calls: { cmd: string; args: unknown }[];
   claudeConfigured: boolean;
   /** The engine's "last error": cleared by pause and resume, like the real one. */
@@ -144,14 +151,51 @@ function mkRow(now: number, i: number): RequestRow {
     rule,
     notes: local && i % 7 === 3 ? `server tools dropped for ${backend}: web_search_20250305` : null,
     cache_hit: false,
+    // The cloud backend's pool: its own key goes unnamed, like the engine records it.
+    key_name: !local && i % 2 === 1 ? "team" : null,
   };
 }
+
+/** The engine's `DEFAULT_KEY_NAME`: a backend's own keychain entry inside its pool. */
+const DEFAULT_KEY = "default";
+
+/** The keychain account of a key, like the engine's `key_account` (without its `backend:`). */
+export function keyAccount(id: string, name: string | null): string {
+  return name === null || name === DEFAULT_KEY ? id : `${id}:key:${name}`;
+}
+
+/** The variables of `api_key_env` ("A, B" or "A B"), in the order written. */
+function envNames(b: Pick<BackendInfo, "api_key_env">): string[] {
+  return (b.api_key_env ?? "").split(/[\s,]+/).filter((v) => v !== "");
+}
+
+/** Like the engine's `list_keys`: the variables, else the pool's names, else the own entry. */
+function keysOf(s: FakeState, b: Pick<BackendInfo, "id" | "api_key_env">): KeyInfo[] {
+  const env = envNames(b);
+  if (env.length > 0) return env.map((name) => ({ name, from_env: true, present: !!s.env[name] }));
+  const names = s.pools[b.id]?.length ? s.pools[b.id] : [DEFAULT_KEY];
+  return names.map((name) => ({ name, from_env: false, present: keyAccount(b.id, name) in s.keychain }));
+}
+
+/** A backend as `list_backends` shows it: where its keys come from, and each key. */
+function infoOf(s: FakeState, b: BackendInfo): BackendInfo {
+  const keys = keysOf(s, b);
+  const key: KeySource = envNames(b).length > 0 ? "env" : keys.some((k) => k.present) ? "keychain" : "none";
+  return { ...structuredClone(b), key, keys };
+}
+
+/** Every keychain account a backend's keys may be under (its own and its pool's). */
+function accountsOf(s: FakeState, id: string): string[] {
+  return Object.keys(s.keychain).filter((a) => a === id || a.startsWith(`${id}:key:`));
+}
+
+const KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_backend_key", "test_route", "query_usage", "usage_summary", "usage_sessions", "export_usage_csv"];
 
 export function createState(scenario: Scenario = "default", now = Date.now(), fail?: string[]): FakeState {
   const base: BackendInfo = {
-    id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", api_key_env: null, key: "none",
+    id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", api_key_env: null, key: "none", keys: [],
     context_length: 32768, max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true, local_declared: null,
     rpm: null, tpm: null,
   };
@@ -187,7 +231,12 @@ export function createState(scenario: Scenario = "default", now = Date.now(), fa
       retention_days: null, language: "system", theme: "system", config_path: "/home/dev/.config/switchyard/config.toml",
     },
     token: "sy-local-7f3c9a1e5b2d4c6f8e0a1b3c5d7e9f21",
-    keychain: {},
+    // The cloud backend rotates over two keys; the second was refused a few minutes ago (the
+    // last error says so too).
+    keychain: empty ? {} : { anthropic: "sk-ant-seeded-own-0001", "anthropic:key:team": "sk-ant-seeded-team-0002" },
+    pools: empty ? {} : { anthropic: [DEFAULT_KEY, "team"] },
+    env: {},
+    keyHealth: empty ? {} : { anthropic: { team: { state: "rejected", status: 401, since_ms: now - 5 * 60_000 } } },
     calls: [],
     claudeConfigured: false,
     firstRun: scenario === "empty",
@@ -459,7 +508,7 @@ function importLitellm(s: FakeState, path: string, profile: string | null, dryRu
   };
   if (dryRun || done) return report;
   const added: BackendInfo = {
-    id: "vllm", kind: "openai_chat", base_url: "http://127.0.0.1:8000/v1", api_key_env: null, key: "none", context_length: null,
+    id: "vllm", kind: "openai_chat", base_url: "http://127.0.0.1:8000/v1", api_key_env: null, key: "none", keys: [], context_length: null,
     max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true, local_declared: null, rpm: null, tpm: null,
   };
   if (!s.backends.some((b) => b.id === "vllm")) s.backends.push(added);
@@ -473,7 +522,7 @@ function importLitellm(s: FakeState, path: string, profile: string | null, dryRu
 
 /** Handles one command like src-tauri would. Throws a CommandError on failure. */
 export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): unknown {
-  s.calls.push({ cmd, args: cmd === "set_backend_key" ? { id: a.id, key: "<redacted>" } : a });
+  s.calls.push({ cmd, args: cmd === "set_backend_key" ? { id: a.id, name: a.name, key: "<redacted>" } : a });
   const failing = s.fail.has(cmd);
   switch (cmd) {
     case "get_status":
@@ -530,10 +579,18 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       } satisfies RestoreReport;
     }
     case "backend_states":
-      return s.backends.map((b) => s.states[b.id] ?? {
-        backend: b.id, cooling_until_ms: null, limited_until_ms: null, requests_last_minute: null, rpm: null,
-        tokens_last_minute: null, tpm: null, in_flight: 0,
-      }) satisfies BackendState[];
+      return s.backends.map((b): BackendState => {
+        // Like the engine: each key's health only for a backend with several keys.
+        const keys = keysOf(s, b);
+        const pool = keys.length > 1 ? keys.map((k) => ({ name: k.name, health: s.keyHealth[b.id]?.[k.name] ?? { state: "ready" as const } })) : [];
+        const set = s.states[b.id];
+        if (set) return { ...set, keys: set.keys ?? pool };
+        // Idle: a limit's count is there (0) only when the backend has that limit.
+        return {
+          backend: b.id, cooling_until_ms: null, limited_until_ms: null, requests_last_minute: b.rpm == null ? null : 0, rpm: b.rpm,
+          tokens_last_minute: b.tpm == null ? null : 0, tpm: b.tpm, in_flight: 0, keys: pool,
+        };
+      });
     case "claude_code_status":
       return claudeStatus(s);
     case "configure_claude_code": {
@@ -552,7 +609,7 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       } satisfies RestoreReport;
     case "list_backends":
       if (failing) throw err("io", "Could not read the config file: permission denied");
-      return structuredClone(s.backends);
+      return s.backends.map((b) => infoOf(s, b));
     case "save_backend": {
       // Same rules as the engine (config::validate), with the field they concern.
       const draft = a.draft as BackendDraft;
@@ -566,21 +623,27 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       if (draft.tpm === 0) throw err("invalid_input", "Enter a whole number of tokens above 0, or leave the field empty for no limit", "tpm");
       const prev = s.backends.find((b) => b.id === a.originalId);
       const view: BackendInfo = {
-        id, kind: draft.kind, base_url: url, api_key_env: draft.api_key_env,
-        key: prev?.key ?? "none", context_length: draft.context_length, max_output_tokens: draft.max_output_tokens,
+        id, kind: draft.kind, base_url: url, api_key_env: draft.api_key_env?.trim() || null,
+        key: prev?.key ?? "none", keys: [], context_length: draft.context_length, max_output_tokens: draft.max_output_tokens,
         timeout_first_byte_s: 300, max_in_flight: 0, local: draft.local ?? isLocalUrl(url), local_declared: draft.local ?? null,
         rpm: draft.rpm ?? null, tpm: draft.tpm ?? null,
       };
       s.backends = prev ? s.backends.map((b) => (b.id === prev.id ? view : b)) : [...s.backends, view];
       if (prev && prev.id !== id) {
-        // A rename: routes follow, and so does the key.
+        // A rename: routes follow, and so do its keys (every keychain entry, the pool's list).
         repoint(s, prev.id, id);
-        if (prev.id in s.keychain) {
-          s.keychain[id] = s.keychain[prev.id];
-          delete s.keychain[prev.id];
+        for (const account of accountsOf(s, prev.id)) {
+          s.keychain[id + account.slice(prev.id.length)] = s.keychain[account];
+          delete s.keychain[account];
+        }
+        for (const table of [s.pools, s.keyHealth] as Record<string, unknown>[]) {
+          if (prev.id in table) {
+            table[id] = table[prev.id];
+            delete table[prev.id];
+          }
         }
       }
-      return view;
+      return infoOf(s, view);
     }
     case "backend_dependents":
       return dependents(s, a.id);
@@ -600,25 +663,52 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
         repointed = mode.repoint_to;
       }
       s.backends = s.backends.filter((b) => b.id !== a.id);
-      const keyDeleted = a.id in s.keychain;
-      delete s.keychain[a.id];
+      // Every key of it goes with it.
+      const accounts = accountsOf(s, a.id);
+      for (const account of accounts) delete s.keychain[account];
+      delete s.pools[a.id];
+      delete s.keyHealth[a.id];
+      const keyDeleted = accounts.length > 0;
       return { id: a.id, changed: used, removed, repointed_to: repointed, budgets_removed: [], key_deleted: keyDeleted };
     }
     case "set_backend_key": {
+      // The engine's store_backend_key, then add_key (crates/switchyard-core/src/engine/keys.rs).
       const b = s.backends.find((x) => x.id === a.id);
-      if (!b) throw err("not_found", `No backend called "${a.id}"`);
+      if (!b) throw err("not_found", `There is no backend called ${a.id}: add it first, then its keys`);
+      if (!String(a.key ?? "").trim()) throw err("invalid_input", "Paste a key, or leave the field empty to keep the current one", "api_key");
+      const name = typeof a.name === "string" && a.name.trim() !== "" ? a.name.trim() : null;
+      if (name !== null && !KEY_NAME.test(name))
+        throw err("invalid_input", `${JSON.stringify(name)} cannot name a key: use up to 64 letters, digits, '-', '_' or '.', for example work`, "key_name");
+      if (envNames(b).length > 0)
+        throw err("invalid_input", `Backend ${b.id} reads its keys from the environment (api_key_env): set the variable instead, or remove api_key_env to keep its keys in the keychain`);
       if (failing) throw err("keychain", "The OS keychain is locked: unlock it (e.g. log in to your desktop session) and try again");
-      if (!String(a.key).trim()) throw err("invalid_input", "Paste a key, or leave the field empty to keep the current one", "api_key");
-      s.keychain[a.id] = String(a.key).trim();
-      b.key = "keychain";
-      return structuredClone(b);
+      if (name !== null && name !== DEFAULT_KEY) {
+        // A named key joins the pool; a backend whose own entry holds a key keeps it there.
+        const pool = s.pools[b.id] ?? [];
+        if (pool.length === 0 && b.id in s.keychain) pool.push(DEFAULT_KEY);
+        if (!pool.includes(name)) pool.push(name);
+        s.pools[b.id] = pool;
+      }
+      s.keychain[keyAccount(b.id, name)] = String(a.key).trim();
+      // A key set anew is tried again, even if the provider refused the old one.
+      delete s.keyHealth[b.id]?.[name ?? DEFAULT_KEY];
+      return infoOf(s, b);
     }
     case "delete_backend_key": {
+      // The engine's remove_key: out of the pool's list first, then out of the keychain.
+      const name = typeof a.name === "string" ? a.name : null;
+      if (name !== null && !KEY_NAME.test(name))
+        throw err("invalid_input", `${JSON.stringify(name)} cannot name a key: use up to 64 letters, digits, '-', '_' or '.', for example work`, "key_name");
       const b = s.backends.find((x) => x.id === a.id);
-      if (!b) throw err("not_found", `No backend called "${a.id}"`);
-      delete s.keychain[a.id];
-      b.key = "none";
-      return structuredClone(b);
+      if (!b) throw err("not_found", `There is no backend called ${a.id}: add it first, then its keys`);
+      const pool = s.pools[b.id] ?? [];
+      if (name !== null && pool.length > 0) {
+        if (!pool.includes(name)) throw err("not_found", `Backend ${b.id} has no key called ${name}`);
+        s.pools[b.id] = pool.filter((k) => k !== name);
+      }
+      delete s.keychain[keyAccount(b.id, name)];
+      delete s.keyHealth[b.id]?.[name ?? DEFAULT_KEY];
+      return infoOf(s, b);
     }
     case "test_backend": {
       const b = s.backends.find((x) => x.id === a.id);
@@ -712,12 +802,12 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       const ollama = a.engine === "ollama";
       const info: BackendInfo = {
         id: uniqueId(f?.label ?? "OpenAI-compatible", s.backends.map((b) => b.id)), kind: ollama ? "ollama" : "openai_chat",
-        base_url: ollama ? root : `${root}/v1`, api_key_env: null, key: "none", context_length: null, max_output_tokens: null,
+        base_url: ollama ? root : `${root}/v1`, api_key_env: null, key: "none", keys: [], context_length: null, max_output_tokens: null,
         timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(root), local_declared: null, rpm: null, tpm: null,
       };
       s.backends.push(info);
       if (f) s.addedModels[info.id] = f.models.map((id) => ({ id, context_length: null }) as CheckedModel);
-      return structuredClone(info);
+      return infoOf(s, info);
     }
     case "map_families": {
       const p = s.profiles[a.profile];

@@ -326,7 +326,7 @@ describe("Mapping", () => {
     const backend = state.profiles.local.default!.targets[0].backend;
     state.states[backend] = {
       backend, cooling_until_ms: null, limited_until_ms: soon, requests_last_minute: 60, rpm: 60,
-      tokens_last_minute: null, tpm: null, in_flight: 2,
+      tokens_last_minute: null, tpm: null, in_flight: 2, keys: [],
     };
     await ready();
     const lines = await screen.findAllByTestId("target-state");
@@ -335,6 +335,40 @@ describe("Mapping", () => {
     cleanup();
     await ready();
     await waitFor(() => expect(screen.getAllByTestId("target-state").some((l) => l.textContent === "12 of 60 requests this minute · 2 running")).toBe(true));
+  });
+
+  it("says a key pool's trouble on the targets it concerns, above the backend's load", async () => {
+    // Seeded: anthropic (the *haiku* rule's fallback, rpm 50, tpm 200000) has two keys, "team" refused.
+    await ready();
+    const line = () => screen.getAllByTestId("fallbacks")[0].querySelector('[data-testid="target-state"]');
+    const warning = () => line()?.querySelector('[data-testid="target-warning"]')?.textContent;
+    const load = () => line()?.querySelector('[data-testid="target-load"]')?.textContent;
+    await waitFor(() => expect(warning()).toBe("1 of 2 keys refused: set it anew in Backends."));
+    expect(line()!.classList.contains("warn")).toBe(true);
+    expect(load()).toBe("0 of 50 requests this minute · 0 of 200,000 tokens this minute");
+    // The other targets' lines say nothing about keys.
+    expect(screen.getAllByTestId("target-state").filter((l) => l.textContent!.includes("keys"))).toHaveLength(1);
+
+    state.keyHealth.anthropic.default = { state: "rejected", status: 403, since_ms: Date.now() };
+    cleanup();
+    await ready();
+    await waitFor(() => expect(warning()).toBe("All 2 keys refused: set them anew in Backends."));
+
+    const until = new Date(Date.now() + 30_000);
+    state.keyHealth.anthropic = { default: { state: "cooling_down", until_ms: until.getTime() }, team: { state: "cooling_down", until_ms: until.getTime() + 5_000 } };
+    cleanup();
+    await ready();
+    await waitFor(() => expect(warning()).toMatch(/^All keys cooling down until .+: skipped to the next target meanwhile\.$/));
+    expect(warning()).toContain(until.toLocaleTimeString("en", { hour: "2-digit", minute: "2-digit", second: "2-digit" }));
+    expect(line()!.classList.contains("warn")).toBe(true);
+
+    // One key resting while the other works: said with the load, not flagged.
+    state.keyHealth.anthropic = { team: { state: "cooling_down", until_ms: until.getTime() } };
+    cleanup();
+    await ready();
+    await waitFor(() => expect(load()).toMatch(/^1 of 2 keys cooling down until .+\. 0 of 50 requests this minute · 0 of 200,000 tokens this minute$/));
+    expect(warning()).toBeUndefined();
+    expect(line()!.classList.contains("warn")).toBe(false);
   });
 
   it("the test says which rule routed the request", async () => {

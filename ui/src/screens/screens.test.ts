@@ -25,8 +25,12 @@ describe("Backends", () => {
     render(Backends);
     await screen.findByText("llamacpp");
     const anthropic = document.querySelector('[data-backend="anthropic"]')!;
-    expect(anthropic.textContent).toContain("Key stored in keychain");
+    // Its two keys by name, the refused one marked once the gateway's states are in.
+    expect(anthropic.querySelector('[data-testid="key-status"]')!.textContent).toBe("2 keys, used in turn:");
+    await waitFor(() => expect([...anthropic.querySelectorAll('[data-testid="key-chip"]')].map((c) => c.textContent)).toEqual(["default", "team · refused"]));
     expect(anthropic.textContent).toContain("Cloud");
+    expect(document.querySelector('[data-backend="llamacpp"] [data-testid="key-status"]')!.textContent).toBe("No key");
+    expect(document.body.innerHTML).not.toContain("sk-ant-seeded");
   });
 
   it("adds a backend from a preset and sends the key to the keychain only", async () => {

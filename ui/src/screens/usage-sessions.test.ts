@@ -221,3 +221,22 @@ describe("Usage: a cache hit", () => {
     expect(hits[0].getAttribute("title")).toMatch(/^Answered from Switchyard's response cache/);
   });
 });
+
+describe("Usage: the key a request went with", () => {
+  it("is named under the backend when the row has one, and only then", async () => {
+    render(Usage);
+    await waitFor(() => expect(tableRows("request-table")).toHaveLength(25));
+    const shown = state.rows.slice(0, 25);
+    const keys = screen.getAllByTestId("row-key");
+    expect(keys).toHaveLength(shown.filter((r) => r.key_name).length);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys[0].textContent).toBe("key team");
+    expect(keys[0].getAttribute("title")).toBe("Sent with the key team of anthropic.");
+    // In the row of the request that used it.
+    const row = tableRows("request-table")[shown.findIndex((r) => r.key_name)];
+    expect(row.contains(keys[0])).toBe(true);
+
+    setLang("zh-CN");
+    await waitFor(() => expect(screen.getAllByTestId("row-key")[0].textContent).toBe("密钥 team"));
+  });
+});

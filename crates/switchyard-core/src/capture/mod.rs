@@ -26,7 +26,7 @@ pub use record::{
 };
 pub use redact::{REDACTED, is_credential};
 pub use store::{CaptureError, Selection, delete, export_jsonl, get, list, open};
-pub use trace::{MAX_BYTES, Trace};
+pub use trace::{MAX_BYTES, Pending, Trace};
 
 use crate::config::CaptureConfig;
 use crate::usage::UsageError;
@@ -146,7 +146,7 @@ impl Captures {
 
     /// Hand a finished capture to the writer; `false` when the queue was full and it was
     /// dropped (the request itself is never held up).
-    pub fn submit(&self, capture: Capture) -> bool {
+    pub fn submit(&self, capture: Pending) -> bool {
         match self.tx.try_send(store::Msg::Store(Box::new(capture))) {
             Ok(()) => {
                 self.stored.fetch_add(1, Ordering::Relaxed);
@@ -238,28 +238,68 @@ mod tests {
         assert!(!window.take(2_000));
     }
 
-    fn capture(id: &str) -> Capture {
-        Capture {
-            id: id.to_owned(),
-            started_at_ms: crate::usage::now_ms(),
-            profile: "p".into(),
-            requested_model: "m".into(),
-            stream: false,
-            rule: None,
-            notes: None,
-            status: "ok".into(),
-            input_tokens: 1,
-            output_tokens: 1,
-            client_request: ClientRequest {
-                method: "POST".into(),
-                path: "/v1/messages".into(),
-                headers: Vec::new(),
-                body: "{}".into(),
-            },
-            attempts: Vec::new(),
-            client_response: ClientResponse::default(),
-            timings: Timings::default(),
+    fn capture_at(id: &str, ms: i64, body: bytes::Bytes) -> Pending {
+        use crate::usage::test_support::{priced, req};
+        let record = priced(&req(ms, "m", "b")).record;
+        Trace::new(
+            std::time::Instant::now(),
+            "/v1/messages",
+            &http::HeaderMap::new(),
+            &body,
+        )
+        .finish(id.to_owned(), &record)
+    }
+
+    fn capture(id: &str) -> Pending {
+        capture_at(id, crate::usage::now_ms(), bytes::Bytes::from_static(b"{}"))
+    }
+
+    /// Old captures go at the retention; the oldest go when the size cap is passed.
+    #[test]
+    fn retention_and_the_size_cap_delete_the_oldest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("usage.db");
+        let captures = Captures::open(&path, &CaptureConfig::default()).unwrap();
+        let now = crate::usage::now_ms();
+        assert!(captures.submit(capture_at("old", now - 8 * 86_400_000, "{}".into())));
+        assert!(captures.submit(capture("new")));
+        captures.flush();
+        let conn = open(&path).unwrap();
+        assert_eq!(list(&conn, 0).unwrap().len(), 2);
+        // A week's retention (the default) applies at the next sweep: a new config is one.
+        captures.configure(&CaptureConfig::default());
+        captures.flush();
+        let ids: Vec<String> = list(&conn, 0).unwrap().into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["new"]);
+        // 1 MiB cap: 600 KB bodies that pack to ~450 KB, three of them: the oldest go.
+        captures.configure(&CaptureConfig {
+            retention_days: 7,
+            max_mib: 1,
+        });
+        for (i, id) in ["a", "b", "c"].into_iter().enumerate() {
+            // xorshift over 64 printable characters: zstd cannot pack it below 3/4.
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1);
+            let noise: Vec<u8> = (0..600_000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                        [(x >> 58) as usize]
+                })
+                .collect();
+            assert!(captures.submit(capture_at(id, now + 60_000 + i as i64, noise.into())));
+            captures.flush();
         }
+        let ids: Vec<String> = list(&conn, 0).unwrap().into_iter().map(|c| c.id).collect();
+        assert!(
+            !ids.contains(&"new".to_owned()) && ids.ends_with(&["b".to_owned(), "c".to_owned()]),
+            "{ids:?}"
+        );
+        let total: i64 = conn
+            .query_row("SELECT sum(size) FROM captures", [], |r| r.get(0))
+            .unwrap();
+        assert!(total <= 1 << 20, "{total}");
     }
 
     /// A writer that cannot write (another connection holds the database's write lock)

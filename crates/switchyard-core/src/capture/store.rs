@@ -31,7 +31,7 @@ pub enum CaptureError {
 }
 
 pub(super) enum Msg {
-    Store(Box<Capture>),
+    Store(Box<super::Pending>),
     Configure(CaptureConfig),
     Flush(SyncSender<()>),
     Stop,
@@ -51,81 +51,123 @@ fn unpack(id: &str, data: &[u8]) -> Result<Capture, CaptureError> {
     serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
 }
 
+/// Captures written in one transaction at most (a burst is stored together).
+const BATCH: usize = 32;
+
 pub(super) fn run(mut conn: Connection, rx: Receiver<Msg>, mut config: CaptureConfig) {
-    sweep(&conn, &config, crate::usage::now_ms());
+    // What the table holds, kept here so that a store needs no scan to enforce the cap.
+    let mut total = sweep(&conn, &config, crate::usage::now_ms());
     loop {
-        match rx.recv_timeout(SWEEP_EVERY) {
-            Ok(Msg::Store(capture)) => {
-                if let Err(err) = store(&mut conn, &capture, &config) {
-                    tracing::warn!(capture = %capture.id, "a capture could not be stored: {err}");
+        let first = match rx.recv_timeout(SWEEP_EVERY) {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => {
+                total = sweep(&conn, &config, crate::usage::now_ms());
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch = Vec::new();
+        let mut then = None;
+        match first {
+            Msg::Store(pending) => batch.push(*pending),
+            other => then = Some(other),
+        }
+        while then.is_none() && batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Store(pending)) => batch.push(*pending),
+                Ok(other) => then = Some(other),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            match store(&mut conn, batch) {
+                Ok(added) => {
+                    total += added;
+                    total = trim_to_size(&conn, &config, total).unwrap_or(total);
                 }
+                Err(err) => tracing::warn!("captures could not be stored: {err}"),
             }
-            Ok(Msg::Configure(new)) => {
+        }
+        match then {
+            Some(Msg::Configure(new)) => {
                 config = new;
-                sweep(&conn, &config, crate::usage::now_ms());
+                total = sweep(&conn, &config, crate::usage::now_ms());
             }
-            Ok(Msg::Flush(ack)) => {
+            Some(Msg::Flush(ack)) => {
                 let _ = ack.send(());
             }
-            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
-            Err(RecvTimeoutError::Timeout) => sweep(&conn, &config, crate::usage::now_ms()),
+            Some(Msg::Stop) => return,
+            Some(Msg::Store(_)) | None => {}
         }
     }
 }
 
-fn store(conn: &mut Connection, capture: &Capture, config: &CaptureConfig) -> rusqlite::Result<()> {
-    let Some(data) = pack(capture) else {
-        return Ok(());
-    };
-    conn.execute(
-        "INSERT OR REPLACE INTO captures (id, started_at_ms, size, data) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            capture.id,
-            capture.started_at_ms,
-            i64::try_from(data.len()).unwrap_or(i64::MAX),
-            data
-        ],
-    )?;
-    trim_to_size(conn, config)
+/// Store a batch in one transaction; the bytes it added.
+fn store(conn: &mut Connection, batch: Vec<super::Pending>) -> rusqlite::Result<i64> {
+    let tx = conn.transaction()?;
+    let mut added = 0;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR REPLACE INTO captures (id, started_at_ms, size, data) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for pending in batch {
+            let capture = pending.into_capture();
+            let Some(data) = pack(&capture) else {
+                continue;
+            };
+            let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+            insert.execute(params![capture.id, capture.started_at_ms, size, data])?;
+            added += size;
+        }
+    }
+    tx.commit()?;
+    Ok(added)
 }
 
-/// Delete what passed its retention, then the oldest until the cap holds.
-fn sweep(conn: &Connection, config: &CaptureConfig, now_ms: i64) {
+/// Delete what passed its retention, then the oldest until the cap holds; the bytes left.
+fn sweep(conn: &Connection, config: &CaptureConfig, now_ms: i64) -> i64 {
     let cutoff = now_ms.saturating_sub(i64::from(config.retention_days).saturating_mul(DAY_MS));
     let result = conn
         .execute("DELETE FROM captures WHERE started_at_ms < ?1", [cutoff])
-        .and_then(|_| trim_to_size(conn, config));
-    if let Err(err) = result {
-        tracing::warn!("old captures could not be deleted: {err}");
+        .and_then(|_| {
+            conn.query_row("SELECT coalesce(sum(size), 0) FROM captures", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .and_then(|total| trim_to_size(conn, config, total));
+    match result {
+        Ok(total) => total,
+        Err(err) => {
+            tracing::warn!("old captures could not be deleted: {err}");
+            0
+        }
     }
 }
 
-fn trim_to_size(conn: &Connection, config: &CaptureConfig) -> rusqlite::Result<()> {
+/// Delete the oldest captures until `total` fits the cap; the bytes left.
+fn trim_to_size(conn: &Connection, config: &CaptureConfig, total: i64) -> rusqlite::Result<i64> {
     let cap = i64::try_from(config.max_mib.saturating_mul(1 << 20)).unwrap_or(i64::MAX);
-    let total: i64 = conn.query_row("SELECT coalesce(sum(size), 0) FROM captures", [], |r| {
-        r.get(0)
-    })?;
     if total <= cap {
-        return Ok(());
+        return Ok(total);
     }
-    // Oldest first, until what is left fits.
-    let mut excess = total - cap;
+    let mut left = total;
     let mut stmt = conn.prepare("SELECT id, size FROM captures ORDER BY started_at_ms, id")?;
     let mut doomed = Vec::new();
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     for row in rows {
         let (id, size) = row?;
-        if excess <= 0 {
+        if left <= cap {
             break;
         }
-        excess -= size;
+        left -= size;
         doomed.push(id);
     }
     let tx = conn.unchecked_transaction()?;
     for id in &doomed {
         tx.execute("DELETE FROM captures WHERE id = ?1", [id])?;
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(left)
 }
 
 /// One capture, whole.

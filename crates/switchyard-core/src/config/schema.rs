@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 use super::Strategy;
+use crate::telemetry::TelemetryConfig;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4747";
 
@@ -29,6 +30,9 @@ pub struct Config {
     pub budgets: Vec<crate::budget::BudgetConfig>,
     #[serde(default, skip_serializing_if = "UsageConfig::is_default")]
     pub usage: UsageConfig,
+    /// OpenTelemetry export of one span per request (off unless `otlp_endpoint` is set).
+    #[serde(default, skip_serializing_if = "TelemetryConfig::is_default")]
+    pub telemetry: TelemetryConfig,
     /// The response cache (off unless enabled here and on the profile).
     #[serde(default, skip_serializing_if = "CacheConfig::is_default")]
     pub cache: CacheConfig,

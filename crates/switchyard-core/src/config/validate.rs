@@ -282,6 +282,7 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
         }
     }
     check_usage_settings(&mut c, config);
+    check_telemetry_settings(&mut c, config);
     c.issues
 }
 
@@ -381,6 +382,52 @@ fn check_cache_settings(c: &mut Checker<'_>, config: &Config) {
 /// A year: longer would only keep answers nobody remembers asking for (and the expiry sum
 /// stays far from overflow).
 const MAX_CACHE_TTL_S: u64 = 366 * 24 * 3600;
+
+/// `[telemetry]`: the endpoint is an http(s) URL without credentials (those go in a header,
+/// ideally `env:VAR`), headers are valid and not ones Switchyard sets, `env:` names a
+/// variable. Variables are read when the exporter starts, not here: the app validates files
+/// in an environment that may lack them.
+fn check_telemetry_settings(c: &mut Checker<'_>, config: &Config) {
+    use crate::telemetry::config::{env_var_of, is_reserved_header};
+    let telemetry = &config.telemetry;
+    let at = |field: &str| vec![key("telemetry"), key(field)];
+    if let Some(endpoint) = &telemetry.otlp_endpoint {
+        match crate::telemetry::traces_url(endpoint) {
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => c.issue(
+                &at("otlp_endpoint"),
+                "put credentials in a header (headers = { authorization = \"env:VAR\" }), not in the URL",
+            ),
+            Ok(_) => {}
+            Err(_) => c.issue(
+                &at("otlp_endpoint"),
+                format!(
+                    "{endpoint:?} must be an http:// or https:// URL (an OTLP/HTTP collector, such as \"http://127.0.0.1:4318\")"
+                ),
+            ),
+        }
+    }
+    if telemetry.service_name.trim().is_empty() {
+        c.issue(&at("service_name"), "must not be empty");
+    }
+    for (name, value) in &telemetry.headers {
+        let mut path = at("headers");
+        path.push(key(name));
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            c.issue(&path, format!("{name:?} is not a valid HTTP header name"));
+        } else if is_reserved_header(name) {
+            c.issue(&path, format!("{name:?} is set by Switchyard: remove it"));
+        } else if let Some(var) = env_var_of(value) {
+            if var.is_empty() || var.contains('=') || var.contains('\0') {
+                c.issue(
+                    &path,
+                    format!("{var:?} is not an environment variable name (env:NAME)"),
+                );
+            }
+        } else if http::HeaderValue::from_str(value).is_err() {
+            c.issue(&path, "the value is not a valid HTTP header value");
+        }
+    }
+}
 
 fn check_targets(
     c: &mut Checker<'_>,
@@ -502,6 +549,15 @@ mod tests {
         assert_eq!(config.budgets.len(), 1);
         assert_eq!(config.budgets[0].profile.as_deref(), Some("cloud"));
         assert_eq!(config.pricing["deepseek-chat"].output, 1.10);
+        assert_eq!(
+            config.telemetry.otlp_endpoint.as_deref(),
+            Some("http://127.0.0.1:4318")
+        );
+        assert_eq!(
+            config.telemetry.headers["authorization"],
+            "env:OTEL_AUTH_HEADER"
+        );
+        assert!(!config.telemetry.include_bodies);
     }
 
     fn issues(text: &str) -> Vec<Issue> {
@@ -679,6 +735,52 @@ mod tests {
             "{found:?}"
         );
         assert!(found[5].message.contains("only vertex"), "{found:?}");
+    }
+
+    #[test]
+    fn telemetry_settings_are_checked_with_lines_and_round_trip() {
+        let text = format!(
+            "{DEFAULT_CONFIG}\n[telemetry]\notlp_endpoint = \"grpc://collector:4317\"\nservice_name = \" \"\nheaders = {{ \"content-type\" = \"text/plain\", \"x-key\" = \"env:\", \"bad header\" = \"x\" }}\n"
+        );
+        let found = issues(&text);
+        let lines = DEFAULT_CONFIG.lines().count();
+        let at: Vec<_> = found.iter().map(|i| (i.field.as_str(), i.line)).collect();
+        assert_eq!(
+            at,
+            [
+                ("telemetry.otlp_endpoint", Some(lines + 3)),
+                ("telemetry.service_name", Some(lines + 4)),
+                ("telemetry.headers.bad header", Some(lines + 5)),
+                ("telemetry.headers.content-type", Some(lines + 5)),
+                ("telemetry.headers.x-key", Some(lines + 5)),
+            ],
+            "{found:?}"
+        );
+        let with_password = format!(
+            "{DEFAULT_CONFIG}\n[telemetry]\notlp_endpoint = \"https://user:pw@otel.example.com\"\n"
+        );
+        let found = issues(&with_password);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].message.contains("header"), "{found:?}");
+
+        // Valid: the endpoint with or without /v1/traces, env: values not read while
+        // validating (the variable need not exist here).
+        let text = format!(
+            "{DEFAULT_CONFIG}\n[telemetry]\notlp_endpoint = \"http://127.0.0.1:4318/v1/traces\"\ninclude_bodies = true\nheaders = {{ authorization = \"env:SWITCHYARD_TEST_SURELY_UNSET\" }}\n"
+        );
+        let config = parse(&text, Path::new("t.toml")).unwrap();
+        assert!(config.telemetry.enabled() && config.telemetry.include_bodies);
+        assert_eq!(config.telemetry.service_name, "switchyard");
+        let saved = toml::to_string_pretty(&config).unwrap();
+        assert_eq!(parse(&saved, Path::new("t.toml")).unwrap(), config);
+        // Absent, the section is neither on nor written back.
+        let plain = parse(DEFAULT_CONFIG, Path::new("t.toml")).unwrap();
+        assert!(!plain.telemetry.enabled());
+        assert!(
+            !toml::to_string_pretty(&plain)
+                .unwrap()
+                .contains("telemetry")
+        );
     }
 
     #[test]

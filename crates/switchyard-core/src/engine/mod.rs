@@ -98,6 +98,8 @@ struct Inner {
     server: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
     /// The usage writer and a reader of the database it writes.
     usage: Option<(Arc<UsageWriter>, Arc<UsageReader>)>,
+    /// The OpenTelemetry exporter, when `[telemetry]` sets an endpoint.
+    telemetry: Option<Arc<crate::telemetry::TelemetryExporter>>,
     today: today::TodayCache,
     edits: Mutex<()>,
     /// This start wrote the default config: the app greets a new user.
@@ -206,6 +208,9 @@ impl Engine {
         })?;
         let metrics = Arc::new(Metrics::default());
         let spend = Arc::new(SpendTotals::default());
+        // Optional OpenTelemetry export (telemetry/): a span per request, put around whichever
+        // sink records; none without `[telemetry] otlp_endpoint`.
+        let telemetry = crate::telemetry::start(&config);
         let mut usage_note = None;
         // The response cache lives in the usage database. An engine that records elsewhere
         // (tests, tools) has one only when given a data dir explicitly: it must not write into
@@ -302,12 +307,16 @@ impl Engine {
             allow_any_host: opts.allow_non_loopback && !listen.ip().is_loopback(),
             token,
             secrets,
-            sink,
+            sink: crate::telemetry::wrap(sink, telemetry.as_ref()),
+            telemetry: telemetry.clone(),
             metrics,
             spend,
         });
         if let Some((writer, _)) = &usage {
             follow_config(&gateway, writer.clone());
+        }
+        if let Some(telemetry) = &telemetry {
+            telemetry.attach(&gateway);
         }
         gateway.set_usage_note(usage_note);
         let app = crate::server::router(gateway.clone());
@@ -319,6 +328,7 @@ impl Engine {
                 token_from_env,
                 server: Mutex::new(Some((stop_tx, task))),
                 usage,
+                telemetry,
                 first_run: created,
                 today: Default::default(),
                 edits: Mutex::new(()),
@@ -458,6 +468,12 @@ impl Engine {
         Ok(key.is_some())
     }
 
+    /// What the OpenTelemetry exporter did so far (spans exported, dropped, failed); `None`
+    /// when `[telemetry]` sets no endpoint.
+    pub fn telemetry_counts(&self) -> Option<crate::telemetry::TelemetryCounts> {
+        self.inner.telemetry.as_ref().map(|t| t.counts())
+    }
+
     /// The usage writer, when the engine records to its database.
     pub fn usage_writer(&self) -> Option<&Arc<UsageWriter>> {
         self.inner.usage.as_ref().map(|(writer, _)| writer)
@@ -491,13 +507,17 @@ impl Engine {
         self.usage_reader().ok_or(EngineError::NoUsageHistory)
     }
 
-    /// Stop accepting connections, let in-flight requests finish, stop the server task, then
-    /// write every buffered usage row.
+    /// Stop accepting connections, let in-flight requests finish, stop the server task, send
+    /// the telemetry spans still queued (a few seconds at most), then write every buffered
+    /// usage row.
     pub async fn shutdown(&self) {
         let server = self.inner.server.lock().await.take();
         if let Some((stop, task)) = server {
             let _ = stop.send(());
             let _ = task.await;
+        }
+        if let Some(telemetry) = &self.inner.telemetry {
+            telemetry.shutdown().await;
         }
         if let Some(writer) = self.usage_writer().cloned() {
             let _ = tokio::task::spawn_blocking(move || writer.shutdown()).await;

@@ -21,9 +21,12 @@ pub struct PickedKey {
 }
 
 impl PickedKey {
-    /// The key's name for the usage row and the log.
+    /// The key's name for the usage row and the log: in a pool the backend's own entry is
+    /// `default`; a lone unnamed key has none.
     pub fn name(&self) -> Option<&str> {
-        self.key.name()
+        self.key
+            .name()
+            .or(self.pooled.then_some(crate::config::DEFAULT_KEY_NAME))
     }
 }
 

@@ -63,6 +63,7 @@ pub struct Gateway {
     cache: Option<Arc<ResponseCache>>,
     /// The request inspector's captures, in the same database.
     captures: Option<Arc<crate::capture::Captures>>,
+    telemetry: Option<Arc<crate::telemetry::TelemetryExporter>>,
     /// What happened to the usage database at start (moved aside, or unusable).
     usage_note: Mutex<Option<String>>,
     metrics: Arc<Metrics>,
@@ -109,6 +110,9 @@ pub struct GatewayParts {
     pub cache: Option<Arc<ResponseCache>>,
     /// Where captured requests go (none: nothing is captured).
     pub captures: Option<Arc<crate::capture::Captures>>,
+    /// The OpenTelemetry exporter, which takes a captured request's bodies when its spans
+    /// carry them.
+    pub telemetry: Option<Arc<crate::telemetry::TelemetryExporter>>,
     /// Counters behind `GET /metrics`.
     pub metrics: Arc<Metrics>,
     /// Spend so far per day/month, for budgets (kept up to date by the usage writer).
@@ -136,6 +140,7 @@ impl Gateway {
             sink: parts.sink,
             cache: parts.cache,
             captures: parts.captures,
+            telemetry: parts.telemetry,
             usage_note: Mutex::new(None),
             metrics: parts.metrics,
             spend: parts.spend,
@@ -244,6 +249,11 @@ impl Gateway {
     /// `Config::caches`).
     pub fn cache(&self) -> Option<&Arc<ResponseCache>> {
         self.cache.as_ref()
+    }
+
+    /// The OpenTelemetry exporter, when `[telemetry]` sets an endpoint.
+    pub fn telemetry(&self) -> Option<&Arc<crate::telemetry::TelemetryExporter>> {
+        self.telemetry.as_ref()
     }
 
     /// The capture store, when there is one.

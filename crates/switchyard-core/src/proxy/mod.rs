@@ -401,7 +401,7 @@ pub fn reject(gateway: Arc<Gateway>, headers: &HeaderMap, error: ApiError) -> Re
 fn fail(mut recorder: Recorder, error: ApiError) -> Response {
     if let Some(trace) = recorder.trace() {
         let body = serde_json::to_vec(&error.envelope()).unwrap_or_default();
-        trace.client_answer(error.status(), &body);
+        trace.client_answer(error.status(), &Bytes::from(body));
     }
     recorder.failed(error.status(), Default::default(), &error);
     error.into_response()

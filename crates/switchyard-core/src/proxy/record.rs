@@ -74,7 +74,7 @@ impl Recorder {
     }
 
     /// Capture this request (its `path` and query, headers and body as they arrived).
-    pub fn capture(&mut self, path: &str, headers: &HeaderMap, body: &[u8]) {
+    pub fn capture(&mut self, path: &str, headers: &HeaderMap, body: &bytes::Bytes) {
         self.trace = Some(Box::new(Trace::new(self.started, path, headers, body)));
     }
 
@@ -246,8 +246,27 @@ impl Recorder {
             && let Some(captures) = self.gateway.captures()
         {
             let id = crate::capture::new_id(self.record.started_at_ms);
-            if captures.submit(trace.finish(id.clone(), &self.record)) {
-                self.record.capture_id = Some(id);
+            let capture = trace.finish(id.clone(), &self.record);
+            // Spans carry bodies only of captured requests, and only when asked to.
+            let bodies = self
+                .gateway
+                .telemetry()
+                .filter(|t| t.wants_bodies())
+                .map(|t| {
+                    let (request, response) = capture.client_texts();
+                    (
+                        t,
+                        crate::telemetry::SpanBodies {
+                            request: Some(request),
+                            response: Some(response),
+                        },
+                    )
+                });
+            if captures.submit(capture) {
+                self.record.capture_id = Some(id.clone());
+                if let Some((telemetry, bodies)) = bodies {
+                    telemetry.stash_bodies(id, bodies);
+                }
             }
         }
         if let Some(id) = &self.route_test {

@@ -570,7 +570,7 @@ pub async fn send(
             .map(str::to_owned);
         let body = read_limited(response, ERROR_BODY_LIMIT, deadline).await;
         if let Some(trace) = trace.as_deref_mut() {
-            trace.upstream_body(&body);
+            trace.upstream_body(&Bytes::copy_from_slice(&body));
         }
         let error = match &prepared.reader {
             Reader::Anthropic if prepared.kind == BackendKind::Vertex => {

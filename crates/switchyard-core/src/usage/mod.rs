@@ -25,7 +25,7 @@ mod schema;
 mod sessions;
 mod store;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod writer;
 
 pub use calendar::{iso_utc, now_ms, utc_day_start_ms};

@@ -14,4 +14,5 @@ mod profiles;
 mod resilience;
 mod security;
 mod strategies;
+mod telemetry;
 mod translated;
