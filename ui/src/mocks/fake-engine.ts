@@ -151,8 +151,10 @@ function mkRow(now: number, i: number): RequestRow {
     rule,
     notes: local && i % 7 === 3 ? `server tools dropped for ${backend}: web_search_20250305` : null,
     cache_hit: false,
-    // The cloud backend's pool: its own key goes unnamed, like the engine records it.
-    key_name: !local && i % 2 === 1 ? "team" : null,
+    // The cloud backend's pool: its own key is "default" in the usage row, as the engine
+    // records it.
+    key_name: local ? null : i % 2 === 1 ? "team" : "default",
+    capture_id: null,
   };
 }
 
