@@ -2,6 +2,7 @@
 //! reaches the client), then answer whole or relay the stream.
 
 mod cache;
+mod cloud;
 mod count;
 mod cpu;
 mod facts;
@@ -190,7 +191,7 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
         {
             recorder.note(&note);
         }
-        if let Some(note) = send::dropped_betas(&inbound, backend) {
+        if let Some(note) = cloud::dropped_betas(&inbound, backend) {
             recorder.note(&note);
         }
         let mut backoff = retry_delays(backend.retries);
