@@ -4,7 +4,9 @@
 # translated). Each fake
 # first answers with a `Write` tool call, then (once the tool_result comes back) with text.
 # Checks the file Claude Code wrote, its printed answer, and what reached the upstream. Then two
-# profiles at once, and a subagent routed to its own backend by an agent rule.
+# profiles at once, a subagent routed to its own backend by an agent rule, a LiteLLM import, the
+# request inspector, and Claude on Amazon Bedrock and Google Vertex AI (fake-upstream in its
+# bedrock and vertex modes: SigV4 or the service account's token checked, the clouds' framing).
 #
 # Needs: cargo, curl, python3, npm (Claude Code is installed once into $SWITCHYARD_CACHE).
 # Prints one line per check and `N passed, N failed[, N skipped]`.
@@ -610,6 +612,128 @@ assert r["replay"]["backend"] == "elsewhere" and r["replay"]["status"] == 200, r
     stop_pid "$other_pid"
 }
 run_capture
+
+# Claude on a cloud (issue 21): the same Write task through a `bedrock` and a `vertex`
+# backend, each with the credentials its cloud's tools read on a headless machine (the AWS
+# variables; GOOGLE_APPLICATION_CREDENTIALS naming a service-account key file), against
+# fake-upstream in that cloud's mode. The fake refuses (and counts) a request whose signature
+# or token, URL or body a real cloud would refuse; `switchyard check` proves the credentials.
+run_cloud() {
+    local kind="$1" model="$2"
+    local dir="$E2E_TMP/work-$kind" home="$E2E_TMP/home-$kind" config="$E2E_TMP/$kind.toml"
+    local rc verdict fake_args=() gw_env=() backend_lines=()
+    mkdir -p "$dir" "$home"
+    echo "== Claude Code through a $kind backend (fake-upstream --mode $kind)"
+    case "$kind" in
+    bedrock)
+        local key_id="AKIDE2ESWITCHYARD01" secret="e2e/canary+AwsSecret0123456789" token="e2e-canary-session-token"
+        fake_args=(--mode bedrock --aws-access-key-id "$key_id" --aws-secret-access-key "$secret"
+            --aws-session-token "$token" --aws-region us-east-1)
+        gw_env=(AWS_ACCESS_KEY_ID="$key_id" AWS_SECRET_ACCESS_KEY="$secret" AWS_SESSION_TOKEN="$token"
+            AWS_BEARER_TOKEN_BEDROCK= AWS_PROFILE= AWS_SHARED_CREDENTIALS_FILE=/dev/null)
+        backend_lines=('kind = "bedrock"' 'region = "us-east-1"')
+        ;;
+    vertex)
+        local email="vertex-e2e@switchyard-e2e.iam.gserviceaccount.com"
+        fake_args=(--mode vertex --vertex-public-key "$E2E_ROOT/crates/switchyard-core/tests/fixtures/vertex/test-only-key.pub.pem"
+            --vertex-client-email "$email" --vertex-project switchyard-e2e --vertex-region us-east5)
+        backend_lines=('kind = "vertex"' 'project = "switchyard-e2e"' 'region = "us-east5"')
+        ;;
+    esac
+    start_fake "fake-$kind" "${fake_args[@]}" --expect-model "$model" \
+        --write-path "$dir/hello.txt" --write-content "$CONTENT" --final-text "$FINAL" || {
+        fail "[$kind] start fake-upstream --mode $kind"
+        return
+    }
+    if [ "$kind" = vertex ]; then
+        # The service account's key file, its token_uri the fake's.
+        python3 - "$E2E_ROOT/crates/switchyard-core/tests/fixtures/vertex/test-only-key.pem" \
+            "$email" "$FAKE_URL/token" >"$E2E_TMP/vertex-sa.json" <<'PY'
+import json, sys
+key, email, token_uri = sys.argv[1:4]
+print(json.dumps({"type": "service_account", "project_id": "switchyard-e2e",
+                  "private_key_id": "e2e", "private_key": open(key).read(),
+                  "client_email": email, "token_uri": token_uri}))
+PY
+        chmod 600 "$E2E_TMP/vertex-sa.json"
+        gw_env=(GOOGLE_APPLICATION_CREDENTIALS="$E2E_TMP/vertex-sa.json")
+    fi
+    {
+        echo 'listen = "127.0.0.1:0"'
+        echo "active_profile = \"$kind\""
+        echo
+        echo '[[backends]]'
+        echo "id = \"$kind\""
+        printf '%s\n' "${backend_lines[@]}"
+        echo "base_url = \"$FAKE_URL\""
+        echo 'timeout_first_byte_s = 30'
+        echo
+        echo "[profiles.$kind]"
+        echo "default = { backend = \"$kind\", model = \"$model\" }"
+    } >"$config"
+    env "${gw_env[@]}" SWITCHYARD_TOKEN="$TOKEN" "$SWITCHYARD_BIN" --config "$config" check \
+        </dev/null >"$E2E_TMP/check-$kind.out" 2>&1
+    rc=$?
+    check "[$kind] switchyard check proves the credentials (exit $rc)" test "$rc" -eq 0
+    start_gateway "gateway-$kind" "$config" "${gw_env[@]}" SWITCHYARD_TOKEN="$TOKEN" RUST_LOG=info || {
+        fail "[$kind] start switchyard serve"
+        stop_pid "$FAKE_PID"
+        return
+    }
+    run_claude "$dir" "$home" "claude-$kind"
+    rc=$?
+    check "[$kind] claude -p exits 0 (got $rc)" test "$rc" -eq 0
+    check "[$kind] the Write tool call wrote the file" test "$(cat "$dir/hello.txt" 2>/dev/null)" = "$CONTENT"
+    check "[$kind] the final text is printed on stdout" grep -qF "$FINAL" "$E2E_TMP/claude-$kind.out"
+    curl -sf --max-time 5 -o "$E2E_TMP/stats-$kind.json" "$FAKE_URL/__fake/stats"
+    verdict="$(python3 - "$E2E_TMP/stats-$kind.json" "$kind" <<'PY'
+import json, sys
+path, kind = sys.argv[1:3]
+try:
+    s = json.load(open(path))
+except (OSError, ValueError) as err:
+    print(f"FAIL\tthe fake's stats\t{err}")
+    sys.exit(0)
+def line(ok, name, detail=""):
+    print(f"{'PASS' if ok else 'FAIL'}\t[{kind}] {name}\t{'' if ok else detail}")
+line(s["messages"] >= 2 and s["tool_results_seen"] >= 1 and s["streamed"] >= 2,
+     f"the fake answered the tool loop ({s['messages']} requests, streamed, the tool result came back)",
+     json.dumps({k: s[k] for k in ("messages", "streamed", "tool_results_seen")}))
+line(s["key_mismatches"] == 0 and s["shape_mismatches"] == 0 and s["model_mismatches"] == 0
+     and s["bad_requests"] == 0,
+     "every request passed the cloud's checks (credentials, URL, anthropic_version, no model)",
+     json.dumps({k: s.get(k) for k in ("key_mismatches", "shape_mismatches", "model_mismatches",
+                                       "bad_requests", "last_refusal")}))
+if kind == "bedrock":
+    want = "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream"
+    line(want in s["paths"], "the stream went to InvokeModelWithResponseStream, the id encoded",
+         json.dumps(s["paths"]))
+else:
+    line(s["token_exchanges"] >= 1 and s["tokens_refused"] == 0,
+         f"the service account's assertion was accepted ({s['token_exchanges']} token exchanges)",
+         json.dumps({k: s.get(k) for k in ("token_exchanges", "tokens_refused", "last_refusal")}))
+    line(any(p.endswith(":streamRawPredict") for p in s["paths"]), "the stream went to streamRawPredict",
+         json.dumps(s["paths"]))
+PY
+)"
+    while IFS=$'\t' read -r result name detail; do
+        case "$result" in
+        PASS) pass "$name" ;;
+        FAIL) fail "$name" "$detail" ;;
+        esac
+    done <<<"$verdict"
+    stop_pid "$GW_PID"
+    stop_pid "$FAKE_PID"
+    # The credentials reached the fake, and never the gateway's log.
+    case "$kind" in
+    bedrock) check "[$kind] the AWS secret is not in the gateway's log" \
+        bash -c "! grep -qF -e '$secret' -e '$token' '$E2E_TMP/gateway-$kind.out' '$E2E_TMP/gateway-$kind.err'" ;;
+    vertex) check "[$kind] the private key and the access token are not in the gateway's log" \
+        bash -c "! grep -qF -e 'ya29.fake-upstream' -e \"\$(sed -n 6p '$E2E_ROOT/crates/switchyard-core/tests/fixtures/vertex/test-only-key.pem')\" '$E2E_TMP/gateway-$kind.out' '$E2E_TMP/gateway-$kind.err'" ;;
+    esac
+}
+run_cloud bedrock "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+run_cloud vertex "claude-sonnet-4-5@20250929"
 
 if [ "$E2E_FAILED" -gt 0 ]; then
     dump_logs

@@ -13,5 +13,7 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   npm --prefix ui install --no-audit --no-fund --loglevel=error
 fi
 [ -x /usr/bin/chromium ] || scripts/desktop-deps.sh --test
+# Types first: the generated bindings and the screens must agree.
+npm --prefix ui run check
 npm --prefix ui test
 npm --prefix ui run test:e2e

@@ -557,7 +557,19 @@ detail: string; latency_ms: number }
  * What the backend form sends to create or edit a backend. Settings the form does not show
  * (timeouts, headers, ...) keep their values, or the config's defaults for a new backend.
  */
-export type BackendDraft = { id: string; kind: BackendKind; base_url: string; api_key_env: string | null; context_length: number | null; max_output_tokens: number | null; 
+export type BackendDraft = { id: string; kind: BackendKind; 
+/**
+ * Empty for Bedrock and Vertex at their region's public endpoint.
+ */
+base_url: string; 
+/**
+ * Bedrock and Vertex: the cloud region.
+ */
+region?: string | null; 
+/**
+ * Vertex: the Google Cloud project.
+ */
+project?: string | null; api_key_env: string | null; context_length: number | null; max_output_tokens: number | null; 
 /**
  * Whether it runs on this machine or the private network (free) or is a cloud API
  * (priced); `None` decides from the URL, which a loopback proxy to a cloud gets wrong.
@@ -579,11 +591,31 @@ export type BackendField = "id" | "kind" | "base_url" | "api_key_env" | "api_key
 /**
  * The name of a key of the backend's pool.
  */
-"key_name"
+"key_name" | 
+/**
+ * Bedrock's and Vertex's cloud region.
+ */
+"region" | 
+/**
+ * Vertex's Google Cloud project.
+ */
+"project"
 /**
  * A backend as the app shows it. Never carries the key.
  */
-export type BackendInfo = { id: string; kind: BackendKind; base_url: string; 
+export type BackendInfo = { id: string; kind: BackendKind; 
+/**
+ * Empty for Bedrock and Vertex at their region's public endpoint.
+ */
+base_url: string; 
+/**
+ * Bedrock and Vertex: the cloud region.
+ */
+region: string | null; 
+/**
+ * Vertex: the Google Cloud project.
+ */
+project: string | null; 
 /**
  * The environment variables its keys are read from, comma-separated.
  */
@@ -620,7 +652,17 @@ export type BackendKind =
 /**
  * Translation to Ollama's native `/api/chat`.
  */
-"ollama"
+"ollama" | 
+/**
+ * Claude on Amazon Bedrock (`InvokeModel`, SigV4 or a Bedrock API key); `region`, and
+ * `base_url` only for a VPC endpoint or a gateway.
+ */
+"bedrock" | 
+/**
+ * Claude on Google Vertex AI (`rawPredict`, a service account's access token);
+ * `project` and `region`, and `base_url` only for a private endpoint.
+ */
+"vertex"
 /**
  * What a deletion changed, so the app can say it.
  */

@@ -5,7 +5,9 @@
 //! - [`wire`]: the subset of the Messages API it reads, and the answers it writes.
 //! - [`script`]: what to answer to a request (pure).
 //! - [`server`]: the axum router, the checks on each request, the counters.
+//! - [`cloud`]: the Bedrock and Vertex modes' checks (signature, token, URL, body) and framing.
 
+pub mod cloud;
 pub mod script;
 pub mod server;
 pub mod wire;

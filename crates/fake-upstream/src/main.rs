@@ -45,10 +45,83 @@ struct Args {
     /// Print one line per request on stderr.
     #[arg(long)]
     log: bool,
+    /// Be Anthropic's API (default), Claude on Amazon Bedrock (SigV4 or API key checked,
+    /// event-stream answers), or Claude on Google Vertex AI (a token endpoint at /token).
+    #[arg(long, value_parser = ["anthropic", "bedrock", "vertex"], default_value = "anthropic")]
+    mode: String,
+    /// Bedrock: the access key id requests must be signed with (with --aws-secret-access-key).
+    #[arg(long, requires = "aws_secret_access_key")]
+    aws_access_key_id: Option<String>,
+    #[arg(long)]
+    aws_secret_access_key: Option<String>,
+    /// Bedrock: the session token that must come with the signature.
+    #[arg(long)]
+    aws_session_token: Option<String>,
+    /// Bedrock: the region requests must be signed for.
+    #[arg(long, default_value = "us-east-1")]
+    aws_region: String,
+    /// Bedrock: take this Bedrock API key (bearer) instead of a signature.
+    #[arg(long)]
+    bedrock_api_key: Option<String>,
+    /// Vertex: the service account's public key (PKCS#1 PEM) its assertions are checked with.
+    #[arg(long)]
+    vertex_public_key: Option<std::path::PathBuf>,
+    /// Vertex: the service account's email (the assertion's issuer).
+    #[arg(long)]
+    vertex_client_email: Option<String>,
+    /// Vertex: the project and region in the model URLs.
+    #[arg(long, default_value = "switchyard-e2e")]
+    vertex_project: String,
+    #[arg(long, default_value = "us-east5")]
+    vertex_region: String,
+}
+
+/// The cloud the fake plays, from the arguments.
+fn cloud(args: &Args) -> Result<Option<fake_upstream::cloud::Cloud>, String> {
+    use fake_upstream::cloud::{AwsKeys, BedrockAuth, Cloud, VertexAccount, pem_to_der};
+    match args.mode.as_str() {
+        "bedrock" => {
+            let auth = match (&args.bedrock_api_key, &args.aws_access_key_id, &args.aws_secret_access_key) {
+                (Some(key), _, _) => BedrockAuth::ApiKey(key.clone()),
+                (None, Some(id), Some(secret)) => BedrockAuth::SigV4(AwsKeys {
+                    access_key_id: id.clone(),
+                    secret_access_key: secret.clone(),
+                    session_token: args.aws_session_token.clone(),
+                    region: args.aws_region.clone(),
+                }),
+                _ => return Err("--mode bedrock needs --aws-access-key-id and --aws-secret-access-key, or --bedrock-api-key".to_owned()),
+            };
+            Ok(Some(Cloud::Bedrock(auth)))
+        }
+        "vertex" => {
+            let (Some(key), Some(email)) = (&args.vertex_public_key, &args.vertex_client_email)
+            else {
+                return Err(
+                    "--mode vertex needs --vertex-public-key and --vertex-client-email".to_owned(),
+                );
+            };
+            let pem =
+                std::fs::read_to_string(key).map_err(|e| format!("{}: {e}", key.display()))?;
+            Ok(Some(Cloud::Vertex(VertexAccount {
+                client_email: email.clone(),
+                public_key_der: pem_to_der(&pem)?,
+                project: args.vertex_project.clone(),
+                region: args.vertex_region.clone(),
+            })))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let cloud = match cloud(&args) {
+        Ok(cloud) => cloud,
+        Err(err) => {
+            eprintln!("fake-upstream: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut script = Script::default();
     if let (Some(file_path), Some(content)) = (args.write_path, args.write_content) {
         script.write = Some(WriteInput { file_path, content });
@@ -69,6 +142,7 @@ fn main() -> ExitCode {
         }),
         script,
         log: args.log,
+        cloud,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -47,6 +47,8 @@ pub struct Options {
     pub script: Script,
     /// Print one line per request on stderr.
     pub log: bool,
+    /// Be Claude on Bedrock or Vertex instead of Anthropic's API (`cloud.rs`).
+    pub cloud: Option<crate::cloud::Cloud>,
 }
 
 /// What reached the fake so far.
@@ -93,6 +95,16 @@ pub struct Stats {
     /// The start of each result of a subagent-tool call the main loop sent back: the
     /// subagent's answer.
     pub agent_results: Vec<String>,
+    /// Cloud modes: requests refused for their URL or body shape (a body with `model`, the
+    /// wrong `anthropic_version`, ...).
+    pub shape_mismatches: u64,
+    /// Vertex mode: token exchanges answered, and those refused.
+    pub token_exchanges: u64,
+    pub tokens_refused: u64,
+    /// Cloud modes: the distinct request paths, as received (still percent-encoded).
+    pub paths: Vec<String>,
+    /// Cloud modes: why the last refused request was refused.
+    pub last_refusal: Option<String>,
 }
 
 fn keep(list: &mut Vec<String>, value: String) {
@@ -104,6 +116,8 @@ fn keep(list: &mut Vec<String>, value: String) {
 struct Shared {
     options: Options,
     stats: Mutex<Stats>,
+    /// Vertex mode: the access tokens issued.
+    issued: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -113,10 +127,19 @@ impl Shared {
 }
 
 pub fn router(options: Options) -> Router {
+    let cloud = options.cloud.is_some();
     let shared = Arc::new(Shared {
         options,
         stats: Mutex::new(Stats::default()),
+        issued: Mutex::new(Vec::new()),
     });
+    if cloud {
+        // Cloud paths hold `:` and encoded ids: one handler reads them.
+        return Router::new()
+            .route("/__fake/stats", get(stats))
+            .fallback(cloud_request)
+            .with_state(shared);
+    }
     Router::new()
         .route("/v1/messages", post(messages))
         .route("/v1/messages/count_tokens", post(count_tokens))
@@ -177,10 +200,20 @@ fn check(
             )));
         }
     };
+    accept(shared, &mut stats, headers, req)
+}
+
+/// The checks on a readable request: its model and the agent that sent it.
+fn accept(
+    shared: &Shared,
+    stats: &mut Stats,
+    headers: &HeaderMap,
+    req: Request,
+) -> Result<Request, Box<Response>> {
     if !stats.models.contains(&req.model) {
         stats.models.push(req.model.clone());
     }
-    let agent = record_agent(&mut stats, headers, &req);
+    let agent = record_agent(stats, headers, &req);
     if let Some(expected) = &shared.options.expect_model
         && &req.model != expected
     {
@@ -283,7 +316,28 @@ async fn messages(
         Ok(req) => req,
         Err(response) => return *response,
     };
-    let reply = shared.options.script.reply(&req);
+    answer(&shared, &uri, &headers, &req, body.len(), Framing::Sse)
+}
+
+/// How a streamed answer is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// Anthropic's (and Vertex's) server-sent events.
+    Sse,
+    /// Bedrock's AWS event stream of `chunk` frames.
+    EventStream,
+}
+
+/// The script's answer to an accepted request, counted, as JSON or a stream.
+fn answer(
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    req: &Request,
+    body_len: usize,
+    framing: Framing,
+) -> Response {
+    let reply = shared.options.script.reply(req);
     let results = req.last_tool_results();
     let called = match &reply {
         script::Reply::ToolCall { name, .. } => Some(name.as_str()),
@@ -309,7 +363,7 @@ async fn messages(
             "fake-upstream: POST {uri} model={} stream={} body={}B tools={} tool_results={} agent={} -> {}",
             req.model,
             req.stream,
-            body.len(),
+            body_len,
             req.tools.len(),
             results.len(),
             headers
@@ -323,7 +377,7 @@ async fn messages(
             called.map_or_else(|| "text".to_owned(), |name| format!("{name} call")),
         );
     }
-    let input_tokens = (body.len() as u64).div_ceil(4);
+    let input_tokens = (body_len as u64).div_ceil(4);
     if !req.stream {
         return axum::Json(script::message(&reply, &req.model, serial, input_tokens))
             .into_response();
@@ -340,6 +394,27 @@ async fn messages(
     };
     let cut = req.last_user_text_contains(script::CUT_MARKER);
     let mut chunks = Vec::with_capacity(events.len() + 1);
+    if framing == Framing::EventStream {
+        for event in &events {
+            let framed = serde_json::to_vec(event)
+                .map_err(|e| e.to_string())
+                .and_then(|json| crate::cloud::chunk_frame(&json));
+            match framed {
+                Ok(bytes) => chunks.push(Ok::<_, std::io::Error>(Bytes::from(bytes))),
+                Err(err) => {
+                    return error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", err);
+                }
+            }
+        }
+        let headers = [
+            (header::CONTENT_TYPE, "application/vnd.amazon.eventstream"),
+            (
+                header::HeaderName::from_static("x-amzn-bedrock-content-type"),
+                "application/json",
+            ),
+        ];
+        return (headers, Body::from_stream(futures::stream::iter(chunks))).into_response();
+    }
     for event in &events {
         match event.to_sse() {
             Ok(bytes) => chunks.push(Ok::<_, std::io::Error>(Bytes::from(bytes))),
@@ -378,6 +453,210 @@ async fn messages(
         .into_response()
 }
 
+/// A cloud's error answer, counted: AWS's (`x-amzn-errortype` and `{"message"}`) or
+/// Google's (`{"error":{"code","message","status"}}`).
+fn refuse(shared: &Shared, status: StatusCode, name: &str, why: String) -> Response {
+    shared.stats().last_refusal = Some(why.clone());
+    if shared.options.log {
+        eprintln!("fake-upstream: refused ({status}): {why}");
+    }
+    match &shared.options.cloud {
+        Some(crate::cloud::Cloud::Vertex(_)) => (
+            status,
+            axum::Json(serde_json::json!({
+                "error": {"code": status.as_u16(), "message": format!("fake-upstream: {why}"), "status": name}
+            })),
+        )
+            .into_response(),
+        _ => (
+            status,
+            [(header::HeaderName::from_static("x-amzn-errortype"), name.to_owned())],
+            axum::Json(serde_json::json!({ "message": format!("fake-upstream: {why}") })),
+        )
+            .into_response(),
+    }
+}
+
+/// Every request in a cloud mode (see `cloud.rs`).
+async fn cloud_request(
+    State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::cloud::{self, Cloud};
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    {
+        let mut stats = shared.stats();
+        stats.largest_body = stats.largest_body.max(body.len());
+        keep(&mut stats.paths, uri.path().to_owned());
+    }
+    let Some(cloud) = shared.options.cloud.clone() else {
+        return refuse(
+            &shared,
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "not a cloud".to_owned(),
+        );
+    };
+    let (model, stream, version, stream_in_body) = match &cloud {
+        Cloud::Bedrock(auth) => {
+            if let Err(why) =
+                cloud::check_bedrock_auth(auth, method.as_str(), &path, &headers, &body)
+            {
+                shared.stats().key_mismatches += 1;
+                return refuse(
+                    &shared,
+                    StatusCode::FORBIDDEN,
+                    "InvalidSignatureException",
+                    why,
+                );
+            }
+            if method == axum::http::Method::GET && uri.path() == "/foundation-models" {
+                return axum::Json(serde_json::json!({"modelSummaries": [
+                    {"modelId": "anthropic.claude-sonnet-4-5-20250929-v1:0", "providerName": "Anthropic"},
+                    {"modelId": "anthropic.claude-haiku-4-5-20251001-v1:0", "providerName": "Anthropic"},
+                ]}))
+                .into_response();
+            }
+            let Some((model, stream)) =
+                cloud::invoke_path(uri.path()).filter(|_| method == axum::http::Method::POST)
+            else {
+                shared.stats().shape_mismatches += 1;
+                return refuse(
+                    &shared,
+                    StatusCode::NOT_FOUND,
+                    "UnknownOperationException",
+                    format!("not an InvokeModel URL: {method} {path}"),
+                );
+            };
+            (model, stream, "bedrock-2023-05-31", false)
+        }
+        Cloud::Vertex(account) => {
+            if uri.path() == "/token" && method == axum::http::Method::POST {
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let token_uri = format!("http://{host}/token");
+                let checked =
+                    cloud::check_assertion(account, &String::from_utf8_lossy(&body), &token_uri);
+                shared.stats().token_exchanges += 1;
+                return match checked {
+                    Ok(()) => {
+                        let token = {
+                            let mut issued =
+                                shared.issued.lock().unwrap_or_else(|e| e.into_inner());
+                            let token = format!("ya29.fake-upstream-{}", issued.len() + 1);
+                            issued.push(token.clone());
+                            token
+                        };
+                        axum::Json(serde_json::json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})).into_response()
+                    }
+                    Err(why) => {
+                        let mut stats = shared.stats();
+                        stats.tokens_refused += 1;
+                        stats.last_refusal = Some(why.clone());
+                        (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"error": "invalid_grant", "error_description": why}))).into_response()
+                    }
+                };
+            }
+            let bearer = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            let issued = bearer.is_some_and(|t| {
+                shared
+                    .issued
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .any(|i| i == t)
+            });
+            if !issued {
+                shared.stats().key_mismatches += 1;
+                return refuse(
+                    &shared,
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHENTICATED",
+                    "not a token this fake issued".to_owned(),
+                );
+            }
+            // The backend check's cheap call: the project's endpoints, with the token.
+            let endpoints = format!(
+                "/v1/projects/{}/locations/{}/endpoints",
+                account.project, account.region
+            );
+            if method == axum::http::Method::GET && uri.path() == endpoints {
+                return axum::Json(serde_json::json!({})).into_response();
+            }
+            match cloud::predict_path(account, uri.path()) {
+                Ok((model, stream)) if method == axum::http::Method::POST => {
+                    (model, stream, "vertex-2023-10-16", true)
+                }
+                Ok(_) => {
+                    shared.stats().shape_mismatches += 1;
+                    return refuse(
+                        &shared,
+                        StatusCode::NOT_FOUND,
+                        "NOT_FOUND",
+                        format!("{method} {path}"),
+                    );
+                }
+                Err(why) => {
+                    shared.stats().shape_mismatches += 1;
+                    return refuse(&shared, StatusCode::NOT_FOUND, "NOT_FOUND", why);
+                }
+            }
+        }
+    };
+    let value = match cloud::messages_body(&body, version, &model, stream, stream_in_body) {
+        Ok(value) => value,
+        Err(why) => {
+            shared.stats().shape_mismatches += 1;
+            let name = match cloud {
+                Cloud::Bedrock(_) => "ValidationException",
+                Cloud::Vertex(_) => "INVALID_ARGUMENT",
+            };
+            return refuse(&shared, StatusCode::BAD_REQUEST, name, why);
+        }
+    };
+    let req: Request = match serde_json::from_value(value) {
+        Ok(req) => req,
+        Err(err) => {
+            shared.stats().bad_requests += 1;
+            return refuse(
+                &shared,
+                StatusCode::BAD_REQUEST,
+                "ValidationException",
+                format!("unreadable body: {err}"),
+            );
+        }
+    };
+    let req = {
+        let mut stats = shared.stats();
+        if uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "beta=true"))
+        {
+            stats.beta_queries += 1;
+        }
+        match accept(&shared, &mut stats, &headers, req) {
+            Ok(req) => req,
+            Err(response) => return *response,
+        }
+    };
+    let framing = match cloud {
+        Cloud::Bedrock(_) => Framing::EventStream,
+        Cloud::Vertex(_) => Framing::Sse,
+    };
+    answer(&shared, &uri, &headers, &req, body.len(), framing)
+}
+
 async fn count_tokens(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
@@ -409,6 +688,7 @@ mod tests {
                 ..Options::default()
             },
             stats: Mutex::new(Stats::default()),
+            issued: Mutex::new(Vec::new()),
         }
     }
 

@@ -115,7 +115,9 @@ enum ImportSource {
 
 #[derive(Subcommand)]
 enum KeyAction {
-    /// Read a key from standard input into the keychain.
+    /// Read a key from standard input into the keychain. A bedrock backend takes
+    /// ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN] (or their JSON) or a Bedrock API key; a
+    /// vertex backend a service account's JSON key file (`switchyard key set vertex < key.json`).
     Set {
         backend_id: String,
         /// Store it as this key of the backend's pool (added to its `keys`), which requests

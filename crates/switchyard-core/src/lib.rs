@@ -8,6 +8,7 @@
 //! - [`secrets`]: the OS keychain (provider keys, local token).
 //! - [`routing`]: profile × model → ordered attempts; balancing, cooldowns.
 //! - [`backends`]: pass-through and translating backends (pure translation code).
+//! - [`cloud`]: Bedrock and Vertex credentials (stored, or the cloud tools' own; access tokens).
 //! - [`tokens`]: local token estimate and the context guard.
 //! - [`discovery`]: local engines, their models and context windows.
 //! - [`gateway`]: shared state of the running gateway.
@@ -30,6 +31,7 @@ pub mod budget;
 pub mod cache;
 pub mod capture;
 pub mod claude_code;
+pub mod cloud;
 pub mod config;
 pub mod discovery;
 pub mod engine;

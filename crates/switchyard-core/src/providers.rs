@@ -3,7 +3,9 @@
 //! endpoint, and how a new backend id is made unique.
 //!
 //! The app's backend presets (`ui/src/lib/presets.ts`) list the same providers; this table is
-//! the one the engine uses (the LiteLLM import), so a provider's URL is decided here.
+//! the one the engine uses (the LiteLLM import), so a provider's URL is decided here. Claude on
+//! Bedrock and Vertex has no URL to decide (a region names the endpoint): the presets list
+//! them, and the import reads them itself (`litellm/deployment.rs`).
 
 use serde::Serialize;
 

@@ -265,6 +265,8 @@ async fn renaming_moves_the_key_and_requests_still_authenticate() {
         id: "anthropic".into(),
         kind: BackendKind::Anthropic,
         base_url: format!("http://{cloud}/"),
+        region: None,
+        project: None,
         api_key_env: None,
         context_length: None,
         max_output_tokens: None,
@@ -315,6 +317,8 @@ async fn form_errors_name_the_field() {
         id: "vllm".into(),
         kind: BackendKind::OpenaiChat,
         base_url: "127.0.0.1:8000".into(),
+        region: None,
+        project: None,
         api_key_env: None,
         context_length: None,
         max_output_tokens: None,
@@ -332,6 +336,8 @@ async fn form_errors_name_the_field() {
     let taken = BackendDraft {
         id: "local".into(),
         base_url: "http://127.0.0.1:8000/v1".into(),
+        region: None,
+        project: None,
         ..draft
     };
     match running.engine.save_backend(taken, None).await {
@@ -447,6 +453,8 @@ async fn a_backend_can_say_it_is_a_cloud_behind_a_loopback_address() {
         id: "litellm-proxy".into(),
         kind: BackendKind::Anthropic,
         base_url: "http://127.0.0.1:4000".into(),
+        region: None,
+        project: None,
         api_key_env: None,
         context_length: None,
         max_output_tokens: None,

@@ -219,7 +219,7 @@ fn an_unknown_provider_is_reported_and_nothing_is_imported_for_it() {
     let yaml = "model_list:
   - model_name: claude-sonnet-4-5
     litellm_params:
-      model: bedrock/anthropic.claude-sonnet-4-5-v1:0
+      model: bedrock/amazon.nova-pro-v1:0
       aws_region_name: us-east-1
 ";
     let (_dir, path) = config_file(DEFAULT_CONFIG);
@@ -232,8 +232,51 @@ fn an_unknown_provider_is_reported_and_nothing_is_imported_for_it() {
     assert_eq!(rows[0].outcome, Outcome::NotImported);
     assert_eq!(rows[0].line, Some(2));
     assert!(rows[0].item.contains("bedrock/"), "{rows:?}");
-    assert!(rows[0].detail.contains("AWS"), "{rows:?}");
+    assert!(rows[0].detail.contains("Claude on Bedrock"), "{rows:?}");
     assert!(imported.report.backup.is_none());
+}
+
+/// AWS keys written in the file go to the keychain in the form a Bedrock backend reads
+/// (`ID:SECRET[:TOKEN]`), never to the config or the report.
+#[test]
+fn bedrock_keys_written_in_the_file_go_to_the_keychain_as_one_credential() {
+    let yaml = "model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params:
+      model: bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0
+      aws_region_name: us-west-2
+      aws_access_key_id: AKIDLITELLMCANARY
+      aws_secret_access_key: litellm/secret+canary
+      aws_session_token: session-canary
+";
+    let (dir, path) = config_file(DEFAULT_CONFIG);
+    let store = MemoryStore::default();
+    let imported = import(&path, yaml, &store);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report = rendered(&imported, dir.path());
+    for canary in [
+        "AKIDLITELLMCANARY",
+        "litellm/secret+canary",
+        "session-canary",
+    ] {
+        assert!(!text.contains(canary), "{canary} in the config");
+        assert!(!report.contains(canary), "{canary} in the report");
+    }
+    let config = config::load(&path).unwrap();
+    let backend = config.backend("bedrock").unwrap();
+    assert_eq!(backend.kind, config::BackendKind::Bedrock);
+    assert_eq!(backend.region(), Some("us-west-2"));
+    assert_eq!(backend.base_url, "");
+    let stored = store.get(&backend_account("bedrock")).unwrap().unwrap();
+    assert_eq!(
+        stored.expose_secret(),
+        "AKIDLITELLMCANARY:litellm/secret+canary:session-canary"
+    );
+    let rule = rule(&config, "local", "claude-sonnet-4-5");
+    assert_eq!(
+        rule.targets[0].model.as_deref(),
+        Some("anthropic.claude-sonnet-4-5-20250929-v1:0")
+    );
 }
 
 #[test]

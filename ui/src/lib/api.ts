@@ -50,7 +50,7 @@ export function disposer(...pending: Promise<() => unknown>[]): () => void {
   };
 }
 
-const BACKEND_FIELDS: readonly string[] = ["id", "kind", "base_url", "api_key_env", "api_key", "context_length", "max_output_tokens", "rpm", "tpm", "key_name"] satisfies BackendField[];
+const BACKEND_FIELDS: readonly string[] = ["id", "kind", "base_url", "api_key_env", "api_key", "context_length", "max_output_tokens", "rpm", "tpm", "key_name", "region", "project"] satisfies BackendField[];
 
 /** Whether an engine error's field belongs to the backend form. */
 export function isBackendField(f: FormField): f is BackendField {

@@ -1,14 +1,17 @@
 import type { BackendKind as Kind } from "../bindings";
 
-/** A preset fills the form: protocol + base URL + a suggested id. The user can edit all three. */
+/** A preset fills the form: protocol + base URL + a suggested id (and a cloud's region). The
+ *  user can edit all of them. */
 export interface Preset {
   key: string;
   label: string;
   kind: Kind;
+  /** Empty for Bedrock and Vertex: the region's public endpoint. */
   baseUrl: string;
   id: string;
   local: boolean;
   needsKey: boolean;
+  region?: string;
 }
 
 export const PRESETS: readonly Preset[] = [
@@ -24,12 +27,19 @@ export const PRESETS: readonly Preset[] = [
   { key: "zhipu", label: "Zhipu GLM", kind: "anthropic", baseUrl: "https://open.bigmodel.cn/api/anthropic", id: "glm", local: false, needsKey: true },
   { key: "dashscope", label: "Qwen / DashScope", kind: "openai_chat", baseUrl: "https://dashscope.aliyuncs.com/compatible-mode/v1", id: "qwen", local: false, needsKey: true },
   { key: "groq", label: "Groq", kind: "openai_chat", baseUrl: "https://api.groq.com/openai/v1", id: "groq", local: false, needsKey: true },
+  { key: "bedrock", label: "Amazon Bedrock", kind: "bedrock", baseUrl: "", id: "bedrock", local: false, needsKey: true, region: "us-east-1" },
+  { key: "vertex", label: "Google Vertex AI", kind: "vertex", baseUrl: "", id: "vertex", local: false, needsKey: true, region: "us-east5" },
   { key: "custom-openai", label: "Custom (OpenAI-compatible)", kind: "openai_chat", baseUrl: "http://127.0.0.1:8000/v1", id: "custom", local: false, needsKey: false },
   { key: "custom-anthropic", label: "Custom (Anthropic-compatible)", kind: "anthropic", baseUrl: "https://", id: "custom", local: false, needsKey: true },
 ];
 
 export function presetByKey(key: string): Preset | undefined {
   return PRESETS.find((p) => p.key === key);
+}
+
+/** Bedrock and Vertex: reached by region (and project), their URL optional. */
+export function isCloudKind(kind: Kind): boolean {
+  return kind === "bedrock" || kind === "vertex";
 }
 
 /** Best guess of which preset an existing backend came from (for its logo/label). */

@@ -194,7 +194,7 @@ export function seedCaptures(rows: RequestRow[]): Record<string, Capture> {
       rule: "default route", notes: null, status: "ok", input_tokens: input, output_tokens: output,
       client_request: { method: "POST", path: "/v1/messages?beta=true", headers: client, body },
       attempts: [{
-        backend: "anthropic", kind: "anthropic", upstream_model: "claude-opus-4-1", key_name: null, started_ms: 1.1, queue_ms: 0,
+        backend: "anthropic", kind: "anthropic", upstream_model: "claude-opus-4-1", key_name: "default", started_ms: 1.1, queue_ms: 0,
         url: `${ANTHROPIC_URL}/v1/messages?beta=true`, headers: anthropicHeaders(client, body), body,
         response: {
           status: 200,

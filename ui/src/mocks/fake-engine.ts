@@ -163,8 +163,9 @@ function mkRow(now: number, i: number): RequestRow {
     rule,
     notes: local && i % 7 === 3 ? `server tools dropped for ${backend}: web_search_20250305` : null,
     cache_hit: false,
-    // The cloud backend's pool: its own key goes unnamed, like the engine records it.
-    key_name: !local && i % 2 === 1 ? "team" : null,
+    // The cloud backend's pool: its own key is "default" in the usage row, as the engine
+    // records it.
+    key_name: local ? null : i % 2 === 1 ? "team" : "default",
     capture_id: null,
   };
 }
@@ -208,7 +209,7 @@ const FAILABLE = ["get_status", "configure_claude_code", "list_backends", "set_b
 
 export function createState(scenario: Scenario = "default", now = Date.now(), fail?: string[]): FakeState {
   const base: BackendInfo = {
-    id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", api_key_env: null, key: "none", keys: [],
+    id: "ollama", kind: "ollama", base_url: "http://127.0.0.1:11434", region: null, project: null, api_key_env: null, key: "none", keys: [],
     context_length: 32768, max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true, local_declared: null,
     rpm: null, tpm: null,
   };
@@ -529,7 +530,7 @@ function importLitellm(s: FakeState, path: string, profile: string | null, dryRu
   };
   if (dryRun || done) return report;
   const added: BackendInfo = {
-    id: "vllm", kind: "openai_chat", base_url: "http://127.0.0.1:8000/v1", api_key_env: null, key: "none", keys: [], context_length: null,
+    id: "vllm", kind: "openai_chat", base_url: "http://127.0.0.1:8000/v1", region: null, project: null, api_key_env: null, key: "none", keys: [], context_length: null,
     max_output_tokens: null, timeout_first_byte_s: 300, max_in_flight: 0, local: true, local_declared: null, rpm: null, tpm: null,
   };
   if (!s.backends.some((b) => b.id === "vllm")) s.backends.push(added);
@@ -729,14 +730,19 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       if (s.backends.some((b) => b.id === id && b.id !== a.originalId))
         throw err("invalid_input", `Another backend is already called ${id}: choose a different id`, "id");
       if (!/^[A-Za-z0-9._-]+$/.test(id)) throw err("invalid_input", "Use only letters, digits, '-', '_' or '.' in the id, for example my-vllm", "id");
-      if (!/^https?:\/\/[^/\s]+/.test(url)) throw err("invalid_input", "Enter a URL that starts with http:// or https://, for example http://127.0.0.1:11434", "base_url");
+      // Bedrock and Vertex may leave the URL empty (their region names the endpoint).
+      const cloud = draft.kind === "bedrock" || draft.kind === "vertex";
+      if (cloud && !draft.region?.trim()) throw err("invalid_input", "Enter the cloud region in lowercase, for example us-east-1 (Bedrock) or us-east5 (Vertex)", "region");
+      if (draft.kind === "vertex" && !draft.project?.trim()) throw err("invalid_input", "Enter the Google Cloud project id the Claude models are enabled in, for example my-project", "project");
+      if (!(cloud && url === "") && !/^https?:\/\/[^/\s]+/.test(url)) throw err("invalid_input", "Enter a URL that starts with http:// or https://, for example http://127.0.0.1:11434", "base_url");
       if (draft.rpm === 0) throw err("invalid_input", "Enter a whole number of requests above 0, or leave the field empty for no limit", "rpm");
       if (draft.tpm === 0) throw err("invalid_input", "Enter a whole number of tokens above 0, or leave the field empty for no limit", "tpm");
       const prev = s.backends.find((b) => b.id === a.originalId);
       const view: BackendInfo = {
-        id, kind: draft.kind, base_url: url, api_key_env: draft.api_key_env?.trim() || null,
+        id, kind: draft.kind, base_url: url, region: cloud ? (draft.region?.trim() ?? null) : null,
+        project: draft.kind === "vertex" ? (draft.project?.trim() ?? null) : null, api_key_env: draft.api_key_env?.trim() || null,
         key: prev?.key ?? "none", keys: [], context_length: draft.context_length, max_output_tokens: draft.max_output_tokens,
-        timeout_first_byte_s: 300, max_in_flight: 0, local: draft.local ?? isLocalUrl(url), local_declared: draft.local ?? null,
+        timeout_first_byte_s: 300, max_in_flight: 0, local: draft.local ?? (!cloud && isLocalUrl(url)), local_declared: draft.local ?? null,
         rpm: draft.rpm ?? null, tpm: draft.tpm ?? null,
       };
       s.backends = prev ? s.backends.map((b) => (b.id === prev.id ? view : b)) : [...s.backends, view];
@@ -913,7 +919,7 @@ export function handle(s: FakeState, cmd: string, a: Record<string, any> = {}): 
       const ollama = a.engine === "ollama";
       const info: BackendInfo = {
         id: uniqueId(f?.label ?? "OpenAI-compatible", s.backends.map((b) => b.id)), kind: ollama ? "ollama" : "openai_chat",
-        base_url: ollama ? root : `${root}/v1`, api_key_env: null, key: "none", keys: [], context_length: null, max_output_tokens: null,
+        base_url: ollama ? root : `${root}/v1`, region: null, project: null, api_key_env: null, key: "none", keys: [], context_length: null, max_output_tokens: null,
         timeout_first_byte_s: 300, max_in_flight: 0, local: isLocalUrl(root), local_declared: null, rpm: null, tpm: null,
       };
       s.backends.push(info);

@@ -50,6 +50,27 @@ describe("Backends", () => {
     expect(document.body.innerHTML).not.toContain("sk-canary-123");
   });
 
+  it("adds Claude on Vertex with a region and a project instead of a URL", async () => {
+    render(Backends);
+    await screen.findByText("llamacpp");
+    await fireEvent.click(screen.getByTestId("add-backend"));
+    // Bedrock's preset asks for a region, not a project; Vertex's for both.
+    await fireEvent.click(document.querySelector('[data-preset="bedrock"]')!);
+    expect((document.querySelector('input[name="region"]') as HTMLInputElement).value).toBe("us-east-1");
+    expect(document.querySelector('input[name="project"]')).toBeNull();
+    await fireEvent.click(document.querySelector('[data-preset="vertex"]')!);
+    const url = document.querySelector('input[name="base_url"]') as HTMLInputElement;
+    expect(url.value).toBe("");
+    expect(url.required).toBe(false);
+    expect(document.querySelector('[data-testid="backend-editor"]')?.textContent).toContain("service account");
+    const project = document.querySelector('input[name="project"]') as HTMLInputElement;
+    await fireEvent.input(project, { target: { value: "my-gcp-project" } });
+    await fireEvent.click(screen.getByTestId("save-backend"));
+    await waitFor(() => expect(state.backends.some((b) => b.id === "vertex")).toBe(true));
+    const saved = state.backends.find((b) => b.id === "vertex")!;
+    expect([saved.kind, saved.base_url, saved.region, saved.project, saved.local]).toEqual(["vertex", "", "us-east5", "my-gcp-project", false]);
+  });
+
   it("shows the engine's rule under the field at fault and clears it once the field is edited", async () => {
     render(Backends);
     await screen.findByText("llamacpp");

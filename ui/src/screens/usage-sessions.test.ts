@@ -230,13 +230,16 @@ describe("Usage: the key a request went with", () => {
     const keys = screen.getAllByTestId("row-key");
     expect(keys).toHaveLength(shown.filter((r) => r.key_name).length);
     expect(keys.length).toBeGreaterThan(0);
-    expect(keys[0].textContent).toBe("key team");
-    expect(keys[0].getAttribute("title")).toBe("Sent with the key team of anthropic.");
+    const first = shown.find((r) => r.key_name)!.key_name!;
+    expect(keys[0].textContent).toBe(`key ${first}`);
+    expect(keys[0].getAttribute("title")).toBe(`Sent with the key ${first} of anthropic.`);
     // In the row of the request that used it.
     const row = tableRows("request-table")[shown.findIndex((r) => r.key_name)];
     expect(row.contains(keys[0])).toBe(true);
+    // Both keys of the pool show up, the backend's own as "default".
+    expect(new Set(keys.map((k) => k.textContent))).toEqual(new Set(["key team", "key default"]));
 
     setLang("zh-CN");
-    await waitFor(() => expect(screen.getAllByTestId("row-key")[0].textContent).toBe("密钥 team"));
+    await waitFor(() => expect(screen.getAllByTestId("row-key")[0].textContent).toBe(`密钥 ${first}`));
   });
 });

@@ -3,8 +3,9 @@
 //! - `anthropic`: pass-through to any `/v1/messages` endpoint; bytes relayed unchanged.
 //! - `openai_chat`: translation to OpenAI Chat Completions.
 //! - `ollama`: translation to Ollama's native `/api/chat`.
-//! - `bedrock`: Claude on Amazon Bedrock: body, URL, SigV4, event stream, errors (not wired yet).
-//! - `vertex`: Claude on Google Vertex AI: body, URL, service-account token (not wired yet).
+//! - `bedrock`: Claude on Amazon Bedrock: body, URL, SigV4, event stream, errors.
+//! - `vertex`: Claude on Google Vertex AI: body, URL, service-account token, errors.
+//! - `cloud_betas`: the `anthropic-beta` flags Bedrock and Vertex are sent (an allow-list).
 //! - `events`: the Anthropic event sequence both translators produce (and the signature
 //!   prefix that marks proxy-minted thinking blocks).
 //!
@@ -14,6 +15,7 @@
 
 pub mod anthropic;
 pub mod bedrock;
+pub mod cloud_betas;
 pub mod events;
 pub mod ollama;
 pub mod openai_chat;

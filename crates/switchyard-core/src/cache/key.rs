@@ -16,6 +16,10 @@
 //! - Pass-through only: the `anthropic-*` headers it forwards (version and beta flags change
 //!   what Anthropic answers) and the query string (`?beta=true`).
 //! - Translated only: the requested model (a translator names it in the answer's `model`).
+//! - Bedrock and Vertex: the region and project (part of the endpoint when `base_url` is
+//!   empty) and the beta flags they are sent (`backends::cloud_betas`: the others are
+//!   dropped, so they cannot change the answer). The answer is Claude's own, naming the
+//!   upstream model, so the requested model does not count.
 //!
 //! Parts are length-prefixed, so no two different sets of parts hash the same bytes.
 
@@ -81,6 +85,18 @@ pub fn key(content: u128, target: &Target<'_>) -> u128 {
                     put(&mut h, query.as_bytes());
                 }
                 None => h.update(&[0]),
+            }
+        }
+        BackendKind::Bedrock | BackendKind::Vertex => {
+            put(&mut h, backend.region().unwrap_or_default().as_bytes());
+            put(&mut h, backend.project().unwrap_or_default().as_bytes());
+            let (mut betas, _) = crate::backends::cloud_betas::split(
+                crate::backends::cloud_betas::header_values(target.headers),
+            );
+            betas.sort_unstable();
+            h.update(&(betas.len() as u64).to_le_bytes());
+            for flag in betas {
+                put(&mut h, flag.as_bytes());
             }
         }
         BackendKind::OpenaiChat | BackendKind::Ollama => {
@@ -163,5 +179,42 @@ mod tests {
         let mut capped = openai.clone();
         capped.max_output_tokens = Some(100);
         assert_ne!(translated, key(7, &target(&capped, &none)));
+    }
+
+    #[test]
+    fn a_clouds_region_project_and_sent_betas_count() {
+        let mut bedrock = BackendConfig::new("b", BackendKind::Bedrock, "");
+        bedrock.region = Some("us-east-1".into());
+        let none = HeaderMap::new();
+        let base = key(7, &target(&bedrock, &none));
+        let mut elsewhere = bedrock.clone();
+        elsewhere.region = Some("eu-west-1".into());
+        assert_ne!(base, key(7, &target(&elsewhere, &none)));
+        // The requested name is not in Claude's answer.
+        let mut t = target(&bedrock, &none);
+        t.requested_model = "claude-opus-4-1";
+        assert_eq!(base, key(7, &t));
+        // A flag Bedrock is not sent cannot change its answer; one it is sent can.
+        let mut dropped = HeaderMap::new();
+        dropped.append("anthropic-beta", "claude-code-20250219".parse().unwrap());
+        assert_eq!(base, key(7, &target(&bedrock, &dropped)));
+        let mut sent = HeaderMap::new();
+        sent.append(
+            "anthropic-beta",
+            "claude-code-20250219,context-1m-2025-08-07"
+                .parse()
+                .unwrap(),
+        );
+        assert_ne!(base, key(7, &target(&bedrock, &sent)));
+
+        let mut vertex = BackendConfig::new("b", BackendKind::Vertex, "");
+        vertex.region = Some("us-east-1".into());
+        assert_ne!(base, key(7, &target(&vertex, &none)));
+        let mut project = vertex.clone();
+        project.project = Some("p2".into());
+        assert_ne!(
+            key(7, &target(&vertex, &none)),
+            key(7, &target(&project, &none))
+        );
     }
 }

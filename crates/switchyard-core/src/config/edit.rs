@@ -865,6 +865,8 @@ mod tests {
                 id: format!("{word}{n}"),
                 kind: BackendKind::OpenaiChat,
                 base_url: format!("https://{word}.example/v1"),
+                region: None,
+                project: None,
                 api_key_env: None,
                 keys: Vec::new(),
                 context_length: n.is_multiple_of(2).then_some(4096),

@@ -183,6 +183,12 @@ pub enum BackendKind {
     OpenaiChat,
     /// Translation to Ollama's native `/api/chat`.
     Ollama,
+    /// Claude on Amazon Bedrock (`InvokeModel`, SigV4 or a Bedrock API key); `region`, and
+    /// `base_url` only for a VPC endpoint or a gateway.
+    Bedrock,
+    /// Claude on Google Vertex AI (`rawPredict`, a service account's access token);
+    /// `project` and `region`, and `base_url` only for a private endpoint.
+    Vertex,
 }
 
 impl BackendKind {
@@ -191,7 +197,20 @@ impl BackendKind {
             BackendKind::Anthropic => "anthropic",
             BackendKind::OpenaiChat => "openai_chat",
             BackendKind::Ollama => "ollama",
+            BackendKind::Bedrock => "bedrock",
+            BackendKind::Vertex => "vertex",
         }
+    }
+
+    /// Claude on a cloud platform: Anthropic's Messages body under the platform's own
+    /// envelope and credentials (the answer is Anthropic's, so nothing is translated).
+    pub fn is_cloud_claude(self) -> bool {
+        matches!(self, BackendKind::Bedrock | BackendKind::Vertex)
+    }
+
+    /// Whether `base_url` may be left empty (the endpoint follows from `region`).
+    pub fn has_default_endpoint(self) -> bool {
+        self.is_cloud_claude()
     }
 }
 
@@ -201,7 +220,16 @@ impl BackendKind {
 pub struct BackendConfig {
     pub id: String,
     pub kind: BackendKind,
+    /// The API's URL. Bedrock and Vertex leave it empty (the region's public endpoint) unless
+    /// they go through a VPC / private endpoint or a gateway.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub base_url: String,
+    /// Bedrock and Vertex: the cloud region (`us-east-1`, `us-east5`, `global`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Vertex: the Google Cloud project the model is enabled in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     /// Read the provider key from this environment variable instead of the keychain; a list
     /// makes a pool the requests rotate over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -267,6 +295,8 @@ impl BackendConfig {
             id: id.into(),
             kind,
             base_url: base_url.into(),
+            region: None,
+            project: None,
             api_key_env: None,
             keys: Vec::new(),
             context_length: None,
@@ -289,8 +319,33 @@ impl BackendConfig {
     /// Local (priced at $0, served without a keychain) or cloud: `local` when the file says
     /// so, otherwise what the URL suggests.
     pub fn is_local(&self) -> bool {
-        self.local
-            .unwrap_or_else(|| crate::pricing::is_local_url(&self.base_url))
+        // Bedrock and Vertex are clouds whatever their URL (a VPC endpoint has a private
+        // address; a test's fake is on loopback and says `local = true` if it means it).
+        self.local.unwrap_or_else(|| {
+            !self.kind.is_cloud_claude() && crate::pricing::is_local_url(&self.base_url)
+        })
+    }
+
+    /// The base URL set in the file, if any (Bedrock and Vertex may leave it empty).
+    pub fn base_url_override(&self) -> Option<&str> {
+        let url = self.base_url.trim();
+        (!url.is_empty()).then_some(url)
+    }
+
+    /// The region, when set and not blank.
+    pub fn region(&self) -> Option<&str> {
+        self.region
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+    }
+
+    /// The project, when set and not blank.
+    pub fn project(&self) -> Option<&str> {
+        self.project
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
     }
 }
 

@@ -60,6 +60,86 @@ fn check_keys(c: &mut Checker<'_>, backend: &super::BackendConfig, at: &dyn Fn(&
     }
 }
 
+/// Where a backend is reached: a URL for most kinds; for Bedrock a region unless a URL is
+/// given, for Vertex a project and a region (the region is also part of Vertex's paths).
+fn check_endpoint(
+    c: &mut Checker<'_>,
+    backend: &super::BackendConfig,
+    at: &dyn Fn(&str) -> Vec<Step>,
+) {
+    use super::BackendKind;
+    let kind = backend.kind;
+    match (backend.base_url_override(), kind.has_default_endpoint()) {
+        (Some(url), _) => match reqwest::Url::parse(url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+            Ok(_) => c.issue(
+                &at("base_url"),
+                format!("{:?} must be an http:// or https:// URL", backend.base_url),
+            ),
+            Err(err) => c.issue(
+                &at("base_url"),
+                format!("{:?} is not a URL: {err}", backend.base_url),
+            ),
+        },
+        (None, true) => {}
+        (None, false) if backend.base_url.is_empty() => c.issue(
+            &at("base_url"),
+            format!(
+                "a backend of kind {:?} needs the URL of its API (for example http://127.0.0.1:11434)",
+                kind.as_str()
+            ),
+        ),
+        (None, false) => c.issue(
+            &at("base_url"),
+            format!("{:?} must be an http:// or https:// URL", backend.base_url),
+        ),
+    }
+    match (kind, backend.region()) {
+        (BackendKind::Bedrock, None) if backend.base_url_override().is_none() => c.issue(
+            &at("region"),
+            "a bedrock backend needs its AWS region (region = \"us-east-1\"), or a base_url",
+        ),
+        (BackendKind::Vertex, None) => c.issue(
+            &at("region"),
+            "a vertex backend needs its Google Cloud region (region = \"us-east5\", or \"global\")",
+        ),
+        (BackendKind::Bedrock | BackendKind::Vertex, Some(region))
+            if !crate::backends::bedrock::request::is_region_name(region) =>
+        {
+            c.issue(
+                &at("region"),
+                format!(
+                    "{region:?} is not a region name: lowercase letters, digits and dashes, such as us-east-1"
+                ),
+            );
+        }
+        (BackendKind::Bedrock | BackendKind::Vertex, _) => {}
+        (_, _) if backend.region.is_some() => c.issue(
+            &at("region"),
+            format!(
+                "only bedrock and vertex backends have a region; remove it from this {} backend",
+                kind.as_str()
+            ),
+        ),
+        _ => {}
+    }
+    match (kind, backend.project()) {
+        (BackendKind::Vertex, None) => c.issue(
+            &at("project"),
+            "a vertex backend needs the Google Cloud project its Claude models are enabled in (project = \"my-project\")",
+        ),
+        (BackendKind::Vertex, Some(_)) => {}
+        (_, _) if backend.project.is_some() => c.issue(
+            &at("project"),
+            format!(
+                "only vertex backends have a project; remove it from this {} backend",
+                kind.as_str()
+            ),
+        ),
+        _ => {}
+    }
+}
+
 /// Every problem in `config` (`text` is the file it came from, used to find lines).
 pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
     let mut c = Checker {
@@ -102,17 +182,7 @@ pub fn validate(config: &Config, text: &str) -> Vec<Issue> {
                 format!("backend id {:?} is used twice", backend.id),
             );
         }
-        match reqwest::Url::parse(&backend.base_url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
-            Ok(_) => c.issue(
-                &at("base_url"),
-                format!("{:?} must be an http:// or https:// URL", backend.base_url),
-            ),
-            Err(err) => c.issue(
-                &at("base_url"),
-                format!("{:?} is not a URL: {err}", backend.base_url),
-            ),
-        }
+        check_endpoint(&mut c, backend, &at);
         check_keys(&mut c, backend, &at);
         for (field, value) in [
             ("timeout_connect_s", backend.timeout_connect_s),
@@ -616,6 +686,55 @@ mod tests {
         assert_eq!(config.usage.retention_days, Some(90));
         let saved = toml::to_string_pretty(&config).unwrap();
         assert_eq!(parse(&saved, Path::new("t.toml")).unwrap(), config);
+    }
+
+    #[test]
+    fn bedrock_and_vertex_need_their_region_and_project_not_a_url() {
+        let head = "active_profile = \"p\"\n[profiles.p]\n";
+        let ok = format!(
+            "{head}[[backends]]\nid = \"bedrock\"\nkind = \"bedrock\"\nregion = \"us-east-1\"\n[[backends]]\nid = \"vpce\"\nkind = \"bedrock\"\nbase_url = \"https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com\"\n[[backends]]\nid = \"vertex\"\nkind = \"vertex\"\nproject = \"my-project\"\nregion = \"global\"\n"
+        );
+        let config = parse(&ok, Path::new("c.toml")).unwrap();
+        assert_eq!(config.backends[0].base_url, "");
+        assert_eq!(config.backends[0].region(), Some("us-east-1"));
+        assert!(
+            !config.backends[0].is_local(),
+            "a cloud, though it has no URL"
+        );
+        assert_eq!(config.backends[2].project(), Some("my-project"));
+        // An empty base_url is not written back; region and project are.
+        let saved = toml::to_string_pretty(&config).unwrap();
+        assert!(!saved.contains("base_url = \"\""), "{saved}");
+        assert_eq!(parse(&saved, Path::new("c.toml")).unwrap(), config);
+
+        let bad = format!(
+            "{head}[[backends]]\nid = \"b\"\nkind = \"bedrock\"\n[[backends]]\nid = \"v\"\nkind = \"vertex\"\nregion = \"US East\"\n[[backends]]\nid = \"o\"\nkind = \"ollama\"\nregion = \"us-east-1\"\nproject = \"x\"\n[[backends]]\nid = \"a\"\nkind = \"anthropic\"\n"
+        );
+        let found = issues(&bad);
+        let at: Vec<_> = found.iter().map(|i| (i.field.as_str(), i.line)).collect();
+        assert_eq!(
+            at,
+            [
+                // A missing key: the line of its backend's [[backends]].
+                ("backends[0].region", Some(3)),
+                ("backends[1].region", Some(9)),
+                ("backends[1].project", Some(6)),
+                ("backends[2].base_url", Some(10)),
+                ("backends[2].region", Some(13)),
+                ("backends[2].project", Some(14)),
+                ("backends[3].base_url", Some(15)),
+            ],
+            "{found:?}"
+        );
+        assert!(found[0].message.contains("AWS region"), "{found:?}");
+        assert!(found[1].message.contains("not a region name"), "{found:?}");
+        assert!(found[2].message.contains("project"), "{found:?}");
+        assert!(found[3].message.contains("needs the URL"), "{found:?}");
+        assert!(
+            found[4].message.contains("only bedrock and vertex"),
+            "{found:?}"
+        );
+        assert!(found[5].message.contains("only vertex"), "{found:?}");
     }
 
     #[test]

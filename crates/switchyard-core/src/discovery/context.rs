@@ -93,7 +93,8 @@ impl ContextLengths {
     }
 
     /// The context window of `model` on `backend`, or `None` when neither the config nor
-    /// the engine says (Anthropic pass-through backends are never asked).
+    /// the engine says (Claude's own backends, Anthropic, Bedrock and Vertex, are never
+    /// asked).
     pub async fn context_length(&self, backend: &BackendConfig, model: &str) -> Option<u32> {
         if let Some(n) = backend.context_length {
             return Some(n);
@@ -111,7 +112,12 @@ impl ContextLengths {
     }
 
     async fn info(&self, backend: &BackendConfig, model: &str) -> ModelInfo {
-        if backend.kind == BackendKind::Anthropic {
+        // Claude itself (Anthropic, Bedrock, Vertex) answers a prompt over its window with
+        // `prompt is too long`: nothing to probe.
+        if matches!(
+            backend.kind,
+            BackendKind::Anthropic | BackendKind::Bedrock | BackendKind::Vertex
+        ) {
             return ModelInfo::default();
         }
         let key = (
@@ -155,7 +161,9 @@ impl ContextLengths {
 
     async fn probe(&self, backend: &BackendConfig, model: &str) -> ModelInfo {
         match backend.kind {
-            BackendKind::Anthropic => ModelInfo::default(),
+            BackendKind::Anthropic | BackendKind::Bedrock | BackendKind::Vertex => {
+                ModelInfo::default()
+            }
             BackendKind::Ollama => self.probe_ollama(backend, model).await.unwrap_or_default(),
             BackendKind::OpenaiChat => ModelInfo {
                 window: self.probe_window(backend, model).await,

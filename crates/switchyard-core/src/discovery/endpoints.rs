@@ -49,11 +49,12 @@ pub fn default_endpoints() -> Vec<Endpoint> {
 }
 
 /// Configured Ollama and OpenAI-compatible backends. Anthropic pass-through backends are
-/// left out: they are cloud APIs or engines already listed by their OpenAI side.
+/// left out: they are cloud APIs or engines already listed by their OpenAI side; so are
+/// Bedrock and Vertex (clouds, checked with `switchyard check`).
 pub fn configured_endpoints(backends: &[BackendConfig]) -> Vec<Endpoint> {
     backends
         .iter()
-        .filter(|b| b.kind != BackendKind::Anthropic)
+        .filter(|b| matches!(b.kind, BackendKind::OpenaiChat | BackendKind::Ollama))
         .map(|b| Endpoint {
             name: b.id.clone(),
             base_url: b.base_url.clone(),

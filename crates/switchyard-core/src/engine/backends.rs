@@ -22,7 +22,14 @@ use crate::secrets::{ExposeSecret, SecretError, SecretString};
 pub struct BackendDraft {
     pub id: String,
     pub kind: BackendKind,
+    /// Empty for Bedrock and Vertex at their region's public endpoint.
     pub base_url: String,
+    /// Bedrock and Vertex: the cloud region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Vertex: the Google Cloud project.
+    #[serde(default)]
+    pub project: Option<String>,
     pub api_key_env: Option<String>,
     pub context_length: Option<u32>,
     pub max_output_tokens: Option<u32>,
@@ -55,6 +62,10 @@ pub enum BackendField {
     Tpm,
     /// The name of a key of the backend's pool.
     KeyName,
+    /// Bedrock's and Vertex's cloud region.
+    Region,
+    /// Vertex's Google Cloud project.
+    Project,
 }
 
 impl BackendField {
@@ -84,6 +95,12 @@ impl BackendField {
             BackendField::KeyName => {
                 "Name the key with up to 64 letters, digits, '-', '_' or '.', for example work"
             }
+            BackendField::Region => {
+                "Enter the cloud region in lowercase, for example us-east-1 (Bedrock) or us-east5 (Vertex)"
+            }
+            BackendField::Project => {
+                "Enter the Google Cloud project id the Claude models are enabled in, for example my-project"
+            }
         }
     }
 
@@ -98,6 +115,8 @@ impl BackendField {
             "rpm" => BackendField::Rpm,
             "tpm" => BackendField::Tpm,
             "keys" => BackendField::KeyName,
+            "region" => BackendField::Region,
+            "project" => BackendField::Project,
             _ => return None,
         })
     }
@@ -121,7 +140,12 @@ pub enum KeySource {
 pub struct BackendInfo {
     pub id: String,
     pub kind: BackendKind,
+    /// Empty for Bedrock and Vertex at their region's public endpoint.
     pub base_url: String,
+    /// Bedrock and Vertex: the cloud region.
+    pub region: Option<String>,
+    /// Vertex: the Google Cloud project.
+    pub project: Option<String>,
     /// The environment variables its keys are read from, comma-separated.
     pub api_key_env: Option<String>,
     pub key: KeySource,
@@ -219,6 +243,9 @@ impl BackendDraft {
             .api_key_env
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty());
+        let clean = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        self.region = clean(self.region);
+        self.project = clean(self.project);
         self
     }
 
@@ -226,6 +253,8 @@ impl BackendDraft {
         backend.id.clone_from(&self.id);
         backend.kind = self.kind;
         backend.base_url.clone_from(&self.base_url);
+        backend.region.clone_from(&self.region);
+        backend.project.clone_from(&self.project);
         backend.api_key_env = self.api_key_env.as_deref().and_then(|vars| {
             KeyEnv::from_names(
                 vars.split(|c: char| c == ',' || c.is_whitespace())
@@ -359,6 +388,8 @@ impl Engine {
             id: backend.id.clone(),
             kind: backend.kind,
             base_url: backend.base_url.clone(),
+            region: backend.region.clone(),
+            project: backend.project.clone(),
             api_key_env: backend
                 .api_key_env
                 .as_ref()
@@ -627,6 +658,8 @@ mod tests {
             id: " has space ".into(),
             kind: BackendKind::OpenaiChat,
             base_url: "127.0.0.1:8000".into(),
+            region: None,
+            project: None,
             api_key_env: Some("  ".into()),
             context_length: None,
             max_output_tokens: None,
@@ -698,6 +731,8 @@ default = { backend = "vllm", model = "qwen" }
             id: info.id.clone(),
             kind: info.kind,
             base_url: info.base_url.clone(),
+            region: info.region.clone(),
+            project: info.project.clone(),
             api_key_env: info.api_key_env.clone(),
             context_length: info.context_length,
             max_output_tokens: info.max_output_tokens,

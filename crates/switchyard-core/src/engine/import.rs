@@ -154,7 +154,7 @@ mod tests {
       api_base: http://127.0.0.1:8000/v1
   - model_name: team-bedrock
     litellm_params:
-      model: bedrock/anthropic.claude-3-sonnet-20240229-v1:0
+      model: bedrock/meta.llama3-70b-instruct-v1:0
 ";
 
     async fn engine(dir: &Path) -> Engine {

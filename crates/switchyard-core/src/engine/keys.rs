@@ -33,6 +33,10 @@ pub enum KeyOpError {
     FromEnvironment(String),
     #[error("The key is empty: paste the whole key")]
     Empty,
+    /// A Bedrock or Vertex backend's credential that its cloud cannot use (checked when it is
+    /// stored, so a bad paste is caught at once rather than by the next request).
+    #[error("{0}")]
+    Credential(String),
     #[error("Backend {backend} has no key called {name}")]
     NoSuchKey { backend: String, name: String },
     #[error(transparent)]
@@ -116,6 +120,30 @@ fn save_keys(
     })
 }
 
+/// Whether a Bedrock or Vertex backend's cloud can use `secret` (other kinds take any key).
+fn check_credential(backend: &BackendConfig, secret: &SecretString) -> Result<(), KeyOpError> {
+    match backend.kind {
+        config::BackendKind::Bedrock => crate::cloud::aws::parse_stored(secret)
+            .map(|_| ())
+            .map_err(|err| {
+                KeyOpError::Credential(format!(
+                    "This is not a credential Bedrock takes ({err}): paste ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN], the same as JSON, or a Bedrock API key"
+                ))
+            }),
+        config::BackendKind::Vertex => {
+            crate::cloud::KeySource::find(Some(std::sync::Arc::new(secret.clone())), &|_| None)
+                .and_then(|source| source.account())
+                .map(|_| ())
+                .map_err(|err| {
+                    KeyOpError::Credential(format!(
+                        "This is not a service-account key Vertex takes ({err}): paste the JSON key file of a service account, or the path of that file"
+                    ))
+                })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Store a key of `backend` in the keychain (`name`: a key of its pool; `None`: its own
 /// entry), adding a new name to its `keys`. Blocking (keychain and file). The stored key is
 /// taken back when the config cannot be written, so nothing is half done.
@@ -136,6 +164,7 @@ pub fn add_key(
     if entry.keys_from_env() {
         return Err(KeyOpError::FromEnvironment(backend.to_owned()));
     }
+    check_credential(entry, &secret)?;
     let own_stored = name.is_some_and(|n| n != DEFAULT_KEY_NAME)
         && entry.keys.is_empty()
         && store.get(&key_account(backend, None))?.is_some();
@@ -400,5 +429,41 @@ mod tests {
         assert!(matches!(err, KeyOpError::NoBackend(_)), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
         assert!(store.get("backend:oa:key:work").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_cloud_backend_refuses_a_credential_its_cloud_cannot_use() {
+        let (_dir, path) = file(
+            "listen = \"127.0.0.1:0\"\nactive_profile = \"p\"\n[[backends]]\nid = \"b\"\nkind = \"bedrock\"\nregion = \"us-east-1\"\n[[backends]]\nid = \"v\"\nkind = \"vertex\"\nproject = \"p\"\nregion = \"us-east5\"\n[profiles.p]\ndefault = { backend = \"b\" }\n",
+        );
+        let store = MemoryStore::default();
+        let bad = SecretString::from("AKIDCANARY:".to_owned());
+        match add_key(&path, &store, "b", None, &bad) {
+            Err(KeyOpError::Credential(message)) => {
+                assert!(
+                    message.contains("ACCESS_KEY_ID:SECRET_ACCESS_KEY"),
+                    "{message}"
+                );
+                assert!(!message.contains("AKIDCANARY"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(store.get(&key_account("b", None)).unwrap().is_none());
+        let good = SecretString::from("AKIDCANARY:secret".to_owned());
+        add_key(&path, &store, "b", None, &good).unwrap();
+        assert!(store.get(&key_account("b", None)).unwrap().is_some());
+
+        let not_a_key_file = SecretString::from("{\"type\":\"authorized_user\"}".to_owned());
+        match add_key(&path, &store, "v", None, &not_a_key_file) {
+            Err(KeyOpError::Credential(message)) => {
+                assert!(message.contains("service-account key"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let missing_file = SecretString::from("/nowhere/key.json".to_owned());
+        assert!(matches!(
+            add_key(&path, &store, "v", None, &missing_file),
+            Err(KeyOpError::Credential(_))
+        ));
     }
 }

@@ -188,11 +188,12 @@ impl Engine {
         // The tokenizer's table takes ~10 ms to build: not on the first request. It also
         // keeps ~7 MB resident, so a gateway with only pass-through backends (which count
         // nothing themselves) never builds it.
-        if config
-            .backends
-            .iter()
-            .any(|b| b.kind != config::BackendKind::Anthropic)
-        {
+        if config.backends.iter().any(|b| {
+            matches!(
+                b.kind,
+                config::BackendKind::OpenaiChat | config::BackendKind::Ollama
+            )
+        }) {
             tokio::task::spawn_blocking(crate::tokens::warm_up);
         }
         let listener = tokio::net::TcpListener::bind(listen)

@@ -111,9 +111,10 @@ impl Problem for KeyOpError {
     fn kind(&self) -> ProblemKind {
         match self {
             KeyOpError::NoBackend(_) | KeyOpError::NoSuchKey { .. } => ProblemKind::NotFound,
-            KeyOpError::BadName(_) | KeyOpError::FromEnvironment(_) | KeyOpError::Empty => {
-                ProblemKind::InvalidInput
-            }
+            KeyOpError::BadName(_)
+            | KeyOpError::FromEnvironment(_)
+            | KeyOpError::Empty
+            | KeyOpError::Credential(_) => ProblemKind::InvalidInput,
             KeyOpError::Keychain(_) => ProblemKind::Keychain,
             KeyOpError::Config(ConfigError::Read { .. } | ConfigError::Write { .. }) => {
                 ProblemKind::Io
@@ -124,7 +125,9 @@ impl Problem for KeyOpError {
     fn field(&self) -> Option<FormField> {
         match self {
             KeyOpError::BadName(_) => Some(FormField::Backend(BackendField::KeyName)),
-            KeyOpError::Empty => Some(FormField::Backend(BackendField::ApiKey)),
+            KeyOpError::Empty | KeyOpError::Credential(_) => {
+                Some(FormField::Backend(BackendField::ApiKey))
+            }
             _ => None,
         }
     }

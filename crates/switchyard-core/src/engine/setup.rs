@@ -221,6 +221,8 @@ impl Engine {
             id: unique_id(engine.label(), &taken),
             kind,
             base_url,
+            region: None,
+            project: None,
             api_key_env: None,
             context_length: None,
             max_output_tokens: None,

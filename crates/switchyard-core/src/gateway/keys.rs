@@ -21,9 +21,12 @@ pub struct PickedKey {
 }
 
 impl PickedKey {
-    /// The key's name for the usage row and the log.
+    /// The key's name for the usage row and the log: in a pool the backend's own entry is
+    /// `default`; a lone unnamed key has none.
     pub fn name(&self) -> Option<&str> {
-        self.key.name()
+        self.key
+            .name()
+            .or(self.pooled.then_some(crate::config::DEFAULT_KEY_NAME))
     }
 }
 
@@ -295,6 +298,17 @@ impl KeyCache {
                 tracing::warn!(
                     backend = %backend.id,
                     "serving the local backend without a key: {err}"
+                );
+                None
+            }
+            // Bedrock and Vertex then look where their cloud's tools look (the environment,
+            // the credentials file): a headless machine often has those and no keychain.
+            Err(err @ (SecretError::Unavailable { .. } | SecretError::Locked { .. }))
+                if backend.kind.is_cloud_claude() =>
+            {
+                tracing::warn!(
+                    backend = %backend.id,
+                    "no keychain, so the cloud's own credentials are looked for: {err}"
                 );
                 None
             }

@@ -45,6 +45,8 @@ pub struct Gateway {
     token: ArcSwap<SecretString>,
     secrets: Arc<dyn SecretStore>,
     keys: keys::KeyCache,
+    /// Bedrock and Vertex credentials found outside the keychain, and Vertex access tokens.
+    cloud: crate::cloud::CloudAuth,
     clients: Mutex<HashMap<u64, reqwest::Client>>,
     limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     pub cooldowns: Cooldowns,
@@ -128,6 +130,7 @@ impl Gateway {
             token: ArcSwap::from_pointee(parts.token),
             secrets: parts.secrets,
             keys: keys::KeyCache::default(),
+            cloud: crate::cloud::CloudAuth::default(),
             clients: Mutex::new(HashMap::new()),
             limits: Mutex::new(HashMap::new()),
             cooldowns: Cooldowns::default(),
@@ -168,6 +171,7 @@ impl Gateway {
         }
         self.config.store(Arc::new(config));
         self.keys.clear();
+        self.cloud.clear();
         self.context_lengths.clear();
         self.emit(EngineEvent::ConfigChanged);
         if profile_changed {
@@ -424,8 +428,15 @@ impl Gateway {
         &self.keys
     }
 
-    /// Forget cached keys (after a key was set or deleted).
+    /// Forget cached keys (after a key was set or deleted), and the cloud credentials and
+    /// access tokens made from them.
     pub fn forget_keys(&self) {
         self.keys.clear();
+        self.cloud.clear();
+    }
+
+    /// Bedrock and Vertex credentials beyond the stored keys, and Vertex access tokens.
+    pub fn cloud(&self) -> &crate::cloud::CloudAuth {
+        &self.cloud
     }
 }

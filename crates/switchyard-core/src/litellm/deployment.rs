@@ -32,9 +32,43 @@ pub struct Deployment {
     /// The upstream model; `None`: a wildcard (`openai/*`), the requested name is sent as is.
     pub model: Option<String>,
     pub key: KeySpec,
+    /// Bedrock and Vertex: the cloud region.
+    pub region: Option<String>,
+    /// Vertex: the Google Cloud project.
+    pub project: Option<String>,
     /// What was assumed on the way (`/v1` added, a placeholder key dropped, ...).
     pub notes: Vec<String>,
 }
+
+impl Deployment {
+    /// Where it points, for the report: the URL, or a cloud's region and project.
+    pub fn place(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(project) = &self.project {
+            parts.push(format!("project {project}"));
+        }
+        if let Some(region) = &self.region {
+            parts.push(format!("region {region}"));
+        }
+        if !self.base_url.is_empty() {
+            parts.push(self.base_url.clone());
+        }
+        parts.join(", ")
+    }
+}
+
+/// The `litellm_params` keys of Claude on Bedrock and Vertex that `read` takes.
+pub const CLOUD_KEYS: &[&str] = &[
+    "aws_region_name",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_profile_name",
+    "aws_bedrock_runtime_endpoint",
+    "vertex_project",
+    "vertex_location",
+    "vertex_credentials",
+];
 
 /// What LiteLLM does with a provider prefix that Switchyard can follow.
 struct Route {
@@ -93,11 +127,8 @@ const ROUTES: &[Route] = &[
 /// Providers LiteLLM reaches in ways Switchyard does not, with the reason.
 fn unsupported(provider: &str) -> Option<&'static str> {
     Some(match provider {
-        "bedrock" | "bedrock_converse" | "sagemaker" | "sagemaker_chat" => {
-            "AWS requests are signed with AWS credentials, not sent with an API key; Switchyard cannot sign them"
-        }
-        "vertex_ai" | "vertex_ai_beta" => {
-            "Google Vertex AI is authorised with Google Cloud credentials (vertex_project, vertex_location), not an API key; Switchyard cannot use them (Gemini's own API is: gemini/MODEL)"
+        "sagemaker" | "sagemaker_chat" => {
+            "SageMaker endpoints are not supported (Claude on Amazon Bedrock is: bedrock/anthropic.claude-...)"
         }
         "azure" | "azure_ai" | "azure_text" => {
             "Azure OpenAI's deployment URLs and api-version are not supported"
@@ -135,6 +166,11 @@ pub fn read(entry: &ModelEntry) -> Result<Deployment, String> {
         .and_then(|n| n.as_str())
         .map(str::trim);
     let (provider, name) = split_model(&model, custom)?;
+    match provider.as_str() {
+        "bedrock" | "bedrock_converse" => return bedrock(entry, provider, &name),
+        "vertex_ai" | "vertex_ai_beta" => return vertex(entry, provider, &name),
+        _ => {}
+    }
     if let Some(why) = unsupported(&provider) {
         return Err(format!("{provider}/: {why}"));
     }
@@ -198,6 +234,263 @@ pub fn read(entry: &ModelEntry) -> Result<Deployment, String> {
         id_hint,
         model,
         key,
+        region: None,
+        project: None,
+        notes,
+    })
+}
+
+/// A parameter written literally (`Ok(None)` when absent); one read from the environment
+/// cannot be followed, since the config needs the value itself.
+fn literal(entry: &ModelEntry, key: &str) -> Result<Option<String>, String> {
+    let Some(text) = entry
+        .param(key)
+        .and_then(|n| n.scalar_text())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    if let Some(var) = env_reference(&text) {
+        return Err(format!(
+            "its {key} comes from the environment variable {var}; Switchyard needs the value itself: write it in {key} and import again"
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// A parameter as a key source: `os.environ/X`, a literal, or absent.
+enum Written {
+    Absent,
+    Env(String),
+    Literal(String),
+}
+
+fn written(entry: &ModelEntry, key: &str) -> Result<Written, String> {
+    let Some(text) = entry
+        .param(key)
+        .and_then(|n| n.scalar_text())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(Written::Absent);
+    };
+    if text.starts_with("os.environ/") || text.starts_with("${") {
+        return match env_reference(&text) {
+            Some(var) => Ok(Written::Env(var.to_owned())),
+            None => Err(format!("its {key} names no valid environment variable")),
+        };
+    }
+    Ok(Written::Literal(text))
+}
+
+/// `bedrock/anthropic.claude-...` (also `bedrock/converse/...`, `bedrock/invoke/...`,
+/// inference profiles and their ARNs): Claude on Amazon Bedrock.
+fn bedrock(entry: &ModelEntry, provider: String, name: &str) -> Result<Deployment, String> {
+    let model = ["converse/", "invoke/"]
+        .iter()
+        .find_map(|route| name.strip_prefix(route))
+        .unwrap_or(name);
+    if model.contains('*') {
+        return Err(format!(
+            "{provider}/{model}: a wildcard is not supported for Bedrock (name the model id)"
+        ));
+    }
+    let last = model.rsplit('/').next().unwrap_or(model);
+    let claude = crate::pricing::claude_on_cloud(last).is_some_and(|m| m.starts_with("claude"))
+        || model.starts_with("arn:aws");
+    if !claude {
+        return Err(format!(
+            "{provider}/{model}: Switchyard reaches Claude on Bedrock (anthropic.claude-..., inference profiles such as us.anthropic.claude-...), not other vendors' models"
+        ));
+    }
+    let mut notes = Vec::new();
+    let region = match literal(entry, "aws_region_name")? {
+        Some(region) if crate::backends::bedrock::request::is_region_name(&region) => region,
+        Some(region) => {
+            return Err(format!(
+                "its aws_region_name {region:?} is not an AWS region"
+            ));
+        }
+        None => {
+            notes.push(
+                "no aws_region_name: us-west-2, LiteLLM's default when AWS_REGION_NAME is unset"
+                    .to_owned(),
+            );
+            "us-west-2".to_owned()
+        }
+    };
+    let base_url = match literal(entry, "aws_bedrock_runtime_endpoint")? {
+        Some(url) => {
+            let parsed = reqwest::Url::parse(&url).map_err(|e| {
+                format!("its aws_bedrock_runtime_endpoint {url:?} is not a URL ({e})")
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(format!(
+                    "its aws_bedrock_runtime_endpoint {url:?} is not an http:// or https:// URL"
+                ));
+            }
+            url.trim_end_matches('/').to_owned()
+        }
+        None => String::new(),
+    };
+    let key = bedrock_key(entry, &mut notes)?;
+    if let Some(profile) = literal(entry, "aws_profile_name")?.filter(|p| p != "default") {
+        notes.push(format!(
+            "aws_profile_name {profile}: set AWS_PROFILE={profile} where Switchyard runs (it reads that profile of ~/.aws/credentials when no credentials are stored)"
+        ));
+    }
+    Ok(Deployment {
+        provider,
+        kind: BackendKind::Bedrock,
+        base_url,
+        id_hint: "bedrock".to_owned(),
+        model: Some(model.to_owned()),
+        key,
+        region: Some(region),
+        project: None,
+        notes,
+    })
+}
+
+/// Bedrock's credentials as LiteLLM has them: an `api_key` (a Bedrock API key), the access
+/// key pair written in the file (stored in the keychain as `ID:SECRET[:TOKEN]`), or the
+/// standard AWS environment, which Switchyard reads itself.
+fn bedrock_key(entry: &ModelEntry, notes: &mut Vec<String>) -> Result<KeySpec, String> {
+    use crate::cloud::aws::{ACCESS_KEY_ENV, SECRET_KEY_ENV, SESSION_TOKEN_ENV};
+    match written(entry, "api_key")? {
+        Written::Env(var) => {
+            return Ok(KeySpec::Env {
+                var,
+                implied: false,
+            });
+        }
+        Written::Literal(key) => return Ok(KeySpec::Literal(SecretString::from(key))),
+        Written::Absent => {}
+    }
+    let id = written(entry, "aws_access_key_id")?;
+    let secret = written(entry, "aws_secret_access_key")?;
+    let token = written(entry, "aws_session_token")?;
+    match (id, secret, token) {
+        (Written::Absent, Written::Absent, Written::Absent) => {
+            notes.push(
+                "credentials from the AWS environment variables or ~/.aws/credentials where Switchyard runs (as LiteLLM's boto3 reads them), or stored with `switchyard key set`"
+                    .to_owned(),
+            );
+            Ok(KeySpec::None)
+        }
+        (Written::Literal(id), Written::Literal(secret), token) => {
+            let token = match token {
+                Written::Literal(token) => format!(":{token}"),
+                Written::Absent => String::new(),
+                Written::Env(_) => {
+                    return Err(
+                        "its aws_session_token comes from the environment while the key pair is written in the file: write all three, or all as os.environ/"
+                            .to_owned(),
+                    );
+                }
+            };
+            Ok(KeySpec::Literal(SecretString::from(format!(
+                "{id}:{secret}{token}"
+            ))))
+        }
+        (Written::Env(id), Written::Env(secret), token) => {
+            let token = match token {
+                Written::Env(var) => Some(var),
+                Written::Absent => None,
+                Written::Literal(_) => {
+                    return Err(
+                        "its aws_session_token is written in the file while the key pair comes from the environment: write all three, or all as os.environ/"
+                            .to_owned(),
+                    );
+                }
+            };
+            let standard = id == ACCESS_KEY_ENV
+                && secret == SECRET_KEY_ENV
+                && token.as_deref().is_none_or(|t| t == SESSION_TOKEN_ENV);
+            if standard {
+                notes.push(format!(
+                    "credentials from {ACCESS_KEY_ENV} / {SECRET_KEY_ENV} where Switchyard runs"
+                ));
+            } else {
+                notes.push(format!(
+                    "Switchyard reads {ACCESS_KEY_ENV} / {SECRET_KEY_ENV}{}, not {id} / {secret}{}: set those where Switchyard runs, or store the credentials with `switchyard key set`",
+                    if token.is_some() { format!(" / {SESSION_TOKEN_ENV}") } else { String::new() },
+                    token.map(|t| format!(" / {t}")).unwrap_or_default(),
+                ));
+            }
+            Ok(KeySpec::None)
+        }
+        _ => Err(
+            "aws_access_key_id and aws_secret_access_key go together: write both in the file, or both as os.environ/"
+                .to_owned(),
+        ),
+    }
+}
+
+/// `vertex_ai/claude-...`: Claude on Google Vertex AI.
+fn vertex(entry: &ModelEntry, provider: String, name: &str) -> Result<Deployment, String> {
+    if !name.starts_with("claude") {
+        return Err(format!(
+            "{provider}/{name}: Switchyard reaches Claude on Vertex AI (vertex_ai/claude-...), not other models there (Gemini's own API is: gemini/MODEL)"
+        ));
+    }
+    let mut notes = Vec::new();
+    let Some(project) = literal(entry, "vertex_project")? else {
+        return Err(format!(
+            "{provider}/{name} needs vertex_project (the Google Cloud project the model is enabled in)"
+        ));
+    };
+    let region = match literal(entry, "vertex_location")? {
+        Some(region) if crate::backends::bedrock::request::is_region_name(&region) => region,
+        Some(region) => {
+            return Err(format!(
+                "its vertex_location {region:?} is not a Google Cloud region"
+            ));
+        }
+        None => {
+            notes.push(
+                "no vertex_location: us-central1, LiteLLM's default when VERTEXAI_LOCATION is unset"
+                    .to_owned(),
+            );
+            "us-central1".to_owned()
+        }
+    };
+    let key = match written(entry, "vertex_credentials")? {
+        Written::Absent => {
+            notes.push(format!(
+                "credentials from {} where Switchyard runs (a service account's key file), or stored with `switchyard key set`",
+                crate::cloud::google::APPLICATION_CREDENTIALS_ENV
+            ));
+            KeySpec::None
+        }
+        Written::Env(var) => KeySpec::Env {
+            var,
+            implied: false,
+        },
+        Written::Literal(json) if json.starts_with('{') => {
+            KeySpec::Literal(SecretString::from(json))
+        }
+        Written::Literal(path) => {
+            notes.push(format!(
+                "vertex_credentials is the key file {path}: its path is stored for the backend and the file read when a token is needed (keep it there, or store its contents with `switchyard key set`)"
+            ));
+            KeySpec::Literal(SecretString::from(path))
+        }
+    };
+    let base_url = match literal(entry, "api_base")? {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => String::new(),
+    };
+    Ok(Deployment {
+        provider,
+        kind: BackendKind::Vertex,
+        base_url,
+        id_hint: "vertex".to_owned(),
+        model: Some(name.to_owned()),
+        key,
+        region: Some(region),
+        project: Some(project),
         notes,
     })
 }
@@ -290,6 +583,7 @@ fn clean_base(raw: &str, kind: BackendKind, notes: &mut Vec<String>) -> Result<S
         BackendKind::Anthropic => &["/v1/messages", "/messages"],
         BackendKind::OpenaiChat => &["/chat/completions"],
         BackendKind::Ollama => &["/api/chat", "/api/generate", "/api"],
+        BackendKind::Bedrock | BackendKind::Vertex => &[],
     };
     for suffix in endpoints {
         if let Some(stripped) = url.strip_suffix(suffix) {
@@ -449,10 +743,91 @@ mod tests {
     }
 
     #[test]
+    fn claude_on_bedrock_and_vertex_become_cloud_backends() {
+        let d = read(&entry(
+            "      model: bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0\n      aws_region_name: eu-west-1\n      aws_access_key_id: AKIDLITE\n      aws_secret_access_key: lite/secret\n",
+        ))
+        .unwrap();
+        assert_eq!(d.kind, BackendKind::Bedrock);
+        assert_eq!(d.base_url, "");
+        assert_eq!(d.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            d.model.as_deref(),
+            Some("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+        );
+        match &d.key {
+            KeySpec::Literal(key) => assert_eq!(key.expose_secret(), "AKIDLITE:lite/secret"),
+            other => panic!("{other:?}"),
+        }
+        // The standard variables: Switchyard reads them itself.
+        let d = read(&entry(
+            "      model: bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0\n      aws_region_name: us-east-1\n      aws_access_key_id: os.environ/AWS_ACCESS_KEY_ID\n      aws_secret_access_key: os.environ/AWS_SECRET_ACCESS_KEY\n",
+        ))
+        .unwrap();
+        assert!(matches!(d.key, KeySpec::None));
+        assert_eq!(
+            d.model.as_deref(),
+            Some("anthropic.claude-3-haiku-20240307-v1:0")
+        );
+        assert!(d.notes[0].contains("AWS_ACCESS_KEY_ID"), "{:?}", d.notes);
+        // Others: a note says which to set.
+        let d = read(&entry(
+            "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0\n      aws_access_key_id: os.environ/MY_KEY\n      aws_secret_access_key: os.environ/MY_SECRET\n",
+        ))
+        .unwrap();
+        assert!(
+            d.notes.iter().any(|n| n.contains("us-west-2")),
+            "{:?}",
+            d.notes
+        );
+        assert!(
+            d.notes.iter().any(|n| n.contains("not MY_KEY / MY_SECRET")),
+            "{:?}",
+            d.notes
+        );
+
+        let d = read(&entry(
+            "      model: vertex_ai/claude-sonnet-4-5@20250929\n      vertex_project: my-proj\n      vertex_location: us-east5\n      vertex_credentials: /keys/sa.json\n",
+        ))
+        .unwrap();
+        assert_eq!(d.kind, BackendKind::Vertex);
+        assert_eq!(
+            (d.project.as_deref(), d.region.as_deref()),
+            (Some("my-proj"), Some("us-east5"))
+        );
+        assert_eq!(d.model.as_deref(), Some("claude-sonnet-4-5@20250929"));
+        assert!(matches!(&d.key, KeySpec::Literal(k) if k.expose_secret() == "/keys/sa.json"));
+        assert!(d.notes[0].contains("/keys/sa.json"), "{:?}", d.notes);
+        assert_eq!(d.place(), "project my-proj, region us-east5");
+        let d = read(&entry(
+            "      model: vertex_ai/claude-haiku-4-5@20251001\n      vertex_project: p\n      vertex_credentials: os.environ/VERTEX_SA\n",
+        ))
+        .unwrap();
+        assert!(matches!(&d.key, KeySpec::Env { var, implied: false } if var == "VERTEX_SA"));
+        assert_eq!(d.region.as_deref(), Some("us-central1"));
+    }
+
+    #[test]
     fn what_cannot_be_reached_says_why() {
         for (params, why) in [
-            ("      model: bedrock/anthropic.claude-3\n", "AWS"),
-            ("      model: vertex_ai/gemini-pro\n", "Vertex AI"),
+            (
+                "      model: bedrock/amazon.nova-pro-v1:0\n",
+                "Claude on Bedrock",
+            ),
+            ("      model: vertex_ai/gemini-pro\n", "Claude on Vertex AI"),
+            (
+                "      model: vertex_ai/claude-sonnet-4-5@20250929\n",
+                "needs vertex_project",
+            ),
+            (
+                "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0\n      aws_region_name: os.environ/AWS_REGION\n",
+                "environment variable AWS_REGION",
+            ),
+            (
+                "      model: bedrock/anthropic.claude-3-haiku-20240307-v1:0\n      aws_access_key_id: AKID\n",
+                "go together",
+            ),
+            ("      model: sagemaker/x\n", "SageMaker"),
             ("      model: azure/gpt-4\n", "Azure"),
             (
                 "      model: cohere/command-r\n",

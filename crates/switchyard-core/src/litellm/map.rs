@@ -114,6 +114,9 @@ pub(super) struct Chosen {
     line: u32,
     kind: BackendKind,
     endpoint: String,
+    /// Bedrock's and Vertex's place (their endpoint when `endpoint` is empty).
+    region: Option<String>,
+    project: Option<String>,
     key: KeyIdentity,
     created: bool,
     /// How its key is set up, for the report.
@@ -302,11 +305,13 @@ impl Mapper<'_> {
             KeySpec::Env { var, .. } => KeyIdentity::Env(var.clone()),
             KeySpec::Literal(key) => KeyIdentity::Literal(key.expose_secret().to_owned()),
         };
-        if let Some(chosen) = self
-            .chosen
-            .iter_mut()
-            .find(|c| c.kind == d.kind && c.endpoint == endpoint && c.key == identity)
-        {
+        if let Some(chosen) = self.chosen.iter_mut().find(|c| {
+            c.kind == d.kind
+                && c.endpoint == endpoint
+                && c.region == d.region
+                && c.project == d.project
+                && c.key == identity
+        }) {
             chosen.notes.extend(d.notes.iter().cloned());
             return chosen.id.clone();
         }
@@ -314,7 +319,12 @@ impl Mapper<'_> {
             .config
             .backends
             .iter()
-            .filter(|b| b.kind == d.kind && endpoint_form(&b.base_url) == endpoint)
+            .filter(|b| {
+                b.kind == d.kind
+                    && endpoint_form(&b.base_url) == endpoint
+                    && b.region() == d.region.as_deref()
+                    && b.project() == d.project.as_deref()
+            })
             .filter(|b| {
                 !self
                     .chosen
@@ -366,10 +376,12 @@ impl Mapper<'_> {
         self.chosen.push(Chosen {
             id: id.clone(),
             provider: d.provider.clone(),
-            litellm_url: d.base_url.clone(),
+            litellm_url: d.place(),
             line,
             kind: d.kind,
             endpoint,
+            region: d.region.clone(),
+            project: d.project.clone(),
             key: identity,
             created,
             key_note,
@@ -420,6 +432,8 @@ impl Mapper<'_> {
         let taken: Vec<String> = self.config.backends.iter().map(|b| b.id.clone()).collect();
         let id = unique_backend_id(&d.id_hint, &taken);
         let mut backend = BackendConfig::new(id.clone(), d.kind, d.base_url.clone());
+        backend.region.clone_from(&d.region);
+        backend.project.clone_from(&d.project);
         if let KeySpec::Env { var, .. } = &d.key {
             backend.api_key_env = Some(var.clone().into());
         }
@@ -632,7 +646,11 @@ impl Mapper<'_> {
                     "new backend {:?} ({}, {})",
                     chosen.id,
                     chosen.kind.as_str(),
-                    backend.base_url
+                    if backend.kind.is_cloud_claude() {
+                        chosen.litellm_url.as_str()
+                    } else {
+                        backend.base_url.as_str()
+                    }
                 )
             } else {
                 format!("backend {:?} (already in the config)", chosen.id)

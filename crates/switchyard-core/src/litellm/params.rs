@@ -7,7 +7,8 @@ use super::report::Outcome;
 use super::wire::{ModelEntry, Param};
 use crate::config::TargetSpec;
 
-/// The keys `deployment.rs` reads to find the endpoint.
+/// The keys `deployment.rs` reads to find the endpoint (and, for Bedrock and Vertex,
+/// `deployment::CLOUD_KEYS`).
 const ENDPOINT_KEYS: &[&str] = &[
     "model",
     "api_base",
@@ -15,6 +16,10 @@ const ENDPOINT_KEYS: &[&str] = &[
     "api_key",
     "custom_llm_provider",
 ];
+
+fn is_endpoint_key(key: &str) -> bool {
+    ENDPOINT_KEYS.contains(&key) || super::deployment::CLOUD_KEYS.contains(&key)
+}
 
 /// What a handler gets: the entry, its group (index into `Mapper::groups`) and target.
 pub(super) struct Ctx<'e> {
@@ -76,7 +81,7 @@ pub(super) fn apply_all(m: &mut Mapper<'_>, entry: &ModelEntry, group: usize, ta
             target,
             param,
         };
-        if ENDPOINT_KEYS.contains(&param.key.as_str()) {
+        if is_endpoint_key(&param.key) {
             if param.dotted {
                 m.row(
                     Outcome::NotImported,

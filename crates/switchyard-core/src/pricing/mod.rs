@@ -5,7 +5,7 @@ mod locality;
 mod table;
 
 pub use locality::is_local_url;
-pub use table::{BUNDLED, ModelPrice, PriceTable, bundled};
+pub use table::{BUNDLED, ModelPrice, PriceTable, bundled, claude_on_cloud};
 
 use crate::anthropic::Usage;
 

@@ -2,6 +2,7 @@
 //! reaches the client), then answer whole or relay the stream.
 
 mod cache;
+mod cloud;
 mod count;
 mod cpu;
 mod facts;
@@ -183,9 +184,14 @@ pub async fn messages(gateway: Arc<Gateway>, inbound: Inbound, body: Bytes) -> R
             last_error = Some(refusal);
             continue;
         }
-        if backend.kind != BackendKind::Anthropic
-            && let Some(note) = send::dropped_server_tools(&req, backend)
+        if !matches!(
+            backend.kind,
+            BackendKind::Anthropic | BackendKind::Bedrock | BackendKind::Vertex
+        ) && let Some(note) = send::dropped_server_tools(&req, backend)
         {
+            recorder.note(&note);
+        }
+        if let Some(note) = cloud::dropped_betas(&inbound, backend) {
             recorder.note(&note);
         }
         let mut backoff = retry_delays(backend.retries);

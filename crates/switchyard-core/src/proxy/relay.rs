@@ -20,6 +20,7 @@ use super::cache::Capture;
 use super::send::{ByteStream, Decoder, UpstreamStream};
 use super::{PING_EVERY, Recorder};
 use crate::anthropic::{ApiError, ErrorType, StopReason, StreamEvent, Usage};
+use crate::backends::anthropic::UsageTap;
 use crate::capture::Trace;
 use crate::config::BackendConfig;
 use crate::sse::{encode_event, encode_events};
@@ -111,11 +112,20 @@ impl Output {
         }
     }
 
+    /// The tap over the Anthropic SSE the upstream sent (pass-through, Bedrock's frames).
+    fn tap(&self) -> Option<&UsageTap> {
+        match &self.decoder {
+            Decoder::Passthrough(tap) => Some(tap),
+            Decoder::EventStream(frames) => Some(&frames.tap),
+            Decoder::Translate(_) => None,
+        }
+    }
+
     /// The stop reason of a stream that reached `message_stop`.
     fn completed(&self) -> Option<StopReason> {
-        match &self.decoder {
-            Decoder::Passthrough(tap) => tap.stopped.then_some(tap.stop_reason).flatten(),
-            Decoder::Translate(_) => self.stopped.then_some(self.stop_reason).flatten(),
+        match self.tap() {
+            Some(tap) => tap.stopped.then_some(tap.stop_reason).flatten(),
+            None => self.stopped.then_some(self.stop_reason).flatten(),
         }
     }
 
@@ -132,7 +142,21 @@ impl Output {
 
     fn relayed(&mut self, chunk: &Bytes) -> Bytes {
         match &mut self.decoder {
-            Decoder::Passthrough(_) if self.sent_error.is_some() => Bytes::new(),
+            Decoder::Passthrough(_) | Decoder::EventStream(_) if self.sent_error.is_some() => {
+                Bytes::new()
+            }
+            Decoder::EventStream(frames) => {
+                let (sse, failed) = frames.feed(chunk);
+                match failed {
+                    // The events before the failure go out, then the error event.
+                    Some(error) => {
+                        let mut out = BytesMut::from(&sse[..]);
+                        out.extend_from_slice(&self.error_bytes(error));
+                        out.freeze()
+                    }
+                    None => Bytes::from(sse),
+                }
+            }
             Decoder::Passthrough(tap) => {
                 tap.feed(chunk);
                 match tap.unreadable.clone() {
@@ -151,10 +175,7 @@ impl Output {
     }
 
     fn events(&self) -> u64 {
-        match &self.decoder {
-            Decoder::Passthrough(tap) => tap.events,
-            Decoder::Translate(_) => self.events,
-        }
+        self.tap().map_or(self.events, |tap| tap.events)
     }
 
     fn encode(&mut self, events: &[StreamEvent]) -> Bytes {
@@ -202,6 +223,22 @@ impl Output {
                 );
                 self.error_bytes(error)
             }
+            Decoder::EventStream(frames) => {
+                let cut = frames.finish();
+                let tap = &frames.tap;
+                if tap.stopped || tap.error.is_some() || self.sent_error.is_some() {
+                    return Bytes::new();
+                }
+                let error = cut.unwrap_or_else(|| {
+                    ApiError::new(
+                        ErrorType::ApiError,
+                        format!(
+                            "backend {backend_id:?} ended the stream before the message was complete"
+                        ),
+                    )
+                });
+                self.error_bytes(error)
+            }
             Decoder::Translate(translator) => {
                 let events = translator.finish();
                 self.encode(&events)
@@ -226,23 +263,22 @@ impl Output {
     }
 
     fn can_ping(&self) -> bool {
-        match &self.decoder {
-            Decoder::Passthrough(tap) => tap.started && tap.at_boundary,
-            Decoder::Translate(_) => true,
+        match self.tap() {
+            Some(tap) => tap.started && tap.at_boundary,
+            None => true,
         }
     }
 
     fn upstream_error(&self) -> Option<ApiError> {
-        match &self.decoder {
-            Decoder::Passthrough(tap) => tap.error.clone(),
-            Decoder::Translate(_) => None,
-        }
-        .or_else(|| self.sent_error.clone())
+        self.tap()
+            .and_then(|tap| tap.error.clone())
+            .or_else(|| self.sent_error.clone())
     }
 
     fn usage(&self) -> Usage {
         match &self.decoder {
             Decoder::Passthrough(tap) => tap.usage,
+            Decoder::EventStream(frames) => frames.tap.usage,
             Decoder::Translate(translator) => translator.usage(),
         }
     }

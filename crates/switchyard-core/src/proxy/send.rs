@@ -9,11 +9,15 @@ use secrecy::ExposeSecret;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, timeout_at};
 
+use super::cloud::{cloud_auth_headers, cloud_request_error, is_body_error, vertex_headers};
 use super::{Inbound, InboundRequest};
 use crate::anthropic::{ApiError, ErrorType, MessagesResponse, StreamEvent, Usage};
+use crate::backends::bedrock::{self, BedrockTap};
 use crate::backends::ollama::OllamaExchange;
 use crate::backends::openai_chat::OpenAiExchange;
-use crate::backends::{StreamTranslator, TargetContext, UpstreamRequest, anthropic as passthrough};
+use crate::backends::{
+    StreamTranslator, TargetContext, UpstreamRequest, anthropic as passthrough, cloud_betas, vertex,
+};
 use crate::capture::Trace;
 use crate::config::{BackendConfig, BackendKind};
 use crate::gateway::{Gateway, PickedKey};
@@ -28,6 +32,9 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>
 pub enum Decoder {
     /// Relay bytes unchanged; read usage on the side.
     Passthrough(Box<passthrough::UsageTap>),
+    /// Bedrock's event stream: each frame's Anthropic event relayed as SSE, read on the side
+    /// like the pass-through's.
+    EventStream(Box<BedrockTap>),
     /// Translate upstream bytes into Anthropic events.
     Translate(Box<dyn StreamTranslator>),
 }
@@ -77,21 +84,21 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn retry(error: ApiError) -> Self {
+    pub(super) fn retry(error: ApiError) -> Self {
         Failure {
             error,
             next: Next::Retry,
             upstream_status: None,
         }
     }
-    fn skip(error: ApiError) -> Self {
+    pub(super) fn skip(error: ApiError) -> Self {
         Failure {
             error,
             next: Next::Skip,
             upstream_status: None,
         }
     }
-    fn fatal(error: ApiError) -> Self {
+    pub(super) fn fatal(error: ApiError) -> Self {
         Failure {
             error,
             next: Next::Stop,
@@ -129,13 +136,31 @@ impl Exchange {
     }
 }
 
+/// How an upstream's answer is read.
+enum Reader {
+    /// Anthropic's own JSON and SSE, relayed as they come (pass-through, Vertex).
+    Anthropic,
+    /// Anthropic's JSON, or Anthropic's events in AWS event-stream frames; AWS's errors.
+    Bedrock,
+    /// Another API's answer, translated.
+    Translate(Exchange),
+}
+
 /// A request translated for one backend kind, ready to send.
-struct Prepared {
-    url: String,
-    body: Bytes,
-    kind: BackendKind,
-    /// `None` for the pass-through.
-    exchange: Option<Exchange>,
+pub(super) struct Prepared {
+    pub(super) url: String,
+    pub(super) body: Bytes,
+    pub(super) kind: BackendKind,
+    reader: Reader,
+}
+
+impl Prepared {
+    fn exchange(&self) -> Option<&Exchange> {
+        match &self.reader {
+            Reader::Translate(exchange) => Some(exchange),
+            Reader::Anthropic | Reader::Bedrock => None,
+        }
+    }
 }
 
 fn join(base_url: &str, path: &str) -> String {
@@ -161,7 +186,7 @@ fn prepare(
             url: join(&backend.base_url, &upstream.path),
             body: Bytes::from(upstream.body),
             kind: backend.kind,
-            exchange: Some(exchange),
+            reader: Reader::Translate(exchange),
         }),
         Err(error) => Err(Failure::skip(error)),
     };
@@ -177,7 +202,47 @@ fn prepare(
                 body: passthrough::prepare_body(&req.body, req.model_at.clone(), model)
                     .map_err(Failure::fatal)?,
                 kind: backend.kind,
-                exchange: None,
+                reader: Reader::Anthropic,
+            })
+        }
+        BackendKind::Bedrock => {
+            // Thinking blocks a translating backend minted would fail Claude's signature
+            // check here as on Anthropic's own API.
+            let body = passthrough::strip_foreign_thinking(&req.body).map_err(Failure::fatal)?;
+            let (betas, _) = cloud_betas::split(cloud_betas::header_values(&inbound.headers));
+            let invoke = bedrock::invoke_request(
+                backend.base_url_override(),
+                backend.region().unwrap_or_default(),
+                model,
+                body.as_deref().unwrap_or(&req.body),
+                betas.iter().map(String::as_str),
+            )
+            .map_err(|err| cloud_request_error(backend, err.to_string(), is_body_error(&err)))?;
+            Ok(Prepared {
+                url: invoke.url,
+                body: Bytes::from(invoke.body),
+                kind: backend.kind,
+                reader: Reader::Bedrock,
+            })
+        }
+        BackendKind::Vertex => {
+            let body = passthrough::strip_foreign_thinking(&req.body).map_err(Failure::fatal)?;
+            let target = vertex::VertexTarget {
+                base_url: backend.base_url_override(),
+                project: backend.project().unwrap_or_default(),
+                region: backend.region().unwrap_or_default(),
+                model,
+            };
+            let predict = vertex::predict_request(&target, body.as_deref().unwrap_or(&req.body))
+                .map_err(|err| {
+                    let body_fault = matches!(err, vertex::request::RequestError::Body(_));
+                    cloud_request_error(backend, err.to_string(), body_fault)
+                })?;
+            Ok(Prepared {
+                url: predict.url,
+                body: Bytes::from(predict.body),
+                kind: backend.kind,
+                reader: Reader::Anthropic,
             })
         }
         BackendKind::OpenaiChat => {
@@ -259,8 +324,10 @@ pub async fn send(
     // Translating backends need the model's window (the context guard, Ollama's num_ctx);
     // discovery answers from its cache, probing at most once per model and TTL.
     let context_length = match backend.kind {
-        BackendKind::Anthropic => None,
-        _ => gateway.context_lengths.context_length(backend, model).await,
+        BackendKind::Anthropic | BackendKind::Bedrock | BackendKind::Vertex => None,
+        BackendKind::OpenaiChat | BackendKind::Ollama => {
+            gateway.context_lengths.context_length(backend, model).await
+        }
     };
     let prepared = super::cpu::heavy(req.body.len(), || {
         prepare(backend, model, context_length, req, inbound)
@@ -269,15 +336,36 @@ pub async fn send(
     let permit = gateway.permit(backend).await;
     let queue_ms = queued.elapsed().as_secs_f64() * 1000.0;
 
-    let mut headers = match prepared.exchange {
-        None => passthrough::forwarded_headers(&inbound.headers),
-        Some(_) => http::HeaderMap::new(),
+    let mut headers = match prepared.kind {
+        BackendKind::Anthropic => passthrough::forwarded_headers(&inbound.headers),
+        BackendKind::Vertex => vertex_headers(&inbound.headers),
+        BackendKind::Bedrock | BackendKind::OpenaiChat | BackendKind::Ollama => {
+            http::HeaderMap::new()
+        }
     };
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Some(secret) = &key.secret {
+    if prepared.kind == BackendKind::Bedrock {
+        // What the AWS SDKs send for InvokeModel and InvokeModelWithResponseStream.
+        let accept = match req.stream {
+            true => "application/vnd.amazon.eventstream",
+            false => "application/json",
+        };
+        headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+        if req.stream {
+            headers.insert(
+                "x-amzn-bedrock-accept",
+                HeaderValue::from_static("application/json"),
+            );
+        }
+    }
+    if let Some(secret) = key
+        .secret
+        .as_ref()
+        .filter(|_| !prepared.kind.is_cloud_claude())
+    {
         let secret = secret.expose_secret();
         let (name, value) = match prepared.kind {
             BackendKind::Anthropic => (HeaderName::from_static("x-api-key"), secret.to_owned()),
@@ -303,6 +391,10 @@ pub async fn send(
             headers.insert(name, value);
         }
     }
+    // Last: a SigV4 signature covers the headers above, exactly as they are sent.
+    for (name, value) in cloud_auth_headers(gateway, backend, key, &prepared, &headers).await? {
+        headers.insert(name, value);
+    }
 
     if let Some(trace) = trace.as_deref_mut() {
         let configured: Vec<&str> = backend.headers.keys().map(String::as_str).collect();
@@ -319,17 +411,17 @@ pub async fn send(
         .client(backend)
         .post(&prepared.url)
         .headers(headers)
-        .body(prepared.body);
+        .body(prepared.body.clone());
     let mut pending = Box::pin(request.send());
     // A translated stream is committed after PING_EVERY even before the upstream's headers:
     // Ollama sends none until its first token, and a long prompt takes minutes to process.
-    let commit_at = match (&prepared.exchange, req.stream) {
+    let commit_at = match (prepared.exchange(), req.stream) {
         (Some(_), true) => deadline.min(Instant::now() + super::PING_EVERY),
         _ => deadline,
     };
     let response = match timeout_at(commit_at, &mut pending).await {
         Err(_) if Instant::now() < deadline => {
-            if let Some(exchange) = &prepared.exchange {
+            if let Some(exchange) = prepared.exchange() {
                 return Ok(commit_before_headers(exchange, pending, permit, deadline));
             }
             return Err(Failure::retry(first_byte_timeout(backend)));
@@ -359,17 +451,32 @@ pub async fn send(
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
+        let error_type = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = read_limited(response, ERROR_BODY_LIMIT, deadline).await;
         if let Some(trace) = trace.as_deref_mut() {
             trace.upstream_body(&Bytes::copy_from_slice(&body));
         }
-        let error = match &prepared.exchange {
-            None => passthrough::upstream_error(status, &body, &backend.id),
-            Some(exchange) => exchange.error(status, &body),
+        let error = match &prepared.reader {
+            Reader::Anthropic if prepared.kind == BackendKind::Vertex => {
+                vertex::errors::map_error(status, &body, &backend.id)
+            }
+            Reader::Anthropic => passthrough::upstream_error(status, &body, &backend.id),
+            Reader::Bedrock => bedrock::map_error(status, error_type.as_deref(), &body),
+            Reader::Translate(exchange) => exchange.error(status, &body),
         };
         let error = match retry_after {
             Some(seconds) => error.with_retry_after(Some(seconds)),
             None => error,
+        };
+        // Bedrock's error name decides over its status (a quota error may come as 400): the
+        // mapped error's status is what fallback, retries and key pools go by.
+        let status = match prepared.reader {
+            Reader::Bedrock => error.status(),
+            _ => status,
         };
         let next = if matches!(status, 408 | 409 | 429 | 500..=599) {
             Next::Retry
@@ -389,12 +496,12 @@ pub async fn send(
         if let Some(trace) = trace.as_deref_mut() {
             trace.upstream_body(&body);
         }
-        let (body, usage) = match &prepared.exchange {
-            None => {
+        let (body, usage) = match &prepared.reader {
+            Reader::Anthropic | Reader::Bedrock => {
                 let usage = passthrough::response_usage(&body);
                 (body, usage)
             }
-            Some(exchange) => {
+            Reader::Translate(exchange) => {
                 // An answer we cannot read is the backend's fault: another may do better.
                 let message = super::cpu::heavy(body.len(), || exchange.response(&body))
                     .map_err(Failure::retry)?;
@@ -423,7 +530,7 @@ pub async fn send(
     // back. A translated stream is committed after PING_EVERY without one (we can send our own
     // `message_start` and keep the client alive with pings while a local engine processes a
     // long prompt); a pass-through cannot ping before the upstream's own `message_start`.
-    let wait_until = match prepared.exchange {
+    let wait_until = match prepared.exchange() {
         Some(_) => deadline.min(Instant::now() + super::PING_EVERY),
         None => deadline,
     };
@@ -453,15 +560,27 @@ pub async fn send(
         trace.upstream_chunk(&first);
     }
     // Read the first chunk before answering: an error there can still fall back.
-    let (first, decoder, early_error, started) = match &prepared.exchange {
-        None => {
+    let (first, decoder, early_error, started) = match &prepared.reader {
+        Reader::Anthropic => {
             let mut tap = passthrough::UsageTap::new();
             tap.feed(&first);
             let early = tap.error.clone();
             let started = tap.started;
             (first, Decoder::Passthrough(Box::new(tap)), early, started)
         }
-        Some(exchange) => {
+        Reader::Bedrock => {
+            let mut tap = BedrockTap::new();
+            let (sse, failed) = tap.feed(&first);
+            let early = failed.or_else(|| tap.tap.error.clone());
+            let started = tap.tap.started;
+            (
+                Bytes::from(sse),
+                Decoder::EventStream(Box::new(tap)),
+                early,
+                started,
+            )
+        }
+        Reader::Translate(exchange) => {
             let mut translator = exchange.stream();
             let events = translator.feed(&first);
             let early = events.iter().find_map(|event| match event {
@@ -495,10 +614,15 @@ pub async fn send(
             | ErrorType::TimeoutError => Next::Retry,
             _ => Next::Stop,
         };
+        // Bedrock throttles inside a 200 stream too: a pool rests the key as for a 429.
+        let upstream_status = match prepared.reader {
+            Reader::Bedrock => Some(error.status()),
+            _ => None,
+        };
         return Err(Failure {
             error,
             next,
-            upstream_status: None,
+            upstream_status,
         });
     }
     Ok(Answer::Stream(UpstreamStream {

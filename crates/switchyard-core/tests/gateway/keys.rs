@@ -218,3 +218,30 @@ async fn when_every_key_is_refused_the_message_names_them_and_the_way_out() {
     assert!(!message.contains("canary"), "{message}");
     assert_eq!(fake.seen().len(), 2);
 }
+
+/// The backend's own keychain entry in a pool (`default`) is named in the usage row too.
+#[tokio::test]
+async fn the_backends_own_key_in_a_pool_is_named_default() {
+    let (addr, fake) = fake_upstream().await;
+    let text = format!(
+        "active_profile = \"p\"\n\
+         [[backends]]\nid = \"pool\"\nkind = \"anthropic\"\nbase_url = \"http://{addr}\"\nkeys = [\"default\", \"work\"]\n\
+         [profiles.p]\ndefault = {{ backend = \"pool\" }}\n"
+    );
+    let entries = [
+        (key_account("pool", None), PERSONAL),
+        (key_account("pool", Some("work")), WORK),
+    ];
+    let gw = Gateway::start_with_secrets(tempfile::tempdir().unwrap(), &text, &entries).await;
+    for i in 0..2 {
+        fake.push(Reply::Json(200, message_json(&format!("answer {i}"))));
+    }
+    for _ in 0..2 {
+        assert_eq!(ask(&gw).await.status(), 200);
+    }
+    let sent: Vec<String> = fake.seen().iter().map(|s| key_sent(s).to_owned()).collect();
+    assert_eq!(sent, [PERSONAL, WORK]);
+    let records = gw.records.wait_for(2).await;
+    let names: Vec<_> = records.iter().map(|r| r.key_name.as_deref()).collect();
+    assert_eq!(names, [Some("default"), Some("work")]);
+}

@@ -3,6 +3,8 @@
 
 mod cache;
 mod capture;
+mod cloud;
+mod cloud_fakes;
 mod conditions;
 mod harness;
 mod keys;

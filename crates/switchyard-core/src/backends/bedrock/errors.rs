@@ -187,7 +187,7 @@ pub fn map_error(status: u16, error_type: Option<&str>, body: &[u8]) -> ApiError
     BedrockError::from_response(status, error_type, body).to_api_error()
 }
 
-fn is_prompt_too_long(message: &str) -> bool {
+pub(crate) fn is_prompt_too_long(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     [
         "input is too long",
@@ -200,7 +200,7 @@ fn is_prompt_too_long(message: &str) -> bool {
 
 /// Claude Code compacts on a message that starts `prompt is too long`; Bedrock's own wording
 /// is kept after it, so the reason and any numbers are not lost.
-fn prompt_too_long_wording(message: &str) -> String {
+pub(crate) fn prompt_too_long_wording(message: &str) -> String {
     let trimmed = message.trim();
     if trimmed
         .to_ascii_lowercase()

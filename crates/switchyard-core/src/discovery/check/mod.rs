@@ -2,7 +2,9 @@
 //!
 //! - `outcome`: the typed result, its sentences, the classification of an answer (pure).
 //! - `probe`: the one HTTP call.
+//! - `cloud`: Bedrock's and Vertex's checks (their credentials, their signed or token call).
 
+mod cloud;
 mod outcome;
 mod probe;
 

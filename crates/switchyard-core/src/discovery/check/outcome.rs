@@ -155,6 +155,11 @@ pub fn models_url(kind: BackendKind, base_url: &str) -> String {
         BackendKind::Anthropic => crate::backends::anthropic::endpoint(base, "/models"),
         BackendKind::OpenaiChat => format!("{base}/models"),
         BackendKind::Ollama => format!("{base}/api/tags"),
+        // Their checks ask elsewhere (`cloud.rs`); this is where Bedrock's list would be
+        // under a gateway of the user's.
+        BackendKind::Bedrock | BackendKind::Vertex => {
+            format!("{base}/foundation-models?byProvider=anthropic")
+        }
     }
 }
 
@@ -211,6 +216,8 @@ fn parse_models(
                 context_length: context_override,
             })
             .collect(),
+        // Read by `cloud.rs`, never here.
+        BackendKind::Bedrock | BackendKind::Vertex => return None,
         BackendKind::OpenaiChat | BackendKind::Anthropic => {
             serde_json::from_slice::<OpenAiModels>(body)
                 .ok()?

@@ -57,6 +57,11 @@ pub async fn check_backend(
     key: CheckKey,
     settings: &CheckSettings,
 ) -> BackendCheck {
+    match backend.kind {
+        BackendKind::Bedrock => return super::cloud::check_bedrock(backend, key, settings).await,
+        BackendKind::Vertex => return super::cloud::check_vertex(backend, key, settings).await,
+        BackendKind::Anthropic | BackendKind::OpenaiChat | BackendKind::Ollama => {}
+    }
     let started = Instant::now();
     let url = models_url(backend.kind, &backend.base_url);
     let done = |outcome: CheckOutcome, detail: String| {
@@ -119,9 +124,12 @@ fn headers(
         let secret = key.expose_secret();
         let (name, value) = match backend.kind {
             BackendKind::Anthropic => (HeaderName::from_static("x-api-key"), secret.to_owned()),
-            BackendKind::OpenaiChat | BackendKind::Ollama => {
-                (header::AUTHORIZATION, format!("Bearer {secret}"))
-            }
+            // Bedrock and Vertex are checked by `cloud.rs`; a bearer key is what they
+            // would take if they came here.
+            BackendKind::OpenaiChat
+            | BackendKind::Ollama
+            | BackendKind::Bedrock
+            | BackendKind::Vertex => (header::AUTHORIZATION, format!("Bearer {secret}")),
         };
         let mut value = HeaderValue::from_str(&value)
             .map_err(|_| "the stored key contains characters a header cannot carry")?;
