@@ -8,7 +8,7 @@ unlocked gnome-keyring, a temporary HOME, and these variables:
 Flow: add a backend (fake upstream A) in the GUI with a canary key, map claude-sonnet-* to it,
 send a request through the gateway and see it in Usage; add a conditional rule ("has images" ->
 upstream B) and see a request with an image go to B while a plain one still goes to A; import a
-LiteLLM config.yaml (an openai/ model on a fake OpenAI-style server, a bedrock/ one that is not
+LiteLLM config.yaml (an openai/ model on a fake OpenAI-style server, a sagemaker/ one that is not
 imported) through "Import LiteLLM config…" and see a request for the imported name reach that
 server; set rate limits on a backend in its form and find them in config.toml; add a named second
 key to that backend in its form (keychain, `keys = [...]` in the config, never the secret), see
@@ -187,9 +187,9 @@ model_list:
       model: openai/team-coder-7b
       api_base: {openai_url}/v1
       api_key: {LITELLM_KEY}
-  - model_name: team-bedrock
+  - model_name: team-sagemaker
     litellm_params:
-      model: bedrock/anthropic.claude-3-sonnet-20240229-v1:0
+      model: sagemaker/jumpstart-dft-meta-textgeneration-llama-2-7b
       aws_region_name: eu-west-1
 router_settings:
   num_retries: 2
@@ -507,7 +507,7 @@ def inspector_shots(gui: Gui, variant: str, overflows: list[str]) -> None:
 
 def import_litellm(gui: Gui, record: Path, openai_url: str) -> None:
     """Backends -> "Import LiteLLM config…": the dry run's table shows the openai/ entry as
-    imported and the bedrock/ one as not, with the key going to the keychain; Import writes it;
+    imported and the sagemaker/ one as not, with the key going to the keychain; Import writes it;
     a request for the imported model name then reaches the fake OpenAI-style server."""
     log("import a LiteLLM config.yaml")
     gui.nav("backends")
@@ -521,8 +521,8 @@ def import_litellm(gui: Gui, record: Path, openai_url: str) -> None:
     imported = gui.first_text('[data-testid="import-imported"]')
     not_imported = gui.first_text('[data-testid="import-not_imported"]')
     assert "team-coder" in imported and "openai/ at" in imported, imported
-    assert "team-bedrock" in not_imported and "AWS" in not_imported, not_imported
-    # The bedrock entry starts on line 8 of the file.
+    assert "team-sagemaker" in not_imported and "SageMaker" in not_imported, not_imported
+    # The sagemaker entry starts on line 8 of the file.
     assert any(line.split("\t")[0].strip() == "8" for line in not_imported.splitlines()), not_imported
     assert "OS keychain" in gui.first_text('[data-testid="import-keys"]')
     # Settings with nothing to do are listed too, folded away.
@@ -556,7 +556,7 @@ def import_litellm(gui: Gui, record: Path, openai_url: str) -> None:
     assert backend["kind"] == "openai_chat", backend
     rule = next(r for r in config["profiles"]["local"]["rules"] if r.get("match") == "team-coder")
     assert rule["targets"] == [{"backend": backend["id"], "model": "team-coder-7b"}], rule
-    assert not any("bedrock" in json.dumps(r) for r in config["profiles"]["local"]["rules"]), config["profiles"]["local"]
+    assert not any("sagemaker" in json.dumps(r) for r in config["profiles"]["local"]["rules"]), config["profiles"]["local"]
     gui.wait(lambda: gui.css(f'[data-backend="{backend["id"]}"]'), "the imported backend in the list")
 
     log("a request for the imported model name reaches the fake OpenAI-style server")
