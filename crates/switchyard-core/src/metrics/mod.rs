@@ -3,6 +3,8 @@
 
 mod render;
 
+pub use render::counters;
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

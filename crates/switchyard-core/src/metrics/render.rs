@@ -16,6 +16,17 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// Counters kept elsewhere (the capture writer, the telemetry exporter), in the same format:
+/// (name, help, value).
+pub fn counters(items: &[(&str, &str, u64)]) -> String {
+    let mut out = String::new();
+    for (name, help, value) in items {
+        header(&mut out, name, "counter", help);
+        let _ = writeln!(out, "{name} {value}");
+    }
+    out
+}
+
 pub(super) fn render(metrics: &Metrics) -> String {
     let c = metrics.inner.lock().unwrap_or_else(|e| e.into_inner());
     let mut out = String::new();

@@ -365,9 +365,45 @@ pub async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        gateway.metrics().render(),
+        gateway.metrics().render() + &crate::metrics::counters(&outside_counters(&gateway)),
     )
         .into_response()
+}
+
+/// The capture writer's and the telemetry exporter's counters, when they run.
+fn outside_counters(gateway: &Gateway) -> Vec<(&'static str, &'static str, u64)> {
+    let mut out = Vec::new();
+    if let Some(captures) = gateway.captures() {
+        out.push((
+            "switchyard_captures_total",
+            "Requests captured for the inspector (handed to the capture writer).",
+            captures.submitted(),
+        ));
+        out.push((
+            "switchyard_captures_dropped_total",
+            "Captures dropped because the capture writer could not keep up (the requests were served).",
+            captures.dropped(),
+        ));
+    }
+    if let Some(telemetry) = gateway.telemetry() {
+        let counts = telemetry.counts();
+        out.push((
+            "switchyard_telemetry_spans_exported_total",
+            "Spans the OTLP collector accepted.",
+            counts.exported,
+        ));
+        out.push((
+            "switchyard_telemetry_spans_dropped_total",
+            "Spans dropped before sending (the exporter's queue was full).",
+            counts.dropped,
+        ));
+        out.push((
+            "switchyard_telemetry_spans_failed_total",
+            "Spans the collector failed, refused or could not be reached for.",
+            counts.failed,
+        ));
+    }
+    out
 }
 
 pub async fn root() -> Json<serde_json::Value> {

@@ -271,6 +271,25 @@ async fn nothing_is_captured_unless_asked_and_a_window_counts_its_requests() {
     let captured: Vec<bool> = records.iter().map(|r| r.capture_id.is_some()).collect();
     assert_eq!(captured, [false, true, false]);
     assert_eq!(gw.engine.capture_status().window.until_ms, None);
+    // /metrics counts what was captured and dropped.
+    let metrics = gw
+        .client
+        .get(format!("{}/metrics", gw.base))
+        .header("x-api-key", TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("\nswitchyard_captures_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nswitchyard_captures_dropped_total 0\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

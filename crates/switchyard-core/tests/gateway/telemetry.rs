@@ -326,6 +326,24 @@ async fn a_captured_request_spans_with_its_bodies() {
     );
     let posted: String = collector.posts().iter().map(|p| p.2.clone()).collect();
     assert!(!posted.contains(BACKEND_KEY) && !posted.contains(TOKEN));
+    // /metrics shows the exporter's counters beside the capture writer's.
+    let metrics = gw
+        .client
+        .get(format!("{}/metrics", gw.base))
+        .header("x-api-key", TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        "switchyard_telemetry_spans_exported_total",
+        "switchyard_telemetry_spans_dropped_total 0",
+        "switchyard_captures_total 1",
+    ] {
+        assert!(metrics.contains(name), "{name} missing:\n{metrics}");
+    }
 }
 
 #[tokio::test]
