@@ -113,12 +113,7 @@ async fn an_openai_style_translation_shows_what_it_changed() {
         &["first"],
     )
     .await;
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 200);
     let capture = captured(&gw, 1).await;
     let attempt = &capture.attempts[0];
@@ -159,12 +154,7 @@ async fn an_ollama_stream_keeps_its_chunks_with_their_times() {
         &[],
     )
     .await;
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", true))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", true).await;
     let got = response.text().await.unwrap();
     let capture = captured(&gw, 1).await;
     let attempt = &capture.attempts[0];
@@ -209,12 +199,7 @@ async fn a_failed_attempt_and_its_fallback_are_both_kept_with_why() {
         &[],
     )
     .await;
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 200);
     let capture = captured(&gw, 1).await;
     assert_eq!(capture.attempts.len(), 2);
@@ -243,14 +228,7 @@ async fn nothing_is_captured_unless_asked_and_a_window_counts_its_requests() {
         &[],
     )
     .await;
-    let ask = || async {
-        gw.post("/v1/messages")
-            .body(request("claude-sonnet-4-5", false))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    };
+    let ask = || async { gw.ask("claude-sonnet-4-5", false).await.status() };
     assert_eq!(ask().await, 200);
     // `switchyard capture on --for 5m --requests 1` through the control API.
     let status: serde_json::Value = gw
@@ -272,16 +250,7 @@ async fn nothing_is_captured_unless_asked_and_a_window_counts_its_requests() {
     assert_eq!(captured, [false, true, false]);
     assert_eq!(gw.engine.capture_status().window.until_ms, None);
     // /metrics counts what was captured and dropped.
-    let metrics = gw
-        .client
-        .get(format!("{}/metrics", gw.base))
-        .header("x-api-key", TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics_text().await;
     assert!(
         metrics.contains("\nswitchyard_captures_total 1\n"),
         "{metrics}"

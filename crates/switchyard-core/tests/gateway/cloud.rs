@@ -148,12 +148,7 @@ async fn bedrock_answers_whole_and_takes_a_bedrock_api_key() {
         "",
     );
     let gw = start(&text, &[(backend_account("bedrock"), BEDROCK_API_KEY)]).await;
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-haiku-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-haiku-4-5", false).await;
     assert_eq!(response.status(), 200);
     let answer: serde_json::Value = response.json().await.unwrap();
     assert_eq!(answer["content"][0]["text"], "whole answer");
@@ -185,12 +180,7 @@ async fn a_request_signed_with_another_secret_fails_the_fakes_check() {
     );
     let wrong = format!("{AWS_KEY_ID}:not-the-secret:{AWS_SESSION}");
     let gw = start(&text, &[(backend_account("bedrock"), &wrong)]).await;
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 401);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["type"], "authentication_error");
@@ -242,22 +232,12 @@ async fn bedrock_throttling_falls_back_to_the_next_target() {
     );
     let stored = aws_stored();
     let gw = start(&text, &[(backend_account("bedrock"), &stored)]).await;
-    let whole = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let whole = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(whole.status(), 200);
     assert!(whole.text().await.unwrap().contains("from the fallback"));
     // The 429 cooled Bedrock down (tried last); first again, its stream throttles.
     gw.engine.gateway().cooldowns.succeed("bedrock");
-    let streamed = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", true))
-        .send()
-        .await
-        .unwrap();
+    let streamed = gw.ask("claude-sonnet-4-5", true).await;
     assert_eq!(streamed.status(), 200);
     let text = streamed.text().await.unwrap();
     assert!(text.contains("Hello \u{4e16}\u{754c}"), "{text}");
@@ -300,12 +280,8 @@ async fn bedrock_errors_keep_bedrocks_words_in_anthropics_shape() {
     );
     let stored = aws_stored();
     let gw = start(&text, &[(backend_account("bedrock"), &stored)]).await;
-    let ask = |stream: bool| {
-        gw.post("/v1/messages")
-            .body(request("claude-sonnet-4-5", stream))
-            .send()
-    };
-    let long = ask(false).await.unwrap();
+    let ask = |stream: bool| gw.ask("claude-sonnet-4-5", stream);
+    let long = ask(false).await;
     assert_eq!(long.status(), 400);
     let body: serde_json::Value = long.json().await.unwrap();
     assert_eq!(body["error"]["type"], "invalid_request_error");
@@ -313,14 +289,14 @@ async fn bedrock_errors_keep_bedrocks_words_in_anthropics_shape() {
         body["error"]["message"],
         "prompt is too long: Input is too long for requested model."
     );
-    let invalid = ask(false).await.unwrap();
+    let invalid = ask(false).await;
     assert_eq!(invalid.status(), 400);
     let body: serde_json::Value = invalid.json().await.unwrap();
     assert_eq!(
         body["error"]["message"],
         "messages.0.content: text content blocks must be non-empty"
     );
-    let broken = ask(true).await.unwrap();
+    let broken = ask(true).await;
     assert_eq!(broken.status(), 200);
     let text = broken.text().await.unwrap();
     assert!(text.contains("\"text\":\"partial\""), "{text}");
@@ -369,12 +345,7 @@ async fn vertex_gets_a_token_from_the_service_account_and_relays_sse_as_it_comes
         .unwrap();
     assert_eq!(streamed.status(), 200);
     assert_eq!(streamed.text().await.unwrap(), sse(&events));
-    let whole = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let whole = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(whole.status(), 200);
     let answer: serde_json::Value = whole.json().await.unwrap();
     assert_eq!(answer["content"][0]["text"], "whole from Vertex");
@@ -438,12 +409,7 @@ async fn a_vertex_token_about_to_expire_is_replaced_before_it_is_sent() {
         .collect();
     let gw = start(&text, &refs).await;
     for _ in 0..3 {
-        let response = gw
-            .post("/v1/messages")
-            .body(request("claude-sonnet-4-5", false))
-            .send()
-            .await
-            .unwrap();
+        let response = gw.ask("claude-sonnet-4-5", false).await;
         assert_eq!(response.status(), 200);
     }
     assert_eq!(fake.exchanges.load(Ordering::SeqCst), 3);
@@ -493,17 +459,13 @@ async fn vertex_errors_are_anthropic_errors_and_a_quota_falls_back() {
         .map(|(a, s)| (a.clone(), s.as_str()))
         .collect();
     let gw = start(&text, &refs).await;
-    let ask = || {
-        gw.post("/v1/messages")
-            .body(request("claude-sonnet-4-5", false))
-            .send()
-    };
-    let fell_back = ask().await.unwrap();
+    let ask = || gw.ask("claude-sonnet-4-5", false);
+    let fell_back = ask().await;
     assert_eq!(fell_back.status(), 200);
     assert!(fell_back.text().await.unwrap().contains("after the quota"));
     // The cooldown put vertex last; with it first again it answers its permission error.
     gw.engine.gateway().cooldowns.succeed("vertex");
-    let denied = ask().await.unwrap();
+    let denied = ask().await;
     assert_eq!(denied.status(), 403);
     let body: serde_json::Value = denied.json().await.unwrap();
     assert_eq!(body["error"]["type"], "permission_error");
@@ -532,12 +494,7 @@ async fn a_service_account_the_token_endpoint_refuses_is_an_authentication_error
         "",
     );
     let gw = start(&alone, &[(backend_account("vertex"), &impostor)]).await;
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 401);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["type"], "authentication_error");
@@ -557,12 +514,7 @@ async fn a_service_account_the_token_endpoint_refuses_is_an_authentication_error
         "",
     );
     let gw = start(&with_fallback, &[(backend_account("vertex"), &impostor)]).await;
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 200);
 }
 
@@ -583,12 +535,7 @@ async fn a_repeated_request_is_answered_from_the_cache_and_counted_locally() {
     let gw = start(&text, &[(backend_account("bedrock"), &stored)]).await;
     let mut answers = Vec::new();
     for _ in 0..2 {
-        let response = gw
-            .post("/v1/messages")
-            .body(request("claude-sonnet-4-5", true))
-            .send()
-            .await
-            .unwrap();
+        let response = gw.ask("claude-sonnet-4-5", true).await;
         assert_eq!(response.status(), 200);
         answers.push(response.text().await.unwrap());
         gw.records.wait_for(answers.len()).await;

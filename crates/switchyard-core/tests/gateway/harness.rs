@@ -329,6 +329,28 @@ impl Gateway {
             .header("anthropic-version", "2023-06-01")
             .header("content-type", "application/json")
     }
+
+    /// The minimal Messages request for `model` ([`request`]) through the gateway.
+    pub async fn ask(&self, model: &str, stream: bool) -> reqwest::Response {
+        self.post("/v1/messages")
+            .body(request(model, stream))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /metrics`, as text.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .header("x-api-key", TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
 }
 
 /// A config with pass-through backends at the given addresses (ids b0, b1, ...) and one

@@ -30,14 +30,6 @@ fn key_sent(seen: &Seen) -> &str {
     seen.headers["x-api-key"].to_str().unwrap()
 }
 
-async fn ask(gw: &Gateway) -> reqwest::Response {
-    gw.post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap()
-}
-
 fn pool_keys(gw: &Gateway) -> Vec<(String, KeyHealth)> {
     gw.engine
         .backend_states()
@@ -57,7 +49,7 @@ async fn requests_rotate_over_the_keys_and_the_row_names_each() {
         fake.push(Reply::Json(200, message_json(&format!("answer {i}"))));
     }
     for _ in 0..4 {
-        assert_eq!(ask(&gw).await.status(), 200);
+        assert_eq!(gw.ask("claude-sonnet-4-5", false).await.status(), 200);
     }
     let sent: Vec<String> = fake.seen().iter().map(|s| key_sent(s).to_owned()).collect();
     assert_eq!(sent, [WORK, PERSONAL, WORK, PERSONAL]);
@@ -90,10 +82,10 @@ async fn a_throttled_key_is_answered_by_the_next_and_rests_until_its_retry_after
     for i in 0..3 {
         fake.push(Reply::Json(200, message_json(&format!("answer {i}"))));
     }
-    let first = ask(&gw).await;
+    let first = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(first.status(), 200, "the second key answered at once");
     for _ in 0..2 {
-        assert_eq!(ask(&gw).await.status(), 200);
+        assert_eq!(gw.ask("claude-sonnet-4-5", false).await.status(), 200);
     }
     let sent: Vec<String> = fake.seen().iter().map(|s| key_sent(s).to_owned()).collect();
     assert_eq!(
@@ -128,12 +120,12 @@ async fn when_every_key_is_throttled_the_client_gets_a_429_with_retry_after() {
             r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#.into(),
         ));
     }
-    let response = ask(&gw).await;
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 429);
     assert_eq!(fake.seen().len(), 2, "each key tried once");
     // Both keys rest now: the next request is refused without calling the upstream, told when
     // the first key is free again.
-    let response = ask(&gw).await;
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 429);
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
@@ -162,8 +154,12 @@ async fn a_refused_key_is_set_aside_until_it_is_set_anew() {
     for i in 0..3 {
         fake.push(Reply::Json(200, message_json(&format!("answer {i}"))));
     }
-    assert_eq!(ask(&gw).await.status(), 200, "the second key answered");
-    assert_eq!(ask(&gw).await.status(), 200);
+    assert_eq!(
+        gw.ask("claude-sonnet-4-5", false).await.status(),
+        200,
+        "the second key answered"
+    );
+    assert_eq!(gw.ask("claude-sonnet-4-5", false).await.status(), 200);
     let sent: Vec<String> = fake.seen().iter().map(|s| key_sent(s).to_owned()).collect();
     assert_eq!(sent, [WORK, PERSONAL, PERSONAL]);
     let keys = pool_keys(&gw);
@@ -190,7 +186,7 @@ async fn a_refused_key_is_set_aside_until_it_is_set_anew() {
     assert_eq!(pool_keys(&gw)[0].1, KeyHealth::Ready);
     fake.push(Reply::Json(200, message_json("again")));
     for _ in 0..2 {
-        assert_eq!(ask(&gw).await.status(), 200);
+        assert_eq!(gw.ask("claude-sonnet-4-5", false).await.status(), 200);
     }
     let sent: Vec<String> = fake.seen().iter().map(|s| key_sent(s).to_owned()).collect();
     assert!(sent[3..].contains(&"sk-work-new".to_owned()), "{sent:?}");
@@ -206,7 +202,7 @@ async fn when_every_key_is_refused_the_message_names_them_and_the_way_out() {
                 .into(),
         ));
     }
-    let response = ask(&gw).await;
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     let error: serde_json::Value = response.json().await.unwrap();
     let message = error["error"]["message"].as_str().unwrap();
     assert!(
@@ -237,7 +233,7 @@ async fn the_backends_own_key_in_a_pool_is_named_default() {
         fake.push(Reply::Json(200, message_json(&format!("answer {i}"))));
     }
     for _ in 0..2 {
-        assert_eq!(ask(&gw).await.status(), 200);
+        assert_eq!(gw.ask("claude-sonnet-4-5", false).await.status(), 200);
     }
     let sent: Vec<String> = fake.seen().iter().map(|s| key_sent(s).to_owned()).collect();
     assert_eq!(sent, [PERSONAL, WORK]);

@@ -135,20 +135,10 @@ async fn finished_requests_reach_the_collector_as_genai_spans() {
         .map(|e| (Duration::from_millis(5), bytes::Bytes::from(e)))
         .collect();
     fake.push(Reply::Stream(chunks));
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-haiku-4-5", true))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-haiku-4-5", true).await;
     assert_eq!(response.status(), 200);
     response.text().await.unwrap();
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-broken-1", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-broken-1", false).await;
     assert_eq!(response.status(), 502);
 
     let records = gw.records.wait_for(3).await;
@@ -262,12 +252,7 @@ async fn shutdown_sends_the_spans_still_queued() {
     let (addr, collector) = Collector::start().await;
     let (gw, fake) = gateway(addr, "service_name = \"yard-test\"\ninclude_bodies = true").await;
     fake.push(Reply::Json(200, message_json("hi there")));
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 200);
     gw.records.wait_for(1).await;
     // Before the 2 s batch timer: only the shutdown can have sent it.
@@ -300,12 +285,7 @@ async fn a_captured_request_spans_with_its_bodies() {
     );
     let gw = Gateway::start(&text, &["up"]).await;
     fake.push(Reply::Json(200, message_json("the captured answer")));
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 200);
     gw.records.wait_for(1).await;
     let spans = collector.wait_for(1).await;
@@ -327,16 +307,7 @@ async fn a_captured_request_spans_with_its_bodies() {
     let posted: String = collector.posts().iter().map(|p| p.2.clone()).collect();
     assert!(!posted.contains(BACKEND_KEY) && !posted.contains(TOKEN));
     // /metrics shows the exporter's counters beside the capture writer's.
-    let metrics = gw
-        .client
-        .get(format!("{}/metrics", gw.base))
-        .header("x-api-key", TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics_text().await;
     for name in [
         "switchyard_telemetry_spans_exported_total",
         "switchyard_telemetry_spans_dropped_total 0",
@@ -355,12 +326,7 @@ async fn no_endpoint_no_exporter() {
         passthrough_config(&[up], "")
     );
     let gw = Gateway::start(&text, &["b0"]).await;
-    let response = gw
-        .post("/v1/messages")
-        .body(request("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ask("claude-sonnet-4-5", false).await;
     assert_eq!(response.status(), 200);
     gw.records.wait_for(1).await;
     assert_eq!(gw.engine.telemetry_counts(), None);
