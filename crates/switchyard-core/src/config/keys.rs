@@ -109,6 +109,16 @@ impl BackendConfig {
             .collect()
     }
 
+    /// The backend's first key (its only one unless it has a pool), without building the
+    /// whole list: what every request to a single-key backend asks for.
+    pub fn first_key_ref(&self) -> KeyRef {
+        match (&self.api_key_env, self.keys.first()) {
+            (Some(env), _) => KeyRef::Env(env.names().first().cloned().unwrap_or_default()),
+            (None, Some(name)) if name != DEFAULT_KEY_NAME => KeyRef::Keychain(Some(name.clone())),
+            (None, _) => KeyRef::Keychain(None),
+        }
+    }
+
     /// Whether the backend rotates over several keys (one key keeps the simple behaviour: an
     /// upstream's 401 or 429 is answered as it comes).
     pub fn has_key_pool(&self) -> bool {
@@ -178,6 +188,12 @@ mod tests {
         assert_eq!(key_account("b", Some("work")), "backend:b:key:work");
         let plain = BackendConfig::new("b", BackendKind::Anthropic, "https://x");
         assert_eq!(plain.key_refs(), vec![KeyRef::Keychain(None)]);
+        assert_eq!(plain.first_key_ref(), KeyRef::Keychain(None));
+        assert_eq!(pool.first_key_ref(), KeyRef::Keychain(None));
+        assert_eq!(
+            backend("api_key_env = [\"A\", \"B\"]").first_key_ref(),
+            KeyRef::Env("A".into())
+        );
         assert!(!plain.has_key_pool());
     }
 

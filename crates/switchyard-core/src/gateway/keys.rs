@@ -111,10 +111,7 @@ impl KeyCache {
             Err(NoKey::Unusable(err)) => Err(err),
             Err(NoKey::Cooling { .. }) => {
                 // A probe may use a cooling key: it is throttled, not refused.
-                match backend.key_refs().first() {
-                    Some(key) => self.secret(backend, key, store).await,
-                    None => Ok(None),
-                }
+                self.secret(backend, &backend.first_key_ref(), store).await
             }
         }
     }
@@ -127,9 +124,8 @@ impl KeyCache {
         store: &Arc<dyn SecretStore>,
         now: Instant,
     ) -> Result<PickedKey, NoKey> {
-        let refs = backend.key_refs();
         if !backend.has_key_pool() {
-            let key = refs.into_iter().next().unwrap_or(KeyRef::Keychain(None));
+            let key = backend.first_key_ref();
             let secret = self
                 .secret(backend, &key, store)
                 .await
@@ -140,6 +136,7 @@ impl KeyCache {
                 pooled: false,
             });
         }
+        let refs = backend.key_refs();
         let turn = {
             let mut turns = lock(&self.turns);
             turns.entry(backend.id.clone()).or_default().clone()
