@@ -315,7 +315,8 @@ mod tests {
         let taken = (0..QUEUE * 3)
             .filter(|i| captures.submit(capture(&format!("c{i:03}"))))
             .count();
-        assert!(taken <= QUEUE + 1, "{taken}");
+        // The queue, plus the batch the writer took before it met the lock.
+        assert!(taken <= QUEUE + store::BATCH, "{taken}");
         assert_eq!(captures.dropped() as usize, QUEUE * 3 - taken);
         blocker.execute_batch("ROLLBACK").unwrap();
         captures.flush();

@@ -52,7 +52,7 @@ fn unpack(id: &str, data: &[u8]) -> Result<Capture, CaptureError> {
 }
 
 /// Captures written in one transaction at most (a burst is stored together).
-const BATCH: usize = 32;
+pub(super) const BATCH: usize = 32;
 
 pub(super) fn run(mut conn: Connection, rx: Receiver<Msg>, mut config: CaptureConfig) {
     // What the table holds, kept here so that a store needs no scan to enforce the cap.
